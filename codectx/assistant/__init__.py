@@ -1,0 +1,1 @@
+"""The assistant core that every front end drives."""

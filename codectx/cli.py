@@ -1,0 +1,153 @@
+"""The `codectx` command line: parse flags, call the core, print.
+
+Errors a user can fix are printed as one line plus a hint, with a non-zero
+exit; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from codectx import __version__
+from codectx.errors import CodectxError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CodectxError as exc:
+            click.echo(f"codectx: error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"  {exc.hint}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("codectx: interrupted; nothing was written", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="codectx")
+def main() -> None:
+    """codectx: a local, codebase-aware coding assistant.
+
+    It serializes a whole repository into one long prompt, dependencies
+    first and frequently changed files last, for a long-context model.
+    """
+
+
+@main.command("index")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("-o", "--output", default="-", metavar="FILE",
+              help="Write the prompt to FILE ('-' for stdout, the default).")
+@click.option("--format", "fmt", type=click.Choice(["xml", "markdown"]), default=None,
+              help="Prompt format (default: xml).")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget; over it, low-ranked files become skeletons, then are omitted.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON description of the index on stdout instead of the prompt.")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="Index only files matching GLOB (gitignore syntax; repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Leave out files matching GLOB (gitignore syntax; repeatable).")
+@click.option("--model", default=None, metavar="GGUF",
+              help="Count tokens exactly with this GGUF model's vocabulary.")
+@click.option("--estimate", is_flag=True, help="Estimate token counts even when a model is set.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@_friendly_errors
+def index_cmd(
+    path: Path, output: str, fmt: str | None, budget: int | None, as_json: bool,
+    include: tuple[str, ...], exclude: tuple[str, ...], model: str | None, estimate: bool,
+    quiet: bool,
+) -> None:
+    """Serialize the repository at PATH (default: .) into one prompt.
+
+    Files are ordered by their dependency graph (what is depended upon comes
+    first) and, among files free to come next, by how rarely git history
+    shows them changing. A summary goes to stderr; with --json, stdout gets
+    {root, total_tokens, token_count_exact, files, skipped, elapsed_s}.
+
+    \b
+    Examples:
+      codectx index                      # the prompt for this repository, on stdout
+      codectx index -o prompt.xml        # ... written to a file
+      codectx index --budget 100000 --json | jq .total_tokens
+    """
+    from codectx import config, console
+    from codectx.indexer import index_repository
+
+    flags = {
+        "format": fmt, "budget": budget, "model": model,
+        "include": list(include) or None, "exclude": list(exclude) or None,
+        "tokenizer": "estimate" if estimate else None,
+    }
+    loaded = config.load(path, flags)
+    with console.progress_bar(enabled=not quiet) as progress:
+        result = index_repository(path, loaded, progress)
+    if output != "-":
+        write_atomic(Path(output), result.text)
+    if as_json:
+        click.echo(json.dumps(console.result_json(result), indent=2, ensure_ascii=False))
+    elif output == "-":
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+    if not quiet:
+        console.print_summary(result)
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect codectx settings."""
+
+
+@config_group.command("show")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+@_friendly_errors
+def config_show(path: Path, as_json: bool) -> None:
+    """Print the effective settings for the repository at PATH and where each came from.
+
+    Precedence, lowest first: defaults, the user config file, the repository's
+    .codectx.toml (or [tool.codectx] in pyproject.toml), CODECTX_* environment
+    variables, command-line flags.
+    """
+    from codectx import config, console
+
+    loaded = config.load(path)
+    if as_json:
+        click.echo(json.dumps(
+            {k: {"value": v, "from": loaded.sources[k]}
+             for k, v in loaded.settings.model_dump().items()}, indent=2))
+    else:
+        console.err.print(f"user config file: {config.user_config_path()}", markup=False)
+        console.out.print(console.config_table(loaded))
+
+
+def write_atomic(target: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise CodectxError(f"cannot write {target}: directory {directory} does not exist",
+                           "Create the directory first or choose another -o path.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

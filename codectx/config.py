@@ -1,0 +1,184 @@
+"""Settings, and where each one came from.
+
+Layers, lowest precedence first: built-in defaults, the user config file
+(platformdirs, or `$CODECTX_CONFIG`), the repository's `.codectx.toml` or
+`[tool.codectx]` in its `pyproject.toml`, `CODECTX_*` environment variables,
+and command-line flags. A key no layer knows is an error that names the key,
+so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt, ValidationError
+
+from codectx.errors import ConfigError
+
+ENV_PREFIX = "CODECTX_"
+REPO_CONFIG = ".codectx.toml"
+
+
+class Settings(BaseModel):
+    """Every setting codectx reads; the docstring under a field is its help text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    format: Literal["xml", "markdown"] = "xml"
+    """Prompt format written by `codectx index`: xml or markdown."""
+
+    budget: PositiveInt | None = None
+    """Token budget for the prompt; over it, low-ranked files become skeletons, then are omitted."""
+
+    max_file_size: PositiveInt = 1_000_000
+    """Files larger than this many bytes are skipped."""
+
+    include: list[str] = []
+    """Glob patterns (gitignore syntax); when given, only matching files are indexed."""
+
+    exclude: list[str] = []
+    """Glob patterns (gitignore syntax) of files to leave out."""
+
+    submodules: bool = False
+    """Descend into git submodules instead of only listing them."""
+
+    include_dirs: list[str] = []
+    """Extra C/C++ include directories, relative to the repository root."""
+
+    model: str | None = None
+    """Path to a GGUF model; its vocabulary gives exact token counts."""
+
+    tokenizer: Literal["auto", "estimate"] = "auto"
+    """auto: the model's exact tokenizer when a model is set; estimate: a fast approximation."""
+
+    history_commits: NonNegativeInt = 500
+    """How many recent commits measure how often each file changes."""
+
+    cache_dir: str | None = None
+    """Where caches live; defaults to the platform's user cache directory."""
+
+
+FIELDS: tuple[str, ...] = tuple(Settings.model_fields)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Effective settings plus, for every key, the layer that set it."""
+
+    settings: Settings
+    sources: dict[str, str]
+
+    def cache_path(self) -> Path:
+        if self.settings.cache_dir:
+            return Path(self.settings.cache_dir).expanduser()
+        return Path(platformdirs.user_cache_dir("codectx", appauthor=False))
+
+
+def user_config_path() -> Path:
+    override = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir("codectx", appauthor=False)) / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})", "Fix the file's syntax.") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def _check_keys(layer: Mapping[str, Any], source: str) -> None:
+    for key in layer:
+        if key not in Settings.model_fields:
+            close = difflib.get_close_matches(key, FIELDS, n=1)
+            hint = f"Did you mean '{close[0]}'?" if close else None
+            known = ", ".join(FIELDS)
+            raise ConfigError(
+                f"unknown setting '{key}' in {source}",
+                hint or f"Known settings: {known}.",
+            )
+
+
+def repo_layers(root: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The repository's own settings: `.codectx.toml`, else `[tool.codectx]`."""
+    dotfile = root / REPO_CONFIG
+    if dotfile.is_file():
+        return [(REPO_CONFIG, _read_toml(dotfile))]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = _read_toml(pyproject)
+        except ConfigError:
+            return []  # a broken pyproject.toml is the project's business, not a codectx setting
+        table = data.get("tool", {}).get("codectx")
+        if isinstance(table, dict):
+            return [("pyproject.toml [tool.codectx]", table)]
+    return []
+
+
+def _env_value(key: str, raw: str) -> Any:
+    annotation = str(Settings.model_fields[key].annotation)
+    if "list" in annotation:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if raw == "" and "None" in annotation:
+        return None
+    return raw
+
+
+def env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    """`CODECTX_<KEY>` for every known key; lists are comma-separated."""
+    layer: dict[str, Any] = {}
+    for key in FIELDS:
+        name = ENV_PREFIX + key.upper()
+        if name in environ:
+            layer[key] = _env_value(key, environ[name])
+    return layer
+
+
+def load(
+    root: Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Loaded:
+    """Merge every layer into validated settings; raise `ConfigError` on any bad key or value."""
+    environ = os.environ if environ is None else environ
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    user_path = user_config_path()
+    if user_path.is_file():
+        layers.append((f"user config {user_path}", _read_toml(user_path)))
+    if root is not None:
+        layers.extend(repo_layers(root))
+    layers.append(("environment", env_layer(environ)))
+    if flags:
+        layers.append(("command line", {k: v for k, v in flags.items() if v is not None}))
+
+    merged: dict[str, Any] = {}
+    sources = {key: "default" for key in FIELDS}
+    for source, layer in layers:
+        _check_keys(layer, source)
+        for key, value in layer.items():
+            merged[key] = value
+            sources[key] = f"{ENV_PREFIX}{key.upper()}" if source == "environment" else source
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        raise ConfigError(
+            f"setting '{key}' from {sources.get(key, 'config')}: {err['msg']}",
+            f"Help for '{key}': {Settings.model_fields[key].description}"
+            if key in Settings.model_fields
+            else None,
+        ) from exc
+    return Loaded(settings, sources)

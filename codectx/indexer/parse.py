@@ -1,0 +1,175 @@
+"""One file in, its facts out: the imports it names and its skeleton.
+
+Tree-sitter queries (one file per language under `queries/`) find the import
+statements and definitions; this module only reads the captured nodes. The
+result is plain data so the incremental cache can store it by content hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from codectx.indexer.languages import grammar, has_grammar, query
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+BRACE_LANGUAGES = frozenset({"javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp"})
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """An import as written: `kind` says how to resolve `spec` (see imports.py)."""
+
+    kind: str
+    spec: str
+    names: tuple[str, ...] = ()
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    imports: tuple[ImportRef, ...] = ()
+    skeleton: str | None = None
+    package: str | None = None
+    parse_errors: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileFacts:
+        imports = tuple(
+            ImportRef(i["kind"], i["spec"], tuple(i["names"]), i["level"]) for i in data["imports"]
+        )
+        return cls(imports, data["skeleton"], data["package"], data["parse_errors"])
+
+
+def parse_file(language: str, source: bytes) -> FileFacts:
+    """Facts for a file; files in a language without a grammar have none."""
+    if not has_grammar(language):
+        return FileFacts()
+    from tree_sitter import Parser, QueryCursor
+
+    tree = Parser(grammar(language)).parse(source)
+    captures = QueryCursor(query(language)).captures(tree.root_node)
+    imports: list[ImportRef] = []
+    package = None
+    for name, nodes in sorted(captures.items()):
+        if not name.startswith("import."):
+            continue
+        kind = name.removeprefix("import.")
+        for node in sorted(nodes, key=lambda n: n.start_byte):
+            if kind == "python":
+                imports.extend(_python_imports(node))
+            elif kind == "package":
+                package = _text(node)
+            elif kind == "java":
+                imports.append(_java_import(node))
+            else:
+                imports.append(ImportRef(kind, _unquote(_text(node))))
+    skeleton = _skeleton(language, source, captures)
+    return FileFacts(tuple(imports), skeleton, package, tree.root_node.has_error)
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in "\"'`<" and text[-1] in "\"'`>":
+        return text[1:-1]
+    return text
+
+
+def _python_imports(node: Node) -> list[ImportRef]:
+    def dotted(name_node: Node) -> str:
+        if name_node.type == "aliased_import":
+            inner = name_node.child_by_field_name("name")
+            return _text(inner) if inner else ""
+        return _text(name_node)
+
+    names = [dotted(n) for n in node.children_by_field_name("name")]
+    if node.type == "import_statement":
+        return [ImportRef("python", n) for n in names if n]
+    module = node.child_by_field_name("module_name")
+    if module is None:
+        return []
+    if module.type == "relative_import":
+        text = _text(module)
+        level = len(text) - len(text.lstrip("."))
+        return [ImportRef("python", text[level:], tuple(names), level)]
+    return [ImportRef("python", _text(module), tuple(names))]
+
+
+def _java_import(node: Node) -> ImportRef:
+    text = _text(node).removeprefix("import").strip().rstrip(";").strip()
+    is_static = text.startswith("static ")
+    spec = text.removeprefix("static ").strip().replace(" ", "")
+    return ImportRef("java", spec, ("static",) if is_static else ())
+
+
+def _line_indent(source: bytes, start: int) -> bytes:
+    line_start = source.rfind(b"\n", 0, start) + 1
+    prefix = source[line_start:start]
+    return prefix if not prefix.strip() else b""
+
+
+def _python_docstring(body: Node) -> Node | None:
+    first = body.named_children[0] if body.named_children else None
+    if first is not None and first.type == "expression_statement" and first.named_children:
+        string = first.named_children[0]
+        if string.type == "string":
+            return first
+    return None
+
+
+def _skeleton(language: str, source: bytes, captures: dict[str, list[Node]]) -> str:
+    items: list[tuple[int, int, str, Node]] = []
+    for name, nodes in captures.items():
+        if name.startswith("skeleton."):
+            kind = name.removeprefix("skeleton.")
+            items.extend((n.start_byte, -n.end_byte, kind, n) for n in nodes)
+    items.sort(key=lambda item: (item[0], item[1]))
+    braces = language in BRACE_LANGUAGES
+    out: list[bytes] = []
+    open_containers: list[tuple[int, bytes]] = []  # (end byte, indent) of containers still open
+    covered_until = -1
+    last_start = -1
+    for start, neg_end, kind, node in items:
+        if start < covered_until or start == last_start:
+            continue
+        last_start = start
+        while open_containers and open_containers[-1][0] <= start:
+            _, indent = open_containers.pop()
+            if braces:
+                out.append(indent + b"}")
+        indent = _line_indent(source, start)
+        if kind in ("whole", "function"):
+            covered_until = -neg_end  # nothing inside a function body belongs in a skeleton
+        if kind == "whole":
+            out.append(indent + source[start:-neg_end].rstrip())
+            continue
+        body = node.child_by_field_name("body")
+        end = body.start_byte if body is not None else -neg_end
+        header = indent + source[start:end].rstrip()
+        if not braces:
+            out.append(header)
+            doc = _python_docstring(body) if body is not None else None
+            inner = _line_indent(source, body.start_byte) if body is not None else indent + b"    "
+            if doc is not None:
+                out.append(inner + source[doc.start_byte : doc.end_byte])
+            if kind == "function":
+                out.append(inner + b"...")
+        elif kind == "function" or body is None:
+            out.append(header + (b" { ... }" if body is not None else b""))
+        else:
+            out.append(header + b" {")
+            open_containers.append((-neg_end, indent))
+    while open_containers:
+        _, indent = open_containers.pop()
+        if braces:
+            out.append(indent + b"}")
+    return b"\n".join(out).decode("utf-8", "replace") + ("\n" if out else "")

@@ -1,0 +1,10 @@
+; Imports: #include "local.h" and #include <system.h>.
+(preproc_include path: (string_literal) @import.local)
+(preproc_include path: (system_lib_string) @import.system)
+
+; Skeleton
+(function_definition) @skeleton.function
+(struct_specifier body: (_)) @skeleton.whole
+(enum_specifier body: (_)) @skeleton.whole
+(type_definition) @skeleton.whole
+(declaration declarator: (function_declarator)) @skeleton.whole

@@ -1,0 +1,11 @@
+; Imports: the package declaration and each import declaration.
+(package_declaration (_) @import.package)
+(import_declaration) @import.java
+
+; Skeleton
+(class_declaration) @skeleton.container
+(interface_declaration) @skeleton.container
+(enum_declaration) @skeleton.container
+(record_declaration) @skeleton.container
+(method_declaration) @skeleton.function
+(constructor_declaration) @skeleton.function

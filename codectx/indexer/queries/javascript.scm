@@ -1,0 +1,16 @@
+; Imports: static imports, re-exports, require() and dynamic import().
+(import_statement source: (string (string_fragment) @import.path))
+(export_statement source: (string (string_fragment) @import.path))
+(call_expression
+  function: (identifier) @_require
+  arguments: (arguments . (string (string_fragment) @import.path))
+  (#eq? @_require "require"))
+(call_expression
+  function: (import)
+  arguments: (arguments . (string (string_fragment) @import.path)))
+
+; Skeleton
+(class_declaration) @skeleton.container
+(function_declaration) @skeleton.function
+(generator_function_declaration) @skeleton.function
+(method_definition) @skeleton.function

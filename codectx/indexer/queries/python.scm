@@ -1,0 +1,7 @@
+; Imports: whole statements; the indexer reads their module and name fields.
+(import_statement) @import.python
+(import_from_statement) @import.python
+
+; Skeleton: headers of classes and functions (docstrings are kept too).
+(class_definition) @skeleton.container
+(function_definition) @skeleton.function

@@ -1,0 +1,91 @@
+"""The prompt text: a header, one block per file in order, then the file tree.
+
+Two formats, both fence-safe without escaping file content:
+
+* xml (default): `<file path=".." language=".." lines="N">` ... `</file>`.
+  The `lines` attribute says exactly how many lines of content follow, so a
+  file that itself contains `</file>` cannot end its block early.
+* markdown: `## path` and a code fence longer than any backtick run inside
+  the file, as CommonMark requires.
+
+The header names only the repository and the file tree comes last, so adding,
+removing or degrading a file never changes the bytes before the first file it
+touches. Nothing here depends on time, the machine or the working directory.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from xml.sax.saxutils import quoteattr
+
+_BACKTICKS = re.compile(r"`+")
+
+
+class Mode(StrEnum):
+    FULL = "full"
+    SKELETON = "skeleton"
+    OMITTED = "omitted"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of the prompt; `path` is set for file blocks. Spans are in tokens."""
+
+    kind: str  # "header" | "file" | "tree"
+    path: str | None
+    text: str
+    tokens: int
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.tokens
+
+
+def _content(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def header(name: str, fmt: str) -> str:
+    intro = (
+        f"The source files of the repository {name} follow, each after the files it "
+        "depends on. Files marked as skeletons show only signatures and docstrings. "
+        "A list of every file comes after them."
+    )
+    if fmt == "markdown":
+        return f"# Repository {name}\n\n{intro}\n\n"
+    return f"<repository name={quoteattr(name)}>\n{intro}\n\n"
+
+
+def file_block(path: str, language: str, text: str, mode: Mode, fmt: str) -> str:
+    body = _content(text)
+    if fmt == "markdown":
+        longest = max((len(run) for run in _BACKTICKS.findall(body)), default=0)
+        fence = "`" * max(3, longest + 1)
+        title = f"## {path}" + (" (skeleton)" if mode is Mode.SKELETON else "")
+        return f"{title}\n\n{fence}{language}\n{body}{fence}\n\n"
+    attrs = f"path={quoteattr(path)} language={quoteattr(language)}"
+    if mode is Mode.SKELETON:
+        attrs += ' mode="skeleton"'
+    return f"<file {attrs} lines=\"{body.count(chr(10))}\">\n{body}</file>\n\n"
+
+
+def tree(paths: list[tuple[str, Mode]], fmt: str) -> str:
+    """Every file, as an indented tree, with skeleton and omitted files marked."""
+    lines: list[str] = []
+    seen_dirs: set[str] = set()
+    for path, mode in sorted(paths):
+        parts = path.split("/")
+        for depth in range(len(parts) - 1):
+            directory = "/".join(parts[: depth + 1])
+            if directory not in seen_dirs:
+                seen_dirs.add(directory)
+                lines.append("  " * depth + parts[depth] + "/")
+        mark = "" if mode is Mode.FULL else f" ({mode.value})"
+        lines.append("  " * (len(parts) - 1) + parts[-1] + mark)
+    listing = "\n".join(lines) + ("\n" if lines else "")
+    if fmt == "markdown":
+        return f"## Files\n\n```text\n{listing}```\n"
+    return f"<tree>\n{listing}</tree>\n</repository>\n"

@@ -1,0 +1,253 @@
+"""Which files of a directory belong in the prompt, and why the others don't.
+
+In a git work tree the file list is git's own (tracked files plus untracked
+files that are not ignored); elsewhere `.gitignore` files are honoured with
+pathspec. On top of either: `.codectxignore`, the include/exclude globs, and
+the default skips (lock files, secrets, oversized, minified, generated,
+binary). Every file left out for a reason other than an ignore rule is
+reported with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+from codectx.errors import RepositoryError
+
+IGNORE_FILE = ".codectxignore"
+
+LOCK_FILES = frozenset({
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
+    "bun.lock", "Cargo.lock", "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock",
+    "composer.lock", "Gemfile.lock", "go.sum", "flake.lock", "mix.lock", "pubspec.lock",
+    "Package.resolved", "packages.lock.json", "gradle.lockfile",
+})
+SECRET_NAMES = frozenset({
+    ".env", ".netrc", ".pgpass", ".pypirc", ".npmrc", ".git-credentials", ".htpasswd",
+    "credentials", "credentials.json", "secrets.json", "secrets.yaml", "secrets.yml",
+    "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "service-account.json",
+})
+SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".asc", ".gpg")
+ENV_EXAMPLES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+MINIFIED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".js.map", ".css.map", ".map")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to read: its repository path (POSIX, relative) and where it is on disk."""
+
+    path: str
+    abspath: Path
+    size: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class Listing:
+    files: list[Candidate]
+    skipped: list[Skipped]
+    is_git: bool
+    untracked: list[str] = field(default_factory=list)
+
+
+def name_reason(path: str) -> str | None:
+    """Why a file is skipped by its name alone, or None."""
+    name = PurePosixPath(path).name
+    lower = name.lower()
+    if name in LOCK_FILES:
+        return "lock file"
+    if lower in ENV_EXAMPLES:
+        return None
+    if name in SECRET_NAMES or lower.startswith(".env.") or lower.endswith(SECRET_SUFFIXES):
+        return "may hold secrets"
+    if lower.endswith(MINIFIED_SUFFIXES):
+        return "minified or generated"
+    return None
+
+
+def _human(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
+
+
+class _Filter:
+    """`.codectxignore` plus the include/exclude globs, both in gitignore syntax."""
+
+    def __init__(self, root: Path, include: list[str], exclude: list[str]) -> None:
+        lines = list(exclude)
+        ignore_file = root / IGNORE_FILE
+        if ignore_file.is_file():
+            lines += ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+        self.include = pathspec.GitIgnoreSpec.from_lines(include) if include else None
+
+    def keeps(self, path: str) -> bool:
+        if self.exclude is not None and self.exclude.match_file(path):
+            return False
+        return self.include is None or self.include.match_file(path)
+
+
+def list_files(
+    root: Path,
+    *,
+    max_file_size: int,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    submodules: bool = False,
+) -> Listing:
+    """List the candidate files under `root`, sorted by path."""
+    if not root.exists():
+        raise RepositoryError(f"{root}: no such directory", "Pass the path of a repository.")
+    if not root.is_dir():
+        raise RepositoryError(f"{root}: not a directory", "Pass a directory, not a file.")
+    root = root.resolve()
+    git_paths = _git_paths(root, submodules)
+    is_git = git_paths is not None
+    paths, skipped, untracked = git_paths if git_paths is not None else (*_plain_paths(root), [])
+    keep = _Filter(root, include or [], exclude or [])
+    files: list[Candidate] = []
+    for path in sorted(set(paths)):
+        if not keep.keeps(path):
+            continue
+        entry = _check(root, path, max_file_size)
+        if isinstance(entry, Skipped):
+            skipped.append(entry)
+        elif entry is not None:
+            files.append(entry)
+    skipped = [s for s in skipped if keep.keeps(s.path)]
+    skipped.sort(key=lambda s: s.path)
+    return Listing(files, skipped, is_git, sorted(untracked))
+
+
+def _check(root: Path, path: str, max_file_size: int) -> Candidate | Skipped | None:
+    abspath = root / path
+    try:
+        st = abspath.lstat()
+    except FileNotFoundError:
+        return None  # tracked but deleted in the work tree: not part of the tree
+    except OSError as exc:
+        return Skipped(path, f"unreadable: {exc.strerror}")
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = abspath.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return Skipped(path, "broken symlink")
+        if not target.is_relative_to(root):
+            return Skipped(path, "symlink leading outside the repository")
+        if target.is_dir():
+            return Skipped(path, "symlinked directory (not followed)")
+        st = target.stat()
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return Skipped(path, "not a regular file")
+    reason = name_reason(path)
+    if reason:
+        return Skipped(path, reason)
+    if st.st_size > max_file_size:
+        return Skipped(path, f"too large ({_human(st.st_size)} > {_human(max_file_size)} cap)")
+    return Candidate(path, abspath, st.st_size)
+
+
+def _git_paths(
+    root: Path, submodules: bool
+) -> tuple[list[str], list[Skipped], list[str]] | None:
+    """Git's view of the files under root, or None outside a git work tree."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    if repo.bare or repo.working_tree_dir is None:
+        return None
+    cmd = git.Git(root)
+    try:
+        staged = cmd.ls_files("-z", "--stage", strip_newline_in_stdout=False)
+        others = cmd.ls_files("-z", "--others", "--exclude-standard", strip_newline_in_stdout=False)
+    except git.GitCommandError as exc:
+        raise RepositoryError(f"{root}: git cannot list files ({exc.stderr.strip()})") from exc
+    paths: list[str] = []
+    skipped: list[Skipped] = []
+    for entry in filter(None, staged.split("\0")):
+        meta, path = entry.split("\t", 1)
+        if meta.startswith("160000"):
+            if submodules:
+                paths.extend(_submodule_paths(root, path))
+            else:
+                skipped.append(Skipped(path, "submodule (not descended; set submodules = true)"))
+        else:
+            paths.append(path)
+    untracked: list[str] = []
+    for path in filter(None, others.split("\0")):
+        if path.endswith("/"):
+            skipped.append(Skipped(path.rstrip("/"), "nested git repository (not descended)"))
+        else:
+            untracked.append(path)
+    return paths + untracked, skipped, untracked
+
+
+def _submodule_paths(root: Path, sub: str) -> list[str]:
+    listed = _git_paths(root / sub, submodules=True)
+    if listed is None:  # not checked out
+        return []
+    return [f"{sub}/{p}" for p in listed[0]]
+
+
+def _plain_paths(root: Path) -> tuple[list[str], list[Skipped]]:
+    """Walk a directory that is not a git work tree, honouring nested .gitignore files."""
+    paths: list[str] = []
+    skipped: list[Skipped] = []
+    for path in _walk(root, "", []):
+        if isinstance(path, Skipped):
+            skipped.append(path)
+        else:
+            paths.append(path)
+    return paths, skipped
+
+
+_Specs = list[tuple[str, pathspec.GitIgnoreSpec]]
+
+
+def _ignored(specs: _Specs, path: str, is_dir: bool) -> bool:
+    # The deepest .gitignore with an opinion decides, as in git.
+    for base, spec in reversed(specs):
+        rel = path[len(base) :] if base else path
+        result = spec.check_file(rel + ("/" if is_dir else ""))
+        if result.include is not None:
+            return bool(result.include)
+    return False
+
+
+def _walk(root: Path, rel_dir: str, specs: _Specs) -> Iterator[str | Skipped]:
+    directory = root / rel_dir
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        yield Skipped(rel_dir.rstrip("/") or ".", f"unreadable directory: {exc.strerror}")
+        return
+    gitignore = directory / ".gitignore"
+    if gitignore.is_file():
+        lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        specs = [*specs, (rel_dir, pathspec.GitIgnoreSpec.from_lines(lines))]
+    for entry in entries:
+        path = rel_dir + entry.name
+        if entry.name == ".git":
+            continue
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if _ignored(specs, path, is_dir):
+            continue
+        if is_dir:
+            yield from _walk(root, path + "/", specs)
+        else:
+            yield path

@@ -1,0 +1,73 @@
+"""Shared test helpers: real git repositories in temp dirs and an isolated environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import git
+import pytest
+
+from codectx import config
+from codectx.indexer import IndexResult, index_repository
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads the developer's own config or writes to their cache."""
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith("CODECTX_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CODECTX_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("CODECTX_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    return home
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def commit(repo: git.Repo, files: Mapping[str, str | bytes], message: str = "change") -> None:
+    """Write files and commit them, with a fixed author and date so hashes are stable."""
+    root = Path(repo.working_tree_dir or ".")
+    write_tree(root, files)
+    repo.index.add(list(files))
+    actor = git.Actor("Test", "test@example.com")
+    repo.index.commit(message, author=actor, committer=actor,
+                      author_date="2026-01-01T00:00:00", commit_date="2026-01-01T00:00:00")
+
+
+def make_repo(root: Path, files: Mapping[str, str | bytes] | None = None) -> git.Repo:
+    root.mkdir(parents=True, exist_ok=True)
+    repo = git.Repo.init(root, initial_branch="main")
+    if files:
+        commit(repo, files, "initial")
+    return repo
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    shutil.copytree(FIXTURES / name, dest)
+    return dest
+
+
+def expected_edges(name: str) -> dict[str, list[str]]:
+    data: dict[str, list[str]] = json.loads((FIXTURES / f"{name}.expected.json").read_text())
+    return data
+
+
+def index(root: Path, **flags: object) -> IndexResult:
+    return index_repository(root, config.load(root, flags))
