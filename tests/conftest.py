@@ -71,3 +71,11 @@ def expected_edges(name: str) -> dict[str, list[str]]:
 
 def index(root: Path, **flags: object) -> IndexResult:
     return index_repository(root, config.load(root, flags))
+
+
+@pytest.fixture(scope="session")
+def embedded_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded default model, joined from its installed chunk packages."""
+    from codectx.models.embedded import embedded_model_path
+
+    return embedded_model_path(tmp_path_factory.mktemp("models"))

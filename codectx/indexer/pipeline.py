@@ -260,7 +260,10 @@ class _Counts:
     def __call__(self, text: str) -> int:
         key = self._key(text)
         if key not in self.known:
-            self.known[key] = self.fresh[key] = self.counter.count(text)
+            cached = self.cache.get(self.ns, key)
+            if cached is None:
+                cached = self.fresh[key] = self.counter.count(text)
+            self.known[key] = cached
         return self.known[key]
 
     def flush(self) -> None:

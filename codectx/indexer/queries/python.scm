@@ -5,3 +5,4 @@
 ; Skeleton: headers of classes and functions (docstrings are kept too).
 (class_definition) @skeleton.container
 (function_definition) @skeleton.function
+(module . (expression_statement (string)) @skeleton.whole)

@@ -1,0 +1,68 @@
+"""Settings precedence, sources, and errors that name the bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codectx import config
+from codectx.errors import ConfigError
+from tests.conftest import write_tree
+
+
+def test_defaults_with_no_config_anywhere(tmp_path: Path) -> None:
+    loaded = config.load(tmp_path, environ={})
+    assert loaded.settings.format == "xml"
+    assert loaded.settings.max_file_size == 1_000_000
+    assert set(loaded.sources.values()) == {"default"}
+
+
+def test_each_layer_overrides_the_one_before(tmp_path: Path, isolated_env: Path) -> None:
+    user = isolated_env / "config.toml"
+    user.write_text('format = "markdown"\nbudget = 100\nmax_file_size = 10\nhistory_commits = 7\n')
+    write_tree(tmp_path, {".codectx.toml": "budget = 200\nmax_file_size = 20\nsubmodules = true\n"})
+    env = {"CODECTX_MAX_FILE_SIZE": "30", "CODECTX_EXCLUDE": "a/, b/"}
+    loaded = config.load(tmp_path, {"submodules": False, "budget": None}, environ=env)
+    s = loaded.settings
+    assert (s.format, s.budget, s.max_file_size, s.submodules) == ("markdown", 200, 30, False)
+    assert s.exclude == ["a/", "b/"]
+    assert loaded.sources["format"] == f"user config {user}"
+    assert loaded.sources["budget"] == ".codectx.toml"
+    assert loaded.sources["max_file_size"] == "CODECTX_MAX_FILE_SIZE"
+    assert loaded.sources["submodules"] == "command line"
+    assert loaded.sources["history_commits"].startswith("user config")
+
+
+def test_pyproject_tool_table_when_there_is_no_dotfile(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n[tool.codectx]\nbudget = 5\n'})
+    loaded = config.load(tmp_path, environ={})
+    assert loaded.settings.budget == 5
+    assert loaded.sources["budget"] == "pyproject.toml [tool.codectx]"
+
+
+def test_a_typo_is_an_error_naming_the_key_and_a_suggestion(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".codectx.toml": "bugdet = 5\n"})
+    with pytest.raises(ConfigError) as info:
+        config.load(tmp_path, environ={})
+    assert info.value.message == "unknown setting 'bugdet' in .codectx.toml"
+    assert info.value.hint == "Did you mean 'budget'?"
+
+
+def test_a_wrong_value_names_the_key_and_where_it_came_from(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="setting 'budget' from CODECTX_BUDGET"):
+        config.load(tmp_path, environ={"CODECTX_BUDGET": "lots"})
+    write_tree(tmp_path, {".codectx.toml": 'format = "html"\n'})
+    with pytest.raises(ConfigError, match=r"setting 'format' from \.codectx\.toml"):
+        config.load(tmp_path, environ={})
+
+
+def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".codectx.toml": "budget = = 5\n"})
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(tmp_path, environ={})
+
+
+def test_cache_path_follows_the_setting(tmp_path: Path) -> None:
+    loaded = config.load(tmp_path, {"cache_dir": str(tmp_path / "c")}, environ={})
+    assert loaded.cache_path() == tmp_path / "c"
