@@ -88,7 +88,7 @@ def index_cmd(
       codectx index --budget 100000 --json | jq .total_tokens
     """
     from codectx import config, console
-    from codectx.indexer import index_repository
+    from codectx.indexer.repository import index_repository
 
     flags = {
         "format": fmt, "budget": budget, "model": model,

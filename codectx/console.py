@@ -12,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from codectx.config import Loaded, Settings
-from codectx.indexer.pipeline import IndexResult, language_tokens
-from codectx.indexer.pipeline import Progress as ProgressCallback
+from codectx.indexer.result import IndexResult, language_tokens
 from codectx.indexer.serialize import Mode
+from codectx.indexer.sources import Progress as ProgressCallback
 
 err = Console(stderr=True)
 out = Console()

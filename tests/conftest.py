@@ -12,7 +12,7 @@ import git
 import pytest
 
 from codectx import config
-from codectx.indexer import IndexResult, index_repository
+from codectx.indexer.repository import IndexResult, index_repository
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,42 +1,6 @@
 """The repository serializer: any directory in, one deterministic prompt out.
 
-`index_repository` is the entry point the front ends use: it turns settings
-into pipeline options, picks the token counter and opens the index cache.
+Kept empty on purpose: parser worker processes import `codectx.indexer.parse`
+and must not pay for the whole pipeline. The entry point for front ends is
+`codectx.indexer.repository.index_repository`.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-from codectx.config import Loaded
-from codectx.indexer.cache import IndexCache
-from codectx.indexer.pipeline import IndexOptions, IndexResult, Progress, build_index
-from codectx.indexer.tokens import EstimateCounter, GGUFCounter, TokenCounter
-
-__all__ = ["IndexOptions", "IndexResult", "Progress", "index_repository", "make_counter"]
-
-
-def make_counter(loaded: Loaded) -> TokenCounter:
-    """The model's exact tokenizer when a model is set, else the estimate."""
-    settings = loaded.settings
-    if settings.tokenizer == "estimate" or not settings.model:
-        return EstimateCounter()
-    return GGUFCounter(Path(settings.model).expanduser())
-
-
-def options_from(loaded: Loaded) -> IndexOptions:
-    s = loaded.settings
-    return IndexOptions(
-        format=s.format, budget=s.budget, max_file_size=s.max_file_size,
-        include=tuple(s.include), exclude=tuple(s.exclude), submodules=s.submodules,
-        include_dirs=tuple(s.include_dirs), history_commits=s.history_commits,
-    )
-
-
-def index_repository(root: Path, loaded: Loaded, progress: Progress | None = None) -> IndexResult:
-    cache = IndexCache(loaded.cache_path())
-    try:
-        kwargs = {"progress": progress} if progress else {}
-        return build_index(root, options_from(loaded), make_counter(loaded), cache, **kwargs)
-    finally:
-        cache.close()

@@ -56,6 +56,7 @@ class Resolver:
         for path in sorted(self.paths):
             self.dir_files[posixpath.dirname(path)].append(path)
         self.python_modules = self._python_index()
+        self.js_modules = self._js_index()
         self.go_modules = self._go_modules()
         self.java_classes, self.java_packages = self._java_index(facts)
         self.tsconfigs: dict[str, tuple[str, list[tuple[str, list[str]]]] | None] = {}
@@ -179,15 +180,29 @@ class Resolver:
         hit = self._js_file(candidate) if candidate is not None else None
         return [hit] if hit else []
 
+    def _js_index(self) -> dict[str, str]:
+        """What an extensionless specifier names: `base` + extension, else `base/index` + one."""
+        ranked: dict[str, tuple[int, str]] = {}
+        for path in self.paths:
+            ext = next((e for e in JS_EXTENSIONS if path.endswith(e)), None)
+            if ext is None:
+                continue
+            rank = JS_EXTENSIONS.index(ext)
+            stem = path[: -len(ext)]
+            keys = [(stem, rank)]
+            if stem.endswith("/index") or stem == "index":
+                keys.append((stem.rpartition("/")[0] if "/" in stem else "", 100 + rank))
+            for key, key_rank in keys:
+                if key not in ranked or (key_rank, path) < ranked[key]:
+                    ranked[key] = (key_rank, path)
+        return {key: path for key, (_, path) in ranked.items()}
+
     def _js_file(self, base: str) -> str | None:
+        if base in self.paths:
+            return base
         stem, ext = posixpath.splitext(base)
-        swapped = [stem + alt for alt in JS_RUNTIME_TO_SOURCE.get(ext, ())]
-        return self._first([
-            base,
-            *swapped,
-            *(base + e for e in JS_EXTENSIONS),
-            *(posixpath.join(base, "index" + e) for e in JS_EXTENSIONS),
-        ])
+        swapped = self._first(stem + alt for alt in JS_RUNTIME_TO_SOURCE.get(ext, ()))
+        return swapped or self.js_modules.get(base)
 
     def _tsconfig_for(self, path: str) -> tuple[str, list[tuple[str, list[str]]]] | None:
         directory = posixpath.dirname(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from importlib import resources
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,10 +56,11 @@ FILENAMES: dict[str, str] = {
 
 def language_of(path: str) -> str:
     """A stable language label for a repository path ("text" when unknown)."""
-    pure = PurePosixPath(path)
-    if pure.name in FILENAMES:
-        return FILENAMES[pure.name]
-    return EXTENSIONS.get(pure.suffix.lower(), "text")
+    name = path.rpartition("/")[2]
+    if name in FILENAMES:
+        return FILENAMES[name]
+    stem, dot, suffix = name.rpartition(".")
+    return EXTENSIONS.get(f".{suffix.lower()}", "text") if dot and stem else "text"
 
 
 def has_grammar(language: str) -> bool:

@@ -19,18 +19,28 @@ HALF_LIFE = 50
 UNCOMMITTED_WEIGHT = 2.0
 
 
-def change_history(root: Path, max_commits: int) -> list[list[str]] | None:
-    """Paths (relative to root) changed by each of the last commits, newest first.
-
-    None when root is not in a git work tree or the repository has no commits.
-    """
+def git_head(root: Path) -> str | None:
+    """The commit HEAD points at, or None outside git or before the first commit."""
     import git
 
     try:
-        repo = git.Repo(root, search_parent_directories=True)
-        repo.head.commit  # noqa: B018 - raises ValueError when there are no commits
+        return git.Repo(root, search_parent_directories=True).head.commit.hexsha
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
         return None
+
+
+def git_subdir(root: Path) -> str:
+    """Where root is inside its work tree ("" at the top)."""
+    import git
+
+    top = git.Repo(root, search_parent_directories=True).working_tree_dir or root
+    return root.resolve().relative_to(Path(top).resolve()).as_posix()
+
+
+def change_history(root: Path, max_commits: int) -> list[list[str]]:
+    """Paths (relative to root) changed by each of the last commits, newest first."""
+    import git
+
     if max_commits == 0:
         return []
     out = git.Git(root).log(

@@ -7,7 +7,7 @@ result is plain data so the incremental cache can store it by content hash.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codectx.indexer.languages import grammar, has_grammar, query
@@ -36,14 +36,24 @@ class FileFacts:
     parse_errors: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies and costs more than the parse it caches.
+        return {
+            "imports": [[i.kind, i.spec, list(i.names), i.level] for i in self.imports],
+            "skeleton": self.skeleton, "package": self.package, "parse_errors": self.parse_errors,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FileFacts:
         imports = tuple(
-            ImportRef(i["kind"], i["spec"], tuple(i["names"]), i["level"]) for i in data["imports"]
+            ImportRef(kind, spec, tuple(names), level)
+            for kind, spec, names, level in data["imports"]
         )
         return cls(imports, data["skeleton"], data["package"], data["parse_errors"])
+
+
+def parse_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """`parse_file` over many files, returning cacheable JSON (runs in worker processes)."""
+    return [parse_file(language, source).to_json() for language, source in items]
 
 
 def parse_file(language: str, source: bytes) -> FileFacts:

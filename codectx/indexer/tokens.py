@@ -9,7 +9,6 @@ no model is configured; results say which of the two they are.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -19,12 +18,14 @@ from codectx.errors import TokenizerError
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
-# Words, numbers, runs of spaces and single symbols: close to what a BPE vocabulary
-# trained on code makes of source text, and far cheaper. Measured against the
-# Qwen2.5-Coder vocabulary on Python and TypeScript sources, 0.9 pieces make a
-# token (median error per file about 5%).
-_PIECES = re.compile(r"[A-Za-z]+|\d{1,3}| {2,}|\S")
-_TOKENS_PER_PIECE = 0.9
+_LETTERS = frozenset(range(ord("A"), ord("Z") + 1)) | frozenset(range(ord("a"), ord("z") + 1))
+_LETTER_RUNS = bytes(c if c in _LETTERS else 0x20 for c in range(256))
+_NOT_DIGITS = bytes(c for c in range(256) if not 0x30 <= c <= 0x39)
+_ALNUM_SPACE = bytes(c for c in range(128) if chr(c).isalnum() or chr(c).isspace())
+# Weights of (letter runs, digits, symbols and non-ASCII bytes, lines, double spaces),
+# fitted against the Qwen2.5-Coder vocabulary on Python, C, Markdown, JSON and CSS
+# sources: median error per file about 3%, 90th percentile about 10%.
+_WEIGHTS = (1.141, 1.559, 0.436, 0.766, 0.132)
 _log_callback: object = None
 
 
@@ -42,11 +43,20 @@ class TokenCounter(Protocol):
 class EstimateCounter:
     """An approximation labelled as such; no model needed."""
 
-    name = "estimate-v2"
+    name = "estimate-v3"
     exact = False
 
     def count(self, text: str) -> int:
-        return round(len(_PIECES.findall(text)) * _TOKENS_PER_PIECE)
+        # Byte-level table operations run in C: about 100 MB/s, where a regex manages 7.
+        data = text.encode("utf-8")
+        features = (
+            len(data.translate(_LETTER_RUNS).split()),
+            len(data.translate(None, _NOT_DIGITS)),
+            len(data.translate(None, _ALNUM_SPACE)),
+            data.count(b"\n"),
+            data.count(b"  "),
+        )
+        return round(sum(w * f for w, f in zip(_WEIGHTS, features, strict=True)))
 
 
 class GGUFCounter:

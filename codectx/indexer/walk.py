@@ -14,7 +14,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pathspec
 
@@ -43,8 +43,10 @@ class Candidate:
     """A file to read: its repository path (POSIX, relative) and where it is on disk."""
 
     path: str
-    abspath: Path
+    abspath: str
     size: int
+    mtime_ns: int
+    inode: int
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Listing:
 
 def name_reason(path: str) -> str | None:
     """Why a file is skipped by its name alone, or None."""
-    name = PurePosixPath(path).name
+    name = path.rpartition("/")[2]
     lower = name.lower()
     if name in LOCK_FILES:
         return "lock file"
@@ -119,7 +121,7 @@ def list_files(
     for path in sorted(set(paths)):
         if not keep.keeps(path):
             continue
-        entry = _check(root, path, max_file_size)
+        entry = _check(str(root), path, max_file_size)
         if isinstance(entry, Skipped):
             skipped.append(entry)
         elif entry is not None:
@@ -129,24 +131,24 @@ def list_files(
     return Listing(files, skipped, is_git, sorted(untracked))
 
 
-def _check(root: Path, path: str, max_file_size: int) -> Candidate | Skipped | None:
-    abspath = root / path
+def _check(root: str, path: str, max_file_size: int) -> Candidate | Skipped | None:
+    # os.* on strings, not pathlib: this runs once per file on every index.
+    abspath = os.path.join(root, path)
     try:
-        st = abspath.lstat()
+        st = os.lstat(abspath)
     except FileNotFoundError:
         return None  # tracked but deleted in the work tree: not part of the tree
     except OSError as exc:
         return Skipped(path, f"unreadable: {exc.strerror}")
     if stat.S_ISLNK(st.st_mode):
-        try:
-            target = abspath.resolve(strict=True)
-        except (OSError, RuntimeError):
+        target = os.path.realpath(abspath)
+        if not os.path.exists(target):
             return Skipped(path, "broken symlink")
-        if not target.is_relative_to(root):
+        if os.path.commonpath([root, target]) != root:
             return Skipped(path, "symlink leading outside the repository")
-        if target.is_dir():
+        if os.path.isdir(target):
             return Skipped(path, "symlinked directory (not followed)")
-        st = target.stat()
+        st = os.stat(target)
     if stat.S_ISDIR(st.st_mode):
         return None
     if not stat.S_ISREG(st.st_mode):
@@ -156,7 +158,7 @@ def _check(root: Path, path: str, max_file_size: int) -> Candidate | Skipped | N
         return Skipped(path, reason)
     if st.st_size > max_file_size:
         return Skipped(path, f"too large ({_human(st.st_size)} > {_human(max_file_size)} cap)")
-    return Candidate(path, abspath, st.st_size)
+    return Candidate(path, abspath, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _git_paths(

@@ -1,0 +1,102 @@
+"""Reading files and getting their facts: from the cache by content hash, or by parsing.
+
+Parsing is the one expensive step of a cold index; with enough files to
+parse it runs in worker processes on every core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from codectx.indexer.cache import IndexCache
+from codectx.indexer.content import decode, skip_reason
+from codectx.indexer.languages import language_of
+from codectx.indexer.parse import FileFacts, parse_batch
+from codectx.indexer.walk import Candidate, Skipped
+
+PARSE_BATCH = 100
+PARALLEL_MIN = 400  # below this many files to parse, starting worker processes costs more
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(stage, done, total) during long stages."""
+
+
+@dataclass
+class Source:
+    path: str
+    language: str
+    digest: str
+    text: str
+    invalid_utf8: bool
+
+
+def read_sources(
+    candidates: list[Candidate], skipped: list[Skipped], progress: Progress
+) -> list[Source]:
+    """Read each candidate; files that turn out binary, secret or unreadable go to `skipped`."""
+    sources = []
+    total = len(candidates)
+    for i, cand in enumerate(candidates):
+        if i % 200 == 0:
+            progress("read", i, total)
+        try:
+            with open(cand.abspath, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            skipped.append(Skipped(cand.path, f"unreadable: {exc.strerror or exc}"))
+            continue
+        reason = skip_reason(data)
+        if reason:
+            skipped.append(Skipped(cand.path, reason))
+            continue
+        decoded = decode(data)
+        language = language_of(cand.path)
+        digest = hashlib.sha256(data).hexdigest()
+        sources.append(Source(cand.path, language, digest, decoded.text, decoded.invalid_utf8))
+    progress("read", total, total)
+    return sources
+
+
+def load_facts(
+    sources: list[Source], cache: IndexCache, progress: Progress
+) -> tuple[dict[str, FileFacts], int]:
+    keys = {s.path: f"{s.digest}:{s.language}" for s in sources}
+    cached = cache.get_many("facts", keys.values())
+    missing = [s for s in sources if keys[s.path] not in cached]
+    fresh: dict[str, dict[str, Any]] = {}
+    items = [(s.language, s.text.encode("utf-8")) for s in missing]
+    for done, batch in parse_all(items, progress):
+        for src, parsed in zip(missing[done - len(batch) : done], batch, strict=True):
+            fresh[keys[src.path]] = parsed
+    cache.put_many("facts", fresh)
+    cached.update(fresh)
+    return {s.path: FileFacts.from_json(cached[keys[s.path]]) for s in sources}, len(missing)
+
+
+def parse_all(
+    items: list[tuple[str, bytes]], progress: Progress
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Parse in batches, on every core when there is enough work; yields (files done, batch)."""
+    total = len(items)
+    batches = [items[i : i + PARSE_BATCH] for i in range(0, total, PARSE_BATCH)]
+    progress("parse", 0, total)
+    workers = min(os.cpu_count() or 1, len(batches))
+    done = 0
+    if total < PARALLEL_MIN or workers < 2:
+        for batch in batches:
+            done += len(batch)
+            yield done, parse_batch(batch)
+            progress("parse", done, total)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork: the caller may run threads
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for result in pool.map(parse_batch, batches):
+            done += len(result)
+            yield done, result
+            progress("parse", done, total)
