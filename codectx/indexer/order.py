@@ -4,7 +4,9 @@ A prompt cache reuses only the longest common token prefix, so a commit
 invalidates everything from the first file it touches. Among all orders that
 put every dependency before its dependents (an import cycle kept together),
 this one lets the most stable free file go next, stability measured from git
-history: a file changed often and recently is volatile.
+history: how often a file changed in the recent commits (the last
+`history_commits`), in classes coarse enough that the order itself stays put
+from one commit to the next.
 """
 
 from __future__ import annotations
@@ -14,9 +16,6 @@ from pathlib import Path
 
 import networkx as nx
 
-# A commit's weight halves every HALF_LIFE commits back from HEAD.
-HALF_LIFE = 50
-UNCOMMITTED_WEIGHT = 2.0
 
 
 def git_head(root: Path) -> str | None:
@@ -66,16 +65,22 @@ def uncommitted(root: Path) -> list[str]:
 
 def volatility(
     history: Sequence[Sequence[str]], pending: Sequence[str], untracked: Sequence[str]
-) -> dict[str, float]:
-    """How volatile each path is: recent and frequent changes weigh most."""
-    score: dict[str, float] = {}
-    for rank, files in enumerate(history):
-        weight = 0.5 ** (rank / HALF_LIFE)
+) -> dict[str, int]:
+    """How volatile each path is, as a coarse class: 0 for never changed, then log2 buckets.
+
+    The class must not drift from one commit to the next, or the order would
+    shuffle, and a shuffled order invalidates the cache as surely as an edit:
+    so it counts changes (no decay) and only moves a file when its count
+    doubles. Uncommitted edits and new files count as one more change, so
+    committing them leaves the order as it was.
+    """
+    counts: dict[str, int] = {}
+    for files in history:
         for path in files:
-            score[path] = score.get(path, 0.0) + weight
+            counts[path] = counts.get(path, 0) + 1
     for path in [*pending, *untracked]:
-        score[path] = score.get(path, 0.0) + UNCOMMITTED_WEIGHT
-    return {p: round(v, 9) for p, v in score.items()}
+        counts[path] = counts.get(path, 0) + 1
+    return {p: n.bit_length() for p, n in counts.items()}
 
 
 def dependency_graph(deps: Mapping[str, Sequence[str]]) -> nx.DiGraph:
@@ -89,19 +94,19 @@ def dependency_graph(deps: Mapping[str, Sequence[str]]) -> nx.DiGraph:
     return graph
 
 
-def prompt_order(graph: nx.DiGraph, volatility: Mapping[str, float]) -> list[str]:
-    """Dependencies first, cycles together, the most stable ready file next."""
+def prompt_order(graph: nx.DiGraph, volatility: Mapping[str, int]) -> list[str]:
+    """Dependencies first, cycles together; of the files free to go next, the most stable.
 
-    def member_key(path: str) -> tuple[float, str]:
-        return (volatility.get(path, 0.0), path)
+    Ties go by path, so files of one volatility class keep a fixed order.
+    """
+
+    def key(members: Sequence[str]) -> tuple[int, str]:
+        # A cycle goes as a whole: it is as volatile as its most volatile member.
+        return (max(volatility.get(m, 0) for m in members), min(members))
 
     condensed = nx.condensation(graph)
-    keys = {}
-    for node, data in condensed.nodes(data=True):
-        members = sorted(data["members"], key=member_key)
-        # Any change inside a cycle invalidates all that follows it.
-        keys[node] = (round(sum(volatility.get(m, 0.0) for m in members), 9), members[0])
+    keys = {node: key(data["members"]) for node, data in condensed.nodes(data=True)}
     ordered: list[str] = []
     for node in nx.lexicographical_topological_sort(condensed, key=keys.__getitem__):
-        ordered.extend(sorted(condensed.nodes[node]["members"], key=member_key))
+        ordered.extend(sorted(condensed.nodes[node]["members"], key=lambda m: key([m])))
     return ordered

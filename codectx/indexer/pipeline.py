@@ -164,7 +164,7 @@ def _assemble(
 
 def _volatility(
     root: Path, listing: Listing, head: str | None, commits: int, cache: IndexCache
-) -> dict[str, float]:
+) -> dict[str, int]:
     if head is None:  # not git, or no commits yet: every file is equally new
         return {}
     key = f"{head}:{commits}:{order_mod.git_subdir(root)}"
