@@ -17,7 +17,6 @@ from pathlib import Path
 import networkx as nx
 
 
-
 def git_head(root: Path) -> str | None:
     """The commit HEAD points at, or None outside git or before the first commit."""
     import git
