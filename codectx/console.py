@@ -19,6 +19,7 @@ from codectx.indexer.sources import Progress as ProgressCallback
 err = Console(stderr=True)
 out = Console()
 
+SHOW_DEGRADED = 20
 STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting tokens"}
 
 
@@ -64,8 +65,11 @@ def print_summary(result: IndexResult) -> None:
     degraded = [f for f in result.files if f.mode is not Mode.FULL]
     if degraded:
         err.print(f"  over budget, degraded or omitted ({len(degraded)}):")
-        for f in degraded:
+        for f in degraded[:SHOW_DEGRADED]:
             err.print(f"    {f.mode.value:8} {f.path}", markup=False, highlight=False)
+        if len(degraded) > SHOW_DEGRADED:
+            err.print(f"    ... and {len(degraded) - SHOW_DEGRADED} more, each marked in the "
+                      "prompt's file list and in --json")
     flagged = [f.path for f in result.files if f.invalid_utf8]
     if flagged:
         err.print(f"  invalid UTF-8, decoded with replacement: {', '.join(flagged)}",

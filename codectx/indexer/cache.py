@@ -1,8 +1,8 @@
 """The incremental index cache: parse results, token counts and git history.
 
 Keyed by content (a file's hash, a block's hash plus the tokenizer, a HEAD
-commit), stored in one SQLite file per codectx version under the user cache
-directory, so re-indexing an unchanged repository re-parses and re-counts
+commit), stored in one SQLite file per codectx version and storage schema
+under the user cache directory, so re-indexing an unchanged repository re-parses and re-counts
 nothing and a new codectx version never reads an old layout. A cache that
 cannot be opened or is corrupt is rebuilt; indexing never fails because of it.
 """
@@ -18,12 +18,15 @@ from typing import Any
 from codectx import __version__
 
 _CHUNK = 500
+# Bump whenever the layout of a stored value changes, so no release reads another's.
+SCHEMA = 2
 
 
 class IndexCache:
     def __init__(self, directory: Path | None) -> None:
         """A cache in `directory`; None keeps it in memory for this process only."""
-        self.path = directory / f"index-{__version__}.sqlite" if directory else None
+        name = f"index-{__version__}-s{SCHEMA}.sqlite"
+        self.path = directory / name if directory else None
         self.notes: list[str] = []
         self._db = self._open()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codectx import __version__
-from codectx.indexer.cache import IndexCache
+from codectx.indexer.cache import SCHEMA, IndexCache
 from codectx.indexer.tokens import EstimateCounter
 from tests.conftest import copy_fixture, index, write_tree
 
@@ -59,7 +59,7 @@ def test_the_cache_is_keyed_by_version_and_survives_corruption(
 ) -> None:
     write_tree(tmp_path / "r", {"a.py": "A = 1\n"})
     index(tmp_path / "r")
-    db = isolated_env / "cache" / f"index-{__version__}.sqlite"
+    db = isolated_env / "cache" / f"index-{__version__}-s{SCHEMA}.sqlite"
     assert db.is_file()
     for leftover in db.parent.glob(db.name + "-*"):
         leftover.unlink()
