@@ -1,8 +1,9 @@
-"""Token counts by content: each distinct text is counted once, ever.
+"""Token counts by content: each distinct text is counted exactly once, ever.
 
-Counts live in the index cache under the tokenizer's name, keyed by the
+Exact counts live in the index cache under the tokenizer's name, keyed by the
 sha256 of the exact text counted, so a file block, the header or the file
-tree is only counted again when its bytes change.
+tree is only counted again when its bytes change. Estimates are cheaper to
+redo than to look up, so they are never stored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class CachedCounts:
         self.counter = counter
         self.cache = cache
         self.ns = f"tokens:{counter.name}"
+        self.stored = counter.exact
         self.known: dict[str, int] = {}
         self.fresh: dict[str, int] = {}
 
@@ -29,7 +31,8 @@ class CachedCounts:
     def prefetch(self, texts: Iterable[str], progress: Callable[[str, int, int], None]) -> None:
         """Count many texts at once: one cache lookup, then the counter for what is new."""
         items = {self._key(t): t for t in texts}
-        self.known.update(self.cache.get_many(self.ns, items))
+        if self.stored:
+            self.known.update(self.cache.get_many(self.ns, items))
         missing = [(k, t) for k, t in items.items() if k not in self.known]
         for i, (key, text) in enumerate(missing):
             if i % 50 == 0:
@@ -40,12 +43,13 @@ class CachedCounts:
     def __call__(self, text: str) -> int:
         key = self._key(text)
         if key not in self.known:
-            cached = self.cache.get(self.ns, key)
+            cached = self.cache.get(self.ns, key) if self.stored else None
             if cached is None:
                 cached = self.fresh[key] = self.counter.count(text)
             self.known[key] = cached
         return self.known[key]
 
     def flush(self) -> None:
-        self.cache.put_many(self.ns, self.fresh)
+        if self.stored:
+            self.cache.put_many(self.ns, self.fresh)
         self.fresh = {}

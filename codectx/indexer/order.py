@@ -103,6 +103,8 @@ def prompt_order(graph: nx.DiGraph, volatility: Mapping[str, int]) -> list[str]:
         # A cycle goes as a whole: it is as volatile as its most volatile member.
         return (max(volatility.get(m, 0) for m in members), min(members))
 
+    if nx.is_directed_acyclic_graph(graph):  # the common case: no cycles to keep together
+        return list(nx.lexicographical_topological_sort(graph, key=lambda m: key([m])))
     condensed = nx.condensation(graph)
     keys = {node: key(data["members"]) for node, data in condensed.nodes(data=True)}
     ordered: list[str] = []

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,32 +73,45 @@ def load_facts(
     missing = [s for s in sources if keys[s.path] not in cached]
     fresh: dict[str, dict[str, Any]] = {}
     items = [(s.language, s.text.encode("utf-8")) for s in missing]
-    for done, batch in parse_all(items, progress):
-        for src, parsed in zip(missing[done - len(batch) : done], batch, strict=True):
-            fresh[keys[src.path]] = parsed
+    for src, parsed in zip(missing, parse_all(items, progress), strict=True):
+        fresh[keys[src.path]] = parsed
     cache.put_many("facts", fresh)
     cached.update(fresh)
     return {s.path: FileFacts.from_json(cached[keys[s.path]]) for s in sources}, len(missing)
 
 
-def parse_all(
-    items: list[tuple[str, bytes]], progress: Progress
-) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """Parse in batches, on every core when there is enough work; yields (files done, batch)."""
+def parse_all(items: list[tuple[str, bytes]], progress: Progress) -> Iterator[dict[str, Any]]:
+    """Parse (language, source) items in order, on every core when there is enough work."""
     total = len(items)
     batches = [items[i : i + PARSE_BATCH] for i in range(0, total, PARSE_BATCH)]
-    progress("parse", 0, total)
     workers = min(os.cpu_count() or 1, len(batches))
     done = 0
-    if total < PARALLEL_MIN or workers < 2:
-        for batch in batches:
-            done += len(batch)
-            yield done, parse_batch(batch)
-            progress("parse", done, total)
-        return
+    progress("parse", 0, total)
+    if total >= PARALLEL_MIN and workers >= 2 and _workers_can_start():
+        try:
+            for result in _parse_in_workers(batches, workers):
+                yield from result
+                done += 1
+                progress("parse", min(done * PARSE_BATCH, total), total)
+        except (BrokenProcessPool, OSError):
+            # Workers could not start (a host program without a main guard, no /dev/shm,
+            # a process limit): the rest is parsed here, just more slowly.
+            pass
+    for batch in batches[done:]:
+        yield from parse_batch(batch)
+        done += 1
+        progress("parse", min(done * PARSE_BATCH, total), total)
+
+
+def _workers_can_start() -> bool:
+    """Spawned workers re-import the main script; one read from stdin cannot be."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.isfile(main_file)
+
+
+def _parse_in_workers(
+    batches: list[list[tuple[str, bytes]]], workers: int
+) -> Iterator[list[dict[str, Any]]]:
     context = multiprocessing.get_context("spawn")  # no fork: the caller may run threads
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        for result in pool.map(parse_batch, batches):
-            done += len(result)
-            yield done, result
-            progress("parse", done, total)
+        yield from pool.map(parse_batch, batches)

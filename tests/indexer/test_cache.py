@@ -11,6 +11,11 @@ from tests.conftest import copy_fixture, index, write_tree
 
 
 class CountingCounter(EstimateCounter):
+    """Counts like the estimate but says it is exact, so its counts are worth caching."""
+
+    name = "counting"
+    exact = True
+
     def __init__(self) -> None:
         self.calls = 0
 
@@ -52,6 +57,17 @@ def test_token_counts_come_from_the_cache(tmp_path: Path, isolated_env: Path) ->
     write_tree(tmp_path / "r", {"m3.py": "X = 'changed'\n"})
     build_index(tmp_path / "r", IndexOptions(), counter, cache)
     assert counter.calls == 1  # only the changed file's block: the header and tree are unchanged
+
+
+def test_estimates_are_recomputed_not_stored(tmp_path: Path, isolated_env: Path) -> None:
+    from codectx.indexer.pipeline import IndexOptions, build_index
+
+    write_tree(tmp_path / "r", {"a.py": "A = 1\n"})
+    cache = IndexCache(isolated_env / "cache")
+    build_index(tmp_path / "r", IndexOptions(), EstimateCounter(), cache)
+    assert cache.get_many(f"tokens:{EstimateCounter.name}", []) == {}
+    rows = cache._db.execute("SELECT COUNT(*) FROM kv WHERE ns LIKE 'tokens:%'").fetchone()
+    assert rows == (0,)
 
 
 def test_the_cache_is_keyed_by_version_and_survives_corruption(
