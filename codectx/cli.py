@@ -96,6 +96,9 @@ def index_cmd(
         "tokenizer": "estimate" if estimate else None,
     }
     loaded = config.load(path, flags)
+    own_output = _path_inside(path, Path(output)) if output != "-" else None
+    if own_output is not None:  # never index the prompt a previous run wrote
+        loaded = loaded.excluding("/" + own_output)
     with console.progress_bar(enabled=not quiet) as progress:
         result = index_repository(path, loaded, progress)
     if output != "-":
@@ -137,6 +140,24 @@ def config_show(path: Path, as_json: bool) -> None:
         console.out.print(console.config_table(loaded))
 
 
+def _path_inside(root: Path, target: Path) -> str | None:
+    """target relative to root (POSIX), or None when it lies outside."""
+    try:
+        return target.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _new_file_mode(target: Path) -> int:
+    """What an ordinary write would give: the old file's mode, else 0666 less the umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(target: Path, text: str) -> None:
     """Write via a temporary file and rename, so a reader never sees half a file."""
     directory = target.parent if str(target.parent) else Path(".")
@@ -147,6 +168,7 @@ def write_atomic(target: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        os.chmod(tmp, _new_file_mode(target))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -13,7 +13,7 @@ import difflib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -74,6 +74,11 @@ class Loaded:
 
     settings: Settings
     sources: dict[str, str]
+
+    def excluding(self, pattern: str) -> Loaded:
+        """The same settings with one more exclude pattern."""
+        exclude = [*self.settings.exclude, pattern]
+        return replace(self, settings=self.settings.model_copy(update={"exclude": exclude}))
 
     def cache_path(self) -> Path:
         if self.settings.cache_dir:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,20 @@ def test_index_to_a_file_in_markdown(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output == ""
     assert out.read_text().startswith("# Repository rust\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".prompt")] == []
+
+
+def test_the_output_file_inside_the_repository_is_never_indexed(tmp_path: Path) -> None:
+    root = copy_fixture("go", tmp_path / "go")
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(main, ["index", str(root), "-o", str(root / "prompt.xml"), "-q"])
+        assert result.exit_code == 0, result.output
+    text = (root / "prompt.xml").read_text()
+    assert 'path="prompt.xml"' not in text and "prompt.xml" not in text.split("<tree>")[1]
 
 
 def test_index_json_describes_the_index(tmp_path: Path) -> None:
