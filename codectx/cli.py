@@ -6,38 +6,14 @@ exit; tracebacks are for bugs only.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from codectx import __version__
-from codectx.errors import CodectxError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CodectxError as exc:
-            click.echo(f"codectx: error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"  {exc.hint}", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("codectx: interrupted; nothing was written", err=True)
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
+from codectx.cli_support import friendly_errors, path_inside, write_atomic
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +44,7 @@ def main() -> None:
               help="Count tokens exactly with this GGUF model's vocabulary.")
 @click.option("--estimate", is_flag=True, help="Estimate token counts even when a model is set.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
-@_friendly_errors
+@friendly_errors
 def index_cmd(
     path: Path, output: str, fmt: str | None, budget: int | None, as_json: bool,
     include: tuple[str, ...], exclude: tuple[str, ...], model: str | None, estimate: bool,
@@ -96,7 +72,7 @@ def index_cmd(
         "tokenizer": "estimate" if estimate else None,
     }
     loaded = config.load(path, flags)
-    own_output = _path_inside(path, Path(output)) if output != "-" else None
+    own_output = path_inside(path, Path(output)) if output != "-" else None
     if own_output is not None:  # never index the prompt a previous run wrote
         loaded = loaded.excluding("/" + own_output)
     with console.progress_bar(enabled=not quiet) as progress:
@@ -120,7 +96,7 @@ def config_group() -> None:
 @config_group.command("show")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
-@_friendly_errors
+@friendly_errors
 def config_show(path: Path, as_json: bool) -> None:
     """Print the effective settings for the repository at PATH and where each came from.
 
@@ -140,36 +116,11 @@ def config_show(path: Path, as_json: bool) -> None:
         console.out.print(console.config_table(loaded))
 
 
-def _path_inside(root: Path, target: Path) -> str | None:
-    """target relative to root (POSIX), or None when it lies outside."""
-    try:
-        return target.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return None
+def _register() -> None:
+    from codectx import cli_assistant
+
+    for command in (cli_assistant.ask_cmd, cli_assistant.cache_group, cli_assistant.models_group):
+        main.add_command(command)
 
 
-def _new_file_mode(target: Path) -> int:
-    """What an ordinary write would give: the old file's mode, else 0666 less the umask."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def write_atomic(target: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise CodectxError(f"cannot write {target}: directory {directory} does not exist",
-                           "Create the directory first or choose another -o path.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, _new_file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+_register()

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+)
 
 from codectx.errors import ConfigError
 
@@ -53,7 +60,26 @@ class Settings(BaseModel):
     """Extra C/C++ include directories, relative to the repository root."""
 
     model: str | None = None
-    """Path to a GGUF model; its vocabulary gives exact token counts."""
+    """A GGUF file or a name from `codectx models list`; unset: the embedded default model.
+    `codectx index` counts tokens with it exactly only when it is set."""
+
+    models_dir: str | None = None
+    """Where models named from the catalog are looked for; default: <cache_dir>/models."""
+
+    kv_type: Literal["auto", "f16", "q8_0", "q4_0"] = "auto"
+    """KV cache type; auto: the catalog's recommendation for the model, else f16."""
+
+    flash_attn: bool = False
+    """Use flash attention (always on with a quantized KV cache)."""
+
+    threads: PositiveInt | None = None
+    """CPU threads for the model; default: all cores."""
+
+    max_answer_tokens: PositiveInt = 1024
+    """The longest answer generated, in tokens (room for it is kept in the context)."""
+
+    prompt_cache_gb: PositiveFloat = 10.0
+    """Size cap of the saved prompt states; the least recently used are evicted."""
 
     tokenizer: Literal["auto", "estimate"] = "auto"
     """auto: the model's exact tokenizer when a model is set; estimate: a fast approximation."""
@@ -80,10 +106,22 @@ class Loaded:
         exclude = [*self.settings.exclude, pattern]
         return replace(self, settings=self.settings.model_copy(update={"exclude": exclude}))
 
+    def with_budget(self, budget: int) -> Loaded:
+        return replace(self, settings=self.settings.model_copy(update={"budget": budget}))
+
+    def with_model_path(self, path: Path) -> Loaded:
+        """The same settings with `model` resolved to a file."""
+        return replace(self, settings=self.settings.model_copy(update={"model": str(path)}))
+
     def cache_path(self) -> Path:
         if self.settings.cache_dir:
             return Path(self.settings.cache_dir).expanduser()
         return Path(platformdirs.user_cache_dir("codectx", appauthor=False))
+
+    def models_path(self) -> Path:
+        if self.settings.models_dir:
+            return Path(self.settings.models_dir).expanduser()
+        return self.cache_path() / "models"
 
 
 def user_config_path() -> Path:

@@ -8,8 +8,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from codectx.config import Loaded, Settings
 from codectx.indexer.result import IndexResult, language_tokens
@@ -20,7 +29,17 @@ err = Console(stderr=True)
 out = Console()
 
 SHOW_DEGRADED = 20
-STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting tokens"}
+STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting tokens",
+          "load": "Loading model", "prefill": "Prefilling"}
+
+
+class _RateColumn(ProgressColumn):
+    """Tokens per second, for the prefill."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("unit") != "tokens" or not task.speed:
+            return Text("")
+        return Text(f"{task.speed:,.0f} tok/s")
 
 
 @contextmanager
@@ -30,7 +49,7 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
         yield lambda stage, done, total: None
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
+               _RateColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
@@ -38,7 +57,8 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
             if stage not in tasks:
                 if total == 0:
                     return
-                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total)
+                unit = "tokens" if stage == "prefill" else "files"
+                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total, unit=unit)
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update

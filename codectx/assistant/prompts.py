@@ -1,0 +1,55 @@
+"""The prompt's layout: instructions, then the repository, then the conversation.
+
+Everything before the conversation is the cacheable prefix, and it is built
+so that one changed file leaves every token before it unchanged: each
+segment of the serialized repository is tokenized on its own, as plain text
+(a file containing a special token's text cannot forge one); only the chat
+template's own pieces are tokenized with special tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from codectx.indexer.serialize import Segment
+from codectx.models.backend import Prompt
+from codectx.models.chat import ChatFormat
+
+INSTRUCTIONS = (
+    "You are codectx, a coding assistant. The whole source of a repository follows, each "
+    "file after the files it depends on. Answer the user's questions about it precisely and "
+    "briefly, naming the files you rely on. If the repository does not hold the answer, "
+    "say so.\n\n"
+)
+
+Tokenize = Callable[..., list[int]]
+"""tokenize(text, special=False) -> token ids."""
+
+
+def build_prompt(
+    chat: ChatFormat,
+    tokenize: Tokenize,
+    segments: Sequence[Segment],
+    question: str | None,
+    history: Sequence[tuple[str, str]] = (),
+    bos: Sequence[int] = (),
+) -> Prompt:
+    """Prefix: instructions and repository; suffix: past turns, then the question."""
+    prefix = [*bos, *tokenize(chat.system_before, special=True), *tokenize(INSTRUCTIONS)]
+    for segment in segments:
+        prefix += tokenize(segment.text)
+    prefix += tokenize(chat.system_after, special=True)
+    suffix: list[int] = []
+    if question is not None:
+        for asked, answered in history:
+            suffix += _turn(chat, tokenize, asked)
+            suffix += tokenize(chat.assistant_before, special=True) + tokenize(answered)
+            suffix += tokenize(chat.assistant_after, special=True)
+        suffix += _turn(chat, tokenize, question)
+        suffix += tokenize(chat.generation_prompt, special=True)
+    return Prompt(tuple(prefix), tuple(suffix))
+
+
+def _turn(chat: ChatFormat, tokenize: Tokenize, text: str) -> list[int]:
+    return [*tokenize(chat.user_before, special=True), *tokenize(text),
+            *tokenize(chat.user_after, special=True)]

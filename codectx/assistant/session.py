@@ -1,0 +1,163 @@
+"""The one object every front end talks to: questions in, answers out.
+
+A Session indexes its repository, resolves and plans the model, builds the
+prompt (instructions and repository as the cacheable prefix, the question
+after) and streams the answer. It never prints: progress goes through a
+callback, text pieces and a final `Answer` come out of `ask`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from codectx.assistant.prompts import build_prompt
+from codectx.config import Loaded
+from codectx.indexer.repository import index_repository
+from codectx.indexer.result import IndexResult
+from codectx.models import planner
+from codectx.models.backend import Completion, GenerationParams, ModelBackend, Prompt
+from codectx.models.gguf import ModelInfo, read_info
+from codectx.models.resolve import ResolvedModel, resolve_model
+
+ProgressFn = Callable[[str, int, int], None]
+"""progress(stage, done, total): stages "read", "parse", "tokens", "load", "prefill"."""
+
+PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, roughly
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    model: str
+    stop_reason: str
+    prompt_tokens: int
+    reused_tokens: int
+    evaluated_tokens: int
+    generated_tokens: int
+    load_s: float
+    ttft_s: float
+    total_s: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def tokens_per_s(self) -> float:
+        gen_s = self.total_s - self.ttft_s
+        return self.generated_tokens / gen_s if gen_s > 0 and self.generated_tokens else 0.0
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    pass
+
+
+class Session:
+    def __init__(self, root: Path, loaded: Loaded, backend: ModelBackend | None = None) -> None:
+        """A session on the repository at root; `backend` replaces the model (tests)."""
+        self.root = root
+        self.loaded = loaded
+        self._backend = backend
+        self._scripted = backend is not None
+        self._model: tuple[ResolvedModel, ModelInfo] | None = None
+        self._load_s = 0.0
+
+    # -- what the front ends call ------------------------------------------------
+
+    def ask(self, question: str, *, cancel: threading.Event | None = None,
+            progress: ProgressFn = _noop) -> Iterator[str | Answer]:
+        """Stream the answer's text, then one Answer."""
+        yield from self._run(question, cancel, progress, self.loaded.settings.max_answer_tokens)
+
+    def warm(self, *, cancel: threading.Event | None = None,
+             progress: ProgressFn = _noop) -> Answer:
+        """Prefill the repository prefix and save it, so the next question starts warm."""
+        result = None
+        for item in self._run(None, cancel, progress, 0):
+            if isinstance(item, Answer):
+                result = item
+        assert result is not None
+        return result
+
+    # -- the work ------------------------------------------------------------------
+
+    def _run(self, question: str | None, cancel: threading.Event | None, progress: ProgressFn,
+             max_tokens: int) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        index = self._index(progress)
+        backend = self._ensure_backend(index.total_tokens, progress)
+        prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question,
+                              bos=backend.bos_tokens())
+        if question is None:
+            prompt = Prompt(prompt.prefix, ())
+        params = GenerationParams(max_tokens=max_tokens)
+        load_s = self._load_s
+        self._load_s = 0.0  # the model loads once per session
+        for item in backend.stream(prompt, params, cancel,
+                                   lambda done, total: progress("prefill", done, total)):
+            if isinstance(item, Completion):
+                yield Answer(
+                    answer=item.text, model=backend.name, stop_reason=item.stop_reason,
+                    prompt_tokens=item.prompt_tokens, reused_tokens=item.reused_tokens,
+                    evaluated_tokens=item.evaluated_tokens,
+                    generated_tokens=item.generated_tokens, load_s=load_s + item.load_s,
+                    ttft_s=item.ttft_s + (time.perf_counter() - started - item.total_s),
+                    total_s=time.perf_counter() - started, notes=item.notes + tuple(index.notes),
+                )
+            else:
+                yield item
+
+    def _resolved(self) -> tuple[ResolvedModel, ModelInfo]:
+        if self._model is None:
+            resolved = resolve_model(self.loaded.settings.model, self.loaded.cache_path(),
+                                     self.loaded.models_path())
+            self._model = (resolved, read_info(resolved.path))
+        return self._model
+
+    def _index(self, progress: ProgressFn) -> IndexResult:
+        if self._scripted:
+            return index_repository(self.root, self.loaded, progress)
+        resolved, info = self._resolved()
+        loaded = self.loaded.with_model_path(resolved.path)
+        if loaded.settings.budget is None:
+            budget = self._max_prompt_tokens(info) - PROMPT_OVERHEAD
+            loaded = loaded.with_budget(budget)
+        return index_repository(self.root, loaded, progress)
+
+    def _kv_type(self) -> str:
+        setting = self.loaded.settings.kv_type
+        if setting != "auto":
+            return setting
+        resolved, _ = self._resolved()
+        return resolved.entry.kv if resolved.entry else "f16"
+
+    def _max_prompt_tokens(self, info: ModelInfo) -> int:
+        """What the model's context and this machine's memory allow, less the answer's room."""
+        limit = planner.max_context(info.architecture, info.size_bytes, self._kv_type(),
+                                    planner.available_memory())
+        return max(limit - self.loaded.settings.max_answer_tokens, 1)
+
+    def _ensure_backend(self, prompt_tokens: int, progress: ProgressFn) -> ModelBackend:
+        needed = prompt_tokens + PROMPT_OVERHEAD + self.loaded.settings.max_answer_tokens
+        if self._backend is not None and (self._scripted or self._backend.context_window >= needed):
+            return self._backend
+        from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
+        from codectx.models.prompt_cache import PromptCache
+
+        resolved, info = self._resolved()
+        settings = self.loaded.settings
+        plan = planner.plan_context(
+            info.architecture, info.size_bytes, prompt_tokens + PROMPT_OVERHEAD,
+            settings.max_answer_tokens, self._kv_type(), planner.available_memory())
+        options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type,
+                               flash_attn=settings.flash_attn, threads=settings.threads)
+        cache = PromptCache(self.loaded.cache_path() / "prompts", cache_key(info, options),
+                            int(settings.prompt_cache_gb * (1 << 30)))
+        progress("load", 0, 1)
+        t0 = time.perf_counter()
+        self._backend = LlamaCppBackend(info, options, cache, label=self.root.resolve().name,
+                                        name=resolved.name)
+        self._load_s = time.perf_counter() - t0
+        progress("load", 1, 1)
+        return self._backend

@@ -1,0 +1,196 @@
+"""Commands that use the model: `ask`, `cache status|warm|clear`, `models list|info`."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codectx.cli_support import friendly_errors
+
+
+def _flags(model: str | None, budget: int | None) -> dict[str, Any]:
+    return {"model": model, "budget": budget}
+
+
+def _in_background(work: Callable[[threading.Event, Callable[..., None]], Iterator[Any]],
+                   on_progress: Callable[..., None]) -> Iterator[Any]:
+    """Run `work` in a thread so Ctrl-C can cancel it cleanly instead of tearing it down.
+
+    The first Ctrl-C sets the cancel event (a prefill in progress is saved as far as it
+    got); the items `work` yields are passed through.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue()
+    cancel = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in work(cancel, lambda *a: items.put(("progress", a))):
+                items.put(("item", item))
+        except BaseException as exc:  # handed to the main thread, raised there
+            items.put(("error", exc))
+        finally:
+            items.put(("done", None))
+
+    thread = threading.Thread(target=run, name="codectx-model", daemon=True)
+    thread.start()
+    while True:
+        try:
+            kind, value = items.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            cancel.set()
+            continue
+        if kind == "progress":
+            on_progress(*value)
+        elif kind == "item":
+            yield value
+        elif kind == "error":
+            raise value
+        else:
+            return
+
+
+@click.command("ask")
+@click.argument("question")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--model", default=None, metavar="NAME|GGUF",
+              help="A model name from `codectx models list` or a GGUF file "
+                   "(default: the embedded Qwen2.5-Coder-0.5B-Instruct).")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget for the repository (default: what the context and memory hold).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the answer "
+              "and timings instead of streaming the answer.")
+@friendly_errors
+def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
+            as_json: bool) -> None:
+    """Ask QUESTION about the repository at PATH (default: .).
+
+    The whole repository is in the prompt. Its prefill is saved to disk, so the
+    next question, in this process or the next, only evaluates its own tokens.
+    The answer streams to stdout; prefill progress and how many prompt tokens
+    were reused go to stderr. Ctrl-C stops cleanly and keeps what was prefilled.
+    """
+    from codectx import config, console
+    from codectx import console_assistant as view
+    from codectx.assistant.session import Answer, Session
+
+    session = Session(path, config.load(path, _flags(model, budget)))
+    with console.progress_bar() as progress:
+        stream = _in_background(lambda cancel, p: session.ask(question, cancel=cancel, progress=p),
+                                progress)
+        answer: Answer | None = None
+        with view.AnswerView(enabled=not as_json) as shown:
+            for item in stream:
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    shown.add(item)
+    assert answer is not None
+    if as_json:
+        click.echo(json.dumps(view.answer_json(answer), indent=2))
+    view.print_answer_stats(answer)
+
+
+@click.group("cache")
+def cache_group() -> None:
+    """Saved prompt states: see, prefill or remove them."""
+
+
+@cache_group.command("status")
+@friendly_errors
+def cache_status() -> None:
+    """List the saved prompt states: repository, tokens covered, size, last use."""
+    from codectx import config, console
+    from codectx import console_assistant as view
+    from codectx.models.prompt_cache import PromptCache
+
+    loaded = config.load(Path("."))
+    root = loaded.cache_path() / "prompts"
+    cap = int(loaded.settings.prompt_cache_gb * (1 << 30))
+    entries = PromptCache(root, None, cap).all_entries() if root.is_dir() else []
+    console.out.print(view.cache_table(entries, root, cap))
+
+
+@cache_group.command("warm")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to prefill for.")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget for the repository.")
+@friendly_errors
+def cache_warm(path: Path, model: str | None, budget: int | None) -> None:
+    """Prefill the repository at PATH now and save it, so the next question starts warm."""
+    from codectx import config, console
+    from codectx import console_assistant as view
+    from codectx.assistant.session import Session
+
+    session = Session(path, config.load(path, _flags(model, budget)))
+    with console.progress_bar() as progress:
+        answers = list(_in_background(
+            lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
+    view.print_answer_stats(answers[-1], warm=True)
+
+
+@cache_group.command("clear")
+@click.option("--index", "and_index", is_flag=True, help="Also remove the index cache.")
+@friendly_errors
+def cache_clear(and_index: bool) -> None:
+    """Remove every saved prompt state (and, with --index, the index cache)."""
+    import shutil
+
+    from codectx import config, console
+    from codectx.models.prompt_cache import PromptCache
+
+    loaded = config.load(Path("."))
+    root = loaded.cache_path() / "prompts"
+    removed = PromptCache(root, None, 0).clear() if root.is_dir() else 0
+    console.err.print(f"removed {removed} saved prompt state(s) from {root}", markup=False)
+    if and_index:
+        for db in loaded.cache_path().glob("index-*.sqlite*"):
+            db.unlink(missing_ok=True)
+        shutil.rmtree(loaded.cache_path() / "index", ignore_errors=True)
+        console.err.print("removed the index cache", markup=False)
+
+
+@click.group("models")
+def models_group() -> None:
+    """Models codectx knows, and what they need."""
+
+
+@models_group.command("list")
+@friendly_errors
+def models_list() -> None:
+    """The models known by name, and whether each is available here."""
+    from codectx import config, console
+    from codectx import console_assistant as view
+
+    loaded = config.load(Path("."))
+    console.out.print(view.models_table(loaded.models_path()))
+
+
+@models_group.command("info")
+@click.argument("model")
+@click.option("--ctx", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Context length to plan for (default: the model's trained context).")
+@click.option("--kv", type=click.Choice(["f16", "q8_0", "q4_0"]), default=None,
+              help="KV cache type to plan for (default: the catalog's recommendation or f16).")
+@friendly_errors
+def models_info(model: str, ctx: int | None, kv: str | None) -> None:
+    """What MODEL (a name or a GGUF file) is, and the memory a context needs.
+
+    \b
+    Example:
+      codectx models info llama-3-8b-instruct-gradient-1048k --ctx 1048576 --kv q4_0
+    """
+    from codectx import config, console
+    from codectx import console_assistant as view
+
+    loaded = config.load(Path("."))
+    console.out.print(view.model_info(model, ctx, kv, loaded.cache_path(),
+                                         loaded.models_path()))

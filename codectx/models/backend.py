@@ -1,0 +1,80 @@
+"""The one interface every model backend offers, and the plain data it speaks.
+
+A prompt is a token prefix (stable: instructions and the repository, worth
+caching) and a suffix (the conversation and the question). `stream` yields
+the answer's text as it is generated, then a final `Completion` that says
+how many prompt tokens were reused from a cache and how many evaluated.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from codectx.models.chat import ChatFormat
+
+ProgressFn = Callable[[int, int], None]
+"""Called as progress(evaluated, to_evaluate) while the prompt is prefilled."""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    prefix: tuple[int, ...]
+    suffix: tuple[int, ...]
+
+    @property
+    def tokens(self) -> tuple[int, ...]:
+        return self.prefix + self.suffix
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    stop_reason: Literal["stop", "length", "cancelled"]
+    prompt_tokens: int
+    reused_tokens: int
+    evaluated_tokens: int
+    generated_tokens: int
+    load_s: float
+    """Time spent restoring a saved prompt state from disk."""
+    ttft_s: float
+    """From the call to the first generated token (prefill included)."""
+    total_s: float
+    notes: tuple[str, ...] = ()
+
+
+class ModelBackend(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def context_window(self) -> int: ...
+
+    @property
+    def chat(self) -> ChatFormat: ...
+
+    def tokenize(self, text: str, *, special: bool = False) -> list[int]:
+        """Tokens of text; `special` lets special-token text (e.g. <|im_end|>) become one."""
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def bos_tokens(self) -> list[int]:
+        """What must open a prompt when the chat template does not (often nothing)."""
+
+    def stream(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> Iterator[str | Completion]:
+        """Text pieces as they are generated, then exactly one Completion."""

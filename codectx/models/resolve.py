@@ -1,0 +1,51 @@
+"""Which model file a setting names: a path, a catalog name, or the embedded default.
+
+First match wins: an existing file at the given path; a catalog name (the
+embedded model is joined from its packages on first use, others are looked
+for in the models directory); with nothing set, the embedded default.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from codectx.errors import ModelError
+from codectx.models.catalog import EMBEDDED, CatalogModel, catalog
+from codectx.models.embedded import embedded_model_path
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    path: Path
+    name: str
+    entry: CatalogModel | None
+
+
+def resolve_model(spec: str | None, cache_dir: Path, models_dir: Path) -> ResolvedModel:
+    spec = spec or EMBEDDED
+    path = Path(spec).expanduser()
+    if path.is_file():
+        known = next((m for m in catalog().values() if m.file == path.name), None)
+        return ResolvedModel(path, known.name if known else path.stem, known)
+    entry = catalog().get(spec)
+    if entry is not None:
+        if entry.embedded:
+            return ResolvedModel(embedded_model_path(cache_dir), entry.name, entry)
+        local = models_dir / entry.file
+        if local.is_file():
+            return ResolvedModel(local, entry.name, entry)
+        raise ModelError(
+            f"model '{spec}' is not downloaded: {local} does not exist",
+            f"Download {entry.file} from {entry.source} into {models_dir}, "
+            "or pass --model with the file's path.",
+        )
+    if "/" in spec or spec.endswith(".gguf"):
+        raise ModelError(f"model file not found: {path}",
+                         "Check the path, or use a name from `codectx models list`.")
+    close = difflib.get_close_matches(spec, list(catalog()), n=1)
+    raise ModelError(
+        f"unknown model '{spec}'",
+        f"Did you mean '{close[0]}'?" if close else "See `codectx models list` for known names.",
+    )
