@@ -50,12 +50,12 @@ def chat_format(template: str | None, bos: str, eos: str) -> ChatFormat:
         return CHATML
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    plain = Jinja2ChatFormatter(template, eos, bos, add_generation_prompt=False)
-    generate = Jinja2ChatFormatter(template, eos, bos, add_generation_prompt=True)
     system = {"role": "system", "content": _SYS}
     user = {"role": "user", "content": _USER}
     assistant = {"role": "assistant", "content": _ASSISTANT}
     try:
+        plain = Jinja2ChatFormatter(template, eos, bos, add_generation_prompt=False)
+        generate = Jinja2ChatFormatter(template, eos, bos, add_generation_prompt=True)
         r1 = plain(messages=[system]).prompt  # type: ignore[list-item]
         r2 = plain(messages=[system, user]).prompt  # type: ignore[list-item]
         r3 = generate(messages=[system, user]).prompt  # type: ignore[list-item]

@@ -1,0 +1,72 @@
+"""The Session with a scripted backend: prompt layout, streaming, what a cache would reuse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codectx import config
+from codectx.assistant.prompts import INSTRUCTIONS
+from codectx.assistant.session import Answer, Session
+from codectx.models.fake import FakeBackend
+from tests.conftest import make_repo, write_tree
+
+FILES = {"core.py": "def base():\n    return 1\n", "app.py": "from core import base\n"}
+
+
+def ask(session: Session, question: str) -> tuple[str, Answer]:
+    pieces, answer = [], None
+    for item in session.ask(question):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            pieces.append(item)
+    assert answer is not None
+    return "".join(pieces), answer
+
+
+def decode(tokens: tuple[int, ...]) -> str:
+    return bytes(tokens).decode()
+
+
+def test_the_answer_streams_and_the_prompt_is_laid_out_in_order(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", FILES)
+    backend = FakeBackend(["It returns one."])
+    text, answer = ask(Session(tmp_path / "r", config.load(tmp_path / "r"), backend), "What?")
+    assert text == answer.answer == "It returns one."
+    assert answer.stop_reason == "stop" and answer.model == "fake"
+    prompt = backend.prompts[0]
+    prefix, suffix = decode(prompt.prefix), decode(prompt.suffix)
+    assert prefix.startswith("<|im_start|>system\n" + INSTRUCTIONS)
+    assert prefix.index('<file path="core.py"') < prefix.index('<file path="app.py"')
+    assert prefix.endswith("</repository>\n<|im_end|>\n")
+    assert suffix == "<|im_start|>user\nWhat?<|im_end|>\n<|im_start|>assistant\n"
+
+
+def test_a_second_question_reuses_the_whole_prefix(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", FILES)
+    backend = FakeBackend(["a", "b"])
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), backend)
+    ask(session, "first?")
+    _, second = ask(session, "second?")
+    assert second.reused_tokens >= len(backend.prompts[1].prefix)
+    assert decode(backend.evaluated[1]).startswith("second?")
+
+
+def test_editing_the_last_file_re_evaluates_only_from_that_file(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", FILES)
+    backend = FakeBackend(["a", "b"])
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), backend)
+    ask(session, "q?")
+    write_tree(tmp_path / "r", {"app.py": "from core import base\nprint(base())\n"})
+    _, again = ask(session, "q?")
+    start = decode(backend.prompts[1].prefix).index('<file path="app.py"')
+    assert start <= again.reused_tokens < start + 60  # everything before app.py's block
+    assert "def base()" not in decode(backend.evaluated[1])
+
+
+def test_max_answer_tokens_caps_the_answer(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", FILES)
+    backend = FakeBackend(["one two three four"])
+    loaded = config.load(tmp_path / "r", {"max_answer_tokens": 2})
+    text, answer = ask(Session(tmp_path / "r", loaded, backend), "q?")
+    assert text == "one two" and answer.stop_reason == "length"
