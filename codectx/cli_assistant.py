@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,6 +97,8 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
     if as_json:
         click.echo(json.dumps(view.answer_json(answer), indent=2))
     view.print_answer_stats(answer)
+    if answer.stop_reason == "cancelled":
+        sys.exit(130)
 
 
 @click.group("cache")

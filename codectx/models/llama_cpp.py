@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from llama_cpp import Llama
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # GGML type ids
+PREFILL_CHUNK = 128  # tokens per eval call: how soon a cancel is noticed (throughput is the same)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class LlamaCppBackend:
             while llm.n_tokens < end:
                 if cancel.is_set():
                     return False
-                batch = tokens[llm.n_tokens : min(end, llm.n_tokens + self.options.n_batch)]
+                batch = tokens[llm.n_tokens : min(end, llm.n_tokens + PREFILL_CHUNK)]
                 llm.eval(batch)
                 done += len(batch)
                 if progress:

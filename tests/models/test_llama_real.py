@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,11 +82,11 @@ def test_repository_text_never_becomes_a_special_token(embedded_gguf: Path) -> N
 
 
 def test_a_second_process_reuses_the_first_ones_state(repo: Path) -> None:
-    def ask_json() -> dict[str, object]:
+    def ask_json() -> dict[str, Any]:
         proc = subprocess.run([sys.executable, "-m", "codectx", "ask", QUESTION, str(repo),
                                "--json"], capture_output=True, text=True, env=os.environ)
         assert proc.returncode == 0, proc.stderr
-        data: dict[str, object] = json.loads(proc.stdout)
+        data: dict[str, Any] = json.loads(proc.stdout)
         return data
 
     first, second = ask_json(), ask_json()
@@ -146,3 +147,31 @@ def test_a_missing_or_corrupt_model_file_is_a_clear_error(
     assert proc.returncode == 2
     message = "model file not found" if content is None else "is not a readable GGUF model"
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_during_prefill_keeps_what_was_evaluated(tmp_path: Path,
+                                                        isolated_env: Path) -> None:
+    import signal
+    import time
+
+    body = "\n".join(f"VALUE_{i} = {i * 7}  # constant number {i}" for i in range(60))
+    write_tree(tmp_path / "big", {"values.py": body + "\n"})
+    proc = subprocess.Popen([sys.executable, "-m", "codectx", "ask", "Which is VALUE_3?",
+                             str(tmp_path / "big"), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    states = isolated_env / "cache" / "prompts"
+    deadline = time.monotonic() + 60
+    while not list((isolated_env / "cache").glob("index-*.sqlite")):  # indexed: loading next
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.2)
+    time.sleep(6)  # the model loads and prefills its first chunks
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "stopped (what was prefilled is saved)" in stderr
+    saved = PromptCache(states, None, 1 << 40).all_entries()
+    assert len(saved) == 1
+    partial = len(saved[0].tokens)
+    assert partial > 0
+    resumed = ask(Session(tmp_path / "big", config.load(tmp_path / "big")), "Which is VALUE_3?")
+    assert resumed.reused_tokens == partial < resumed.prompt_tokens

@@ -44,7 +44,7 @@ def test_plan_is_what_the_prompt_needs_plus_the_answer() -> None:
 
 
 def test_a_prompt_longer_than_the_trained_context_is_refused() -> None:
-    with pytest.raises(ModelError, match="needs 40,024 tokens .* trained for 32,768") as info:
+    with pytest.raises(ModelError, match=r"needs 40,024 tokens .* trained for 32,768") as info:
         planner.plan_context(QWEN_05B, 0, 39000, 1024, "f16", 64 * GIB)
     assert info.value.hint is not None and "--budget" in info.value.hint
 

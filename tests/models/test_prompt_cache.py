@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from codectx.models.prompt_cache import PromptCache
 
 
@@ -53,10 +55,8 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
         path.write_bytes(b"half")
         raise OSError("disk full")
 
-    try:
+    with pytest.raises(OSError, match="disk full"):
         cache.save([1, 2], broken)
-    except OSError:
-        pass
     assert sorted(p.name for p in (tmp_path / "k").iterdir()) == []
 
 

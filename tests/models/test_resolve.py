@@ -39,7 +39,7 @@ def test_a_catalog_model_is_found_in_the_models_directory(tmp_path: Path) -> Non
 
 
 def test_unknown_names_and_missing_paths_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="unknown model 'qwen2.5-coder-7b'") as info:
+    with pytest.raises(ModelError, match=r"unknown model 'qwen2\.5-coder-7b'") as info:
         resolve_model("qwen2.5-coder-7b", tmp_path, tmp_path)
     assert info.value.hint == "Did you mean 'qwen2.5-coder-7b-instruct'?"
     with pytest.raises(ModelError, match="model file not found"):
