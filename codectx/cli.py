@@ -40,8 +40,9 @@ def main() -> None:
               help="Index only files matching GLOB (gitignore syntax; repeatable).")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Leave out files matching GLOB (gitignore syntax; repeatable).")
-@click.option("--model", default=None, metavar="GGUF",
-              help="Count tokens exactly with this GGUF model's vocabulary.")
+@click.option("--model", default=None, metavar="NAME|GGUF",
+              help="Count tokens exactly with this model's vocabulary (a name from "
+                   "`codectx models list` or a GGUF file).")
 @click.option("--estimate", is_flag=True, help="Estimate token counts even when a model is set.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
 @friendly_errors
@@ -72,6 +73,12 @@ def index_cmd(
         "tokenizer": "estimate" if estimate else None,
     }
     loaded = config.load(path, flags)
+    if loaded.settings.model and loaded.settings.tokenizer != "estimate":
+        from codectx.models.resolve import resolve_model
+
+        model_path = resolve_model(loaded.settings.model, loaded.cache_path(),
+                                   loaded.models_path()).path
+        loaded = loaded.with_model_path(model_path)
     own_output = path_inside(path, Path(output)) if output != "-" else None
     if own_output is not None:  # never index the prompt a previous run wrote
         loaded = loaded.excluding("/" + own_output)

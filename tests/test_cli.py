@@ -136,3 +136,10 @@ def test_importing_the_cli_loads_no_heavy_libraries() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_index_counts_exactly_with_a_model_named_from_the_catalog(tmp_path: Path) -> None:
+    root = copy_fixture("go", tmp_path / "go")
+    proc = run("index", str(root), "--json", "-q", "--model", "qwen2.5-coder-0.5b-instruct")
+    data = json.loads(proc.stdout)
+    assert data["token_count_exact"] is True and data["tokenizer"].startswith("gguf-")

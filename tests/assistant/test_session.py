@@ -70,3 +70,13 @@ def test_max_answer_tokens_caps_the_answer(tmp_path: Path) -> None:
     loaded = config.load(tmp_path / "r", {"max_answer_tokens": 2})
     text, answer = ask(Session(tmp_path / "r", loaded, backend), "q?")
     assert text == "one two" and answer.stop_reason == "length"
+
+
+def test_the_core_does_not_import_the_terminal_ui() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, codectx.assistant.session; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
