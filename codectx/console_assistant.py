@@ -52,7 +52,7 @@ class AnswerView:
 
 def answer_json(answer: Answer) -> dict[str, Any]:
     return {
-        "answer": answer.answer, "model": answer.model, "stop_reason": answer.stop_reason,
+        "answer": answer.text, "model": answer.model, "stop_reason": answer.stop_reason,
         "prompt_tokens": answer.prompt_tokens, "reused_tokens": answer.reused_tokens,
         "evaluated_tokens": answer.evaluated_tokens, "load_s": round(answer.load_s, 3),
         "ttft_s": round(answer.ttft_s, 3), "total_s": round(answer.total_s, 3),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from codectx.assistant.prompts import build_prompt
@@ -30,18 +30,10 @@ PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, ro
 
 
 @dataclass(frozen=True)
-class Answer:
-    answer: str
-    model: str
-    stop_reason: str
-    prompt_tokens: int
-    reused_tokens: int
-    evaluated_tokens: int
-    generated_tokens: int
-    load_s: float
-    ttft_s: float
-    total_s: float
-    notes: tuple[str, ...] = ()
+class Answer(Completion):
+    """A completion, timed from the question (indexing and model loading included)."""
+
+    model: str = ""
 
     @property
     def tokens_per_s(self) -> float:
@@ -97,14 +89,12 @@ class Session:
         for item in backend.stream(prompt, params, cancel,
                                    lambda done, total: progress("prefill", done, total)):
             if isinstance(item, Completion):
-                yield Answer(
-                    answer=item.text, model=backend.name, stop_reason=item.stop_reason,
-                    prompt_tokens=item.prompt_tokens, reused_tokens=item.reused_tokens,
-                    evaluated_tokens=item.evaluated_tokens,
-                    generated_tokens=item.generated_tokens, load_s=load_s + item.load_s,
-                    ttft_s=item.ttft_s + (time.perf_counter() - started - item.total_s),
-                    total_s=time.perf_counter() - started, notes=item.notes + tuple(index.notes),
-                )
+                overhead = time.perf_counter() - started - item.total_s  # index, model load
+                yield Answer(**{
+                    **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
+                    "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
+                    "notes": item.notes + tuple(index.notes),
+                })
             else:
                 yield item
 

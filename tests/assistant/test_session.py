@@ -32,7 +32,7 @@ def test_the_answer_streams_and_the_prompt_is_laid_out_in_order(tmp_path: Path) 
     make_repo(tmp_path / "r", FILES)
     backend = FakeBackend(["It returns one."])
     text, answer = ask(Session(tmp_path / "r", config.load(tmp_path / "r"), backend), "What?")
-    assert text == answer.answer == "It returns one."
+    assert text == answer.text == "It returns one."
     assert answer.stop_reason == "stop" and answer.model == "fake"
     prompt = backend.prompts[0]
     prefix, suffix = decode(prompt.prefix), decode(prompt.suffix)

@@ -130,7 +130,7 @@ def test_a_damaged_saved_state_is_discarded_and_rebuilt(repo: Path, isolated_env
     again = ask(Session(repo, config.load(repo)))
     assert again.reused_tokens == 0
     assert any("damaged" in note for note in again.notes)
-    assert again.answer == first.answer
+    assert again.text == first.text
     third = ask(Session(repo, config.load(repo)))
     assert third.reused_tokens > 0 and not third.notes
 
