@@ -1,0 +1,222 @@
+"""From parsed edits and current file contents to planned changes, or reasons why not.
+
+Each SEARCH text is looked for by a ladder, strictest first: exactly; ignoring
+trailing whitespace; ignoring indentation (the replacement is re-indented to
+match); fuzzily, above a similarity threshold (rapidfuzz). A SEARCH found in
+two places, or nowhere, fails, with the closest lines found as a hint. If
+anything fails, the plan holds no changes at all.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from codectx.assistant.edits.parse import Edit
+from codectx.assistant.edits.paths import EditRefused, safe_path
+
+FUZZY_THRESHOLD = 90.0  # rapidfuzz ratio (0-100) a fuzzy match needs
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    action: Literal["modify", "create", "delete"]
+    before: str | None
+    after: str | None
+
+    @property
+    def diff(self) -> str:
+        old = (self.before or "").splitlines(keepends=True)
+        new = (self.after or "").splitlines(keepends=True)
+        src = "/dev/null" if self.before is None else f"a/{self.path}"
+        dst = "/dev/null" if self.after is None else f"b/{self.path}"
+        return "".join(difflib.unified_diff(old, new, src, dst))
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    reason: str
+    closest: str | None = None
+
+    def describe(self) -> str:
+        hint = f"\nDid you mean these lines?\n{self.closest}" if self.closest else ""
+        return f"{self.path}: {self.reason}{hint}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[FileChange, ...]
+    failures: tuple[Failure, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and bool(self.changes)
+
+
+Reader = Callable[[str], str | None]
+"""Current text of a repository path, or None when there is no such file."""
+
+
+def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) -> Plan:
+    read = read or _disk_reader(root)
+    current: dict[str, str | None] = {}
+    original: dict[str, str | None] = {}
+    failures: list[Failure] = []
+    for edit in edits:
+        try:
+            path = safe_path(root, edit.path)
+        except EditRefused as exc:
+            failures.append(Failure(edit.path, exc.message))
+            continue
+        if path not in current:
+            current[path] = original[path] = read(path)
+        failure = _apply_one(edit, path, current)
+        if failure:
+            failures.append(failure)
+    if failures:
+        return Plan((), tuple(failures))
+    changes = []
+    for path, after in current.items():
+        before = original[path]
+        if before == after:
+            continue
+        action: Literal["modify", "create", "delete"] = (
+            "create" if before is None else "delete" if after is None else "modify")
+        changes.append(FileChange(path, action, before, after))
+    return Plan(tuple(changes), ())
+
+
+def _disk_reader(root: Path) -> Reader:
+    def read(path: str) -> str | None:
+        target = root / path
+        if not target.is_file():
+            return None
+        with target.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+            return fh.read()
+
+    return read
+
+
+def _apply_one(edit: Edit, path: str, current: dict[str, str | None]) -> Failure | None:
+    text = current[path]
+    if edit.kind == "delete":
+        if text is None:
+            return Failure(path, "cannot delete: no such file")
+        current[path] = None
+    elif edit.kind == "whole":
+        current[path] = _with_newlines(edit.replace, text)
+    elif edit.kind == "create":
+        if text:
+            return Failure(path, "the file exists: SEARCH for the lines to change instead "
+                                 "of an empty SEARCH")
+        current[path] = edit.replace
+    else:
+        if text is None:
+            return Failure(path, "no such file: to create it, use an empty SEARCH")
+        result = replace_once(text, edit.search, edit.replace)
+        if isinstance(result, Failure):
+            return Failure(path, result.reason, result.closest)
+        current[path] = result
+    return None
+
+
+def _with_newlines(new: str, old: str | None) -> str:
+    """Keep the file's line endings (CRLF stays CRLF)."""
+    if old is not None and "\r\n" in old and "\r\n" not in new:
+        return new.replace("\n", "\r\n")
+    return new
+
+
+def replace_once(text: str, search: str, replace: str) -> str | Failure:
+    """text with the one match of `search` replaced, by the strictest rung that matches."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.replace("\r\n", "\n").split("\n")
+    want = search.replace("\r\n", "\n").rstrip("\n").split("\n")
+    new = replace.replace("\r\n", "\n").rstrip("\n").split("\n") if replace.strip("\n") else []
+    for rung in (_exact, _trailing, _indent):
+        spans = rung(lines, want)
+        if len(spans) > 1:
+            return Failure("", f"the SEARCH text matches {len(spans)} places; include more "
+                               "lines to make it unique")
+        if spans:
+            start, end, reindent = spans[0]
+            return _splice(lines, start, end, [reindent(line) for line in new], newline)
+    best, score, second = _best_fuzzy(lines, want)
+    if best is not None and score >= FUZZY_THRESHOLD and second < score:
+        return _splice(lines, best, best + len(want), new, newline)
+    closest = "\n".join(lines[best : best + len(want)]) if best is not None else None
+    return Failure("", "the SEARCH text matches nowhere", closest)
+
+
+Span = tuple[int, int, Callable[[str], str]]
+
+
+def _same(line: str) -> str:
+    return line
+
+
+def _windows(lines: list[str], want: list[str], key: Callable[[str], str]) -> list[int]:
+    target = [key(w) for w in want]
+    keyed = [key(line) for line in lines]
+    n = len(want)
+    return [i for i in range(len(lines) - n + 1) if keyed[i : i + n] == target]
+
+
+def _exact(lines: list[str], want: list[str]) -> list[Span]:
+    return [(i, i + len(want), _same) for i in _windows(lines, want, _same)]
+
+
+def _trailing(lines: list[str], want: list[str]) -> list[Span]:
+    return [(i, i + len(want), _same) for i in _windows(lines, want, str.rstrip)]
+
+
+def _indent(lines: list[str], want: list[str]) -> list[Span]:
+    spans: list[Span] = []
+    for i in _windows(lines, want, str.strip):
+        first = next((k for k, w in enumerate(want) if w.strip()), None)
+        if first is None:
+            continue
+        have = _leading(lines[i + first])
+        had = _leading(want[first])
+        spans.append((i, i + len(want), _reindenter(had, have)))
+    return spans
+
+
+def _leading(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _reindenter(had: str, have: str) -> Callable[[str], str]:
+    def reindent(line: str) -> str:
+        if not line.strip():
+            return line
+        if line.startswith(had):
+            return have + line[len(had) :]
+        return have + line.lstrip()
+
+    return reindent
+
+
+def _best_fuzzy(lines: list[str], want: list[str]) -> tuple[int | None, float, float]:
+    """Best window start, its score, and the best score of any other window."""
+    n = len(want)
+    if not lines or n > len(lines):
+        return None, 0.0, 0.0
+    target = "\n".join(w.strip() for w in want)
+    scored = sorted(((fuzz.ratio("\n".join(x.strip() for x in lines[i : i + n]), target), i)
+                     for i in range(len(lines) - n + 1)), reverse=True)
+    best, start = scored[0]
+    # Overlapping windows around the best one are the same place, not a second match.
+    others = [s for s, i in scored[1:] if abs(i - start) >= max(n, 1)]
+    return start, best, others[0] if others else 0.0
+
+
+def _splice(lines: list[str], start: int, end: int, new: list[str], newline: str) -> str:
+    return newline.join(lines[:start] + new + lines[end:])

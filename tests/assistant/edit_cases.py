@@ -1,0 +1,174 @@
+"""Realistic model replies and what applying them must give.
+
+Each case: the files before, the reply, and either the files after (None
+deletes) or a fragment of the error that must refuse it. Shared by the test
+table and benchmarks/bench_edits.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+APP = "def greet(name):\n    return 'hi ' + name\n\n\ndef main():\n    print(greet('x'))\n"
+CLS = ("class Store:\n    def __init__(self):\n        self.items = []\n\n"
+       "    def add(self, item):\n        self.items.append(item)\n")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    files: dict[str, str]
+    reply: str
+    after: dict[str, str | None] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def recoverable(self) -> bool:
+        return self.error is None
+
+
+def sr(path: str, search: str, replace: str, fence: bool = True) -> str:
+    body = f"<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"
+    return f"{path}\n```python\n{body}```\n" if fence else f"{path}\n{body}"
+
+
+NEW_GREET = APP.replace("'hi '", "'hello '")
+CASES = [
+    Case("plain block", {"app.py": APP},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n"),
+         {"app.py": NEW_GREET}),
+    Case("block without a fence", {"app.py": APP},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n", fence=False),
+         {"app.py": NEW_GREET}),
+    Case("prose around the block", {"app.py": APP},
+         "Sure! Here is the change you asked for.\n\n"
+         + sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n")
+         + "\nThis changes the greeting. Let me know if you need more.",
+         {"app.py": NEW_GREET}),
+    Case("path in bold", {"app.py": APP},
+         sr("**app.py**", "    return 'hi ' + name\n", "    return 'hello ' + name\n"),
+         {"app.py": NEW_GREET}),
+    Case("path in backticks with a colon", {"app.py": APP},
+         sr("`app.py`:", "    return 'hi ' + name\n", "    return 'hello ' + name\n"),
+         {"app.py": NEW_GREET}),
+    Case("path as a markdown heading", {"app.py": APP},
+         sr("### app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n"),
+         {"app.py": NEW_GREET}),
+    Case("trailing spaces in SEARCH", {"app.py": APP},
+         sr("app.py", "    return 'hi ' + name   \n", "    return 'hello ' + name\n"),
+         {"app.py": NEW_GREET}),
+    Case("trailing spaces in the file", {"app.py": APP.replace("name\n", "name  \n", 1)},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n"),
+         {"app.py": NEW_GREET}),
+    Case("wrong indentation, re-indented", {"cls.py": CLS},
+         sr("cls.py", "def add(self, item):\n    self.items.append(item)\n",
+            "def add(self, item):\n    if item not in self.items:\n"
+            "        self.items.append(item)\n"),
+         {"cls.py": CLS.replace("        self.items.append(item)\n",
+                                "        if item not in self.items:\n"
+                                "            self.items.append(item)\n")}),
+    Case("too much indentation, re-indented", {"app.py": APP},
+         sr("app.py", "        return 'hi ' + name\n", "        return 'hello ' + name\n"),
+         {"app.py": NEW_GREET}),
+    Case("CRLF file, LF reply", {"app.py": APP.replace("\n", "\r\n")},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n"),
+         {"app.py": NEW_GREET.replace("\n", "\r\n")}),
+    Case("CRLF reply, LF file", {"app.py": APP},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n")
+         .replace("\n", "\r\n"),
+         {"app.py": NEW_GREET}),
+    Case("a typo in SEARCH, fuzzy match", {"cls.py": CLS},
+         sr("cls.py", "    def add(self, itme):\n        self.items.append(item)\n",
+            "    def add(self, item):\n        self.items.insert(0, item)\n"),
+         {"cls.py": CLS.replace("append(item)", "insert(0, item)")}),
+    Case("two blocks in one file", {"app.py": APP},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n")
+         + sr("app.py", "    print(greet('x'))\n", "    print(greet('y'))\n"),
+         {"app.py": NEW_GREET.replace("'x'", "'y'")}),
+    Case("second block without a path", {"app.py": APP},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n")
+         + "```python\n<<<<<<< SEARCH\n    print(greet('x'))\n=======\n"
+           "    print(greet('z'))\n>>>>>>> REPLACE\n```\n",
+         {"app.py": NEW_GREET.replace("'x'", "'z'")}),
+    Case("several files", {"app.py": APP, "cls.py": CLS},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n")
+         + sr("cls.py", "        self.items = []\n", "        self.items: list = []\n"),
+         {"app.py": NEW_GREET, "cls.py": CLS.replace("items = []", "items: list = []")}),
+    Case("new file with an empty SEARCH", {"app.py": APP},
+         sr("util/strings.py", "", "def shout(s):\n    return s.upper()\n"),
+         {"util/strings.py": "def shout(s):\n    return s.upper()\n"}),
+    Case("deleted file", {"app.py": APP, "old.py": "x = 1\n"},
+         "The helper is unused, so:\n\nDELETE old.py\n", {"old.py": None}),
+    Case("delete with backticks", {"old.py": "x = 1\n"}, "DELETE `old.py`\n", {"old.py": None}),
+    Case("removing lines: empty REPLACE", {"app.py": APP},
+         sr("app.py", "\n\ndef main():\n    print(greet('x'))\n", ""),
+         {"app.py": "def greet(name):\n    return 'hi ' + name\n"}),
+    Case("fence inside the code", {"doc.py": 'DOC = """\n```\nexample\n```\n"""\n'},
+         sr("doc.py", "example\n", "another example\n"),
+         {"doc.py": 'DOC = """\n```\nanother example\n```\n"""\n'}),
+    Case("whole file", {"app.py": APP},
+         "app.py\n```python\ndef greet(name):\n    return 'hey ' + name\n```\n",
+         {"app.py": "def greet(name):\n    return 'hey ' + name\n"}),
+    Case("whole file, path as heading", {"app.py": APP},
+         "## app.py\n\n```python\nprint('x')\n```\n", {"app.py": "print('x')\n"}),
+    Case("whole new file", {},
+         "Create `pkg/__init__.py`:\n\npkg/__init__.py\n```python\n__all__ = []\n```\n",
+         {"pkg/__init__.py": "__all__ = []\n"}),
+    Case("whole file containing a fence, longer outer fence", {"README.md": "# x\n"},
+         "README.md\n````markdown\n# x\n\n```sh\nmake run\n```\n````\n",
+         {"README.md": "# x\n\n```sh\nmake run\n```\n"}),
+    Case("whole file keeps CRLF", {"app.py": "a = 1\r\n"},
+         "app.py\n```python\na = 2\n```\n", {"app.py": "a = 2\r\n"}),
+    Case("unified diff", {"app.py": APP},
+         "```diff\n--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def greet(name):\n"
+         "-    return 'hi ' + name\n+    return 'hello ' + name\n```\n",
+         {"app.py": NEW_GREET}),
+    Case("unified diff without a fence, two hunks", {"app.py": APP},
+         "--- a/app.py\n+++ b/app.py\n@@ -2 +2 @@\n-    return 'hi ' + name\n"
+         "+    return 'hello ' + name\n@@ -6 +6 @@\n-    print(greet('x'))\n"
+         "+    print(greet('w'))\n",
+         {"app.py": NEW_GREET.replace("'x'", "'w'")}),
+    Case("unified diff creating a file", {},
+         "--- /dev/null\n+++ b/new.py\n@@ -0,0 +1,2 @@\n+A = 1\n+B = 2\n",
+         {"new.py": "A = 1\nB = 2\n"}),
+    Case("unified diff deleting a file", {"gone.py": "x = 1\n"},
+         "--- a/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-x = 1\n", {"gone.py": None}),
+    Case("unified diff with sloppy indentation", {"cls.py": CLS},
+         "--- a/cls.py\n+++ b/cls.py\n@@ -5,2 +5,2 @@\n def add(self, item):\n"
+         "-    self.items.append(item)\n+    self.items.extend([item])\n",
+         {"cls.py": CLS.replace("append(item)", "extend([item])")}),
+    # Unrecoverable: nothing may be written.
+    Case("matches twice", {"dup.py": "x = 1\ny = 2\nx = 1\n"},
+         sr("dup.py", "x = 1\n", "x = 3\n"), error="matches 2 places"),
+    Case("matches nowhere", {"app.py": APP},
+         sr("app.py", "def farewell():\n    pass\n", "def farewell():\n    return 1\n"),
+         error="matches nowhere"),
+    Case("file does not exist", {"app.py": APP},
+         sr("missing.py", "a = 1\n", "a = 2\n"), error="no such file"),
+    Case("one good block, one bad: nothing applied", {"app.py": APP, "cls.py": CLS},
+         sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n")
+         + sr("cls.py", "    def remove(self):\n        pass\n", "    def remove(self):\n"
+              "        self.items.clear()\n"), error="matches nowhere"),
+    Case("truncated block", {"app.py": APP},
+         "app.py\n```python\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n"
+         "    return 'hel", error="truncated"),
+    Case("truncated whole file", {"app.py": APP},
+         "app.py\n```python\ndef greet(name):\n    return 'he", error="truncated"),
+    Case("path traversal", {"app.py": APP},
+         sr("../outside.py", "", "x = 1\n"), error="leads outside the repository"),
+    Case("deep path traversal", {"app.py": APP},
+         sr("src/../../etc/passwd", "", "root::0:0\n"), error="leads outside the repository"),
+    Case("absolute path", {"app.py": APP},
+         sr("/etc/hosts", "", "127.0.0.1 evil\n"), error="an absolute path"),
+    Case("git config", {"app.py": APP},
+         sr(".git/config", "", "[core]\n"), error="never edits inside .git"),
+    Case("git hooks via a whole file", {"app.py": APP},
+         "\n.git/hooks/pre-commit\n```sh\nrm -rf /\n```\n", error="never edits inside .git"),
+    Case("create over an existing file", {"app.py": APP},
+         sr("app.py", "", "x = 1\n"), error="the file exists"),
+    Case("delete a missing file", {"app.py": APP}, "DELETE nope.py\n", error="no such file"),
+    Case("block naming no file", {"app.py": APP},
+         "<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n", error="names no file"),
+    Case("no edits at all", {"app.py": APP},
+         "I think the code is fine as it is.", error="no edits"),
+]

@@ -1,0 +1,59 @@
+"""Parsing and planning edits from a table of realistic model replies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codectx.assistant.edits.parse import parse_reply
+from codectx.assistant.edits.plan import plan_edits
+from tests.assistant.edit_cases import CASES, Case
+
+
+def outcome(case: Case, root: Path) -> dict[str, str | None] | str:
+    """The files after applying the reply, or the error text that refused it."""
+    parsed = parse_reply(case.reply)
+    if parsed.errors:
+        return "; ".join(parsed.errors)
+    if not parsed.edits:
+        return "the reply holds no edits"
+    plan = plan_edits(parsed.edits, root, read=case.files.get)
+    if not plan.ok:
+        return "; ".join(f.describe() for f in plan.failures)
+    return {c.path: c.after for c in plan.changes}
+
+
+def test_the_table_is_big_enough() -> None:
+    assert len(CASES) >= 40
+    assert len([c for c in CASES if not c.recoverable]) >= 10
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case(case: Case, tmp_path: Path) -> None:
+    result = outcome(case, tmp_path)
+    if case.recoverable:
+        assert result == case.after
+    else:
+        assert isinstance(result, str) and case.error is not None
+        assert case.error in result
+
+
+def test_a_failure_says_what_it_found_nearby(tmp_path: Path) -> None:
+    case = next(c for c in CASES if c.name == "matches nowhere")
+    result = outcome(case, tmp_path)
+    assert isinstance(result, str) and "Did you mean these lines?" in result
+
+
+def test_a_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+    (root / "link.py").symlink_to(outside / "target.py")
+    for path in ("escape/new.py", "link.py"):
+        parsed = parse_reply(f"{path}\n<<<<<<< SEARCH\n=======\nx = 1\n>>>>>>> REPLACE\n")
+        plan = plan_edits(parsed.edits, root)
+        assert not plan.ok
+        assert "a symlink on the way leads outside" in plan.failures[0].reason
