@@ -19,7 +19,7 @@ def _flags(model: str | None, budget: int | None) -> dict[str, Any]:
     return {"model": model, "budget": budget}
 
 
-def _in_background(work: Callable[[threading.Event, Callable[..., None]], Iterator[Any]],
+def in_background(work: Callable[[threading.Event, Callable[..., None]], Iterator[Any]],
                    on_progress: Callable[..., None]) -> Iterator[Any]:
     """Run `work` in a thread so Ctrl-C can cancel it cleanly instead of tearing it down.
 
@@ -84,7 +84,7 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
 
     session = Session(path, config.load(path, _flags(model, budget)))
     with console.progress_bar() as progress:
-        stream = _in_background(lambda cancel, p: session.ask(question, cancel=cancel, progress=p),
+        stream = in_background(lambda cancel, p: session.ask(question, cancel=cancel, progress=p),
                                 progress)
         answer: Answer | None = None
         with view.AnswerView(enabled=not as_json) as shown:
@@ -135,7 +135,7 @@ def cache_warm(path: Path, model: str | None, budget: int | None) -> None:
 
     session = Session(path, config.load(path, _flags(model, budget)))
     with console.progress_bar() as progress:
-        answers = list(_in_background(
+        answers = list(in_background(
             lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
     view.print_answer_stats(answers[-1], warm=True)
 

@@ -129,3 +129,10 @@ def config_table(loaded: Loaded) -> Table:
         value = getattr(loaded.settings, key)
         table.add_row(key, repr(value), loaded.sources[key], field.description or "")
     return table
+
+
+def print_diff(diffs: list[str]) -> None:
+    """Planned changes as a coloured unified diff on stdout."""
+    from rich.syntax import Syntax
+
+    out.print(Syntax("".join(diffs), "diff", theme="ansi_dark", background_color="default"))

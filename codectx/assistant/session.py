@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from codectx.assistant.edits import formats
+from codectx.assistant.edits.parse import parse_reply
+from codectx.assistant.edits.paths import safe_path
+from codectx.assistant.edits.plan import Plan, plan_edits
 from codectx.assistant.prompts import build_prompt
 from codectx.config import Loaded
 from codectx.indexer.repository import index_repository
@@ -39,6 +43,27 @@ class Answer(Completion):
     def tokens_per_s(self) -> float:
         gen_s = self.total_s - self.ttft_s
         return self.generated_tokens / gen_s if gen_s > 0 and self.generated_tokens else 0.0
+
+
+@dataclass(frozen=True)
+class EditProposal:
+    """Planned changes (empty when the reply could not be applied) and how they came about."""
+
+    plan: Plan
+    attempts: int
+    problems: tuple[str, ...]
+    replies: tuple[str, ...]
+    answer: Answer
+
+
+def _plan_reply(reply: str, root: Path) -> tuple[Plan, tuple[str, ...]]:
+    parsed = parse_reply(reply)
+    if parsed.errors:
+        return Plan((), ()), parsed.errors
+    if not parsed.edits:
+        return Plan((), ()), ("the reply holds no edits in the requested format",)
+    plan = plan_edits(parsed.edits, root)
+    return plan, tuple(f.describe() for f in plan.failures)
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -74,12 +99,72 @@ class Session:
 
     # -- the work ------------------------------------------------------------------
 
+    def edit(self, instruction: str, *, files: Sequence[str] = (), fmt: str | None = None,
+             cancel: threading.Event | None = None,
+             progress: ProgressFn = _noop) -> Iterator[str | EditProposal]:
+        """Ask for a change; stream the model's reply, then one EditProposal (never writes).
+
+        A reply that cannot be applied goes back to the model once with what failed.
+        """
+        fmt = fmt or self._edit_format()
+        request = formats.edit_request(instruction, fmt, list(files)) + self._pinned(files)
+        history: list[tuple[str, str]] = []
+        replies: list[str] = []
+        problems: tuple[str, ...] = ()
+        answer: Answer | None = None
+        for attempt in (1, 2):
+            for item in self._run(request, cancel, progress,
+                                  self.loaded.settings.max_answer_tokens, history):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+            assert answer is not None
+            replies.append(answer.text)
+            plan, problems = _plan_reply(answer.text, self.root)
+            if plan.ok or answer.stop_reason == "cancelled" or attempt == 2:
+                yield EditProposal(plan, attempt, problems, tuple(replies), answer)
+                return
+            history.append((request, answer.text))
+            request = formats.retry_request(list(problems))
+
+    def commit_message(self, plan: Plan, instruction: str,
+                       cancel: threading.Event | None = None) -> str:
+        """A message for the change, written by the model: a summary line, then a body."""
+        diff = "".join(c.diff for c in plan.changes)[:8000]
+        answer = None
+        for item in self._run(formats.COMMIT_REQUEST + diff, cancel, _noop, 120):
+            if isinstance(item, Answer):
+                answer = item
+        text = (answer.text if answer else "").strip().strip("`").strip()
+        lines = [line.rstrip() for line in text.splitlines()]
+        if not lines or not lines[0]:
+            return f"{instruction.strip().splitlines()[0][:72]}"
+        summary = lines[0].strip("\"'# ")[:72]
+        body = "\n".join(lines[1:]).strip()
+        return f"{summary}\n\n{body}\n" if body else f"{summary}\n"
+
+    def _edit_format(self) -> str:
+        if self._scripted:
+            return "search-replace"
+        resolved, _ = self._resolved()
+        return resolved.entry.edit_format if resolved.entry else "search-replace"
+
+    def _pinned(self, files: Sequence[str]) -> str:
+        parts = []
+        for path in files:
+            target = self.root / safe_path(self.root, path)
+            if target.is_file():
+                text = target.read_text(encoding="utf-8", errors="replace")
+                parts.append(f"\n\nThe current content of {path}:\n```\n{text}```")
+        return "".join(parts)
+
     def _run(self, question: str | None, cancel: threading.Event | None, progress: ProgressFn,
-             max_tokens: int) -> Iterator[str | Answer]:
+             max_tokens: int, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress)
         backend = self._ensure_backend(index.total_tokens, progress)
-        prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question,
+        prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question, history,
                               bos=backend.bos_tokens())
         if question is None:
             prompt = Prompt(prompt.prefix, ())

@@ -10,6 +10,7 @@ anything fails, the plan holds no changes at all.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,9 +136,12 @@ def _with_newlines(new: str, old: str | None) -> str:
 
 
 def replace_once(text: str, search: str, replace: str) -> str | Failure:
-    """text with the one match of `search` replaced, by the strictest rung that matches."""
-    newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.replace("\r\n", "\n").split("\n")
+    """text with the one match of `search` replaced, by the strictest rung that matches.
+
+    Lines are compared without their endings; lines outside the match keep theirs
+    byte for byte, and the new lines take the endings of the lines they replace.
+    """
+    lines, ends = _split_lines(text)
     want = search.replace("\r\n", "\n").rstrip("\n").split("\n")
     new = replace.replace("\r\n", "\n").rstrip("\n").split("\n") if replace.strip("\n") else []
     for rung in (_exact, _trailing, _indent):
@@ -147,12 +151,25 @@ def replace_once(text: str, search: str, replace: str) -> str | Failure:
                                "lines to make it unique")
         if spans:
             start, end, reindent = spans[0]
-            return _splice(lines, start, end, [reindent(line) for line in new], newline)
+            return _splice(lines, ends, start, end, [reindent(line) for line in new])
     best, score, second = _best_fuzzy(lines, want)
     if best is not None and score >= FUZZY_THRESHOLD and second < score:
-        return _splice(lines, best, best + len(want), new, newline)
+        return _splice(lines, ends, best, best + len(want), new)
     closest = "\n".join(lines[best : best + len(want)]) if best is not None else None
     return Failure("", "the SEARCH text matches nowhere", closest)
+
+
+def _split_lines(text: str) -> tuple[list[str], list[str]]:
+    """Lines without their endings, and the endings ("\n", "\r\n" or "" at the end)."""
+    parts = re.split(r"(?<=\n)", text)
+    if parts and parts[-1] == "":
+        parts.pop()
+    lines, ends = [], []
+    for part in parts:
+        end = "\r\n" if part.endswith("\r\n") else "\n" if part.endswith("\n") else ""
+        lines.append(part[: len(part) - len(end)])
+        ends.append(end)
+    return lines, ends
 
 
 Span = tuple[int, int, Callable[[str], str]]
@@ -218,5 +235,12 @@ def _best_fuzzy(lines: list[str], want: list[str]) -> tuple[int | None, float, f
     return start, best, others[0] if others else 0.0
 
 
-def _splice(lines: list[str], start: int, end: int, new: list[str], newline: str) -> str:
-    return newline.join(lines[:start] + new + lines[end:])
+def _splice(lines: list[str], ends: list[str], start: int, end: int, new: list[str]) -> str:
+    eol = next((e for e in ends[start:end] if e), None) or next((e for e in ends if e), "\n")
+    new_ends = [eol] * len(new)
+    if new and end == len(lines):
+        new_ends[-1] = ends[-1]  # the file's last line keeps its (missing) newline
+    out = [line + e for line, e in zip(lines[:start], ends[:start], strict=True)]
+    out += [line + e for line, e in zip(new, new_ends, strict=True)]
+    out += [line + e for line, e in zip(lines[end:], ends[end:], strict=True)]
+    return "".join(out)

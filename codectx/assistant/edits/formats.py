@@ -1,0 +1,47 @@
+"""How the model is asked to write edits: one short instruction and example per format."""
+
+from __future__ import annotations
+
+SEARCH_REPLACE = """Reply with the changes as SEARCH/REPLACE blocks, one per change:
+the file's path on its own line, then the block. SEARCH must copy the current lines
+exactly (enough of them to be unique); REPLACE holds the new lines. An empty SEARCH
+creates a new file; `DELETE path` on its own line deletes one. Example:
+
+src/util.py
+<<<<<<< SEARCH
+def add(a, b):
+    return a - b
+=======
+def add(a, b):
+    return a + b
+>>>>>>> REPLACE
+"""
+
+WHOLE = """Reply with the complete new content of every file you change: the file's
+path on its own line, then a fenced code block with the whole file, nothing left out.
+A new file is written the same way; `DELETE path` on its own line deletes one. Example:
+
+src/util.py
+```python
+def add(a, b):
+    return a + b
+```
+"""
+
+FORMATS = {"search-replace": SEARCH_REPLACE, "whole": WHOLE}
+
+
+def edit_request(instruction: str, fmt: str, files: list[str]) -> str:
+    pinned = f"\nThe files to change: {', '.join(files)}.\n" if files else ""
+    return f"{FORMATS[fmt]}{pinned}\nThe change to make: {instruction}"
+
+
+def retry_request(failures: list[str]) -> str:
+    problems = "\n\n".join(failures)
+    return (f"Those edits could not be applied:\n\n{problems}\n\nReply again with all the "
+            "changes, fixing these. Copy SEARCH lines exactly from the files.")
+
+
+COMMIT_REQUEST = ("Write a git commit message for the change below: one summary line of at "
+                  "most 72 characters, a blank line, then one to three short lines saying "
+                  "why. Reply with the message only.\n\n")

@@ -1,0 +1,35 @@
+"""Committing exactly the files an edit touched, leaving the rest of the index alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codectx.errors import CodectxError
+
+
+def commit_paths(root: Path, paths: list[str], message: str) -> str:
+    """Commit `paths` (repository-relative to root) with `message`; returns the new sha.
+
+    `git commit --only` takes these paths from the work tree and leaves whatever
+    else is staged staged, uncommitted.
+    """
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except git.InvalidGitRepositoryError as exc:
+        raise CodectxError(f"{root} is not in a git repository: cannot --commit",
+                           "Run `git init` first, or apply without --commit.") from exc
+    top = Path(repo.working_tree_dir or root).resolve()
+    rel = [(root.resolve() / p).relative_to(top).as_posix() for p in paths]
+    tracked = set(repo.git.ls_files("--", *rel).splitlines()) if rel else set()
+    new = [p for p in rel if p not in tracked and (top / p).exists()]
+    try:
+        if new:
+            repo.git.add("--", *new)
+        repo.git.commit("--only", "-q", "-m", message, "--", *rel)
+    except git.GitCommandError as exc:
+        detail = (exc.stderr or "").strip().splitlines()
+        raise CodectxError(f"git could not commit the edit: {detail[-1] if detail else exc}",
+                           "The change is applied; commit it yourself, or `codectx undo`.") from exc
+    return repo.head.commit.hexsha

@@ -1,0 +1,121 @@
+"""Applying planned changes so that they can be undone, byte for byte.
+
+Before anything is written, the previous and new content of every touched
+file goes into a journal record (under the user cache directory, one stack
+per repository). Each file is written to a temporary file and renamed into
+place; if a write fails half-way, the files already written are put back.
+`undo_last` restores the state before the last applied edit, and refuses if
+any of those files changed since.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from codectx.assistant.edits.plan import FileChange, Plan
+from codectx.errors import CodectxError
+
+
+class UndoError(CodectxError):
+    """Nothing to undo, or the files changed since the edit."""
+
+
+class StaleEdit(CodectxError):
+    """A file changed between planning an edit and applying it."""
+
+
+def journal_dir(cache_dir: Path, root: Path) -> Path:
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / "undo" / key
+
+
+def _encode(text: str | None) -> str | None:
+    return None if text is None else base64.b64encode(_bytes(text)).decode()
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _current(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _write(target: Path, data: bytes | None) -> None:
+    if data is None:
+        target.unlink(missing_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply_plan(plan: Plan, root: Path, journal: Path) -> Path:
+    """Write the plan's changes; returns the journal record that can undo them."""
+    for change in plan.changes:
+        before = None if change.before is None else _bytes(change.before)
+        if _current(root / change.path) != before:
+            raise StaleEdit(f"{change.path} changed since the edit was planned; nothing written",
+                            "Run the edit again.")
+    journal.mkdir(parents=True, exist_ok=True)
+    record = {"time": time.time(), "files": [
+        {"path": c.path, "before": _encode(c.before), "after": _encode(c.after)}
+        for c in plan.changes]}
+    fd, tmp = tempfile.mkstemp(dir=journal, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(record, fh)
+    record_path = journal / f"{time.time_ns()}.json"
+    os.replace(tmp, record_path)
+    written: list[FileChange] = []
+    try:
+        for change in plan.changes:
+            _write(root / change.path, None if change.after is None else _bytes(change.after))
+            written.append(change)
+    except BaseException:
+        for change in written:  # put back what was already written
+            _write(root / change.path, None if change.before is None else _bytes(change.before))
+        record_path.unlink(missing_ok=True)
+        raise
+    return record_path
+
+
+def undo_last(root: Path, journal: Path) -> list[str]:
+    """Restore the files of the last applied edit; returns their paths."""
+    records = sorted(journal.glob("*.json"), key=lambda p: int(p.stem)) if journal.is_dir() \
+        else []
+    if not records:
+        raise UndoError("nothing to undo: no edit applied by codectx in this repository")
+    record = json.loads(records[-1].read_text())
+    files = record["files"]
+    changed = [f["path"] for f in files
+               if _current(root / f["path"]) != (None if f["after"] is None
+                                                 else base64.b64decode(f["after"]))]
+    if changed:
+        raise UndoError(f"cannot undo: changed since the edit: {', '.join(changed)}",
+                        "Undo your own changes to these files first, or leave them as they are.")
+    for f in files:
+        _write(root / f["path"], None if f["before"] is None else base64.b64decode(f["before"]))
+    records[-1].unlink()
+    return [f["path"] for f in files]

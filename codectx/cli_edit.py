@@ -1,0 +1,118 @@
+"""`codectx edit` and `codectx undo`: changes planned by the model, applied only when asked."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codectx.cli_support import friendly_errors
+
+
+@click.command("edit")
+@click.argument("instruction")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--files", "files", multiple=True, metavar="FILE",
+              help="Files to change (their current text goes with the instruction; repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["search-replace", "whole"]), default=None,
+              help="How the model writes edits (default: what the model does best, from the "
+                   "catalog).")
+@click.option("--dry-run", is_flag=True, help="Only show the planned changes.")
+@click.option("--apply", "apply_now", is_flag=True, help="Apply without asking.")
+@click.option("--commit", is_flag=True,
+              help="Commit the applied change (only its files) with a message the model writes.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"status", "files", "attempts", "errors"} instead of the diff.')
+@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to use.")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget for the repository.")
+@friendly_errors
+def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | None,
+             dry_run: bool, apply_now: bool, commit: bool, as_json: bool, model: str | None,
+             budget: int | None) -> None:
+    """Ask the model to change the repository at PATH (default: .) as INSTRUCTION says.
+
+    The planned changes are shown as a diff and applied only after you say
+    yes (or with --apply); nothing is ever written outside the repository or
+    inside .git. If the model's edits do not apply, it is told why and tries
+    once more; if they still do not, nothing is written. `codectx undo`
+    restores the files as they were before the last applied edit.
+    """
+    from codectx import config, console
+    from codectx.assistant.edits.journal import apply_plan, journal_dir
+    from codectx.assistant.session import EditProposal, Session
+    from codectx.cli_assistant import in_background
+
+    if dry_run and apply_now:
+        raise click.UsageError("--dry-run and --apply exclude each other")
+    loaded = config.load(path, {"model": model, "budget": budget})
+    session = Session(path, loaded)
+    with console.progress_bar() as progress:
+        proposals = [item for item in in_background(
+            lambda cancel, p: session.edit(instruction, files=files, fmt=fmt, cancel=cancel,
+                                           progress=p), progress)
+            if isinstance(item, EditProposal)]
+    proposal = proposals[-1]
+    plan = proposal.plan
+    report: dict[str, Any] = {
+        "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),
+        "files": [{"path": c.path, "action": c.action, "diff": c.diff} for c in plan.changes],
+    }
+    if not plan.ok:
+        report["status"] = "failed"
+        _finish(report, as_json, "the model's edits could not be applied; nothing was written")
+        sys.exit(1)
+    if not as_json:
+        console.print_diff([c.diff for c in plan.changes])
+    if dry_run or not (apply_now or _confirm(as_json)):
+        _finish(report, as_json, "not applied" + ("" if dry_run or sys.stdin.isatty() else
+                                                 ": not a terminal, use --apply to apply"))
+        return
+    apply_plan(plan, path, journal_dir(loaded.cache_path(), path))
+    report["status"] = "applied"
+    if commit:
+        from codectx.assistant.edits.git import commit_paths
+
+        message = session.commit_message(plan, instruction)
+        report["commit"] = commit_paths(path, [c.path for c in plan.changes], message)
+        report["message"] = message
+    _finish(report, as_json, f"applied to {len(plan.changes)} file(s)"
+            + (f", committed {report['commit'][:10]}" if commit else "")
+            + "; `codectx undo` restores them")
+
+
+def _confirm(as_json: bool) -> bool:
+    if as_json or not sys.stdin.isatty():
+        return False
+    return click.confirm("Apply these changes?", default=False, err=True)
+
+
+def _finish(report: dict[str, Any], as_json: bool, summary: str) -> None:
+    from codectx import console
+
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    for error in report["errors"]:
+        console.err.print(error, markup=False, highlight=False)
+    console.err.print(f"{summary} (attempts: {report['attempts']})", markup=False,
+                      highlight=False)
+
+
+@click.command("undo")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@friendly_errors
+def undo_cmd(path: Path) -> None:
+    """Restore the files of the last edit applied in the repository at PATH.
+
+    Refuses, changing nothing, if any of those files changed since the edit.
+    """
+    from codectx import config, console
+    from codectx.assistant.edits.journal import journal_dir, undo_last
+
+    loaded = config.load(path)
+    restored = undo_last(path, journal_dir(loaded.cache_path(), path))
+    console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
