@@ -11,6 +11,7 @@ any of those files changed since.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -72,6 +73,17 @@ def _write(target: Path, data: bytes | None) -> None:
         raise
 
 
+def _missing_dirs(root: Path, plan: Plan) -> list[str]:
+    """Directories the plan's new files will create (undo removes them again)."""
+    missing: set[str] = set()
+    for change in plan.changes:
+        parent = Path(change.path).parent
+        while str(parent) not in ("", ".") and not (root / parent).exists():
+            missing.add(parent.as_posix())
+            parent = parent.parent
+    return sorted(missing)
+
+
 def apply_plan(plan: Plan, root: Path, journal: Path) -> Path:
     """Write the plan's changes; returns the journal record that can undo them."""
     for change in plan.changes:
@@ -82,7 +94,7 @@ def apply_plan(plan: Plan, root: Path, journal: Path) -> Path:
     journal.mkdir(parents=True, exist_ok=True)
     record = {"time": time.time(), "files": [
         {"path": c.path, "before": _encode(c.before), "after": _encode(c.after)}
-        for c in plan.changes]}
+        for c in plan.changes], "new_dirs": _missing_dirs(root, plan)}
     fd, tmp = tempfile.mkstemp(dir=journal, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh)
@@ -117,5 +129,8 @@ def undo_last(root: Path, journal: Path) -> list[str]:
                         "Undo your own changes to these files first, or leave them as they are.")
     for f in files:
         _write(root / f["path"], None if f["before"] is None else base64.b64decode(f["before"]))
+    for directory in sorted(record.get("new_dirs", []), key=len, reverse=True):
+        with contextlib.suppress(OSError):  # not empty any more: the user put files there
+            (root / directory).rmdir()
     records[-1].unlink()
     return [f["path"] for f in files]
