@@ -63,6 +63,8 @@ def _plan_reply(reply: str, root: Path) -> tuple[Plan, tuple[str, ...]]:
     if not parsed.edits:
         return Plan((), ()), ("the reply holds no edits in the requested format",)
     plan = plan_edits(parsed.edits, root)
+    if not plan.failures and not plan.changes:
+        return plan, ("the edits leave every file as it was",)
     return plan, tuple(f.describe() for f in plan.failures)
 
 

@@ -58,6 +58,14 @@ def test_two_failures_write_nothing_and_say_why(tmp_path: Path) -> None:
     assert proposal.problems == ("the reply holds no edits in the requested format",)
 
 
+def test_edits_that_change_nothing_are_a_failure_with_a_reason(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    same = f"app.py\n```python\n{APP}```\n"
+    proposal, _ = propose(tmp_path / "r", [same, same])
+    assert not proposal.plan.ok
+    assert proposal.problems == ("the edits leave every file as it was",)
+
+
 def plan_for(root: Path, reply: str):  # type: ignore[no-untyped-def]
     plan = plan_edits(parse_reply(reply).edits, root)
     assert plan.ok, plan.failures
