@@ -18,9 +18,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test reads the developer's own config or writes to their cache."""
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                 embedded_gguf: Path) -> Path:
+    """No test reads the developer's own config or writes to their cache.
+
+    The embedded model is linked into each test's cache, joined once per session.
+    """
     home = tmp_path_factory.mktemp("home")
+    models = home / "cache" / "models"
+    models.mkdir(parents=True)
+    (models / embedded_gguf.name).symlink_to(embedded_gguf)
+    marker = embedded_gguf.with_suffix(".sha256")
+    (models / marker.name).write_text(marker.read_text())
     for name in list(os.environ):
         if name.startswith("CODECTX_"):
             monkeypatch.delenv(name)
