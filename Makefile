@@ -17,6 +17,8 @@ setup: $(STAMP)
 run: setup
 	mkdir -p build
 	$(BIN)/codectx index . -o build/prompt.xml
+	$(BIN)/codectx ask "Which module does app.py import, and what does Engine.run return?" \
+		tests/fixtures/python
 
 lint: setup
 	$(BIN)/ruff check codectx tests benchmarks

@@ -22,6 +22,7 @@ from codectx.assistant.prompts import build_prompt
 from codectx.config import Loaded
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
+from codectx.indexer.serialize import Mode
 from codectx.models import planner
 from codectx.models.backend import Completion, GenerationParams, ModelBackend, Prompt
 from codectx.models.gguf import ModelInfo, read_info
@@ -66,6 +67,16 @@ def _plan_reply(reply: str, root: Path) -> tuple[Plan, tuple[str, ...]]:
     if not plan.failures and not plan.changes:
         return plan, ("the edits leave every file as it was",)
     return plan, tuple(f.describe() for f in plan.failures)
+
+
+def _fit_notes(index: IndexResult) -> tuple[str, ...]:
+    """Say so when the repository did not fit in full (never degrade silently)."""
+    skeletons = sum(f.mode is Mode.SKELETON for f in index.files)
+    omitted = sum(f.mode is Mode.OMITTED for f in index.files)
+    if not skeletons and not omitted:
+        return ()
+    return (f"to fit the context, {skeletons} file(s) are in the prompt as skeletons and "
+            f"{omitted} omitted (`codectx index --json` lists them)",)
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -180,7 +191,7 @@ class Session:
                 yield Answer(**{
                     **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
                     "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
-                    "notes": item.notes + tuple(index.notes),
+                    "notes": item.notes + tuple(index.notes) + _fit_notes(index),
                 })
             else:
                 yield item

@@ -64,6 +64,13 @@ def test_editing_the_last_file_re_evaluates_only_from_that_file(tmp_path: Path) 
     assert "def base()" not in decode(backend.evaluated[1])
 
 
+def test_a_repository_that_does_not_fit_is_noted(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {**FILES, "big.py": "\n".join(f"X{i} = {i}" for i in range(400))})
+    loaded = config.load(tmp_path / "r", {"budget": 300})
+    _, answer = ask(Session(tmp_path / "r", loaded, FakeBackend(["ok"])), "q?")
+    assert any("to fit the context" in note for note in answer.notes)
+
+
 def test_max_answer_tokens_caps_the_answer(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", FILES)
     backend = FakeBackend(["one two three four"])
