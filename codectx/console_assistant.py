@@ -88,15 +88,15 @@ def _size(n: float) -> str:
 
 def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
     total = sum(e.size_bytes for e in entries)
-    table = Table("repository", "tokens", "size", "last used", "configuration",
+    table = Table("repository", "model", "tokens", "size", "last used",
                   title=f"{len(entries)} saved prompt state(s), {_size(total)} of {_size(cap)} "
                         f"in {root}")
     now = time.time()
     for entry in sorted(entries, key=lambda e: -e.last_used):
         ago = now - entry.last_used
         when = f"{ago / 3600:.1f} h ago" if ago >= 3600 else f"{ago / 60:.0f} min ago"
-        table.add_row(entry.label or "?", f"{len(entry.tokens):,}", _size(entry.size_bytes),
-                      when, entry.directory.name)
+        table.add_row(entry.label or "?", entry.model or "?", f"{len(entry.tokens):,}",
+                      _size(entry.size_bytes), when)
     return table
 
 

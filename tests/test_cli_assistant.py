@@ -27,6 +27,7 @@ def test_cache_warm_status_and_clear(tmp_path: Path) -> None:
     assert reused.group(2) == "1"  # only the last token, for its logits
     status = run("cache", "status")
     assert "1 saved prompt state(s)" in status.stdout and "proj" in status.stdout
+    assert "qwen2.5-coder-0.5b-instruct" in status.stdout
     cleared = run("cache", "clear")
     assert "removed 1 saved prompt state(s)" in cleared.stderr
     assert "0 saved prompt state(s)" in run("cache", "status").stdout

@@ -263,4 +263,4 @@ class LlamaCppBackend:
 
         # A full disk must not fail the answer; the next run prefills again.
         with contextlib.suppress(OSError):
-            self.cache.save(tokens, write, label=self.label)
+            self.cache.save(tokens, write, label=self.label, model=self._name)

@@ -33,6 +33,7 @@ class Entry:
     size_bytes: int
     last_used: float
     label: str
+    model: str
 
     @property
     def state_path(self) -> Path:
@@ -102,7 +103,8 @@ class PromptCache:
         if len(tokens) != meta.get("n_tokens"):
             return None
         return Entry(meta_path.parent, meta_path.stem, tuple(tokens), size,
-                     float(meta.get("last_used", 0)), str(meta.get("label", "")))
+                     float(meta.get("last_used", 0)), str(meta.get("label", "")),
+                     str(meta.get("model", "")))
 
     def best(self, tokens: Sequence[int]) -> tuple[Entry, int] | None:
         """The entry sharing the longest token prefix with `tokens`, and that length."""
@@ -125,7 +127,7 @@ class PromptCache:
     # -- writing ----------------------------------------------------------------
 
     def save(self, tokens: Sequence[int], write_state: Callable[[Path], None],
-             label: str = "") -> Entry:
+             label: str = "", model: str = "") -> Entry:
         """Write a state (through `write_state(path)`) for `tokens`, atomically."""
         data = array("i", tokens).tobytes()
         entry_id = hashlib.sha256(data).hexdigest()[:24]
@@ -137,7 +139,8 @@ class PromptCache:
             write_state(state_tmp)
             tokens_tmp.write_bytes(data)
             meta = {"n_tokens": len(tokens), "sha256": _sha256(state_tmp),
-                    "created": time.time(), "last_used": time.time(), "label": label}
+                    "created": time.time(), "last_used": time.time(), "label": label,
+                    "model": model}
             meta_tmp.write_text(json.dumps(meta))
             with self.lock:
                 # The meta file goes last: an entry without it is never read.
