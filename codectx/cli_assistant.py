@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -20,11 +21,12 @@ def _flags(model: str | None, budget: int | None) -> dict[str, Any]:
 
 
 def in_background(work: Callable[[threading.Event, Callable[..., None]], Iterator[Any]],
-                   on_progress: Callable[..., None]) -> Iterator[Any]:
+                  on_progress: Callable[..., None]) -> Iterator[Any]:
     """Run `work` in a thread so Ctrl-C can cancel it cleanly instead of tearing it down.
 
-    The first Ctrl-C sets the cancel event (a prefill in progress is saved as far as it
-    got); the items `work` yields are passed through.
+    While it runs, the first Ctrl-C only sets the cancel event (a prefill in progress
+    is saved as far as it got, generation stops); a second one interrupts at once.
+    The items `work` yields are passed through.
     """
     items: queue.Queue[tuple[str, Any]] = queue.Queue()
     cancel = threading.Event()
@@ -38,24 +40,35 @@ def in_background(work: Callable[[threading.Event, Callable[..., None]], Iterato
         finally:
             items.put(("done", None))
 
+    def on_sigint(signum: int, frame: Any) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
     thread = threading.Thread(target=run, name="codectx-model", daemon=True)
     thread.start()
-    while True:
-        try:
-            kind, value = items.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        except KeyboardInterrupt:
-            cancel.set()
-            continue
-        if kind == "progress":
-            on_progress(*value)
-        elif kind == "item":
-            yield value
-        elif kind == "error":
-            raise value
-        else:
-            return
+    try:
+        while True:
+            try:
+                kind, value = items.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "progress":
+                on_progress(*value)
+            elif kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 @click.command("ask")

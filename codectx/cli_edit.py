@@ -48,6 +48,10 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
 
     if dry_run and apply_now:
         raise click.UsageError("--dry-run and --apply exclude each other")
+    if commit:
+        from codectx.assistant.edits.git import require_repository
+
+        require_repository(path)  # before anything is written, not after
     loaded = config.load(path, {"model": model, "budget": budget})
     session = Session(path, loaded)
     with console.progress_bar() as progress:
@@ -61,6 +65,10 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),
         "files": [{"path": c.path, "action": c.action, "diff": c.diff} for c in plan.changes],
     }
+    if proposal.answer.stop_reason == "cancelled":
+        report["status"] = "failed"
+        _finish(report, as_json, "stopped; nothing was written")
+        sys.exit(130)
     if not plan.ok:
         report["status"] = "failed"
         _finish(report, as_json, "the model's edits could not be applied; nothing was written")
@@ -74,14 +82,29 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     apply_plan(plan, path, journal_dir(loaded.cache_path(), path))
     report["status"] = "applied"
     if commit:
-        from codectx.assistant.edits.git import commit_paths
-
-        message = session.commit_message(plan, instruction)
-        report["commit"] = commit_paths(path, [c.path for c in plan.changes], message)
-        report["message"] = message
+        _commit(session, plan, instruction, path, report)
     _finish(report, as_json, f"applied to {len(plan.changes)} file(s)"
             + (f", committed {report['commit'][:10]}" if commit else "")
             + "; `codectx undo` restores them")
+
+
+def _commit(session: Any, plan: Any, instruction: str, path: Path,
+            report: dict[str, Any]) -> None:
+    """Commit an applied edit; whatever goes wrong, say the files are already changed."""
+    from codectx import console
+    from codectx.assistant.edits.git import commit_paths
+    from codectx.errors import CodectxError
+
+    try:
+        message = session.commit_message(plan, instruction)
+        report["commit"] = commit_paths(path, [c.path for c in plan.changes], message)
+        report["message"] = message
+    except (CodectxError, KeyboardInterrupt) as exc:
+        reason = exc.message if isinstance(exc, CodectxError) else "interrupted"
+        console.err.print(f"codectx: the edit is applied but not committed ({reason}); "
+                          "commit it yourself, or `codectx undo` restores the files",
+                          markup=False, highlight=False)
+        sys.exit(1)
 
 
 def _confirm(as_json: bool) -> bool:

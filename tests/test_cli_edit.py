@@ -91,6 +91,17 @@ def test_commit_with_a_message_from_the_model(tmp_path: Path, scripted: FakeBack
     assert list(repo.head.commit.stats.files) == ["app.py"]
 
 
+def test_commit_outside_git_is_refused_before_anything_is_written(
+    tmp_path: Path, scripted: FakeBackend
+) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "app.py").write_text(APP)
+    scripted.replies.append(GOOD)
+    code, _, err = edit(tmp_path / "plain", "--apply", "--commit")
+    assert code == 2 and "not in a git repository" in err
+    assert (tmp_path / "plain" / "app.py").read_text() == APP
+
+
 def test_the_embedded_model_end_to_end(tmp_path: Path) -> None:
     """The real model may or may not manage; either way the pipeline must hold."""
     make_repo(tmp_path / "r", {"greet.py": APP, "main.py": "from greet import greet\n"

@@ -20,6 +20,7 @@ from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.edits.plan import Plan, plan_edits
 from codectx.assistant.prompts import build_prompt
 from codectx.config import Loaded
+from codectx.errors import CodectxError, ModelError
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
 from codectx.indexer.serialize import Mode
@@ -32,6 +33,7 @@ ProgressFn = Callable[[str, int, int], None]
 """progress(stage, done, total): stages "read", "parse", "tokens", "load", "prefill"."""
 
 PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, roughly
+RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,8 @@ class EditProposal:
     answer: Answer
 
 
-def _plan_reply(reply: str, root: Path) -> tuple[Plan, tuple[str, ...]]:
-    parsed = parse_reply(reply)
+def _plan_reply(reply: str, root: Path, whole_files: bool) -> tuple[Plan, tuple[str, ...]]:
+    parsed = parse_reply(reply, whole_files)
     if parsed.errors:
         return Plan((), ()), parsed.errors
     if not parsed.edits:
@@ -134,7 +136,7 @@ class Session:
                     yield item
             assert answer is not None
             replies.append(answer.text)
-            plan, problems = _plan_reply(answer.text, self.root)
+            plan, problems = _plan_reply(answer.text, self.root, fmt == "whole")
             if plan.ok or answer.stop_reason == "cancelled" or attempt == 2:
                 yield EditProposal(plan, attempt, problems, tuple(replies), answer)
                 return
@@ -152,7 +154,8 @@ class Session:
         text = (answer.text if answer else "").strip().strip("`").strip()
         lines = [line.rstrip() for line in text.splitlines()]
         if not lines or not lines[0]:
-            return f"{instruction.strip().splitlines()[0][:72]}"
+            first = instruction.strip().splitlines()
+            return f"{first[0][:72] if first else 'Edit by codectx'}\n"
         summary = lines[0].strip("\"'# ")[:72]
         body = "\n".join(lines[1:]).strip()
         return f"{summary}\n\n{body}\n" if body else f"{summary}\n"
@@ -167,18 +170,23 @@ class Session:
         parts = []
         for path in files:
             target = self.root / safe_path(self.root, path)
-            if target.is_file():
-                text = target.read_text(encoding="utf-8", errors="replace")
-                parts.append(f"\n\nThe current content of {path}:\n```\n{text}```")
+            if not target.is_file():
+                raise CodectxError(f"--files {path}: no such file in {self.root}",
+                                   "Name files relative to the repository root.")
+            text = target.read_text(encoding="utf-8", errors="replace")
+            parts.append(f"\n\nThe current content of {path}:\n```\n{text}```")
         return "".join(parts)
 
     def _run(self, question: str | None, cancel: threading.Event | None, progress: ProgressFn,
              max_tokens: int, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress)
-        backend = self._ensure_backend(index.total_tokens, progress)
+        backend = self._ensure_backend(index.total_tokens + PROMPT_OVERHEAD, progress)
         prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question, history,
                               bos=backend.bos_tokens())
+        if len(prompt.tokens) + max_tokens > backend.context_window and not self._scripted:
+            # A long question, pinned files or a retry's history: a larger context is needed.
+            backend = self._ensure_backend(len(prompt.tokens), progress)
         if question is None:
             prompt = Prompt(prompt.prefix, ())
         params = GenerationParams(max_tokens=max_tokens)
@@ -209,7 +217,14 @@ class Session:
         resolved, info = self._resolved()
         loaded = self.loaded.with_model_path(resolved.path)
         if loaded.settings.budget is None:
-            budget = self._max_prompt_tokens(info) - PROMPT_OVERHEAD
+            # Room is kept for the question, pinned files and one retry's exchange.
+            budget = self._max_prompt_tokens(info) - PROMPT_OVERHEAD - RETRY_ROOM
+            if budget <= 0:
+                raise ModelError(
+                    f"{resolved.name} leaves no room for a prompt in the "
+                    f"{planner.gib(planner.available_memory())} of memory available",
+                    "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
+                    "a smaller model.")
             loaded = loaded.with_budget(budget)
         return index_repository(self.root, loaded, progress)
 
@@ -227,7 +242,8 @@ class Session:
         return max(limit - self.loaded.settings.max_answer_tokens, 1)
 
     def _ensure_backend(self, prompt_tokens: int, progress: ProgressFn) -> ModelBackend:
-        needed = prompt_tokens + PROMPT_OVERHEAD + self.loaded.settings.max_answer_tokens
+        """A backend whose context holds `prompt_tokens` plus the answer."""
+        needed = prompt_tokens + self.loaded.settings.max_answer_tokens
         if self._backend is not None and (self._scripted or self._backend.context_window >= needed):
             return self._backend
         from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
@@ -236,7 +252,7 @@ class Session:
         resolved, info = self._resolved()
         settings = self.loaded.settings
         plan = planner.plan_context(
-            info.architecture, info.size_bytes, prompt_tokens + PROMPT_OVERHEAD,
+            info.architecture, info.size_bytes, prompt_tokens,
             settings.max_answer_tokens, self._kv_type(), planner.available_memory())
         options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type,
                                flash_attn=settings.flash_attn, threads=settings.threads)

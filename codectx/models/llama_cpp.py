@@ -140,8 +140,9 @@ class LlamaCppBackend:
         reused = common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
         load_s = 0.0
         if self.cache is not None and reused < n_prefix:
-            restored, load_s = self._restore_best(tokens, reused, notes)
-            reused = max(reused, restored)
+            restored, load_s, attempted = self._restore_best(tokens, reused, notes)
+            if attempted:  # memory now holds the loaded state, or nothing if loading failed
+                reused = restored
         keep = min(reused, len(tokens) - 1)  # at least one token is evaluated, for its logits
         llm._ctx.kv_cache_seq_rm(-1, keep, -1)
         llm.n_tokens = keep
@@ -211,21 +212,26 @@ class LlamaCppBackend:
         yield Completion("".join(text), stop, len(tokens), reused, evaluated, generated,  # type: ignore[arg-type]
                          load_s, ttft, total, tuple(notes))
 
-    def _restore_best(self, tokens: list[int], have: int, notes: list[str]) -> tuple[int, float]:
-        """Load the saved state sharing most with `tokens`, if it beats what is in memory."""
+    def _restore_best(self, tokens: list[int], have: int,
+                      notes: list[str]) -> tuple[int, float, bool]:
+        """Load the saved state sharing most with `tokens`, if it beats what is in memory.
+
+        Returns (tokens now in memory, seconds spent, whether a load was attempted).
+        """
         assert self.cache is not None
         found = self.cache.best(tokens)
         if found is None or found[1] <= have:
-            return 0, 0.0
+            return 0, 0.0, False
         entry, shared = found
         t0 = time.perf_counter()
         if self._load(entry):
             self.cache.touch(entry)
-            return shared, time.perf_counter() - t0
+            return shared, time.perf_counter() - t0, True
         self.cache.discard(entry)
         notes.append("a saved prompt state was damaged and has been discarded; "
                      "the prompt was evaluated afresh")
-        return 0, time.perf_counter() - t0
+        self._llm.reset()  # type: ignore[no-untyped-call]
+        return 0, time.perf_counter() - t0, True
 
     def _load(self, entry: Entry) -> bool:
         import llama_cpp

@@ -11,6 +11,7 @@ processes safe; least-recently-used entries are evicted over a size cap.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -184,6 +185,7 @@ class PromptCache:
                 self._remove(entry)
 
     def _evict(self) -> None:
+        self._remove_stale_temporaries()
         entries = sorted(self.all_entries(), key=lambda e: e.last_used)
         total = sum(e.size_bytes for e in entries)
         for entry in entries[:-1]:  # never the newest
@@ -197,4 +199,13 @@ class PromptCache:
             entries = self.all_entries()
             for entry in entries:
                 self._remove(entry)
+            self._remove_stale_temporaries(max_age_s=0)
         return len(entries)
+
+    def _remove_stale_temporaries(self, max_age_s: float = 3600) -> None:
+        """Half-written files of processes killed while saving (a live save is younger)."""
+        now = time.time()
+        for tmp in self.root.glob("*/*.tmp*"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime >= max_age_s:
+                    tmp.unlink()

@@ -13,6 +13,7 @@ from codectx.assistant.edits.journal import StaleEdit, UndoError, apply_plan, un
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
 from codectx.assistant.session import EditProposal, Session
+from codectx.errors import CodectxError
 from codectx.models.fake import FakeBackend
 from tests.conftest import make_repo, write_tree
 
@@ -60,10 +61,21 @@ def test_two_failures_write_nothing_and_say_why(tmp_path: Path) -> None:
 
 def test_edits_that_change_nothing_are_a_failure_with_a_reason(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"app.py": APP})
-    same = f"app.py\n```python\n{APP}```\n"
+    line = "    return 'hi ' + name\n"
+    same = f"app.py\n<<<<<<< SEARCH\n{line}=======\n{line}>>>>>>> REPLACE\n"
     proposal, _ = propose(tmp_path / "r", [same, same])
     assert not proposal.plan.ok
     assert proposal.problems == ("the edits leave every file as it was",)
+
+
+def test_quoted_code_under_a_heading_is_not_a_whole_file_in_search_replace_mode(
+    tmp_path: Path,
+) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    reply = "### app.py\n\nFor example:\n```python\nprint(greet('x'))\n```\n" + GOOD
+    proposal, _ = propose(tmp_path / "r", [reply])
+    assert proposal.plan.ok
+    assert proposal.plan.changes[0].after == APP.replace("'hi '", "'hello '")
 
 
 def plan_for(root: Path, reply: str):  # type: ignore[no-untyped-def]
@@ -114,12 +126,24 @@ def test_a_file_changed_after_planning_stops_the_apply(tmp_path: Path) -> None:
     assert (root / "app.py").read_text() == APP + "# meanwhile\n"
 
 
-def test_a_write_failing_half_way_puts_back_what_was_written(tmp_path: Path) -> None:
+def test_a_write_failing_half_way_puts_back_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codectx.assistant.edits import journal
+
     root = tmp_path / "r"
-    make_repo(root, {"app.py": APP, "blocked": "a file where a directory is needed\n"})
-    plan = plan_for(root, GOOD + "\nblocked/x.py\n<<<<<<< SEARCH\n=======\nX = 1\n"
+    make_repo(root, {"app.py": APP, "b.py": "B = 1\n"})
+    plan = plan_for(root, GOOD + "\nb.py\n<<<<<<< SEARCH\nB = 1\n=======\nB = 2\n"
                     ">>>>>>> REPLACE\n")
-    with pytest.raises(OSError):
+    real_write = journal._write
+
+    def disk_full_on_b(target: Path, data: bytes | None) -> None:
+        if target.name == "b.py" and data == b"B = 2\n":
+            raise OSError(28, "No space left on device")
+        real_write(target, data)
+
+    monkeypatch.setattr(journal, "_write", disk_full_on_b)
+    with pytest.raises(CodectxError, match=r"could not write b\.py: No space left.*nothing"):
         apply_plan(plan, root, tmp_path / "journal")
     assert (root / "app.py").read_text() == APP
     assert list((tmp_path / "journal").glob("*.json")) == []
@@ -142,8 +166,6 @@ def test_commit_takes_only_the_edited_files_and_leaves_the_index_alone(tmp_path:
 
 
 def test_commit_outside_git_is_a_clear_error(tmp_path: Path) -> None:
-    from codectx.errors import CodectxError
-
     write_tree(tmp_path / "plain", {"a.py": "x\n"})
     with pytest.raises(CodectxError, match="not in a git repository"):
         commit_paths(tmp_path / "plain", ["a.py"], "m")

@@ -18,7 +18,10 @@ def outcome(case: Case, root: Path) -> dict[str, str | None] | str:
         return "; ".join(parsed.errors)
     if not parsed.edits:
         return "the reply holds no edits"
-    plan = plan_edits(parsed.edits, root, read=case.files.get)
+    for path, text in case.files.items():  # real files: planning looks at the disk too
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(text.encode())
+    plan = plan_edits(parsed.edits, root)
     if not plan.ok:
         return "; ".join(f.describe() for f in plan.failures)
     return {c.path: c.after for c in plan.changes}

@@ -60,6 +60,14 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "k").iterdir()) == []
 
 
+def test_clear_also_removes_half_written_files(tmp_path: Path) -> None:
+    cache = PromptCache(tmp_path, "k", 1 << 30)
+    cache.save([1], writer(b"x"))
+    (tmp_path / "k" / "dead.state.tmp123").write_bytes(b"from a killed process")
+    assert PromptCache(tmp_path, None, 0).clear() == 1
+    assert list((tmp_path / "k").iterdir()) == []
+
+
 def test_least_recently_used_entries_are_evicted_over_the_cap(tmp_path: Path) -> None:
     cache = PromptCache(tmp_path, "k", 3000)
     old = cache.save([1], writer(b"x" * 1000))

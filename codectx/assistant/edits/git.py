@@ -7,6 +7,17 @@ from pathlib import Path
 from codectx.errors import CodectxError
 
 
+def require_repository(root: Path) -> None:
+    """A clear error, before anything is written, when root is not in a git repository."""
+    import git
+
+    try:
+        git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise CodectxError(f"{root} is not in a git repository: cannot --commit",
+                           "Run `git init` first, or leave out --commit.") from exc
+
+
 def commit_paths(root: Path, paths: list[str], message: str) -> str:
     """Commit `paths` (repository-relative to root) with `message`; returns the new sha.
 
@@ -19,7 +30,7 @@ def commit_paths(root: Path, paths: list[str], message: str) -> str:
         repo = git.Repo(root, search_parent_directories=True)
     except git.InvalidGitRepositoryError as exc:
         raise CodectxError(f"{root} is not in a git repository: cannot --commit",
-                           "Run `git init` first, or apply without --commit.") from exc
+                           "Run `git init` first, or leave out --commit.") from exc
     top = Path(repo.working_tree_dir or root).resolve()
     rel = [(root.resolve() / p).relative_to(top).as_posix() for p in paths]
     tracked = set(repo.git.ls_files("--", *rel).splitlines()) if rel else set()

@@ -40,6 +40,10 @@ def _encode(text: str | None) -> str | None:
     return None if text is None else base64.b64encode(_bytes(text)).decode()
 
 
+def _decoded(value: str | None) -> bytes | None:
+    return None if value is None else base64.b64decode(value)
+
+
 def _bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
@@ -47,7 +51,7 @@ def _bytes(text: str) -> bytes:
 def _current(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 
@@ -105,10 +109,14 @@ def apply_plan(plan: Plan, root: Path, journal: Path) -> Path:
         for change in plan.changes:
             _write(root / change.path, None if change.after is None else _bytes(change.after))
             written.append(change)
-    except BaseException:
+    except BaseException as exc:
         for change in written:  # put back what was already written
             _write(root / change.path, None if change.before is None else _bytes(change.before))
         record_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            failed = plan.changes[len(written)].path
+            raise CodectxError(f"could not write {failed}: {exc.strerror or exc}; "
+                               "nothing was changed") from exc
         raise
     return record_path
 
@@ -119,16 +127,27 @@ def undo_last(root: Path, journal: Path) -> list[str]:
         else []
     if not records:
         raise UndoError("nothing to undo: no edit applied by codectx in this repository")
-    record = json.loads(records[-1].read_text())
-    files = record["files"]
-    changed = [f["path"] for f in files
-               if _current(root / f["path"]) != (None if f["after"] is None
-                                                 else base64.b64decode(f["after"]))]
+    try:
+        record = json.loads(records[-1].read_text())
+        files = record["files"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise UndoError(f"the undo record {records[-1]} is damaged; nothing was changed",
+                        "Delete it to undo the edit before it, or restore the files with git."
+                        ) from exc
+    changed = [f["path"] for f in files if _current(root / f["path"]) != _decoded(f["after"])]
     if changed:
         raise UndoError(f"cannot undo: changed since the edit: {', '.join(changed)}",
                         "Undo your own changes to these files first, or leave them as they are.")
-    for f in files:
-        _write(root / f["path"], None if f["before"] is None else base64.b64decode(f["before"]))
+    restored: list[dict[str, str | None]] = []
+    try:
+        for f in files:
+            _write(root / f["path"], _decoded(f["before"]))
+            restored.append(f)
+    except OSError as exc:
+        for f in restored:  # all or nothing: put the edit back as it was
+            _write(root / str(f["path"]), _decoded(f["after"]))
+        raise UndoError(f"could not restore {files[len(restored)]['path']}: "
+                        f"{exc.strerror or exc}; nothing was changed") from exc
     for directory in sorted(record.get("new_dirs", []), key=len, reverse=True):
         with contextlib.suppress(OSError):  # not empty any more: the user put files there
             (root / directory).rmdir()

@@ -63,7 +63,9 @@ def _looks_like_path_line(lines: list[str], i: int) -> str | None:
     return _path_from(lines[j]) if j >= 0 else None
 
 
-def parse_reply(text: str) -> Parsed:
+def parse_reply(text: str, whole_files: bool = True) -> Parsed:
+    """Edits in a reply; with `whole_files` off, fenced code is never taken for a whole file
+    (a model asked for SEARCH/REPLACE blocks may quote code under a path-like heading)."""
     lines = text.replace("\r\n", "\n").split("\n")
     edits: list[Edit] = []
     errors: list[str] = []
@@ -91,7 +93,7 @@ def parse_reply(text: str) -> Parsed:
                 errors.append(error)
             continue
         fence = FENCE.match(line)
-        if fence and fence.group(2) != "diff":
+        if fence and fence.group(2) != "diff" and whole_files:
             path = _looks_like_path_line(lines, i)
             end = _closing_fence(lines, i, fence.group(1))
             body = lines[i + 1 : end]
@@ -113,10 +115,22 @@ def _has_diff(body: list[str]) -> bool:
 
 
 def _closing_fence(lines: list[str], start: int, opener: str) -> int:
-    """Index of the fence closing the one at `start` (CommonMark: same char, at least as long)."""
+    """Index of the fence closing the one at `start`.
+
+    As in CommonMark, a closer is a bare run of the same character at least as long;
+    an opener with a language inside the block (a README's example) nests one level.
+    """
+    depth = 0
     for j in range(start + 1, len(lines)):
         stripped = lines[j].strip()
-        if stripped and set(stripped) == {opener[0]} and len(stripped) >= len(opener):
+        fence = FENCE.match(lines[j])
+        if fence is None or fence.group(1)[0] != opener[0]:
+            continue
+        if fence.group(2):
+            depth += 1
+        elif depth:
+            depth -= 1
+        elif len(stripped) >= len(opener):
             return j
     return len(lines)
 

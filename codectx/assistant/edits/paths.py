@@ -20,7 +20,9 @@ def safe_path(root: Path, path: str) -> str:
     norm = posixpath.normpath(path.replace("\\", "/"))
     if norm == ".." or norm.startswith("../"):
         raise EditRefused(f"refused {path!r}: it leads outside the repository")
-    if ".git" in norm.split("/"):
+    # Case-folded, and with the trailing dots and spaces Windows ignores: on a
+    # case-insensitive filesystem ".GIT/hooks" is the same directory.
+    if any(part.casefold().rstrip(". ") in (".git", "git~1") for part in norm.split("/")):
         raise EditRefused(f"refused {path!r}: codectx never edits inside .git")
     real_root = os.path.realpath(root)
     # Every existing step of the way must stay inside: a symlinked directory or file

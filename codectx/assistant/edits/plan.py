@@ -76,6 +76,10 @@ def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) ->
         except EditRefused as exc:
             failures.append(Failure(edit.path, exc.message))
             continue
+        blocked = _not_a_file_path(root, path)
+        if blocked:
+            failures.append(Failure(path, blocked))
+            continue
         if path not in current:
             current[path] = original[path] = read(path)
         failure = _apply_one(edit, path, current)
@@ -92,6 +96,18 @@ def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) ->
             "create" if before is None else "delete" if after is None else "modify")
         changes.append(FileChange(path, action, before, after))
     return Plan(tuple(changes), ())
+
+
+def _not_a_file_path(root: Path, path: str) -> str | None:
+    """Why `path` cannot be a file here (a directory, or under a file), or None."""
+    if (root / path).is_dir():
+        return "is a directory, not a file"
+    parent = Path(path).parent
+    while str(parent) not in ("", "."):
+        if (root / parent).is_file():
+            return f"cannot be created: {parent.as_posix()} is a file"
+        parent = parent.parent
+    return None
 
 
 def _disk_reader(root: Path) -> Reader:
