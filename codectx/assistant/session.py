@@ -97,10 +97,17 @@ class Session:
 
     # -- what the front ends call ------------------------------------------------
 
-    def ask(self, question: str, *, cancel: threading.Event | None = None,
+    def ask(self, question: str, *, history: Sequence[tuple[str, str]] = (),
+            cancel: threading.Event | None = None,
             progress: ProgressFn = _noop) -> Iterator[str | Answer]:
-        """Stream the answer's text, then one Answer."""
-        yield from self._run(question, cancel, progress, self.loaded.settings.max_answer_tokens)
+        """Stream the answer's text, then one Answer.
+
+        `history` holds earlier (question, answer) turns of the conversation, oldest
+        first; when they would overflow the context, the oldest are left out and the
+        Answer's notes say how many.
+        """
+        yield from self._run(question, cancel, progress, self.loaded.settings.max_answer_tokens,
+                             history)
 
     def warm(self, *, cancel: threading.Event | None = None,
              progress: ProgressFn = _noop) -> Answer:
@@ -182,11 +189,26 @@ class Session:
         started = time.perf_counter()
         index = self._index(progress)
         backend = self._ensure_backend(index.total_tokens + PROMPT_OVERHEAD, progress)
-        prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question, history,
-                              bos=backend.bos_tokens())
-        if len(prompt.tokens) + max_tokens > backend.context_window and not self._scripted:
-            # A long question, pinned files or a retry's history: a larger context is needed.
-            backend = self._ensure_backend(len(prompt.tokens), progress)
+        history = list(history)
+        dropped = 0
+        while True:
+            prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question,
+                                  history, bos=backend.bos_tokens())
+            if len(prompt.tokens) + max_tokens <= backend.context_window:
+                break
+            try:
+                if self._scripted:
+                    raise ModelError("the conversation does not fit the context")
+                # A long question, pinned files, a retry: a larger context may hold it.
+                backend = self._ensure_backend(len(prompt.tokens), progress)
+                break
+            except ModelError:
+                if not history:
+                    raise
+                history.pop(0)  # the oldest turn goes first
+                dropped += 1
+        trimmed = (f"the {dropped} oldest turn(s) of the conversation were left out to fit "
+                   "the context",) if dropped else ()
         if question is None:
             prompt = Prompt(prompt.prefix, ())
         params = GenerationParams(max_tokens=max_tokens)
@@ -199,7 +221,7 @@ class Session:
                 yield Answer(**{
                     **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
                     "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
-                    "notes": item.notes + tuple(index.notes) + _fit_notes(index),
+                    "notes": item.notes + tuple(index.notes) + _fit_notes(index) + trimmed,
                 })
             else:
                 yield item

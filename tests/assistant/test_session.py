@@ -71,6 +71,26 @@ def test_a_repository_that_does_not_fit_is_noted(tmp_path: Path) -> None:
     assert any("to fit the context" in note for note in answer.notes)
 
 
+def test_history_comes_before_the_question_and_is_trimmed_oldest_first(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", FILES)
+    first = FakeBackend(["a"])
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), first)
+    history = [("first question?", "first answer"), ("second question?", "second answer")]
+    *_, answer = session.ask("third?", history=history)
+    suffix = decode(first.prompts[0].suffix)
+    assert suffix.index("first question?") < suffix.index("second answer") < suffix.index("third?")
+    assert isinstance(answer, Answer) and answer.notes == ()
+    full = len(first.prompts[0].tokens)
+    small = FakeBackend(["b"], context_window=full + 1024 - 40)
+    *_, trimmed = Session(tmp_path / "r", config.load(tmp_path / "r"), small).ask(
+        "third?", history=history)
+    assert isinstance(trimmed, Answer)
+    assert "first question?" not in decode(small.prompts[0].suffix)
+    assert "second question?" in decode(small.prompts[0].suffix)
+    assert trimmed.notes == ("the 1 oldest turn(s) of the conversation were left out to fit "
+                             "the context",)
+
+
 def test_max_answer_tokens_caps_the_answer(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", FILES)
     backend = FakeBackend(["one two three four"])
