@@ -114,6 +114,30 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
         sys.exit(130)
 
 
+@click.command("chat")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--model", default=None, metavar="NAME|GGUF",
+              help="A model name from `codectx models list` or a GGUF file "
+                   "(default: the embedded Qwen2.5-Coder-0.5B-Instruct).")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget for the repository (default: what the context and memory hold).")
+@friendly_errors
+def chat_cmd(path: Path, model: str | None, budget: int | None) -> None:
+    """Chat about the repository at PATH (default: .) in the terminal UI.
+
+    Questions stream their answers; /edit proposes a change shown as a diff,
+    applied only on your keypress; /help lists the commands. Esc cancels.
+    """
+    from codectx import config
+    from codectx.assistant.session import Session
+    from codectx.errors import RepositoryError
+    from codectx.tui.app import CodectxApp
+
+    if not path.is_dir():
+        raise RepositoryError(f"{path}: not a directory", "Pass the path of a repository.")
+    CodectxApp(Session(path, config.load(path, _flags(model, budget)))).run()
+
+
 @click.group("cache")
 def cache_group() -> None:
     """Saved prompt states: see, prefill or remove them."""

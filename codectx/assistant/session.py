@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from codectx.assistant.edits import formats
+from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.edits.plan import Plan, plan_edits
@@ -149,6 +150,35 @@ class Session:
                 return
             history.append((request, answer.text))
             request = formats.retry_request(list(problems))
+
+    def index(self, progress: ProgressFn = _noop) -> IndexResult:
+        """The repository as the model will see it (files, modes, tokens)."""
+        return self._index(progress)
+
+    def apply(self, plan: Plan) -> list[str]:
+        """Write a planned change (journaled, so `undo` restores it); the paths written."""
+        apply_plan(plan, self.root, journal_dir(self.loaded.cache_path(), self.root))
+        return [c.path for c in plan.changes]
+
+    def undo(self) -> list[str]:
+        """Restore the files of the last applied change; the paths restored."""
+        return undo_last(self.root, journal_dir(self.loaded.cache_path(), self.root))
+
+    def model_description(self) -> str:
+        if self._scripted:
+            return f"model: {self._backend.name if self._backend else '?'} (scripted)"
+        resolved, info = self._resolved()
+        window = f", context {self._backend.context_window:,} tokens" if self._backend else ""
+        return (f"model: {resolved.name} ({info.path}), trained for "
+                f"{info.architecture.trained_context:,} tokens{window}")
+
+    def cache_description(self) -> str:
+        from codectx.models.prompt_cache import PromptCache
+
+        root = self.loaded.cache_path() / "prompts"
+        entries = PromptCache(root, None, 0).all_entries() if root.is_dir() else []
+        size = sum(e.size_bytes for e in entries) / (1 << 20)
+        return f"{len(entries)} saved prompt state(s), {size:.1f} MiB, in {root}"
 
     def commit_message(self, plan: Plan, instruction: str,
                        cancel: threading.Event | None = None) -> str:

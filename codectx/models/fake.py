@@ -17,8 +17,11 @@ from codectx.models.chat import CHATML, ChatFormat
 
 
 class FakeBackend:
-    def __init__(self, replies: Iterable[str] = (), context_window: int = 1 << 20) -> None:
+    def __init__(self, replies: Iterable[str] = (), context_window: int = 1 << 20,
+                 delay: float = 0.0) -> None:
+        """`delay`: seconds per generated word, to stand in for a slow model."""
         self.replies: deque[str] = deque(replies)
+        self.delay = delay
         self.prompts: list[Prompt] = []
         self.evaluated: list[tuple[int, ...]] = []
         """The tokens each call had to evaluate (what a real cache would not cover)."""
@@ -73,6 +76,7 @@ class FakeBackend:
             if cancel is not None and cancel.is_set():
                 stop = "cancelled"
                 break
+            time.sleep(self.delay)
             piece = word if i == 0 else " " + word
             text += piece
             yield piece

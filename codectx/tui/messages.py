@@ -1,0 +1,43 @@
+"""What the workers tell the app, as messages (posted from worker threads)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from codectx.assistant.session import Answer, EditProposal
+from codectx.indexer.result import IndexResult
+
+
+@dataclass
+class Indexed(Message):
+    index: IndexResult
+
+
+@dataclass
+class Progress(Message):
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass
+class Chunk(Message):
+    text: str
+
+
+@dataclass
+class Answered(Message):
+    answer: Answer
+
+
+@dataclass
+class Proposed(Message):
+    proposal: EditProposal
+
+
+@dataclass
+class Failed(Message):
+    message: str
+    hint: str | None

@@ -1,0 +1,45 @@
+"""The side panel: the files in prompt order (filterable) and the state of the cache."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, ProgressBar, Static
+
+from codectx.indexer.result import IndexedFile
+
+
+class ContextPanel(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static("cache: starting", id="cache-state", markup=False)
+        yield ProgressBar(id="prefill", show_eta=True)
+        yield Input(placeholder="filter files", id="file-filter")
+        yield DataTable(id="files", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self._files: list[IndexedFile] = []
+        table = self.query_one("#files", DataTable)
+        table.add_columns("file", "tokens", "mode")
+        self.query_one("#prefill", ProgressBar).display = False
+
+    def show_files(self, files: list[IndexedFile]) -> None:
+        self._files = files
+        self._fill(self.query_one("#file-filter", Input).value)
+
+    def _fill(self, pattern: str) -> None:
+        table = self.query_one("#files", DataTable)
+        table.clear()
+        for f in self._files:
+            if pattern.lower() in f.path.lower():
+                table.add_row(f.path, f"{f.tokens:,}", f.mode.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "file-filter":
+            self._fill(event.value)
+
+    def cache_state(self, text: str, done: int | None = None, total: int | None = None) -> None:
+        self.query_one("#cache-state", Static).update(text)
+        bar = self.query_one("#prefill", ProgressBar)
+        bar.display = total is not None
+        if total is not None:
+            bar.update(total=total, progress=done or 0)

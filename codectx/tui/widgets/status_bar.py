@@ -1,0 +1,19 @@
+"""One line: the model, how full the context is, what the last turn reused and evaluated."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from codectx.assistant.session import Answer
+
+
+class StatusBar(Static):
+    text = ""
+
+    def show_answer(self, answer: Answer, context_window: int | None) -> None:
+        window = f" / {context_window:,}" if context_window else ""
+        self.text = (
+            f"{answer.model} | context {answer.prompt_tokens + answer.generated_tokens:,}{window}"
+            f" | last turn: {answer.reused_tokens:,} reused, {answer.evaluated_tokens:,} "
+            f"evaluated | {answer.tokens_per_s:.1f} tok/s")
+        self.update(self.text)

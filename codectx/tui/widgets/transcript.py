@@ -1,0 +1,42 @@
+"""The conversation: questions, streamed answers rendered as markdown, and notes."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+
+class Transcript(VerticalScroll):
+    def on_mount(self) -> None:
+        self.anchor()  # stay at the bottom while an answer streams in
+        self._answer: Markdown | None = None
+        self._text = ""
+
+    def add_question(self, text: str) -> None:
+        self.mount(Static(text, classes="question", markup=False))
+
+    def start_answer(self) -> None:
+        self._text = ""
+        self._answer = Markdown("", classes="answer")
+        self.mount(self._answer)
+
+    def add_text(self, piece: str) -> None:
+        if self._answer is None:
+            self.start_answer()
+        self._text += piece
+        assert self._answer is not None
+        self._answer.update(self._text)
+
+    @property
+    def answer_text(self) -> str:
+        return self._text
+
+    def add_note(self, text: str, classes: str = "note") -> Static:
+        note = Static(text, classes=classes, markup=False)
+        self.mount(note)
+        return note
+
+    def clear(self) -> None:
+        self._answer = None
+        self._text = ""
+        self.remove_children()

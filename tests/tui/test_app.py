@@ -1,0 +1,132 @@
+"""The terminal UI under Pilot, with a scripted model and real git repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Markdown, Static
+
+from codectx import config
+from codectx.assistant.session import Session
+from codectx.errors import ModelError
+from codectx.models.fake import FakeBackend
+from codectx.tui.app import CodectxApp
+from codectx.tui.widgets.diff_view import DiffView
+from codectx.tui.widgets.status_bar import StatusBar
+from tests.conftest import make_repo
+
+APP = "def greet(name):\n    return 'hi ' + name\n"
+GOOD = ("app.py\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n    return 'hello ' + name\n"
+        ">>>>>>> REPLACE\n")
+
+
+def app_for(root: Path, backend: FakeBackend) -> CodectxApp:
+    return CodectxApp(Session(root, config.load(root), backend))
+
+
+def notes(app: CodectxApp) -> str:
+    return "\n".join(str(w.render()) for w in app.query(".note, .error").results(Static))
+
+
+async def ask(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.click("#question")
+    for key in text:
+        await pilot.press(key if key != " " else "space")
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_a_question_streams_its_answer_and_the_panel_lists_files(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP, "lib.py": "X = 1\n"})
+    backend = FakeBackend(["It **greets** people."])
+    app = app_for(tmp_path / "r", backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.query_one("#files", DataTable)
+        assert table.row_count == 2
+        await ask(pilot, "what?")
+        answer = app.query(".answer").results(Markdown).__next__()
+        assert answer.source == "It **greets** people."
+        assert app.turns == [("what?", "It **greets** people.")]
+        assert "fake | context" in app.query_one(StatusBar).text
+        await ask(pilot, "and then?")
+        assert b"what?" in bytes(backend.prompts[1].suffix)  # the conversation goes along
+
+
+async def test_slash_commands(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    app = app_for(tmp_path / "r", FakeBackend(["x"]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        for command in ("/help", "/files", "/model", "/nonsense"):
+            await ask(pilot, command)
+        text = notes(app)
+        assert "/edit" in text and "keys: escape: Cancel" in text
+        assert "app.py" in text and "model: fake (scripted)" in text
+        await ask(pilot, "/clear")
+        assert notes(app) == "new conversation"
+
+
+async def test_an_edit_is_shown_applied_on_a_key_and_undone(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    app = app_for(tmp_path / "r", FakeBackend([GOOD]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "/edit say hello")
+        assert len(app.query(DiffView)) == 1
+        assert (tmp_path / "r" / "app.py").read_text() == APP  # nothing before the keypress
+        await pilot.press("a")
+        await pilot.pause()
+        assert "'hello '" in (tmp_path / "r" / "app.py").read_text()
+        await ask(pilot, "/undo")
+        assert (tmp_path / "r" / "app.py").read_text() == APP
+        assert "restored app.py" in notes(app)
+
+
+async def test_a_rejected_edit_writes_nothing(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    app = app_for(tmp_path / "r", FakeBackend([GOOD]))
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "/edit say hello")
+        await pilot.press("r")
+        await pilot.pause()
+        assert (tmp_path / "r" / "app.py").read_text() == APP
+        assert "change rejected" in notes(app)
+
+
+async def test_escape_cancels_generation(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    backend = FakeBackend([" ".join(["word"] * 200)], delay=0.02)
+    app = app_for(tmp_path / "r", backend)
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.click("#question")
+        await pilot.press("h", "i", "enter")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "stopped" in notes(app)
+        assert app.turns == []
+        answer = app.query(".answer").results(Markdown).__next__()
+        assert 0 < answer.source.count("word") < 200
+
+
+async def test_errors_are_notifications_not_crashes(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+
+    class Broken(FakeBackend):
+        def stream(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise ModelError("the model does not fit in memory", "Use kv_type = \"q4_0\".")
+
+    app = app_for(tmp_path / "r", Broken())
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "hello?")
+        messages = [n.message for n in app._notifications]
+        assert any("does not fit in memory" in m and "q4_0" in m for m in messages)
+        await ask(pilot, "/undo")
+        assert any("nothing to undo" in n.message for n in app._notifications)
