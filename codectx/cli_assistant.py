@@ -121,21 +121,38 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
                    "(default: the embedded Qwen2.5-Coder-0.5B-Instruct).")
 @click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
               help="Token budget for the repository (default: what the context and memory hold).")
+@click.option("--resume", "resume", is_flag=False, flag_value="", default=None, metavar="[ID]",
+              help="Continue the newest saved conversation, or the one with this ID.")
+@click.option("--list", "list_saved", is_flag=True,
+              help="List the saved conversations of this repository and exit.")
 @friendly_errors
-def chat_cmd(path: Path, model: str | None, budget: int | None) -> None:
+def chat_cmd(path: Path, model: str | None, budget: int | None, resume: str | None,
+             list_saved: bool) -> None:
     """Chat about the repository at PATH (default: .) in the terminal UI.
 
     Questions stream their answers; /edit proposes a change shown as a diff,
     applied only on your keypress; /help lists the commands. Esc cancels.
+    Conversations are saved; --resume continues one.
     """
-    from codectx import config
+    from codectx import config, console
+    from codectx.assistant import conversations
     from codectx.assistant.session import Session
     from codectx.errors import RepositoryError
-    from codectx.tui.app import CodectxApp
 
     if not path.is_dir():
         raise RepositoryError(f"{path}: not a directory", "Pass the path of a repository.")
-    CodectxApp(Session(path, config.load(path, _flags(model, budget)))).run()
+    loaded = config.load(path, _flags(model, budget))
+    if list_saved:
+        for saved in conversations.listing(loaded.cache_path(), path):
+            console.out.print(f"{saved.id}  {len(saved.turns):3} turn(s)  {saved.title}",
+                              markup=False, highlight=False)
+        return
+    resumed = None
+    if resume is not None:
+        resumed = conversations.load(loaded.cache_path(), path, resume or None)
+    from codectx.tui.app import CodectxApp
+
+    CodectxApp(Session(path, loaded), resumed).run()
 
 
 @click.group("cache")

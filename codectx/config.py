@@ -87,6 +87,12 @@ class Settings(BaseModel):
     history_commits: NonNegativeInt = 500
     """How many recent commits measure how often each file changes."""
 
+    theme: str = "textual-dark"
+    """Theme of `codectx chat`: textual-dark, textual-light, nord, gruvbox, dracula, ..."""
+
+    keys: dict[str, str] = {}
+    """Key rebindings for `codectx chat`, binding id to keys, e.g. {new_chat = "ctrl+k"}."""
+
     cache_dir: str | None = None
     """Where caches live; defaults to the platform's user cache directory."""
 

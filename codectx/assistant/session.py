@@ -58,6 +58,8 @@ class EditProposal:
     problems: tuple[str, ...]
     replies: tuple[str, ...]
     answer: Answer
+    request: str = ""
+    """What the model was last asked (a revision continues from it)."""
 
 
 def _plan_reply(reply: str, root: Path, whole_files: bool) -> tuple[Plan, tuple[str, ...]]:
@@ -95,20 +97,24 @@ class Session:
         self._scripted = backend is not None
         self._model: tuple[ResolvedModel, ModelInfo] | None = None
         self._load_s = 0.0
+        # One model, one turn at a time: a question asked while the prefix is being
+        # warmed in the background waits for it instead of loading a second model.
+        self._turn = threading.Lock()
 
     # -- what the front ends call ------------------------------------------------
 
     def ask(self, question: str, *, history: Sequence[tuple[str, str]] = (),
-            cancel: threading.Event | None = None,
+            pinned: Sequence[str] = (), cancel: threading.Event | None = None,
             progress: ProgressFn = _noop) -> Iterator[str | Answer]:
         """Stream the answer's text, then one Answer.
 
         `history` holds earlier (question, answer) turns of the conversation, oldest
         first; when they would overflow the context, the oldest are left out and the
-        Answer's notes say how many.
+        Answer's notes say how many. `pinned` files go in full after the cached
+        prefix (in case the prompt has them only as skeletons, or to draw attention).
         """
-        yield from self._run(question, cancel, progress, self.loaded.settings.max_answer_tokens,
-                             history)
+        yield from self._run(question + self._pinned(pinned), cancel, progress,
+                             self.loaded.settings.max_answer_tokens, history)
 
     def warm(self, *, cancel: threading.Event | None = None,
              progress: ProgressFn = _noop) -> Answer:
@@ -123,15 +129,18 @@ class Session:
     # -- the work ------------------------------------------------------------------
 
     def edit(self, instruction: str, *, files: Sequence[str] = (), fmt: str | None = None,
-             cancel: threading.Event | None = None,
+             revising: EditProposal | None = None, cancel: threading.Event | None = None,
              progress: ProgressFn = _noop) -> Iterator[str | EditProposal]:
         """Ask for a change; stream the model's reply, then one EditProposal (never writes).
 
         A reply that cannot be applied goes back to the model once with what failed.
+        With `revising`, the instruction asks for a change to that earlier proposal.
         """
         fmt = fmt or self._edit_format()
         request = formats.edit_request(instruction, fmt, list(files)) + self._pinned(files)
         history: list[tuple[str, str]] = []
+        if revising is not None:
+            history.append((revising.request, revising.replies[-1]))
         replies: list[str] = []
         problems: tuple[str, ...] = ()
         answer: Answer | None = None
@@ -146,7 +155,7 @@ class Session:
             replies.append(answer.text)
             plan, problems = _plan_reply(answer.text, self.root, fmt == "whole")
             if plan.ok or answer.stop_reason == "cancelled" or attempt == 2:
-                yield EditProposal(plan, attempt, problems, tuple(replies), answer)
+                yield EditProposal(plan, attempt, problems, tuple(replies), answer, request)
                 return
             history.append((request, answer.text))
             request = formats.retry_request(list(problems))
@@ -214,8 +223,24 @@ class Session:
             parts.append(f"\n\nThe current content of {path}:\n```\n{text}```")
         return "".join(parts)
 
+    @property
+    def scripted(self) -> bool:
+        """True when a scripted backend stands in for the model (tests)."""
+        return self._scripted
+
+    @property
+    def context_window(self) -> int | None:
+        """The loaded model's context size (None until the first turn loads it)."""
+        return self._backend.context_window if self._backend is not None else None
+
     def _run(self, question: str | None, cancel: threading.Event | None, progress: ProgressFn,
              max_tokens: int, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
+        with self._turn:
+            yield from self._turn_locked(question, cancel, progress, max_tokens, history)
+
+    def _turn_locked(self, question: str | None, cancel: threading.Event | None,
+                     progress: ProgressFn, max_tokens: int,
+                     history: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress)
         backend = self._ensure_backend(index.total_tokens + PROMPT_OVERHEAD, progress)

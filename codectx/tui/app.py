@@ -9,6 +9,7 @@ keeps what it evaluated).
 from __future__ import annotations
 
 import threading
+import time
 from typing import ClassVar
 
 from textual import on, work
@@ -17,6 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
+from codectx.assistant import conversations
+from codectx.assistant.conversations import Conversation, new_id
+from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.session import Answer, EditProposal, Session
 from codectx.errors import CodectxError
 from codectx.tui import messages as msg
@@ -68,10 +72,13 @@ class CodectxApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, conversation: Conversation | None = None) -> None:
         super().__init__()
         self.session = session
-        self.turns: list[tuple[str, str]] = []
+        self.conversation = conversation or Conversation(new_id(), time.time(), ())
+        self.turns: list[tuple[str, str]] = list(self.conversation.turns)
+        self.pinned: list[str] = []
+        self.last_proposal: EditProposal | None = None
         self.cancel_event = threading.Event()
         self.proposal: EditProposal | None = None
         self.busy = False
@@ -84,12 +91,27 @@ class CodectxApp(App[None]):
             with Vertical(id="conversation"):
                 yield Transcript()
                 yield QuestionInput(placeholder="Ask about the repository, or /help",
-                                    id="question")
+                                    id="question", select_on_focus=False)
             yield ContextPanel()
         yield StatusBar("starting", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
+        settings = self.session.loaded.settings
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        else:
+            self.notify(f"unknown theme {settings.theme!r}; using {self.theme}",
+                        severity="warning")
+        if settings.keys:
+            self.set_keymap(settings.keys)
+        transcript = self.query_one(Transcript)
+        for question, answer in self.turns:  # a resumed conversation
+            transcript.add_question(question)
+            transcript.start_answer()
+            transcript.add_text(answer)
+        if self.turns:
+            transcript.add_note(f"resumed: {len(self.turns)} earlier turn(s)")
         self.query_one(QuestionInput).focus()
         self._index()
 
@@ -102,20 +124,30 @@ class CodectxApp(App[None]):
         except CodectxError as exc:
             self.post_message(msg.Failed(exc.message, exc.hint))
 
+    @work(thread=True, group="warm")
+    def _warm(self) -> None:
+        """Prefill the repository while the user types the first question."""
+        try:
+            self.session.warm(cancel=self.cancel_event, progress=self._progress)
+            self.post_message(msg.Progress("warm", 1, 1))
+        except CodectxError as exc:
+            self.post_message(msg.Failed(exc.message, exc.hint))
+
     @work(thread=True, group="model")
     def _ask(self, question: str, history: list[tuple[str, str]]) -> None:
         try:
-            for item in self.session.ask(question, history=history, cancel=self.cancel_event,
-                                         progress=self._progress):
+            for item in self.session.ask(question, history=history, pinned=list(self.pinned),
+                                         cancel=self.cancel_event, progress=self._progress):
                 self.post_message(msg.Answered(item) if isinstance(item, Answer)
                                   else msg.Chunk(item))
         except CodectxError as exc:
             self.post_message(msg.Failed(exc.message, exc.hint))
 
     @work(thread=True, group="model")
-    def _edit(self, instruction: str) -> None:
+    def _edit(self, instruction: str, revising: EditProposal | None = None) -> None:
         try:
-            for item in self.session.edit(instruction, cancel=self.cancel_event,
+            for item in self.session.edit(instruction, files=list(self.pinned),
+                                          revising=revising, cancel=self.cancel_event,
                                           progress=self._progress):
                 if isinstance(item, EditProposal):
                     self.post_message(msg.Proposed(item))
@@ -133,8 +165,9 @@ class CodectxApp(App[None]):
         self.query_one(ContextPanel).show_files(files)
         self.files_text = "\n".join(f"{f.path}  {f.tokens:,}  {f.mode.value}" for f in files)
         self.query_one(ContextPanel).cache_state(
-            f"{len(files)} files, {event.index.total_tokens:,} tokens; cache cold until the "
-            "first question")
+            f"{len(files)} files, {event.index.total_tokens:,} tokens; cache: cold")
+        if not self.session.scripted:
+            self._warm()
 
     @on(msg.Progress)
     def _progressed(self, event: msg.Progress) -> None:
@@ -145,6 +178,8 @@ class CodectxApp(App[None]):
                               event.done, event.total)
         elif event.stage == "load":
             panel.cache_state("loading the model")
+        elif event.stage == "warm":
+            panel.cache_state("cache: warm")
 
     @on(msg.Chunk)
     def _chunk(self, event: msg.Chunk) -> None:
@@ -158,9 +193,13 @@ class CodectxApp(App[None]):
             transcript.add_note("stopped")
         else:
             self.turns.append((self.pending_question, answer.text))
+            self.conversation = Conversation(self.conversation.id, self.conversation.started,
+                                             tuple(self.turns))
+            conversations.save(self.session.loaded.cache_path(), self.session.root,
+                               self.conversation)
         for note in answer.notes:
             transcript.add_note(note)
-        self.query_one(StatusBar).show_answer(answer, self.context_window)
+        self.query_one(StatusBar).show_answer(answer, self.session.context_window)
         self.query_one(ContextPanel).cache_state("cache: warm")
         self._done()
 
@@ -168,11 +207,12 @@ class CodectxApp(App[None]):
     def _proposed(self, event: msg.Proposed) -> None:
         transcript = self.query_one(Transcript)
         proposal = event.proposal
+        self.last_proposal = proposal
         if proposal.plan.ok:
             self.proposal = proposal
             view = DiffView(proposal.plan)
             transcript.mount(view)
-            transcript.add_note("a: apply   r: reject   (or /apply)")
+            transcript.add_note("a: apply   r: reject   c: ask for a change")
             view.focus()
         else:
             transcript.add_note("the edit could not be applied; nothing was written:\n"
@@ -223,7 +263,17 @@ class CodectxApp(App[None]):
             keys = [f"{b.key}: {b.description}" for b in self.BINDINGS if isinstance(b, Binding)]
             transcript.add_note("\n".join(lines) + "\n\nkeys: " + ", ".join(keys))
         elif name == "/files":
-            transcript.add_note(self.files_text or "still indexing")
+            pinned = f"\npinned: {', '.join(self.pinned)}" if self.pinned else ""
+            transcript.add_note((self.files_text or "still indexing") + pinned)
+        elif name in ("/add", "/drop"):
+            self._pin(name, argument)
+        elif name == "/revise":
+            if self.last_proposal is None or not argument:
+                self.notify("/revise TEXT changes the edit on screen", severity="warning")
+            elif not self.busy:
+                self.busy = True
+                transcript.add_question(f"revise: {argument}")
+                self._edit(argument, self.last_proposal)
         elif name == "/tokens":
             transcript.add_note(self.query_one(StatusBar).text or "no question asked yet")
         elif name == "/clear":
@@ -254,12 +304,39 @@ class CodectxApp(App[None]):
 
     # -- actions ---------------------------------------------------------------------
 
+    def _pin(self, name: str, path: str) -> None:
+        transcript = self.query_one(Transcript)
+        if name == "/drop":
+            if path in self.pinned:
+                self.pinned.remove(path)
+                transcript.add_note(f"unpinned {path}")
+            else:
+                self.notify(f"{path} is not pinned", severity="warning")
+            return
+        try:
+            safe = safe_path(self.session.root, path)
+        except CodectxError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        if not (self.session.root / safe).is_file():
+            self.notify(f"/add {path}: no such file", severity="error")
+        elif safe not in self.pinned:
+            self.pinned.append(safe)
+            transcript.add_note(f"pinned {safe}: its full text goes with every question")
+
+    def action_revise(self) -> None:
+        box = self.query_one(QuestionInput)
+        box.value = "/revise "
+        box.cursor_position = len(box.value)
+        box.focus()
+
     def action_cancel(self) -> None:
         if self.busy:
             self.cancel_event.set()
 
     def action_new_chat(self) -> None:
         self.turns = []
+        self.conversation = Conversation(new_id(), time.time(), ())
         self.proposal = None
         self.query_one(Transcript).clear()
         self.query_one(Transcript).add_note("new conversation")

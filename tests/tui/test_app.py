@@ -130,3 +130,76 @@ async def test_errors_are_notifications_not_crashes(tmp_path: Path) -> None:
         assert any("does not fit in memory" in m and "q4_0" in m for m in messages)
         await ask(pilot, "/undo")
         assert any("nothing to undo" in n.message for n in app._notifications)
+
+
+async def test_pinned_files_go_with_each_question(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP, "lib.py": "X = 1\n"})
+    backend = FakeBackend(["ok"])
+    app = app_for(tmp_path / "r", backend)
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "/add lib.py")
+        await ask(pilot, "/add nope.py")
+        await ask(pilot, "what?")
+        suffix = bytes(backend.prompts[0].suffix).decode()
+        assert "The current content of lib.py" in suffix and "X = 1" in suffix
+        assert any("/add nope.py: no such file" in n.message for n in app._notifications)
+        await ask(pilot, "/drop lib.py")
+        assert app.pinned == []
+
+
+async def test_asking_for_a_change_to_a_proposal(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    other = GOOD.replace("'hello '", "'hey '")
+    backend = FakeBackend([GOOD, other])
+    app = app_for(tmp_path / "r", backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "/edit say hello")
+        await pilot.press("c")
+        assert app.query_one("#question").value == "/revise "  # type: ignore[attr-defined]
+        for key in "hey please":
+            await pilot.press(key if key != " " else "space")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        revision = bytes(backend.prompts[1].suffix).decode()
+        assert "say hello" in revision and "hey please" in revision
+        await pilot.press("a")
+        await pilot.pause()
+        assert "'hey '" in (tmp_path / "r" / "app.py").read_text()
+
+
+async def test_a_conversation_is_saved_and_resumed(tmp_path: Path) -> None:
+    from codectx.assistant import conversations
+
+    make_repo(tmp_path / "r", {"app.py": APP})
+    root = tmp_path / "r"
+    app = app_for(root, FakeBackend(["first answer"]))
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "first?")
+    loaded = config.load(root)
+    saved = conversations.load(loaded.cache_path(), root, None)
+    assert saved.turns == (("first?", "first answer"),)
+    backend = FakeBackend(["second answer"])
+    resumed = CodectxApp(Session(root, loaded, backend), saved)
+    async with resumed.run_test() as pilot:
+        await resumed.workers.wait_for_complete()
+        assert "resumed: 1 earlier turn(s)" in notes(resumed)
+        await ask(pilot, "second?")
+        assert b"first answer" in bytes(backend.prompts[0].suffix)
+    assert conversations.load(loaded.cache_path(), root, saved.id).turns[-1] == \
+        ("second?", "second answer")
+
+
+async def test_theme_and_key_bindings_come_from_the_config(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP, ".codectx.toml":
+                               'theme = "textual-light"\n[keys]\nnew_chat = "f2"\n'})
+    app = app_for(tmp_path / "r", FakeBackend(["x"]))
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        assert app.theme == "textual-light"
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "new conversation" in notes(app)

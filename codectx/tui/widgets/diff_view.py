@@ -15,6 +15,7 @@ class DiffView(Static, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "app.apply", "Apply", id="diff.apply"),
         Binding("r", "app.reject", "Reject", id="diff.reject"),
+        Binding("c", "app.revise", "Ask for a change", id="diff.revise"),
     ]
 
     def __init__(self, plan: Plan) -> None:
