@@ -93,7 +93,7 @@ class CodectxApp(App[None]):
                 yield QuestionInput(placeholder="Ask about the repository, or /help",
                                     id="question", select_on_focus=False)
             yield ContextPanel()
-        yield StatusBar("starting", id="status")
+        yield StatusBar("no question asked yet", id="status")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -19,7 +19,10 @@ class ContextPanel(Vertical):
     def on_mount(self) -> None:
         self._files: list[IndexedFile] = []
         table = self.query_one("#files", DataTable)
-        table.add_columns("file", "tokens", "mode")
+        # Fixed widths: the panel is narrow, and the layout must not jump as rows arrive.
+        table.add_column("file", width=18)
+        table.add_column("tokens", width=7)
+        table.add_column("mode", width=8)
         self.query_one("#prefill", ProgressBar).display = False
 
     def show_files(self, files: list[IndexedFile]) -> None:
