@@ -199,8 +199,6 @@ def cache_warm(path: Path, model: str | None, budget: int | None) -> None:
 @friendly_errors
 def cache_clear(and_index: bool) -> None:
     """Remove every saved prompt state (and, with --index, the index cache)."""
-    import shutil
-
     from codectx import config, console
     from codectx.models.prompt_cache import PromptCache
 
@@ -211,7 +209,6 @@ def cache_clear(and_index: bool) -> None:
     if and_index:
         for db in loaded.cache_path().glob("index-*.sqlite*"):
             db.unlink(missing_ok=True)
-        shutil.rmtree(loaded.cache_path() / "index", ignore_errors=True)
         console.err.print("removed the index cache", markup=False)
 
 
