@@ -85,6 +85,7 @@ class CodectxApp(App[None]):
         self.context_window: int | None = None
         self.files_text = ""
         self.pending_question = ""
+        self.prefill_started: tuple[float, int] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -173,9 +174,17 @@ class CodectxApp(App[None]):
     def _progressed(self, event: msg.Progress) -> None:
         panel = self.query_one(ContextPanel)
         if event.stage == "prefill":
+            now = time.monotonic()
+            if event.done <= 0 or self.prefill_started is None:
+                self.prefill_started = (now, event.done)
+            started, base = self.prefill_started
+            rate = (event.done - base) / (now - started) if now > started else 0.0
             state = "warm" if event.done >= event.total else "prefilling"
-            panel.cache_state(f"cache: {state} ({event.done:,}/{event.total:,} tokens)",
+            speed = f", {rate:,.0f} tok/s" if state == "prefilling" and rate else ""
+            panel.cache_state(f"cache: {state} ({event.done:,}/{event.total:,} tokens{speed})",
                               event.done, event.total)
+            if state == "warm":
+                self.prefill_started = None
         elif event.stage == "load":
             panel.cache_state("loading the model")
         elif event.stage == "warm":
