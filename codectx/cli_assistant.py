@@ -140,12 +140,16 @@ def chat_cmd(path: Path, model: str | None, budget: int | None, resume: str | No
     from codectx.errors import RepositoryError
 
     if not path.is_dir():
-        raise RepositoryError(f"{path}: not a directory", "Pass the path of a repository.")
+        problem = "not a directory" if path.exists() else "no such directory"
+        raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
     loaded = config.load(path, _flags(model, budget))
     if list_saved:
-        for saved in conversations.listing(loaded.cache_path(), path):
+        saved_ones = conversations.listing(loaded.cache_path(), path)
+        for saved in saved_ones:
             console.out.print(f"{saved.id}  {len(saved.turns):3} turn(s)  {saved.title}",
                               markup=False, highlight=False)
+        if not saved_ones:
+            console.err.print("no saved conversations for this repository", markup=False)
         return
     resumed = None
     if resume is not None:
