@@ -44,3 +44,23 @@ def test_models_list_and_info() -> None:
     assert "qwen2: 24 layers, 2 KV heads of 64" in embedded and "f16 12.0 KiB" in embedded
     unknown = run("models", "info", "gpt-5")
     assert unknown.returncode == 2 and "unknown model 'gpt-5'" in unknown.stderr
+
+
+def test_chat_lists_saved_conversations_and_refuses_a_missing_one(tmp_path: Path) -> None:
+    import time as clock
+
+    from codectx import config
+    from codectx.assistant import conversations
+
+    root = tmp_path / "proj"
+    write_tree(root, {"a.py": "x = 1\n"})
+    cache = config.load(root).cache_path()
+    conversations.save(cache, root, conversations.Conversation(
+        "20261128-010000-0001", clock.time(), (("What is x?", "One."),)))
+    listed = run("chat", str(root), "--list")
+    assert listed.returncode == 0 and "20261128-010000-0001" in listed.stdout
+    assert "What is x?" in listed.stdout
+    missing = run("chat", str(root), "--resume", "nope")
+    assert missing.returncode == 2 and "no conversation 'nope'" in missing.stderr
+    absent = run("chat", str(tmp_path / "absent"))
+    assert absent.returncode == 2 and "absent: no such directory" in absent.stderr
