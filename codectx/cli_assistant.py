@@ -173,7 +173,7 @@ def cache_status() -> None:
     from codectx.models.prompt_cache import PromptCache
 
     loaded = config.load(Path("."))
-    root = loaded.cache_path() / "prompts"
+    root = loaded.prompts_path()
     cap = int(loaded.settings.prompt_cache_gb * (1 << 30))
     entries = PromptCache(root, None, cap).all_entries() if root.is_dir() else []
     console.out.print(view.cache_table(entries, root, cap))
@@ -207,7 +207,7 @@ def cache_clear(and_index: bool) -> None:
     from codectx.models.prompt_cache import PromptCache
 
     loaded = config.load(Path("."))
-    root = loaded.cache_path() / "prompts"
+    root = loaded.prompts_path()
     removed = PromptCache(root, None, 0).clear() if root.is_dir() else 0
     console.err.print(f"removed {removed} saved prompt state(s) from {root}", markup=False)
     if and_index:

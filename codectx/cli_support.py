@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from codectx.errors import CodectxError
+from codectx.files import write_bytes_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,28 +43,10 @@ def path_inside(root: Path, target: Path) -> str | None:
         return None
 
 
-def _new_file_mode(target: Path) -> int:
-    """What an ordinary write would give: the old file's mode, else 0666 less the umask."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def write_atomic(target: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
+    """Write text atomically, with a clear error when the directory is missing."""
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise CodectxError(f"cannot write {target}: directory {directory} does not exist",
                            "Create the directory first or choose another -o path.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, _new_file_mode(target))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, text.encode("utf-8"))

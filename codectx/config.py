@@ -124,6 +124,10 @@ class Loaded:
             return Path(self.settings.cache_dir).expanduser()
         return Path(platformdirs.user_cache_dir("codectx", appauthor=False))
 
+    def prompts_path(self) -> Path:
+        """Where saved prompt states live."""
+        return self.cache_path() / "prompts"
+
     def models_path(self) -> Path:
         if self.settings.models_dir:
             return Path(self.settings.models_dir).expanduser()

@@ -184,7 +184,7 @@ class Session:
     def cache_description(self) -> str:
         from codectx.models.prompt_cache import PromptCache
 
-        root = self.loaded.cache_path() / "prompts"
+        root = self.loaded.prompts_path()
         entries = PromptCache(root, None, 0).all_entries() if root.is_dir() else []
         size = sum(e.size_bytes for e in entries) / (1 << 20)
         return f"{len(entries)} saved prompt state(s), {size:.1f} MiB, in {root}"
@@ -333,7 +333,7 @@ class Session:
             settings.max_answer_tokens, self._kv_type(), planner.available_memory())
         options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type,
                                flash_attn=settings.flash_attn, threads=settings.threads)
-        cache = PromptCache(self.loaded.cache_path() / "prompts", cache_key(info, options),
+        cache = PromptCache(self.loaded.prompts_path(), cache_key(info, options),
                             int(settings.prompt_cache_gb * (1 << 30)))
         progress("load", 0, 1)
         t0 = time.perf_counter()

@@ -8,12 +8,12 @@ no model is configured; results say which of the two they are.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from codectx.errors import TokenizerError
+from codectx.files import gguf_identity
 from codectx.llama_logs import quiet_llama
 
 if TYPE_CHECKING:
@@ -78,12 +78,7 @@ class GGUFCounter:
     @property
     def name(self) -> str:
         if self._name is None:
-            # The vocabulary sits in the metadata at the front of the file.
-            digest = hashlib.sha256()
-            with self.model_path.open("rb") as fh:
-                digest.update(fh.read(16 << 20))
-            digest.update(str(self.model_path.stat().st_size).encode())
-            self._name = f"gguf-{digest.hexdigest()[:16]}"
+            self._name = f"gguf-{gguf_identity(self.model_path)}"
         return self._name
 
     def _load(self) -> Llama:

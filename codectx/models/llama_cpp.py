@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codectx.errors import ModelError
+from codectx.files import gguf_identity
 from codectx.llama_logs import quiet_llama
 from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
 from codectx.models.chat import ChatFormat, chat_format
@@ -42,19 +43,11 @@ class LlamaOptions:
     n_batch: int = 512
 
 
-def model_identity(path: Path) -> str:
-    """Cheap and content-based: the size and the first 16 MiB (metadata and vocabulary)."""
-    digest = hashlib.sha256(str(path.stat().st_size).encode())
-    with path.open("rb") as fh:
-        digest.update(fh.read(16 << 20))
-    return digest.hexdigest()[:16]
-
-
 def cache_key(info: ModelInfo, options: LlamaOptions) -> str:
     """Everything a saved state depends on to load and mean the same thing."""
     import llama_cpp
 
-    parts = [model_identity(info.path), llama_cpp.__version__, str(options.n_ctx),
+    parts = [gguf_identity(info.path), llama_cpp.__version__, str(options.n_ctx),
              options.kv_type, str(options.flash_attn)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from codectx.assistant.edits.plan import FileChange, Plan
 from codectx.errors import CodectxError
+from codectx.files import write_bytes_atomic
 
 
 class UndoError(CodectxError):
@@ -60,21 +61,7 @@ def _write(target: Path, data: bytes | None) -> None:
         target.unlink(missing_ok=True)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, data)
 
 
 def _missing_dirs(root: Path, plan: Plan) -> list[str]:

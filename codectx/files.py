@@ -1,0 +1,40 @@
+"""File helpers every layer needs: atomic writes and a cheap identity for model files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def new_file_mode(target: Path) -> int:
+    """What an ordinary write would give: the old file's mode, else 0666 less the umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write via a temporary file renamed into place: a reader never sees half a file."""
+    mode = new_file_mode(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def gguf_identity(path: Path) -> str:
+    """Cheap and content-based: the size and the first 16 MiB (metadata and vocabulary)."""
+    digest = hashlib.sha256(str(path.stat().st_size).encode())
+    with path.open("rb") as fh:
+        digest.update(fh.read(16 << 20))
+    return digest.hexdigest()[:16]
