@@ -19,6 +19,7 @@ from codectx.indexer import order as order_mod
 from codectx.indexer import snapshot
 from codectx.indexer.cache import IndexCache
 from codectx.indexer.counts import CachedCounts
+from codectx.indexer.gittree import BlobReader
 from codectx.indexer.imports import Resolved, Resolver
 from codectx.indexer.parse import FileFacts
 from codectx.indexer.result import IndexedFile, IndexResult
@@ -40,6 +41,8 @@ class IndexOptions:
     submodules: bool = False
     include_dirs: tuple[str, ...] = ()
     history_commits: int = 500
+    tree: str | None = None
+    """Index a git tree (gittree.INDEX: the staged content; or a commit), not the work tree."""
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -69,11 +72,11 @@ def build_index(
     started_ns = time.time_ns()
     listing = list_files(
         root, max_file_size=options.max_file_size, include=list(options.include),
-        exclude=list(options.exclude), submodules=options.submodules,
+        exclude=list(options.exclude), submodules=options.submodules, tree=options.tree,
     )
     root = root.resolve()
     head = order_mod.git_head(root) if listing.is_git else None
-    key = str(root)
+    key = str(root) if options.tree is None else f"{root}@{options.tree}"
     print_ = snapshot.fingerprint(listing, options, counter.name, head)
     stored = snapshot.load(cache, key, print_, listing)
     if stored is not None:
@@ -94,7 +97,8 @@ def _analyse(
     root: Path, listing: Listing, skipped: list[Skipped], options: IndexOptions, head: str | None,
     cache: IndexCache, progress: Progress,
 ) -> _Analysis:
-    read = read_sources(listing.files, skipped, progress)
+    blobs = BlobReader(root) if options.tree is not None else None
+    read = read_sources(listing.files, skipped, progress, blobs)
     facts, parsed = load_facts(read, cache, progress)
     sources = {s.path: s for s in read}
     resolver = Resolver(

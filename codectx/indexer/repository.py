@@ -25,19 +25,22 @@ def make_counter(loaded: Loaded) -> TokenCounter:
     return GGUFCounter(Path(settings.model).expanduser())
 
 
-def options_from(loaded: Loaded) -> IndexOptions:
+def options_from(loaded: Loaded, tree: str | None = None) -> IndexOptions:
     s = loaded.settings
     return IndexOptions(
         format=s.format, budget=s.budget, max_file_size=s.max_file_size,
         include=tuple(s.include), exclude=tuple(s.exclude), submodules=s.submodules,
-        include_dirs=tuple(s.include_dirs), history_commits=s.history_commits,
+        include_dirs=tuple(s.include_dirs), history_commits=s.history_commits, tree=tree,
     )
 
 
-def index_repository(root: Path, loaded: Loaded, progress: Progress | None = None) -> IndexResult:
+def index_repository(root: Path, loaded: Loaded, progress: Progress | None = None,
+                     tree: str | None = None) -> IndexResult:
+    """Index the work tree at root, or with `tree` a git tree (gittree.INDEX or a commit)."""
     cache = IndexCache(loaded.cache_path())
     try:
         kwargs = {"progress": progress} if progress else {}
-        return build_index(root, options_from(loaded), make_counter(loaded), cache, **kwargs)
+        return build_index(root, options_from(loaded, tree), make_counter(loaded), cache,
+                           **kwargs)
     finally:
         cache.close()

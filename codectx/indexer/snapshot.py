@@ -26,7 +26,7 @@ RACY_NS = 2_000_000_000  # a write this close before a run may share its file's 
 def fingerprint(listing: Listing, options: object, tokenizer: str, head: str | None) -> str:
     state = [
         __version__, repr(options), tokenizer, head,
-        [(c.path, c.size, c.mtime_ns, c.inode) for c in listing.files],
+        [(c.path, c.size, c.mtime_ns, c.inode, c.blob) for c in listing.files],
         [(s.path, s.reason) for s in listing.skipped],
         listing.untracked,
     ]

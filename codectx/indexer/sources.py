@@ -18,6 +18,7 @@ from typing import Any
 
 from codectx.indexer.cache import IndexCache
 from codectx.indexer.content import decode, skip_reason
+from codectx.indexer.gittree import BlobReader
 from codectx.indexer.languages import language_of
 from codectx.indexer.parse import FileFacts, parse_batch
 from codectx.indexer.walk import Candidate, Skipped
@@ -39,17 +40,25 @@ class Source:
 
 
 def read_sources(
-    candidates: list[Candidate], skipped: list[Skipped], progress: Progress
+    candidates: list[Candidate], skipped: list[Skipped], progress: Progress,
+    blobs: BlobReader | None = None,
 ) -> list[Source]:
-    """Read each candidate; files that turn out binary, secret or unreadable go to `skipped`."""
+    """Read each candidate; files that turn out binary, secret or unreadable go to `skipped`.
+
+    Candidates listed from a git tree are read from their blobs, through `blobs`.
+    """
     sources = []
     total = len(candidates)
     for i, cand in enumerate(candidates):
         if i % 200 == 0:
             progress("read", i, total)
         try:
-            with open(cand.abspath, "rb") as fh:
-                data = fh.read()
+            if cand.blob:
+                assert blobs is not None, "a git tree's files need a blob reader"
+                data = blobs.read(cand.blob)
+            else:
+                with open(cand.abspath, "rb") as fh:
+                    data = fh.read()
         except OSError as exc:
             skipped.append(Skipped(cand.path, f"unreadable: {exc.strerror or exc}"))
             continue

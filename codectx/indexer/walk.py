@@ -47,6 +47,8 @@ class Candidate:
     size: int
     mtime_ns: int
     inode: int
+    blob: str = ""
+    """The git object to read instead of the file, when listing a git tree."""
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,20 @@ def list_files(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
     submodules: bool = False,
+    tree: str | None = None,
 ) -> Listing:
-    """List the candidate files under `root`, sorted by path."""
+    """List the candidate files under `root`, sorted by path.
+
+    With `tree` (gittree.INDEX or a commit), the files are those of that git
+    tree, to be read from their blobs, instead of the work tree's.
+    """
     if not root.exists():
         raise RepositoryError(f"{root}: no such directory", "Pass the path of a repository.")
     if not root.is_dir():
         raise RepositoryError(f"{root}: not a directory", "Pass a directory, not a file.")
     root = root.resolve()
+    if tree is not None:
+        return _tree_listing(root, tree, max_file_size, _Filter(root, include or [], exclude or []))
     git_paths = _git_paths(root, submodules)
     is_git = git_paths is not None
     paths, skipped, untracked = git_paths if git_paths is not None else (*_plain_paths(root), [])
@@ -159,6 +168,31 @@ def _check(root: str, path: str, max_file_size: int) -> Candidate | Skipped | No
     if st.st_size > max_file_size:
         return Skipped(path, f"too large ({_human(st.st_size)} > {_human(max_file_size)} cap)")
     return Candidate(path, abspath, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _tree_listing(root: Path, tree: str, max_file_size: int, keep: _Filter) -> Listing:
+    from codectx.indexer.gittree import BlobReader, list_tree
+
+    files: list[Candidate] = []
+    skipped: list[Skipped] = []
+    blobs = BlobReader(root)
+    for entry in list_tree(root, tree):
+        path = entry.path
+        if not keep.keeps(path):
+            continue
+        reason = name_reason(path)
+        if entry.mode == "160000":
+            reason = "submodule (not descended in a git tree)"
+        elif entry.mode == "120000":
+            reason = "symlink (not followed in a git tree)"
+        size = 0 if reason else blobs.size(entry.blob)
+        if not reason and size > max_file_size:
+            reason = f"too large ({_human(size)} > {_human(max_file_size)} cap)"
+        if reason:
+            skipped.append(Skipped(path, reason))
+        else:
+            files.append(Candidate(path, "", size, 0, 0, entry.blob))
+    return Listing(files, skipped, True)
 
 
 def _git_paths(
