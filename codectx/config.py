@@ -78,6 +78,9 @@ class Settings(BaseModel):
     max_answer_tokens: PositiveInt = 1024
     """The longest answer generated, in tokens (room for it is kept in the context)."""
 
+    hook_timeout: PositiveFloat = 120.0
+    """Seconds the pre-commit review may take; past that the commit goes ahead unreviewed."""
+
     prompt_cache_gb: PositiveFloat = 10.0
     """Size cap of the saved prompt states; the least recently used are evicted."""
 

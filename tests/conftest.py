@@ -7,12 +7,15 @@ import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import git
 import pytest
 
 from codectx import config
+from codectx.assistant import session as session_module
 from codectx.indexer.repository import IndexResult, index_repository
+from codectx.models.fake import FakeBackend
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -41,6 +44,19 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
     return home
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
+    """Sessions made by the command line get this scripted backend."""
+    backend = FakeBackend()
+    original = session_module.Session.__init__
+
+    def init(self: Any, root: Path, loaded: Any, backend_: Any = None) -> None:
+        original(self, root, loaded, backend)
+
+    monkeypatch.setattr(session_module.Session, "__init__", init)
+    return backend
 
 
 def write_tree(root: Path, files: Mapping[str, str | bytes]) -> None:

@@ -7,12 +7,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
-from codectx.assistant import session as session_module
 from codectx.cli import main
 from codectx.models.fake import FakeBackend
 from tests.conftest import make_repo
@@ -20,19 +17,6 @@ from tests.conftest import make_repo
 APP = "def greet(name):\n    return 'hi ' + name\n"
 GOOD = ("app.py\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n    return 'hello ' + name\n"
         ">>>>>>> REPLACE\n")
-
-
-@pytest.fixture
-def scripted(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
-    """Sessions made by the command line get this scripted backend."""
-    backend = FakeBackend()
-    original = session_module.Session.__init__
-
-    def init(self: Any, root: Path, loaded: Any, backend_: Any = None) -> None:
-        original(self, root, loaded, backend)
-
-    monkeypatch.setattr(session_module.Session, "__init__", init)
-    return backend
 
 
 def edit(root: Path, *args: str) -> tuple[int, str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.edits.plan import Plan, plan_edits
 from codectx.assistant.prompts import build_prompt
+from codectx.assistant.review.change import Change
+from codectx.assistant.review.findings import Finding, parse_findings, render_change, review_request
 from codectx.config import Loaded
 from codectx.errors import CodectxError, ModelError
 from codectx.indexer.repository import index_repository
@@ -60,6 +62,17 @@ class EditProposal:
     answer: Answer
     request: str = ""
     """What the model was last asked (a revision continues from it)."""
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a review found in a change; `answer` is None when there was nothing to review."""
+
+    change: Change
+    findings: list[Finding]
+    dropped: list[tuple[Finding, str]]
+    notes: tuple[str, ...]
+    answer: Answer | None
 
 
 def _plan_reply(reply: str, root: Path, whole_files: bool) -> tuple[Plan, tuple[str, ...]]:
@@ -104,16 +117,18 @@ class Session:
     # -- what the front ends call ------------------------------------------------
 
     def ask(self, question: str, *, history: Sequence[tuple[str, str]] = (),
-            pinned: Sequence[str] = (), cancel: threading.Event | None = None,
+            pinned: Sequence[str] = (), buffers: Mapping[str, str] | None = None,
+            cancel: threading.Event | None = None,
             progress: ProgressFn = _noop) -> Iterator[str | Answer]:
         """Stream the answer's text, then one Answer.
 
         `history` holds earlier (question, answer) turns of the conversation, oldest
         first; when they would overflow the context, the oldest are left out and the
         Answer's notes say how many. `pinned` files go in full after the cached
-        prefix (in case the prompt has them only as skeletons, or to draw attention).
+        prefix (in case the prompt has them only as skeletons, or to draw attention);
+        `buffers` gives the text of some of them as an editor has it, unsaved.
         """
-        yield from self._run(question + self._pinned(pinned), cancel, progress,
+        yield from self._run(question + self._pinned(pinned, buffers), cancel, progress,
                              self.loaded.settings.max_answer_tokens, history)
 
     def warm(self, *, cancel: threading.Event | None = None,
@@ -159,6 +174,40 @@ class Session:
                 return
             history.append((request, answer.text))
             request = formats.retry_request(list(problems))
+
+    def review(self, change: Change, *, cancel: threading.Event | None = None,
+               progress: ProgressFn = _noop) -> Iterator[str | Review]:
+        """Stream the model's review of `change`, then one Review with its findings.
+
+        The repository prefix comes from the change's tree: for staged changes,
+        git's index, so what is reviewed is exactly what would be committed.
+        """
+        rendered, notes = render_change(change)
+        if not rendered:
+            reason = ("only binary or deleted files changed" if change.files
+                      else "there are no changes")
+            yield Review(change, [], [], (f"nothing to review: {reason}", *notes), None)
+            return
+        answer = None
+        for item in self._run(review_request(change, rendered), cancel, progress,
+                              self.loaded.settings.max_answer_tokens, tree=change.tree):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                yield item
+        assert answer is not None
+        found = parse_findings(answer.text, change)
+        if answer.stop_reason == "cancelled":
+            notes.append("the review was stopped before the model finished")
+        if found.dropped:
+            notes.append(f"{len(found.dropped)} finding(s) left out: not on a changed line")
+        yield Review(change, found.findings, found.dropped, (*notes, *answer.notes), answer)
+
+    def change(self, staged: bool = False) -> Change:
+        """The work tree's uncommitted changes, or with `staged` what would be committed."""
+        from codectx.assistant.review import change
+
+        return change.staged(self.root) if staged else change.worktree(self.root)
 
     def index(self, progress: ProgressFn = _noop) -> IndexResult:
         """The repository as the model will see it (files, modes, tokens)."""
@@ -212,14 +261,17 @@ class Session:
         resolved, _ = self._resolved()
         return resolved.entry.edit_format if resolved.entry else "search-replace"
 
-    def _pinned(self, files: Sequence[str]) -> str:
+    def _pinned(self, files: Sequence[str], buffers: Mapping[str, str] | None = None) -> str:
         parts = []
         for path in files:
             target = self.root / safe_path(self.root, path)
-            if not target.is_file():
+            if buffers and path in buffers:
+                text = buffers[path]
+            elif not target.is_file():
                 raise CodectxError(f"--files {path}: no such file in {self.root}",
                                    "Name files relative to the repository root.")
-            text = target.read_text(encoding="utf-8", errors="replace")
+            else:
+                text = target.read_text(encoding="utf-8", errors="replace")
             parts.append(f"\n\nThe current content of {path}:\n```\n{text}```")
         return "".join(parts)
 
@@ -234,15 +286,17 @@ class Session:
         return self._backend.context_window if self._backend is not None else None
 
     def _run(self, question: str | None, cancel: threading.Event | None, progress: ProgressFn,
-             max_tokens: int, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
+             max_tokens: int, history: Sequence[tuple[str, str]] = (),
+             tree: str | None = None) -> Iterator[str | Answer]:
         with self._turn:
-            yield from self._turn_locked(question, cancel, progress, max_tokens, history)
+            yield from self._turn_locked(question, cancel, progress, max_tokens, history, tree)
 
     def _turn_locked(self, question: str | None, cancel: threading.Event | None,
                      progress: ProgressFn, max_tokens: int,
-                     history: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
+                     history: Sequence[tuple[str, str]],
+                     tree: str | None) -> Iterator[str | Answer]:
         started = time.perf_counter()
-        index = self._index(progress)
+        index = self._index(progress, tree)
         backend = self._ensure_backend(index.total_tokens + PROMPT_OVERHEAD, progress)
         history = list(history)
         dropped = 0
@@ -288,9 +342,9 @@ class Session:
             self._model = (resolved, read_info(resolved.path))
         return self._model
 
-    def _index(self, progress: ProgressFn) -> IndexResult:
+    def _index(self, progress: ProgressFn, tree: str | None = None) -> IndexResult:
         if self._scripted:
-            return index_repository(self.root, self.loaded, progress)
+            return index_repository(self.root, self.loaded, progress, tree)
         resolved, info = self._resolved()
         loaded = self.loaded.with_model_path(resolved.path)
         if loaded.settings.budget is None:
@@ -303,7 +357,7 @@ class Session:
                     "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
                     "a smaller model.")
             loaded = loaded.with_budget(budget)
-        return index_repository(self.root, loaded, progress)
+        return index_repository(self.root, loaded, progress, tree)
 
     def _kv_type(self) -> str:
         setting = self.loaded.settings.kv_type

@@ -1,0 +1,200 @@
+"""The review's request to the model, and its reply read back as findings.
+
+The model is asked for one finding per line, in a strict shape:
+
+    PATH:LINE: SEVERITY: MESSAGE
+
+where PATH is a file of the change as shown, LINE a line number shown in the
+change's left column, and SEVERITY one of error, warning, note. A change
+with nothing to report is answered with `no findings`. The reader forgives
+what small models do around that shape (list bullets, backticks, bold,
+prose around the lines, a JSON array instead), and then holds every finding
+to the change: one whose path is not a changed file, or whose line was not
+changed, is dropped and counted. A reply with no finding and no "no
+findings" becomes one note saying the reply could not be read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from codectx.assistant.review.change import Change, ChangedFile
+
+Severity = Literal["error", "warning", "note"]
+SEVERITIES: tuple[Severity, ...] = ("note", "warning", "error")  # in rising order
+MAX_CHANGE_CHARS = 40_000  # about 10,000 tokens of change; the rest is named, not shown
+
+REVIEW_REQUEST = """\
+Review the change below: {description}. Look for bugs, crashes, security problems and \
+mistakes that the rest of the repository shows (a wrong call, a changed function whose \
+callers were not updated). Report each problem on its own line, in exactly this shape:
+
+PATH:LINE: SEVERITY: MESSAGE
+
+PATH is the file's path as shown after ===. LINE is a number from the change's left \
+column. SEVERITY is error (a bug: wrong behaviour, a crash, a security hole), warning \
+(probably a problem) or note (clarity, style). MESSAGE says what is wrong and how to fix it, \
+in one sentence. Report only real problems. If there are none, answer exactly: no findings
+
+{change}"""
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str | None  # None for a note about the review itself
+    line: int | None
+    severity: Severity
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "severity": self.severity,
+                "message": self.message}
+
+
+@dataclass(frozen=True)
+class Findings:
+    findings: list[Finding]
+    dropped: list[tuple[Finding, str]]
+    """Findings the reply held that are not about the change, and why."""
+
+
+def reaches(severity: Severity, fail_on: str) -> bool:
+    """Whether a finding of `severity` fails the review at the `fail_on` level."""
+    return fail_on != "never" and SEVERITIES.index(severity) >= SEVERITIES.index(
+        fail_on)
+
+
+# -- the request ------------------------------------------------------------------------
+
+def render_change(change: Change, max_chars: int = MAX_CHANGE_CHARS) -> tuple[str, list[str]]:
+    """The change as the model reads it, numbered by the new version's lines; and notes."""
+    parts: list[str] = []
+    left_out: list[str] = []
+    used = 0
+    for changed in change.reviewable:
+        block = _render_file(changed)
+        if used + len(block) > max_chars and parts:
+            left_out.append(changed.path)
+            continue
+        parts.append(block)
+        used += len(block)
+    notes = []
+    if left_out:
+        more = ", ..." if len(left_out) > 5 else ""
+        notes.append(f"the change is too large to review at once: {len(left_out)} file(s) were "
+                     f"not reviewed ({', '.join(left_out[:5])}{more}); review them with --files")
+    skipped = [f"{f.path} ({f.status})" for f in change.files if f.status in ("binary", "deleted")]
+    if skipped:
+        notes.append(f"not reviewed: {', '.join(skipped)}")
+    return "\n".join(parts), notes
+
+
+def _render_file(changed: ChangedFile) -> str:
+    title = changed.status if changed.old_path is None else f"renamed from {changed.old_path}"
+    out = [f"=== {changed.path} ({title}) ==="]
+    for i, hunk in enumerate(changed.hunks):
+        if i:
+            out.append("   ...")
+        for line in hunk.lines:
+            number = "" if line.number is None else str(line.number)
+            marker = {" ": " ", "+": "+", "-": "-"}[line.kind]
+            out.append(f"{marker}{number:>5} | {line.text}")
+    return "\n".join(out) + "\n"
+
+
+def review_request(change: Change, rendered: str) -> str:
+    return REVIEW_REQUEST.format(description=change.description, change=rendered)
+
+
+# -- the reply --------------------------------------------------------------------------
+
+_LINE = re.compile(
+    r"""^\s*(?:[-*+•]|\d+[.)])?\s*        # a list bullet or number
+        [`*_\[]*(?P<path>[^\s:`*\[\]]+?)[`*_\]]*  # the path, maybe in backticks or bold
+        \s*:\s*(?:line\s*)?(?P<line>\d+)(?:\s*[-\u2013]\s*\d+)?[`*_]*  # :LINE (or a range)
+        \s*:?\s*[-\u2013]?\s*[`*_\[(]*
+        (?P<severity>error|warning|warn|note|info)[`*_\])]*
+        \s*[:\-\u2013]\s*(?P<message>\S.*)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_NOTHING = re.compile(r"\b(no findings|no (?:problems|issues)( found)?|lgtm|looks good)\b",
+                      re.IGNORECASE)
+_SEVERITY: dict[str, Severity] = {"error": "error", "warning": "warning", "warn": "warning",
+                                  "note": "note", "info": "note"}
+
+
+def parse_findings(reply: str, change: Change) -> Findings:
+    """Findings from the model's reply, each checked against the change."""
+    candidates = _from_lines(reply) or _from_json(reply)
+    if not candidates:
+        if _NOTHING.search(reply):
+            return Findings([], [])
+        excerpt = " ".join(reply.split())[:200]
+        message = ("the model's reply could not be read as findings"
+                   + (f": {excerpt!r}" if excerpt else " (the reply was empty)"))
+        return Findings([Finding(None, None, "note", message)], [])
+    kept: list[Finding] = []
+    dropped: list[tuple[Finding, str]] = []
+    for finding in candidates:
+        problem = _off_change(finding, change)
+        if problem:
+            dropped.append((finding, problem))
+        elif finding not in kept:
+            kept.append(finding)
+    return Findings(kept, dropped)
+
+
+def _normal_path(path: str) -> str:
+    path = path.strip().strip("`'\"")
+    for prefix in ("./", "a/", "b/"):
+        if path.startswith(prefix):
+            path = path[len(prefix):]
+    return path
+
+
+def _off_change(finding: Finding, change: Change) -> str | None:
+    assert finding.path is not None and finding.line is not None
+    changed = change.file(finding.path)
+    if changed is None:
+        return f"{finding.path} is not a file of the change"
+    if finding.line not in changed.changed:
+        return f"line {finding.line} of {finding.path} is not a changed line"
+    return None
+
+
+def _from_lines(reply: str) -> list[Finding]:
+    found = []
+    for raw in reply.splitlines():
+        match = _LINE.match(raw)
+        if match:
+            message = match["message"].strip().strip("`*_").strip()
+            found.append(Finding(_normal_path(match["path"]), int(match["line"]),
+                                 _SEVERITY[match["severity"].lower()], message))
+    return found
+
+
+def _from_json(reply: str) -> list[Finding]:
+    start = min((i for i in (reply.find("["), reply.find("{")) if i >= 0), default=-1)
+    if start < 0:
+        return []
+    try:
+        data, _ = json.JSONDecoder().raw_decode(reply[start:])
+    except ValueError:
+        return []
+    if isinstance(data, dict):
+        data = data.get("findings", [data])
+    found = []
+    for item in data if isinstance(data, list) else []:
+        if not isinstance(item, dict):
+            continue
+        path = item.get("path") or item.get("file")
+        line = item.get("line")
+        severity = _SEVERITY.get(str(item.get("severity", "note")).lower())
+        message = item.get("message") or item.get("description")
+        if isinstance(path, str) and isinstance(line, int | str) and str(line).isdigit() \
+                and severity and isinstance(message, str) and message.strip():
+            found.append(Finding(_normal_path(path), int(line), severity, message.strip()))
+    return found

@@ -1,0 +1,243 @@
+"""`codectx review` and `codectx hook install|uninstall|status|run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codectx.cli_support import friendly_errors
+
+FAIL_ON = click.Choice(["error", "warning", "never"])
+
+
+def _review_change(path: Path, staged: bool, spec: str | None, files: tuple[str, ...]) -> Any:
+    from codectx.assistant.review import change as changes
+
+    if sum([staged, spec is not None, bool(files)]) > 1:
+        raise click.UsageError("--staged, --range and --files exclude each other")
+    if files:
+        return changes.whole_files(path, list(files))
+    if spec is not None:
+        return changes.revision_range(path, spec)
+    if staged:
+        return changes.staged(path)
+    return changes.worktree(path)
+
+
+@click.command("review")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--staged", is_flag=True,
+              help="Review what would be committed: the staged diff, with the repository as "
+                   "staged (git's index), not as in the work tree.")
+@click.option("--range", "spec", metavar="A..B",
+              help="Review the changes between two revisions (the repository as at B).")
+@click.option("--files", "files", multiple=True, metavar="FILE",
+              help="Review these whole files (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+              help="text (grouped by file), json, or sarif (SARIF 2.1.0, for code scanning).")
+@click.option("--fail-on", type=FAIL_ON, default="never", show_default=True,
+              help="Exit with status 1 when a finding reaches this severity.")
+@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to use.")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget for the repository.")
+@friendly_errors
+def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...], fmt: str,
+               fail_on: str, model: str | None, budget: int | None) -> None:
+    """Review a change to the repository at PATH (default: .) with the whole repository in view.
+
+    By default the uncommitted changes of the work tree are reviewed (new
+    untracked files included). The model reads the repository (its prefix
+    comes from the prompt cache, so this is fast when warm) and then the
+    change, and reports findings as PATH:LINE: SEVERITY: MESSAGE; findings
+    not on a changed line are dropped. Exit status: 0, or 1 when a finding
+    reaches --fail-on.
+
+    \b
+    Examples:
+      codectx review --staged --fail-on error
+      codectx review --range main..HEAD --format sarif > review.sarif
+    """
+    from codectx import config, console
+    from codectx.assistant.review.findings import reaches
+    from codectx.assistant.review.report import review_json, review_sarif
+    from codectx.assistant.session import Review, Session
+    from codectx.cli_assistant import in_background
+    from codectx.console_review import print_review
+    from codectx.errors import RepositoryError
+
+    if not path.is_dir():
+        problem = "not a directory" if path.exists() else "no such directory"
+        raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
+    change = _review_change(path, staged, spec, files)
+    session = Session(path, config.load(path, {"model": model, "budget": budget}))
+    with console.progress_bar() as progress:
+        items = list(in_background(
+            lambda cancel, p: session.review(change, cancel=cancel, progress=p), progress))
+    review = items[-1]
+    assert isinstance(review, Review)
+    if fmt == "json":
+        answer = review.answer
+        extra = {"reviewed": [f.path for f in change.reviewable],
+                 "model": answer.model if answer else None,
+                 "reply": answer.text if answer else None,
+                 "prompt_tokens": answer.prompt_tokens if answer else 0,
+                 "reused_tokens": answer.reused_tokens if answer else 0,
+                 "evaluated_tokens": answer.evaluated_tokens if answer else 0,
+                 "total_s": round(answer.total_s, 3) if answer else 0.0}
+        click.echo(json.dumps(review_json(review.findings, review.dropped, review.notes,
+                                          fail_on, extra), indent=2))
+    elif fmt == "sarif":
+        click.echo(json.dumps(review_sarif(review.findings, review.notes), indent=2))
+    else:
+        print_review(review, fail_on)
+    if any(reaches(f.severity, fail_on) for f in review.findings):
+        sys.exit(1)
+
+
+@click.group("hook")
+def hook_group() -> None:
+    """The git pre-commit hook that reviews each commit's staged change."""
+
+
+@hook_group.command("install")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--fail-on", type=FAIL_ON, default="never", show_default=True,
+              help="Block the commit when a finding reaches this severity (never: advisory).")
+@friendly_errors
+def hook_install(path: Path, fail_on: str) -> None:
+    """Install the pre-commit hook in the repository at PATH (core.hooksPath respected).
+
+    A pre-commit hook already there is kept: it runs first, and `codectx hook
+    uninstall` puts it back. The hook never blocks a commit because of codectx
+    itself (no model, a load failure, hook_timeout reached); only findings at
+    --fail-on do.
+    """
+    from codectx.assistant.review import hook
+    from codectx.console import err
+
+    done = hook.install(path, fail_on)
+    chained = f"; the previous hook runs first ({hook.PREVIOUS})" if done.chained else ""
+    err.print(f"installed {done.path} (fail-on {fail_on}){chained}", markup=False)
+
+
+@hook_group.command("uninstall")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@friendly_errors
+def hook_uninstall(path: Path) -> None:
+    """Remove codectx's pre-commit hook, and put back the hook that was there before."""
+    from codectx.assistant.review import hook
+    from codectx.console import err
+
+    after = hook.uninstall(path)
+    restored = "; the previous hook is back" if after.other else ""
+    err.print(f"removed codectx's hook from {after.path}{restored}", markup=False)
+
+
+@hook_group.command("status")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@friendly_errors
+def hook_status(path: Path) -> None:
+    """Say whether the hook is installed, how it fails, and what it chains."""
+    from codectx import config
+    from codectx.assistant.review import hook
+    from codectx.console import out
+
+    now = hook.state(path)
+    if now.installed:
+        timeout = config.load(path).settings.hook_timeout
+        chained = f", running {hook.PREVIOUS} first" if now.chained else ""
+        line = f"installed: {now.path} (fail-on {now.fail_on}, time limit {timeout:g} s{chained})"
+    elif now.other:
+        line = f"not installed: {now.path} is another program's pre-commit hook"
+    else:
+        line = f"not installed ({now.path} does not exist)"
+    out.print(line, markup=False, highlight=False)
+
+
+@hook_group.command("run")
+@click.option("--fail-on", type=FAIL_ON, default="never", show_default=True,
+              help="Exit with status 1 (blocking the commit) when a finding reaches this.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Time limit (default: hook_timeout from the config, 120).")
+def hook_run(fail_on: str, timeout: float | None) -> None:
+    """What the installed hook runs: review the staged change of the current repository.
+
+    Never blocks a commit because of codectx itself: any failure (no model, a
+    model that does not load, the time limit) prints one warning and exits 0.
+    """
+    if os.environ.get("CODECTX_SKIP") == "1":
+        return
+    try:
+        review = _hook_review(timeout)
+    except Exception as exc:  # never block a commit on codectx's own failure
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        click.echo(f"codectx: review skipped: {message}", err=True)
+        return
+    if review is None:
+        return
+    from codectx.assistant.review.findings import reaches
+    from codectx.console_review import print_review
+
+    print_review(review, fail_on, prefix="codectx: ")
+    blocking = [f for f in review.findings if reaches(f.severity, fail_on)]
+    if blocking:
+        click.echo(f"codectx: commit blocked by {len(blocking)} finding(s) at {fail_on} or "
+                   "above. Fix them, or commit anyway with `git commit --no-verify` "
+                   "(or CODECTX_SKIP=1).", err=True)
+        sys.exit(1)
+
+
+def _hook_review(timeout: float | None) -> Any:
+    from codectx import config, console
+    from codectx.assistant.review import change as changes
+    from codectx.assistant.session import Review, Session
+    from codectx.errors import CodectxError
+
+    root = Path.cwd()  # git runs hooks at the top of the work tree
+    if changes.merge_in_progress(root):
+        click.echo("codectx: a merge commit is not reviewed (its changes were reviewed on "
+                   "their branches)", err=True)
+        return None
+    change = changes.staged(root)
+    if not change.files:
+        click.echo("codectx: nothing staged to review", err=True)
+        return None
+    if not change.reviewable:
+        click.echo("codectx: only binary or deleted files are staged; nothing to review",
+                   err=True)
+        return None
+    if not changes.has_commits(root):
+        click.echo(f"codectx: first commit: reviewing all {len(change.reviewable)} staged "
+                   "file(s)", err=True)
+    loaded = config.load(root)
+    limit = timeout or loaded.settings.hook_timeout
+    session = Session(root, loaded)
+    cancel = threading.Event()
+    finished = threading.Event()
+    outcome: dict[str, Any] = {}
+    with console.progress_bar() as progress:
+        def work() -> None:
+            try:
+                for item in session.review(change, cancel=cancel, progress=progress):
+                    if isinstance(item, Review):
+                        outcome["review"] = item
+            except BaseException as exc:  # reported by the main thread
+                outcome["error"] = exc
+            finally:
+                finished.set()
+
+        threading.Thread(target=work, name="codectx-review", daemon=True).start()
+        if not finished.wait(limit):
+            cancel.set()  # a prefill in progress is saved, so the next commit is faster
+            finished.wait(30)
+            raise CodectxError(f"the time limit of {limit:g} s was reached (set hook_timeout "
+                               "in the config to allow more)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["review"]

@@ -1,0 +1,55 @@
+"""One review end to end with the embedded model: a staged change in a fixture repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from codectx.cli import main
+from tests.conftest import copy_fixture, make_repo
+
+CHANGE = '''"""The engine."""
+from pkg import util
+from .models import Model
+
+
+class Engine:
+    """Runs models."""
+
+    def run(self, model: Model) -> str:
+        """Run one model."""
+        return util.shout(model.name)
+
+    def run_all(self, models: list[Model]) -> list[str]:
+        """Run every model."""
+        return [self.run(models[i]) for i in range(len(models) + 1)]
+'''
+
+
+def test_a_staged_change_reviewed_cold_then_warm(tmp_path: Path) -> None:
+    root = copy_fixture("python", tmp_path / "r")
+    repo = make_repo(root)
+    repo.git.add(".")
+    repo.git.commit("-m", "initial")
+    (root / "pkg" / "core.py").write_text(CHANGE)
+    repo.git.add("pkg/core.py")
+    (root / "pkg" / "core.py").write_text("WORK TREE ONLY\n")  # not what is reviewed
+    runs = []
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["review", str(root), "--staged", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        runs.append(json.loads(result.stdout))
+    cold, warm = runs
+    assert cold["model"] == "qwen2.5-coder-0.5b-instruct"
+    assert cold["reviewed"] == ["pkg/core.py"]
+    assert cold["reply"]  # the model said something, read as findings or as one note
+    for finding in cold["findings"]:
+        assert finding["path"] is None or (finding["path"] == "pkg/core.py"
+                                           and finding["line"] in range(12, 16))
+    # The second review evaluates only the request: the repository comes from the cache.
+    assert warm["prompt_tokens"] == cold["prompt_tokens"]
+    assert warm["reused_tokens"] > cold["reused_tokens"]
+    assert warm["evaluated_tokens"] < cold["prompt_tokens"] // 2
+    assert warm["reply"] == cold["reply"]  # greedy decoding from the same prompt
