@@ -21,7 +21,8 @@ from textual.widgets import Footer, Input
 from codectx.assistant import conversations
 from codectx.assistant.conversations import Conversation, new_id
 from codectx.assistant.edits.paths import safe_path
-from codectx.assistant.session import Answer, EditProposal, Session
+from codectx.assistant.review.report import review_markdown
+from codectx.assistant.session import Answer, EditProposal, Review, Session
 from codectx.errors import CodectxError
 from codectx.tui import messages as msg
 from codectx.tui.commands import COMMANDS, complete, parse_command
@@ -155,6 +156,17 @@ class CodectxApp(App[None]):
         except CodectxError as exc:
             self.post_message(msg.Failed(exc.message, exc.hint))
 
+    @work(thread=True, group="model")
+    def _review(self, staged: bool) -> None:
+        try:
+            change = self.session.change(staged)
+            for item in self.session.review(change, cancel=self.cancel_event,
+                                            progress=self._progress):
+                if isinstance(item, Review):
+                    self.post_message(msg.Reviewed(item))
+        except CodectxError as exc:
+            self.post_message(msg.Failed(exc.message, exc.hint))
+
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.post_message(msg.Progress(stage, done, total))
 
@@ -226,6 +238,26 @@ class CodectxApp(App[None]):
         else:
             transcript.add_note("the edit could not be applied; nothing was written:\n"
                                 + "\n".join(proposal.problems), classes="error")
+        self._done()
+
+    @on(msg.Reviewed)
+    def _reviewed(self, event: msg.Reviewed) -> None:
+        review = event.review
+        transcript = self.query_one(Transcript)
+        count = len(review.findings)
+        summary = (f"{count} finding(s) in {review.change.description}" if count
+                   else f"no findings in {review.change.description}")
+
+        def line(path: str, number: int) -> str | None:
+            changed = review.change.file(path)
+            return changed.text_at(number) if changed else None
+
+        if review.answer is not None:
+            transcript.add_markdown(review_markdown(review.findings, line, summary))
+            self.query_one(StatusBar).show_answer(review.answer, self.session.context_window)
+            self.query_one(ContextPanel).cache_state("cache: warm")
+        for note in review.notes:
+            transcript.add_note(note)
         self._done()
 
     @on(msg.Failed)
@@ -304,6 +336,14 @@ class CodectxApp(App[None]):
                 transcript.add_note("no change on screen")
         elif name == "/undo":
             self._undo()
+        elif name == "/review":
+            if argument not in ("", "--staged"):
+                self.notify("/review reviews the uncommitted changes; /review --staged what "
+                            "would be committed", severity="warning")
+            elif not self.busy:
+                self.busy = True
+                transcript.add_question(f"review{' (staged)' if argument else ''}")
+                self._review(bool(argument))
         elif name == "/model":
             transcript.add_note(self.session.model_description())
         elif name == "/cache":

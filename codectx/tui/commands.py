@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "/apply": "apply the change on screen",
     "/diff": "show the change on screen again",
     "/undo": "undo the last applied change",
+    "/review": "/review [--staged]: review the uncommitted (or staged) changes",
     "/cache": "show the saved prompt states",
     "/model": "show the model in use",
     "/clear": "start a new conversation",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from codectx.assistant.session import Answer, EditProposal
+from codectx.assistant.session import Answer, EditProposal, Review
 from codectx.indexer.result import IndexResult
 
 
@@ -35,6 +35,11 @@ class Answered(Message):
 @dataclass
 class Proposed(Message):
     proposal: EditProposal
+
+
+@dataclass
+class Reviewed(Message):
+    review: Review
 
 
 @dataclass

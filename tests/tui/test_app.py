@@ -85,6 +85,38 @@ async def test_an_edit_is_shown_applied_on_a_key_and_undone(tmp_path: Path) -> N
         assert "restored app.py" in notes(app)
 
 
+async def test_review_shows_findings_with_their_code(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"app.py": APP})
+    (tmp_path / "r" / "app.py").write_text(APP + "print(greet(None))\n")
+    backend = FakeBackend(["app.py:3: error: None cannot be added to a str", "no findings"])
+    app = app_for(tmp_path / "r", backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "/review")
+        answer = list(app.query(".answer").results(Markdown))[-1]
+        assert answer.source.startswith("1 finding(s) in the uncommitted changes")
+        assert "line 3: **error**: None cannot be added to a str" in answer.source
+        assert "print(greet(None))" in answer.source
+        repo.index.add(["app.py"])
+        await ask(pilot, "/review --staged")
+        answer = list(app.query(".answer").results(Markdown))[-1]
+        assert answer.source == "no findings in the staged changes"
+        await ask(pilot, "/review everything")
+        assert len(list(app.query(".answer").results(Markdown))) == 2  # refused, not run
+
+
+async def test_review_outside_git_is_a_notification(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "a.py").write_text("A = 1\n")
+    app = app_for(tmp_path / "plain", FakeBackend(["x"]))
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "/review")
+        assert any("not inside a git repository" in str(n.message)
+                   for n in app._notifications)
+        assert not app.busy
+
+
 async def test_a_rejected_edit_writes_nothing(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"app.py": APP})
     app = app_for(tmp_path / "r", FakeBackend([GOOD]))

@@ -27,6 +27,11 @@ class Transcript(VerticalScroll):
         assert self._answer is not None
         self._answer.update(self._text)
 
+    def add_markdown(self, text: str) -> None:
+        """A whole answer at once (a review's findings)."""
+        self._answer = None
+        self.mount(Markdown(text, classes="answer"))
+
     @property
     def answer_text(self) -> str:
         return self._text
