@@ -78,7 +78,7 @@ def test_staged_files_and_range(root: Path, scripted: FakeBackend) -> None:
     assert code == 0 and "nothing to review: there are no changes" in err
     assert review(str(root), "--files", "app.py")[0] == 0
     assert review(str(root), "--range", "HEAD..HEAD")[0] == 0
-    assert bytes(scripted.prompts[0].suffix).decode().count("+    1 | def total(xs):") == 1
+    assert bytes(scripted.prompts[0].suffix).decode().count("+1|def total(xs):") == 1
 
 
 @pytest.mark.parametrize(("args", "message"), [

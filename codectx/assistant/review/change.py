@@ -19,7 +19,8 @@ from codectx.errors import RepositoryError
 from codectx.indexer.gittree import INDEX
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id for a tree with nothing in it
-DIFF_FLAGS = ("--no-color", "--no-ext-diff", "--relative", "-M", "--unified=3")
+# One line of context: the repository (in the prompt's prefix) has the whole file.
+DIFF_FLAGS = ("--no-color", "--no-ext-diff", "--relative", "-M", "--unified=1")
 
 Kind = Literal["staged", "worktree", "range", "files"]
 

@@ -4,9 +4,13 @@ The model is asked for one finding per line, in a strict shape:
 
     PATH:LINE: SEVERITY: MESSAGE
 
-where PATH is a file of the change as shown, LINE a line number shown in the
-change's left column, and SEVERITY one of error, warning, note. A change
-with nothing to report is answered with `no findings`. The reader forgives
+where PATH is a file of the change as shown, LINE a line number shown
+before `|` in the change, and SEVERITY one of error, warning, note. A change
+with nothing to report is answered with `no findings`. The full description
+of that shape is in the instructions at the start of every prompt
+(assistant/prompts.py), inside the cached prefix, so a review's own request
+is short: the few tokens after the cached repository are what a warm review
+pays for. The reader forgives
 what small models do around that shape (list bullets, backticks, bold,
 prose around the lines, a JSON array instead), and then holds every finding
 to the change: one whose path is not a changed file, or whose line was not
@@ -28,16 +32,8 @@ SEVERITIES: tuple[Severity, ...] = ("note", "warning", "error")  # in rising ord
 MAX_CHANGE_CHARS = 40_000  # about 10,000 tokens of change; the rest is named, not shown
 
 REVIEW_REQUEST = """\
-Review the change below: {description}. Look for bugs, crashes, security problems and \
-mistakes that the rest of the repository shows (a wrong call, a changed function whose \
-callers were not updated). Report each problem on its own line, in exactly this shape:
-
-PATH:LINE: SEVERITY: MESSAGE
-
-PATH is the file's path as shown after ===. LINE is a number from the change's left \
-column. SEVERITY is error (a bug: wrong behaviour, a crash, a security hole), warning \
-(probably a problem) or note (clarity, style). MESSAGE says what is wrong and how to fix it, \
-in one sentence. Report only real problems. If there are none, answer exactly: no findings
+Review {description} below, with the repository in mind (a wrong call, callers not \
+updated). Answer with lines PATH:LINE: SEVERITY: MESSAGE, or exactly: no findings
 
 {change}"""
 
@@ -97,11 +93,10 @@ def _render_file(changed: ChangedFile) -> str:
     out = [f"=== {changed.path} ({title}) ==="]
     for i, hunk in enumerate(changed.hunks):
         if i:
-            out.append("   ...")
+            out.append("...")
         for line in hunk.lines:
             number = "" if line.number is None else str(line.number)
-            marker = {" ": " ", "+": "+", "-": "-"}[line.kind]
-            out.append(f"{marker}{number:>5} | {line.text}")
+            out.append(f"{line.kind}{number}|{line.text}")
     return "\n".join(out) + "\n"
 
 

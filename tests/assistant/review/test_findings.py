@@ -83,10 +83,10 @@ def test_the_request_numbers_lines_and_names_files() -> None:
     change = make_change()
     rendered, notes = render_change(change)
     assert "=== src/app.py (modified) ===" in rendered
-    assert "+   10 |     return 1 / 0" in rendered and "-      |     return 1" in rendered
+    assert "+10|    return 1 / 0" in rendered and "-|    return 1" in rendered
     assert "img.png" not in rendered and notes == ["not reviewed: img.png (binary)"]
     request = review_request(change, rendered)
-    assert "PATH:LINE: SEVERITY: MESSAGE" in request and "the staged changes" in request
+    assert "PATH:LINE: SEVERITY: MESSAGE" in request and "Review the staged changes" in request
 
 
 def test_a_change_too_large_is_cut_by_whole_files_and_said() -> None:

@@ -31,7 +31,7 @@ def test_staged_review_shows_the_model_the_staged_content_only(tmp_path: Path) -
     shown = bytes(backend.prompts[0].tokens).decode()
     assert "WORK TREE ONLY" not in shown
     assert shown.count("return total(xs) / len(xs)") == 2  # in the repository and in the diff
-    assert "+    5 |     return total(xs) / len(xs)" in shown
+    assert "+5|    return total(xs) / len(xs)" in shown
     assert [(f.path, f.line, f.severity) for f in result.findings] == [("app.py", 5, "error")]
     assert len(result.dropped) == 1 and any("left out" in n for n in result.notes)
 
