@@ -68,7 +68,8 @@ class FakeBackend:
         self._last = tokens
         if progress:
             progress(len(tokens) - reused, len(tokens) - reused)
-        reply = self.replies.popleft() if self.replies else ""
+        # A prefill alone (max_tokens 0, a warm-up) uses no reply.
+        reply = self.replies.popleft() if self.replies and params.max_tokens > 0 else ""
         words = reply.split(" ")
         text = ""
         stop: str = "stop"

@@ -1,0 +1,216 @@
+"""The watcher on real filesystem events, with a scripted model that records what it evaluates."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codectx import config
+from codectx.assistant import watcher as watcher_module
+from codectx.assistant.session import Session
+from codectx.assistant.watcher import Watcher, WatchEvent
+from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
+from codectx.models.fake import FakeBackend
+from tests.conftest import make_repo
+
+FILES = {"core.py": "def base():\n    return 1\n",
+         "mid.py": "from core import base\n\n\ndef mid():\n    return base() + 1\n",
+         "app.py": "from mid import mid\n\nprint(mid())\n",
+         ".gitignore": "build/\n*.log\n"}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[WatchEvent] = []
+
+    def __call__(self, event: WatchEvent) -> None:
+        self.events.append(event)
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events if e.kind != "prefilling"]
+
+
+def started(root: Path, backend: FakeBackend, **kwargs: object) -> tuple[Watcher, Recorder]:
+    session = Session(root, config.load(root), backend)
+    session.warm()
+    recorder = Recorder()
+    watcher = Watcher(session, recorder, debounce_s=0.2, **kwargs)  # type: ignore[arg-type]
+    watcher.start()
+    time.sleep(0.2)  # the observer is listening
+    return watcher, recorder
+
+
+def settle(watcher: Watcher) -> None:
+    time.sleep(0.3)  # events reach the observer
+    assert watcher.wait_idle(30)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    make_repo(tmp_path / "r", FILES)
+    return tmp_path / "r"
+
+
+def text(tokens: tuple[int, ...]) -> str:
+    return bytes(tokens).decode()
+
+
+def test_one_edit_reindexes_that_file_and_evaluates_only_the_suffix(repo: Path) -> None:
+    backend = FakeBackend()
+    watcher, seen = started(repo, backend)
+    try:
+        (repo / "app.py").write_text("from mid import mid\n\nprint(mid() * 2)\n")
+        settle(watcher)
+    finally:
+        watcher.stop()
+    assert seen.kinds()[:3] == ["changed", "ready", "stopped"]
+    changed = seen.events[0]
+    assert changed.files == ("app.py",) and changed.parsed == 1
+    evaluated = text(backend.evaluated[-1])
+    # The scripted model's tokens are bytes: everything up to the edit is reused.
+    assert evaluated.startswith(" * 2)\n</file>")
+    assert "def base()" not in evaluated and "def mid()" not in evaluated
+    ready = next(e for e in seen.events if e.kind == "ready")
+    assert ready.tokens == len(backend.evaluated[-1])
+
+
+def test_a_thousand_files_touched_at_once_cause_one_rebuild(tmp_path: Path) -> None:
+    files = {f"pkg/m{i}.py": f"X{i} = {i}\n" for i in range(1000)}
+    make_repo(tmp_path / "r", files)
+    backend = FakeBackend()
+    watcher, seen = started(tmp_path / "r", backend, max_wait_s=10.0)
+    calls = len(backend.evaluated)
+    try:
+        for i in range(1000):  # a formatter rewriting every file
+            (tmp_path / "r" / f"pkg/m{i}.py").write_text(f"X{i} = {i}  # formatted\n")
+        settle(watcher)
+    finally:
+        watcher.stop()
+    assert watcher.rebuilds == 1
+    assert len(backend.evaluated) == calls + 1
+    assert len(next(e for e in seen.events if e.kind == "changed").files) == 1000
+
+
+def test_ignored_files_git_internals_and_swap_files_cause_nothing(repo: Path) -> None:
+    backend = FakeBackend()
+    watcher, seen = started(repo, backend)
+    calls = len(backend.evaluated)
+    try:
+        (repo / "build").mkdir()
+        (repo / "build" / "out.txt").write_text("artifact\n")
+        (repo / "debug.log").write_text("log line\n")
+        (repo / ".app.py.swp").write_text("swap\n")
+        (repo / "app.py~").write_text("backup\n")
+        (repo / ".git" / "scratch").write_text("git internals\n")
+        settle(watcher)
+    finally:
+        watcher.stop()
+    assert watcher.rebuilds == 0 and len(backend.evaluated) == calls
+    assert seen.kinds() == ["stopped"]
+
+
+def test_a_change_reverted_or_a_save_without_change_evaluates_nothing(repo: Path) -> None:
+    backend = FakeBackend()
+    watcher, seen = started(repo, backend, )
+    calls = len(backend.evaluated)
+    try:
+        (repo / "mid.py").write_text("changed for a moment\n")
+        (repo / "mid.py").write_text(FILES["mid.py"])  # reverted within the burst
+        settle(watcher)
+        (repo / "core.py").write_text(FILES["core.py"])  # saved, unchanged
+        settle(watcher)
+    finally:
+        watcher.stop()
+    assert len(backend.evaluated) == calls  # nothing prefilled again
+    assert seen.kinds() == ["changed", "unchanged", "changed", "unchanged", "stopped"]
+
+
+class SlowPrefill(FakeBackend):
+    """A prefill that takes a while and stops when cancelled, as the real one does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancelled = 0
+        self.prefilling = threading.Event()
+
+    def stream(self, prompt: Prompt, params: GenerationParams,
+               cancel: threading.Event | None = None,
+               progress: ProgressFn | None = None) -> Iterator[str | Completion]:
+        if params.max_tokens == 0 and self.prompts:  # a re-prefill
+            self.prefilling.set()
+            for _ in range(40):
+                if cancel is not None and cancel.is_set():
+                    self.cancelled += 1
+                    self.prefilling.clear()
+                    yield Completion("", "cancelled", len(prompt.tokens), 0, 0, 0, 0.0, 0.0,
+                                     0.0)
+                    return
+                time.sleep(0.05)
+            self.prefilling.clear()
+        yield from super().stream(prompt, params, cancel, progress)
+
+
+def test_a_change_during_a_re_prefill_restarts_it(repo: Path) -> None:
+    backend = SlowPrefill()
+    watcher, seen = started(repo, backend)
+    try:
+        (repo / "app.py").write_text("print('first')\n")
+        assert backend.prefilling.wait(10)
+        (repo / "core.py").write_text("def base():\n    return 2\n")
+        settle(watcher)
+    finally:
+        watcher.stop()
+    assert backend.cancelled == 1
+    ready = [e for e in seen.events if e.kind == "ready"]
+    assert len(ready) == 1 and ready[0].files == ("app.py", "core.py")
+    assert "return 2" in text(backend.evaluated[-1])
+
+
+def test_a_deleted_directory_stops_the_watcher_with_a_message(repo: Path) -> None:
+    watcher, seen = started(repo, FakeBackend())
+    shutil.rmtree(repo)
+    deadline = time.monotonic() + 10
+    while watcher.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    watcher.stop()
+    assert not watcher.running
+    messages = [e.message for e in seen.events if e.kind == "stopped"]
+    assert any("deleted or moved" in m for m in messages)
+
+
+def test_outside_git_it_still_follows_changes(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "a.py").write_text("A = 1\n")
+    backend = FakeBackend()
+    watcher, seen = started(tmp_path / "plain", backend)
+    try:
+        (tmp_path / "plain" / "a.py").write_text("A = 2\n")
+        settle(watcher)
+    finally:
+        watcher.stop()
+    assert "ready" in seen.kinds() and text(backend.evaluated[-1]).startswith("2\n")
+
+
+def test_without_change_notifications_it_polls_and_says_so_once(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoInotify:
+        def __init__(self) -> None:
+            raise OSError(24, "inotify instance limit reached")
+
+    monkeypatch.setattr(watcher_module, "Observer", NoInotify)
+    backend = FakeBackend()
+    watcher, seen = started(repo, backend)
+    try:
+        (repo / "app.py").write_text("print('polled')\n")
+        time.sleep(1.5)  # one polling interval
+        settle(watcher)
+    finally:
+        watcher.stop()
+    polling = [e for e in seen.events if e.kind == "polling"]
+    assert len(polling) == 1 and "inotify instance limit reached" in polling[0].message
+    assert "ready" in seen.kinds() and "polled" in text(backend.evaluated[-1])
