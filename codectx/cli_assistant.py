@@ -125,14 +125,18 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
               help="Continue the newest saved conversation, or the one with this ID.")
 @click.option("--list", "list_saved", is_flag=True,
               help="List the saved conversations of this repository and exit.")
+@click.option("--no-watch", is_flag=True,
+              help="Do not follow the repository's changes while the app is open.")
 @friendly_errors
 def chat_cmd(path: Path, model: str | None, budget: int | None, resume: str | None,
-             list_saved: bool) -> None:
+             list_saved: bool, no_watch: bool) -> None:
     """Chat about the repository at PATH (default: .) in the terminal UI.
 
     Questions stream their answers; /edit proposes a change shown as a diff,
     applied only on your keypress; /help lists the commands. Esc cancels.
-    Conversations are saved; --resume continues one.
+    Conversations are saved; --resume continues one. While the app is open,
+    changes to the repository are followed: the index and the prompt cache
+    are kept warm (--no-watch turns this off).
     """
     from codectx import config, console
     from codectx.assistant import conversations
@@ -156,7 +160,7 @@ def chat_cmd(path: Path, model: str | None, budget: int | None, resume: str | No
         resumed = conversations.load(loaded.cache_path(), path, resume or None)
     from codectx.tui.app import CodectxApp
 
-    CodectxApp(Session(path, loaded), resumed).run()
+    CodectxApp(Session(path, loaded), resumed, watch=not no_watch).run()
 
 
 @click.group("cache")

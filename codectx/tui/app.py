@@ -23,6 +23,7 @@ from codectx.assistant.conversations import Conversation, new_id
 from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.review.report import review_markdown
 from codectx.assistant.session import Answer, EditProposal, Review, Session
+from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.errors import CodectxError
 from codectx.tui import messages as msg
 from codectx.tui.commands import COMMANDS, complete, parse_command
@@ -73,9 +74,13 @@ class CodectxApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
-    def __init__(self, session: Session, conversation: Conversation | None = None) -> None:
+    def __init__(self, session: Session, conversation: Conversation | None = None,
+                 watch: bool = True) -> None:
+        """`watch`: follow the repository's changes, keeping the index and the cache warm."""
         super().__init__()
         self.session = session
+        self.follow_changes = watch
+        self.watcher: Watcher | None = None
         self.conversation = conversation or Conversation(new_id(), time.time(), ())
         self.turns: list[tuple[str, str]] = list(self.conversation.turns)
         self.pinned: list[str] = []
@@ -120,11 +125,28 @@ class CodectxApp(App[None]):
     # -- workers (threads): they only post messages ---------------------------
 
     @work(thread=True, group="index")
-    def _index(self) -> None:
+    def _index(self, warm: bool = True) -> None:
         try:
-            self.post_message(msg.Indexed(self.session.index(self._progress)))
+            self.post_message(msg.Indexed(self.session.index(self._progress), warm))
         except CodectxError as exc:
             self.post_message(msg.Failed(exc.message, exc.hint))
+
+    @work(thread=True, group="watch")
+    def _start_watching(self) -> None:
+        def report(event: WatchEvent) -> None:
+            self.post_message(msg.Watched(event))
+
+        watcher = Watcher(self.session, report)
+        try:
+            watcher.start()
+        except CodectxError as exc:
+            self.post_message(msg.Failed(exc.message, exc.hint))
+            return
+        self.watcher = watcher
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
 
     @work(thread=True, group="warm")
     def _warm(self) -> None:
@@ -177,10 +199,33 @@ class CodectxApp(App[None]):
         files = event.index.files
         self.query_one(ContextPanel).show_files(files)
         self.files_text = "\n".join(f"{f.path}  {f.tokens:,}  {f.mode.value}" for f in files)
+        if not event.warm:
+            return
         self.query_one(ContextPanel).cache_state(
             f"{len(files)} files, {event.index.total_tokens:,} tokens; cache: cold")
         if not self.session.scripted:
             self._warm()
+        if self.follow_changes and self.watcher is None:
+            self._start_watching()
+
+    @on(msg.Watched)
+    def _watched(self, message: msg.Watched) -> None:
+        event = message.event
+        panel = self.query_one(ContextPanel)
+        if event.kind == "changed":
+            panel.cache_state(f"re-indexing: {', '.join(event.files[:2])}"
+                              f"{' ...' if len(event.files) > 2 else ''}")
+        elif event.kind == "prefilling":
+            panel.cache_state(f"re-prefilling {event.tokens:,} tokens", event.done, event.tokens)
+        elif event.kind == "ready":
+            panel.cache_state(f"cache: warm (re-prefilled {event.tokens:,} tokens in "
+                              f"{event.elapsed_s:.1f} s)")
+            self._index(warm=False)
+        elif event.kind == "unchanged":
+            panel.cache_state("cache: warm (the change left the prompt as it was)")
+        elif event.kind in ("polling", "error", "stopped") and event.message:
+            self.notify(event.message, title="codectx watch",
+                        severity="error" if event.kind == "error" else "information")
 
     @on(msg.Progress)
     def _progressed(self, event: msg.Progress) -> None:

@@ -7,12 +7,20 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from codectx.assistant.session import Answer, EditProposal, Review
+from codectx.assistant.watcher import WatchEvent
 from codectx.indexer.result import IndexResult
 
 
 @dataclass
 class Indexed(Message):
     index: IndexResult
+    warm: bool = True
+    """Prefill the prefix next (not after a re-index by the watcher, which prefills itself)."""
+
+
+@dataclass
+class Watched(Message):
+    event: WatchEvent
 
 
 @dataclass

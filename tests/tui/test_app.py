@@ -11,6 +11,7 @@ from codectx.assistant.session import Session
 from codectx.errors import ModelError
 from codectx.models.fake import FakeBackend
 from codectx.tui.app import CodectxApp
+from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import DiffView
 from codectx.tui.widgets.status_bar import StatusBar
 from tests.conftest import make_repo
@@ -21,7 +22,7 @@ GOOD = ("app.py\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n    return 'h
 
 
 def app_for(root: Path, backend: FakeBackend) -> CodectxApp:
-    return CodectxApp(Session(root, config.load(root), backend))
+    return CodectxApp(Session(root, config.load(root), backend), watch=False)
 
 
 def notes(app: CodectxApp) -> str:
@@ -215,7 +216,7 @@ async def test_a_conversation_is_saved_and_resumed(tmp_path: Path) -> None:
     saved = conversations.load(loaded.cache_path(), root, None)
     assert saved.turns == (("first?", "first answer"),)
     backend = FakeBackend(["second answer"])
-    resumed = CodectxApp(Session(root, loaded, backend), saved)
+    resumed = CodectxApp(Session(root, loaded, backend), saved, watch=False)
     async with resumed.run_test() as pilot:
         await resumed.workers.wait_for_complete()
         assert "resumed: 1 earlier turn(s)" in notes(resumed)
@@ -235,3 +236,31 @@ async def test_theme_and_key_bindings_come_from_the_config(tmp_path: Path) -> No
         await pilot.press("f2")
         await pilot.pause()
         assert "new conversation" in notes(app)
+
+
+async def test_the_panel_follows_changes_to_the_repository(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP, "lib.py": "X = 1\n"})
+    backend = FakeBackend()
+    app = CodectxApp(Session(tmp_path / "r", config.load(tmp_path / "r"), backend))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        panel = app.query_one(ContextPanel)
+        for _ in range(100):  # the watcher starts in a worker
+            if app.watcher is not None:
+                break
+            await pilot.pause(0.05)
+        assert app.watcher is not None
+        await pilot.pause(0.3)
+        (tmp_path / "r" / "lib.py").write_text("X = 1\nY = 2\n" * 20)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if panel.states and panel.states[-1].startswith("cache: warm (re-prefilled"):
+                break
+        assert any(s.startswith("re-indexing: lib.py") for s in panel.states)
+        assert any(s.startswith("re-prefilling") for s in panel.states)
+        assert panel.states[-1].startswith("cache: warm (re-prefilled")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.query_one("#files", DataTable)
+        rows = {str(table.get_row_at(i)[0]): table.get_row_at(i)[1] for i in range(table.row_count)}
+        assert rows["lib.py"] != "8"  # the re-index reached the file list

@@ -21,7 +21,7 @@ SIZES = [(80, 24), (120, 40)]
 
 def make_app(tmp_path: Path) -> CodectxApp:
     root = copy_fixture("python", tmp_path / "demo")
-    return CodectxApp(Session(root, config.load(root), FakeBackend([GOOD])))
+    return CodectxApp(Session(root, config.load(root), FakeBackend([GOOD])), watch=False)
 
 
 async def settle(pilot: Any) -> None:

@@ -18,6 +18,7 @@ class ContextPanel(Vertical):
 
     def on_mount(self) -> None:
         self._files: list[IndexedFile] = []
+        self.states: list[str] = []
         table = self.query_one("#files", DataTable)
         # Fixed widths: the panel is narrow, and the layout must not jump as rows arrive.
         table.add_column("file", width=18)
@@ -41,6 +42,8 @@ class ContextPanel(Vertical):
             self._fill(event.value)
 
     def cache_state(self, text: str, done: int | None = None, total: int | None = None) -> None:
+        self.states.append(text)
+        del self.states[:-50]  # the recent ones, for a look back
         self.query_one("#cache-state", Static).update(text)
         bar = self.query_one("#prefill", ProgressBar)
         bar.display = total is not None

@@ -1,0 +1,1 @@
+"""codectx as an Agent Client Protocol agent: `codectx acp`, for editors."""

@@ -1,0 +1,69 @@
+"""`codectx acp`: the Agent Client Protocol agent, for editors, on stdin and stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import IO, Any, cast
+
+import click
+
+
+@click.command("acp")
+@click.option("--model", default=None, metavar="NAME|GGUF",
+              help="The model for every session (default: the config, or the embedded one).")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget for the repository.")
+@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the log here instead of to stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every protocol step.")
+@click.option("--no-watch", is_flag=True,
+              help="Do not follow the repositories' changes (by default the cache is kept warm).")
+def acp_cmd(model: str | None, budget: int | None, log_file: Path | None,
+            verbose: bool, no_watch: bool) -> None:
+    """Run codectx as an Agent Client Protocol agent, for editors (Zed, Neovim, JetBrains).
+
+    The editor starts this command and speaks JSON-RPC on its stdin and stdout;
+    stdout carries protocol messages only, the log goes to stderr (or
+    --log-file). Each editor session works on the repository at its cwd, with
+    the repository prefix from the prompt cache. In a session: ask questions,
+    `/edit INSTRUCTION` (shown as a diff, written only if you allow it),
+    `/review [--staged]`, `/tokens`. It ends when stdin closes.
+    """
+    from codectx.agent.stdio import protocol_stdout
+
+    stdout = protocol_stdout()  # first: nothing else may write to the protocol's stream
+    handler: logging.Handler = (logging.FileHandler(log_file) if log_file
+                                else logging.StreamHandler(sys.stderr))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler],
+                        force=True)
+    asyncio.run(_serve({"model": model, "budget": budget}, stdout, not no_watch))
+
+
+async def _serve(flags: dict[str, Any], stdout: IO[bytes], watch: bool) -> None:
+    from acp import Agent
+    from acp.agent.connection import AgentSideConnection
+
+    from codectx.agent.server import CodectxAgent
+    from codectx.agent.stdio import streams
+
+    reader, writer = await streams(stdout)
+    agent = CodectxAgent(flags, watch)
+    # The SDK answers "method not found" for what the agent does not define (fork, modes).
+    connection = AgentSideConnection(cast(Agent, agent), writer, reader, listening=False)
+    logging.getLogger("codectx.acp").info("codectx acp: ready")
+    try:
+        await connection.listen()
+    finally:
+        agent.shutdown()
+        # Requests read before stdin closed still get their answers. The pinned SDK runs
+        # each in a task named "acp.Connection.request" (or ".notification").
+        in_flight = [t for t in asyncio.all_tasks()
+                     if t.get_name() in ("acp.Connection.request", "acp.Connection.notification")
+                     and not t.done()]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=10)
+        logging.getLogger("codectx.acp").info("codectx acp: stdin closed, stopping")

@@ -1,0 +1,84 @@
+"""`codectx watch`: keep a repository's index and prompt cache warm while you work."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codectx.cli_support import friendly_errors
+
+
+def _describe(event: Any) -> str | None:
+    from codectx.assistant.watcher import WatchEvent
+
+    assert isinstance(event, WatchEvent)
+    files = ", ".join(event.files[:3]) + (f" and {len(event.files) - 3} more"
+                                           if len(event.files) > 3 else "")
+    if event.kind == "changed":
+        return f"changed: {files} ({event.parsed} file(s) parsed)"
+    if event.kind == "unchanged":
+        return f"  the prompt is as it was: nothing to evaluate ({event.elapsed_s:.2f} s)"
+    if event.kind == "prefilling" and event.done == 0:
+        return f"  re-prefilling about {event.tokens:,} tokens"
+    if event.kind == "ready":
+        return (f"  warm again in {event.elapsed_s:.1f} s: {event.tokens:,} tokens evaluated, "
+                "the rest reused")
+    if event.kind in ("polling", "error", "stopped") and event.message:
+        return f"{'error: ' if event.kind == 'error' else ''}{event.message}"
+    return None
+
+
+@click.command("watch")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to keep warm.")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Token budget for the repository.")
+@click.option("--poll", is_flag=True,
+              help="Poll for changes instead of using the system's change notifications.")
+@friendly_errors
+def watch_cmd(path: Path, model: str | None, budget: int | None, poll: bool) -> None:
+    """Follow the repository at PATH (default: .) and keep its prompt cache warm.
+
+    On every change (debounced: a branch switch is one change), the repository
+    is re-indexed incrementally and only the tokens after the first changed
+    one are prefilled again and saved, so the next `codectx ask`, `chat` or
+    editor question starts warm. Ignored files, .git/ and editor swap files
+    cause nothing. Ctrl-C stops.
+    """
+    from codectx import config, console
+    from codectx import console_assistant as view
+    from codectx.assistant.session import Session
+    from codectx.assistant.watcher import Watcher
+    from codectx.cli_assistant import in_background
+    from codectx.errors import RepositoryError
+
+    if not path.is_dir():
+        problem = "not a directory" if path.exists() else "no such directory"
+        raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
+    session = Session(path, config.load(path, {"model": model, "budget": budget}))
+    with console.progress_bar() as progress:
+        answers = list(in_background(
+            lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
+    view.print_answer_stats(answers[-1], warm=True)
+    stopped = threading.Event()
+
+    def on_event(event: Any) -> None:
+        line = _describe(event)
+        if line:
+            console.err.print(line, markup=False, highlight=False, soft_wrap=True)
+        if event.kind == "stopped":
+            stopped.set()
+
+    watcher = Watcher(session, on_event, poll=poll)
+    watcher.start()
+    console.err.print(f"watching {path.resolve()} (Ctrl-C stops)", markup=False)
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        console.err.print("stopping", markup=False)
+    finally:
+        watcher.stop()
