@@ -226,7 +226,10 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait()
+            if not self._wake.wait(1.0):
+                if not self.root.is_dir():  # moved away or deleted: no event need say so
+                    self._gone()
+                continue
             if self._stop.is_set():
                 break
             batch = self._settled()

@@ -171,9 +171,14 @@ def test_a_change_during_a_re_prefill_restarts_it(repo: Path) -> None:
     assert "return 2" in text(backend.evaluated[-1])
 
 
-def test_a_deleted_directory_stops_the_watcher_with_a_message(repo: Path) -> None:
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+def test_a_deleted_or_renamed_directory_stops_the_watcher_with_a_message(repo: Path,
+                                                                        how: str) -> None:
     watcher, seen = started(repo, FakeBackend())
-    shutil.rmtree(repo)
+    if how == "deleted":
+        shutil.rmtree(repo)
+    else:
+        repo.rename(repo.with_name("elsewhere"))
     deadline = time.monotonic() + 10
     while watcher.running and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -214,3 +219,39 @@ def test_without_change_notifications_it_polls_and_says_so_once(
     polling = [e for e in seen.events if e.kind == "polling"]
     assert len(polling) == 1 and "inotify instance limit reached" in polling[0].message
     assert "ready" in seen.kinds() and "polled" in text(backend.evaluated[-1])
+
+
+def test_codectx_watch_reports_each_change_and_stops_on_ctrl_c(repo: Path) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "support" /
+                                           "scripted_model"),
+           "CODECTX_TEST_REPLIES": json.dumps([])}
+    proc = subprocess.Popen([sys.executable, "-m", "codectx", "watch", str(repo)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    lines: list[str] = []
+    try:
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("watching "):
+                break
+        time.sleep(0.5)
+        (repo / "mid.py").write_text(FILES["mid.py"] + "\n\ndef more():\n    return 3\n")
+        for line in proc.stderr:
+            lines.append(line)
+            if "warm again" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=30)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = "".join(lines) + rest
+    assert "changed: mid.py (1 file(s) parsed)" in output
+    assert "re-prefilling about" in output and "tokens evaluated" in output
+    assert proc.returncode == 0 and "Traceback" not in output
