@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import unquote, urlparse
 
 from acp import (
@@ -67,13 +67,13 @@ from codectx import __version__, config
 from codectx.assistant import conversations
 from codectx.assistant.conversations import Conversation
 from codectx.assistant.edits.paths import safe_path
-from codectx.assistant.review.report import review_markdown
 from codectx.assistant.session import Answer, EditProposal, Review, Session
 from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.errors import CodectxError
 from codectx.indexer.result import IndexResult
 
 log = logging.getLogger("codectx.acp")
+T = TypeVar("T")
 
 COMMANDS = [
     ("review", "Review the uncommitted changes (--staged: what would be committed)",
@@ -368,23 +368,11 @@ class CodectxAgent:
             return await self._say(state, "`/review` reviews the uncommitted changes; "
                                           "`/review --staged` what would be committed.")
         change = await asyncio.to_thread(state.session.change, argument == "--staged")
-        review: Review | None = None
-        async for item in self._stream(state, lambda cancel, progress: state.session.review(
-                change, cancel=cancel, progress=progress)):
-            if isinstance(item, Review):
-                review = item
-        assert review is not None
+        review = await self._final(state, Review, lambda cancel, progress:
+                                   state.session.review(change, cancel=cancel, progress=progress))
         if review.answer is not None:
             state.last = review.answer
-
-        def line(path: str, number: int) -> str | None:
-            changed = review.change.file(path)
-            return changed.text_at(number) if changed else None
-
-        count = len(review.findings)
-        summary = (f"{count} finding(s) in {change.description}" if count
-                   else f"No findings in {change.description}.")
-        text = review_markdown(review.findings, line, summary) if review.answer else ""
+        text = review.markdown() if review.answer else ""
         notes = "\n".join(f"\n_note: {n}_" for n in review.notes)
         await self._say(state, (text + "\n" + notes).strip())
         cancelled = review.answer is not None and review.answer.stop_reason == "cancelled"
@@ -394,12 +382,9 @@ class CodectxAgent:
                     buffers: dict[str, str]) -> StopReason:
         if not instruction:
             return await self._say(state, "`/edit` needs an instruction: `/edit rename foo to bar`")
-        proposal: EditProposal | None = None
-        async for item in self._stream(state, lambda cancel, progress: state.session.edit(
-                instruction, cancel=cancel, progress=progress)):
-            if isinstance(item, EditProposal):
-                proposal = item
-        assert proposal is not None
+        proposal = await self._final(state, EditProposal, lambda cancel, progress:
+                                     state.session.edit(instruction, cancel=cancel,
+                                                        progress=progress))
         if proposal.answer.stop_reason == "cancelled":
             return "cancelled"
         plan = proposal.plan
@@ -476,6 +461,16 @@ class CodectxAgent:
                                           (*state.conversation.turns, (question, answer)))
         conversations.save(state.session.loaded.cache_path(), state.session.root,
                            state.conversation)
+
+    async def _final(self, state: _State, kind: type[T],
+                     work: Callable[[threading.Event, Any], Iterator[Any]]) -> T:
+        """Run `work` in a thread and return the last item it yields of type `kind`."""
+        final: T | None = None
+        async for item in self._stream(state, work):
+            if isinstance(item, kind):
+                final = item
+        assert final is not None, f"the work yielded no {kind.__name__}"
+        return final
 
     async def _stream(self, state: _State,
                       work: Callable[[threading.Event, Any], Iterator[Any]]

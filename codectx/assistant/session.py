@@ -74,6 +74,20 @@ class Review:
     notes: tuple[str, ...]
     answer: Answer | None
 
+    def markdown(self) -> str:
+        """The findings as markdown, each under its code line, after a one-line summary."""
+        from codectx.assistant.review.report import review_markdown
+
+        count = len(self.findings)
+        summary = (f"{count} finding(s) in {self.change.description}" if count
+                   else f"no findings in {self.change.description}")
+
+        def line(path: str, number: int) -> str | None:
+            changed = self.change.file(path)
+            return changed.text_at(number) if changed else None
+
+        return review_markdown(self.findings, line, summary)
+
 
 def _plan_reply(reply: str, root: Path, whole_files: bool) -> tuple[Plan, tuple[str, ...]]:
     parsed = parse_reply(reply, whole_files)

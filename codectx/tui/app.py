@@ -21,7 +21,6 @@ from textual.widgets import Footer, Input
 from codectx.assistant import conversations
 from codectx.assistant.conversations import Conversation, new_id
 from codectx.assistant.edits.paths import safe_path
-from codectx.assistant.review.report import review_markdown
 from codectx.assistant.session import Answer, EditProposal, Review, Session
 from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.errors import CodectxError
@@ -289,16 +288,8 @@ class CodectxApp(App[None]):
     def _reviewed(self, event: msg.Reviewed) -> None:
         review = event.review
         transcript = self.query_one(Transcript)
-        count = len(review.findings)
-        summary = (f"{count} finding(s) in {review.change.description}" if count
-                   else f"no findings in {review.change.description}")
-
-        def line(path: str, number: int) -> str | None:
-            changed = review.change.file(path)
-            return changed.text_at(number) if changed else None
-
         if review.answer is not None:
-            transcript.add_markdown(review_markdown(review.findings, line, summary))
+            transcript.add_markdown(review.markdown())
             self.query_one(StatusBar).show_answer(review.answer, self.session.context_window)
             self.query_one(ContextPanel).cache_state("cache: warm")
         for note in review.notes:
