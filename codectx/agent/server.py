@@ -95,6 +95,9 @@ class _State:
     session: Session
     conversation: Conversation
     cancel: threading.Event = field(default_factory=threading.Event)
+    """Stops the current turn; a new one per prompt."""
+    stop_prefill: threading.Event = field(default_factory=threading.Event)
+    """Stops the session's first prefill (a cancel stops it too: what it did is saved)."""
     turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     index: IndexResult | None = None
     last: Answer | None = None
@@ -128,6 +131,7 @@ class CodectxAgent:
         """Stop every generation (stdin closed)."""
         for state in self._sessions.values():
             state.cancel.set()
+            state.stop_prefill.set()
             if state.watcher is not None:
                 state.watcher.stop()
 
@@ -169,6 +173,7 @@ class CodectxAgent:
         state = self._sessions.get(session_id)
         if state is not None:
             state.cancel.set()
+            state.stop_prefill.set()  # a prompt waiting for the first prefill stops now
 
     async def prompt(self, session_id: str, prompt: list[Any], **_: Any) -> PromptResponse:
         state = self._sessions.get(session_id)
@@ -234,10 +239,12 @@ class CodectxAgent:
             await self._update_prefill(state, f"{len(state.index.files)} files, "
                                               f"{state.index.total_tokens:,} tokens")
             reporter = _Progress(self, state, asyncio.get_running_loop())
-            await asyncio.to_thread(state.session.warm, cancel=state.cancel,
-                                    progress=reporter)
+            warmed = await asyncio.to_thread(state.session.warm, cancel=state.stop_prefill,
+                                             progress=reporter)
+            title = ("Repository ready (prompt cache warm)" if warmed.stop_reason != "cancelled"
+                     else "Prefill stopped (what it evaluated is saved)")
             await self.client.session_update(state.id, update_tool_call(
-                tool_id, status="completed", title="Repository ready (prompt cache warm)"))
+                tool_id, status="completed", title=title))
         except CodectxError as exc:
             await self.client.session_update(state.id, update_tool_call(
                 tool_id, status="failed", title="Could not prepare the repository",

@@ -231,8 +231,10 @@ def test_codectx_watch_reports_each_change_and_stops_on_ctrl_c(repo: Path) -> No
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "support" /
                                            "scripted_model"),
            "CODECTX_TEST_REPLIES": json.dumps([])}
+    # A test runner's worker may ignore SIGINT, and children inherit that: restore it.
     proc = subprocess.Popen([sys.executable, "-m", "codectx", "watch", str(repo)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stderr is not None
     lines: list[str] = []
     try:
