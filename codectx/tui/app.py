@@ -20,12 +20,12 @@ from textual.widgets import Footer, Input
 
 from codectx.assistant import conversations
 from codectx.assistant.conversations import Conversation, new_id
-from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.session import Answer, EditProposal, Review, Session
 from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.errors import CodectxError
 from codectx.tui import messages as msg
-from codectx.tui.commands import COMMANDS, complete, parse_command
+from codectx.tui.commands import complete, parse_command
+from codectx.tui.slash import SlashCommands
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import DiffView
 from codectx.tui.widgets.status_bar import StatusBar
@@ -91,6 +91,7 @@ class CodectxApp(App[None]):
         self.files_text = ""
         self.pending_question = ""
         self.prefill_started: tuple[float, int] | None = None
+        self.commands = SlashCommands(self)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -165,6 +166,12 @@ class CodectxApp(App[None]):
                                   else msg.Chunk(item))
         except CodectxError as exc:
             self.post_message(msg.Failed(exc.message, exc.hint))
+
+    def start_edit(self, instruction: str, revising: EditProposal | None = None) -> None:
+        self._edit(instruction, revising)
+
+    def start_review(self, staged: bool) -> None:
+        self._review(staged)
 
     @work(thread=True, group="model")
     def _edit(self, instruction: str, revising: EditProposal | None = None) -> None:
@@ -320,7 +327,7 @@ class CodectxApp(App[None]):
         if command is None:
             self._start_question(line)
         else:
-            self._run_command(command.name, command.argument)
+            self.commands.run(command.name, command.argument)
 
     def _start_question(self, question: str) -> None:
         if self.busy:
@@ -333,81 +340,7 @@ class CodectxApp(App[None]):
         transcript.start_answer()
         self._ask(question, list(self.turns))
 
-    def _run_command(self, name: str, argument: str) -> None:
-        transcript = self.query_one(Transcript)
-        if name == "/help":
-            lines = [f"{cmd:8} {text}" for cmd, text in COMMANDS.items()]
-            keys = [f"{b.key}: {b.description}" for b in self.BINDINGS if isinstance(b, Binding)]
-            transcript.add_note("\n".join(lines) + "\n\nkeys: " + ", ".join(keys))
-        elif name == "/files":
-            pinned = f"\npinned: {', '.join(self.pinned)}" if self.pinned else ""
-            transcript.add_note((self.files_text or "still indexing") + pinned)
-        elif name in ("/add", "/drop"):
-            self._pin(name, argument)
-        elif name == "/revise":
-            if self.last_proposal is None or not argument:
-                self.notify("/revise TEXT changes the edit on screen", severity="warning")
-            elif not self.busy:
-                self.busy = True
-                transcript.add_question(f"revise: {argument}")
-                self._edit(argument, self.last_proposal)
-        elif name == "/tokens":
-            transcript.add_note(self.query_one(StatusBar).text or "no question asked yet")
-        elif name == "/clear":
-            self.action_new_chat()
-        elif name == "/edit":
-            if not argument:
-                self.notify("/edit needs an instruction: /edit rename foo to bar",
-                            severity="warning")
-            elif not self.busy:
-                self.busy = True
-                transcript.add_question(f"edit: {argument}")
-                self._edit(argument)
-        elif name == "/apply":
-            self.action_apply()
-        elif name == "/diff":
-            if self.proposal:
-                transcript.mount(DiffView(self.proposal.plan))
-            else:
-                transcript.add_note("no change on screen")
-        elif name == "/undo":
-            self._undo()
-        elif name == "/review":
-            if argument not in ("", "--staged"):
-                self.notify("/review reviews the uncommitted changes; /review --staged what "
-                            "would be committed", severity="warning")
-            elif not self.busy:
-                self.busy = True
-                transcript.add_question(f"review{' (staged)' if argument else ''}")
-                self._review(bool(argument))
-        elif name == "/model":
-            transcript.add_note(self.session.model_description())
-        elif name == "/cache":
-            transcript.add_note(self.session.cache_description())
-        else:
-            self.notify(f"unknown command {name}: /help lists them", severity="warning")
-
     # -- actions ---------------------------------------------------------------------
-
-    def _pin(self, name: str, path: str) -> None:
-        transcript = self.query_one(Transcript)
-        if name == "/drop":
-            if path in self.pinned:
-                self.pinned.remove(path)
-                transcript.add_note(f"unpinned {path}")
-            else:
-                self.notify(f"{path} is not pinned", severity="warning")
-            return
-        try:
-            safe = safe_path(self.session.root, path)
-        except CodectxError as exc:
-            self.notify(exc.message, severity="error")
-            return
-        if not (self.session.root / safe).is_file():
-            self.notify(f"/add {path}: no such file", severity="error")
-        elif safe not in self.pinned:
-            self.pinned.append(safe)
-            transcript.add_note(f"pinned {safe}: its full text goes with every question")
 
     def action_revise(self) -> None:
         box = self.query_one(QuestionInput)
@@ -447,12 +380,3 @@ class CodectxApp(App[None]):
             self.proposal = None
             self.query_one(Transcript).add_note("change rejected; nothing was written")
             self.query_one(QuestionInput).focus()
-
-    def _undo(self) -> None:
-        try:
-            paths = self.session.undo()
-        except CodectxError as exc:
-            self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), severity="error")
-            return
-        self.query_one(Transcript).add_note(f"restored {', '.join(paths)}")
-

@@ -10,7 +10,7 @@ from codectx import config
 from codectx.assistant.session import Session
 from codectx.errors import ModelError
 from codectx.models.fake import FakeBackend
-from codectx.tui.app import CodectxApp
+from codectx.tui.app import CodectxApp, QuestionInput
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import DiffView
 from codectx.tui.widgets.status_bar import StatusBar
@@ -146,6 +146,26 @@ async def test_escape_cancels_generation(tmp_path: Path) -> None:
         assert app.turns == []
         answer = app.query(".answer").results(Markdown).__next__()
         assert 0 < answer.source.count("word") < 200
+
+
+async def test_a_command_while_the_model_answers_is_refused_and_said_so(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    backend = FakeBackend([" ".join(["word"] * 400)], delay=0.1)
+    app = app_for(tmp_path / "r", backend)
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.click("#question")
+        await pilot.press("h", "i", "enter")
+        await pilot.pause(0.2)
+        app.query_one(QuestionInput).value = "/review"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.busy
+        assert any("still answering" in str(n.message) for n in app._notifications)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        questions = [str(w.render()) for w in app.query(".question").results(Static)]
+        assert questions == ["hi"]  # the review never started
 
 
 async def test_errors_are_notifications_not_crashes(tmp_path: Path) -> None:
