@@ -3,72 +3,17 @@
 from __future__ import annotations
 
 import json
-import queue
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors
+from codectx.cli_support import friendly_errors, in_background, require_directory, warm_now
 
 
 def _flags(model: str | None, budget: int | None) -> dict[str, Any]:
     return {"model": model, "budget": budget}
-
-
-def in_background(work: Callable[[threading.Event, Callable[..., None]], Iterator[Any]],
-                  on_progress: Callable[..., None]) -> Iterator[Any]:
-    """Run `work` in a thread so Ctrl-C can cancel it cleanly instead of tearing it down.
-
-    While it runs, the first Ctrl-C only sets the cancel event (a prefill in progress
-    is saved as far as it got, generation stops); a second one interrupts at once.
-    The items `work` yields are passed through.
-    """
-    items: queue.Queue[tuple[str, Any]] = queue.Queue()
-    cancel = threading.Event()
-
-    def run() -> None:
-        try:
-            for item in work(cancel, lambda *a: items.put(("progress", a))):
-                items.put(("item", item))
-        except BaseException as exc:  # handed to the main thread, raised there
-            items.put(("error", exc))
-        finally:
-            items.put(("done", None))
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-
-    previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
-    thread = threading.Thread(target=run, name="codectx-model", daemon=True)
-    thread.start()
-    try:
-        while True:
-            try:
-                kind, value = items.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if kind == "progress":
-                on_progress(*value)
-            elif kind == "item":
-                yield value
-            elif kind == "error":
-                raise value
-            else:
-                return
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-
-
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
 
 
 @click.command("ask")
@@ -141,11 +86,8 @@ def chat_cmd(path: Path, model: str | None, budget: int | None, resume: str | No
     from codectx import config, console
     from codectx.assistant import conversations
     from codectx.assistant.session import Session
-    from codectx.errors import RepositoryError
 
-    if not path.is_dir():
-        problem = "not a directory" if path.exists() else "no such directory"
-        raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
+    require_directory(path)
     loaded = config.load(path, _flags(model, budget))
     if list_saved:
         saved_ones = conversations.listing(loaded.cache_path(), path)
@@ -191,15 +133,10 @@ def cache_status() -> None:
 @friendly_errors
 def cache_warm(path: Path, model: str | None, budget: int | None) -> None:
     """Prefill the repository at PATH now and save it, so the next question starts warm."""
-    from codectx import config, console
-    from codectx import console_assistant as view
+    from codectx import config
     from codectx.assistant.session import Session
 
-    session = Session(path, config.load(path, _flags(model, budget)))
-    with console.progress_bar() as progress:
-        answers = list(in_background(
-            lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
-    view.print_answer_stats(answers[-1], warm=True)
+    warm_now(Session(path, config.load(path, _flags(model, budget))))
 
 
 @cache_group.command("clear")

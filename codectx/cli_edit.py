@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors
+from codectx.cli_support import friendly_errors, in_background
 
 
 @click.command("edit")
@@ -44,7 +44,6 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     from codectx import config, console
     from codectx.assistant.edits.journal import apply_plan, journal_dir
     from codectx.assistant.session import EditProposal, Session
-    from codectx.cli_assistant import in_background
 
     if dry_run and apply_now:
         raise click.UsageError("--dry-run and --apply exclude each other")

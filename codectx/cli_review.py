@@ -7,16 +7,20 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli_support import friendly_errors
+from codectx.cli_support import friendly_errors, in_background, require_directory
+
+if TYPE_CHECKING:
+    from codectx.assistant.review.change import Change
 
 FAIL_ON = click.Choice(["error", "warning", "never"])
 
 
-def _review_change(path: Path, staged: bool, spec: str | None, files: tuple[str, ...]) -> Any:
+def _review_change(path: Path, staged: bool, spec: str | None,
+                   files: tuple[str, ...]) -> Change:
     from codectx.assistant.review import change as changes
 
     if sum([staged, spec is not None, bool(files)]) > 1:
@@ -67,13 +71,9 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
     from codectx.assistant.review.findings import reaches
     from codectx.assistant.review.report import review_json, review_sarif
     from codectx.assistant.session import Review, Session
-    from codectx.cli_assistant import in_background
     from codectx.console_review import print_review
-    from codectx.errors import RepositoryError
 
-    if not path.is_dir():
-        problem = "not a directory" if path.exists() else "no such directory"
-        raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
+    require_directory(path)
     change = _review_change(path, staged, spec, files)
     session = Session(path, config.load(path, {"model": model, "budget": budget}))
     with console.progress_bar() as progress:

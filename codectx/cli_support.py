@@ -1,16 +1,19 @@
-"""Pieces every command shares: friendly errors and atomic writes."""
+"""Pieces every command shares: friendly errors, model work in the background, atomic writes."""
 
 from __future__ import annotations
 
 import functools
+import queue
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from codectx.errors import CodectxError
+from codectx.errors import CodectxError, RepositoryError
 from codectx.files import write_bytes_atomic
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +36,75 @@ def friendly_errors(func: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def in_background(work: Callable[[threading.Event, Callable[..., None]], Iterator[Any]],
+                  on_progress: Callable[..., None]) -> Iterator[Any]:
+    """Run `work` in a thread so Ctrl-C can cancel it cleanly instead of tearing it down.
+
+    While it runs, the first Ctrl-C only sets the cancel event (a prefill in progress
+    is saved as far as it got, generation stops); a second one interrupts at once.
+    The items `work` yields are passed through.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue()
+    cancel = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in work(cancel, lambda *a: items.put(("progress", a))):
+                items.put(("item", item))
+        except BaseException as exc:  # handed to the main thread, raised there
+            items.put(("error", exc))
+        finally:
+            items.put(("done", None))
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
+    thread = threading.Thread(target=run, name="codectx-model", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                kind, value = items.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "progress":
+                on_progress(*value)
+            elif kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def require_directory(path: Path) -> None:
+    """A clear error when the repository path is missing or not a directory."""
+    if not path.is_dir():
+        problem = "not a directory" if path.exists() else "no such directory"
+        raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
+
+
+def warm_now(session: Any) -> None:
+    """Prefill a session's repository with a progress bar (Ctrl-C stops), then say what it did."""
+    from codectx import console
+    from codectx import console_assistant as view
+
+    with console.progress_bar() as progress:
+        answers = list(in_background(
+            lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
+    view.print_answer_stats(answers[-1], warm=True)
 
 
 def path_inside(root: Path, target: Path) -> str | None:

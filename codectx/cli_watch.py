@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors
+from codectx.cli_support import friendly_errors, require_directory, warm_now
 
 
 def _describe(event: Any) -> str | None:
@@ -49,20 +49,12 @@ def watch_cmd(path: Path, model: str | None, budget: int | None, poll: bool) -> 
     cause nothing. Ctrl-C stops.
     """
     from codectx import config, console
-    from codectx import console_assistant as view
     from codectx.assistant.session import Session
     from codectx.assistant.watcher import Watcher
-    from codectx.cli_assistant import in_background
-    from codectx.errors import RepositoryError
 
-    if not path.is_dir():
-        problem = "not a directory" if path.exists() else "no such directory"
-        raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
+    require_directory(path)
     session = Session(path, config.load(path, {"model": model, "budget": budget}))
-    with console.progress_bar() as progress:
-        answers = list(in_background(
-            lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
-    view.print_answer_stats(answers[-1], warm=True)
+    warm_now(session)
     stopped = threading.Event()
 
     def on_event(event: Any) -> None:
