@@ -353,7 +353,11 @@ class CodectxAgent:
 
     async def _ask(self, state: _State, text: str, buffers: dict[str, str]) -> StopReason:
         answer: Answer | None = None
-        pinned = sorted(buffers)
+        root = state.session.root
+        # The cached prefix already holds every file as saved: only unsaved text goes along.
+        pinned = sorted(p for p, text in buffers.items()
+                        if not (root / p).is_file()
+                        or (root / p).read_text(encoding="utf-8", errors="replace") != text)
         async for item in self._stream(state, lambda cancel, progress: state.session.ask(
                 text, history=state.conversation.turns, pinned=pinned, buffers=buffers,
                 cancel=cancel, progress=progress)):

@@ -55,12 +55,14 @@ async def test_a_question_streams_chunks_and_ends_the_turn(repo: Path) -> None:
 
 async def test_unsaved_buffers_are_what_the_model_sees(repo: Path) -> None:
     editor = Editor(buffers={str(repo / "app.py"): "def greet(name):\n    return 'UNSAVED'\n"})
-    async with connected(editor, ["ECHO"]) as conn:  # the model says what it was given
+    async with connected(editor, ["ECHO", "ECHO"]) as conn:  # the model says what it was given
         session = await conn.new_session(cwd=str(repo))
-        await conn.prompt(session_id=session.session_id, prompt=prompt_text("Explain app.py"))
+        await conn.prompt(session_id=session.session_id,
+                          prompt=prompt_text("Explain app.py and lib.py"))
         await wait_for(lambda: "Explain app.py" in editor.text())
     assert str(repo / "app.py") in editor.read  # asked of the editor, not read from disk
-    assert "return 'UNSAVED'" in editor.text()  # the buffer went with the question
+    assert "return 'UNSAVED'" in editor.text()  # the unsaved buffer went with the question
+    assert "The current content of lib.py" not in editor.text()  # saved: already in the prefix
 
 
 async def test_cancel_stops_generation_promptly(repo: Path) -> None:
