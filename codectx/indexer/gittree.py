@@ -64,10 +64,22 @@ def list_tree(root: Path, tree: str) -> list[TreeEntry]:
 
 
 class BlobReader:
-    """Blob contents and sizes by object id, from one `git cat-file` process."""
+    """Blob contents and sizes by object id, from one `git cat-file` process; a context manager.
+
+    The repository object is kept and closed when the reader is: GitPython's Repo
+    sits in a reference cycle, and a Repo finalized by the garbage collector
+    closes the very `git cat-file` process a read may be using at that moment.
+    """
 
     def __init__(self, root: Path) -> None:
-        self._odb = _repo(root).odb
+        self._repo = _repo(root)
+        self._odb = self._repo.odb
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._repo.close()
 
     def size(self, blob: str) -> int:
         return int(self._odb.info(bytes.fromhex(blob)).size)

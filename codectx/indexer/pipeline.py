@@ -97,8 +97,11 @@ def _analyse(
     root: Path, listing: Listing, skipped: list[Skipped], options: IndexOptions, head: str | None,
     cache: IndexCache, progress: Progress,
 ) -> _Analysis:
-    blobs = BlobReader(root) if options.tree is not None else None
-    read = read_sources(listing.files, skipped, progress, blobs)
+    if options.tree is None:
+        read = read_sources(listing.files, skipped, progress)
+    else:
+        with BlobReader(root) as blobs:
+            read = read_sources(listing.files, skipped, progress, blobs)
     facts, parsed = load_facts(read, cache, progress)
     sources = {s.path: s for s in read}
     resolver = Resolver(

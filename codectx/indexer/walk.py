@@ -175,23 +175,23 @@ def _tree_listing(root: Path, tree: str, max_file_size: int, keep: _Filter) -> L
 
     files: list[Candidate] = []
     skipped: list[Skipped] = []
-    blobs = BlobReader(root)
-    for entry in list_tree(root, tree):
-        path = entry.path
-        if not keep.keeps(path):
-            continue
-        reason = name_reason(path)
-        if entry.mode == "160000":
-            reason = "submodule (not descended in a git tree)"
-        elif entry.mode == "120000":
-            reason = "symlink (not followed in a git tree)"
-        size = 0 if reason else blobs.size(entry.blob)
-        if not reason and size > max_file_size:
-            reason = f"too large ({_human(size)} > {_human(max_file_size)} cap)"
-        if reason:
-            skipped.append(Skipped(path, reason))
-        else:
-            files.append(Candidate(path, "", size, 0, 0, entry.blob))
+    with BlobReader(root) as blobs:
+        for entry in list_tree(root, tree):
+            path = entry.path
+            if not keep.keeps(path):
+                continue
+            reason = name_reason(path)
+            if entry.mode == "160000":
+                reason = "submodule (not descended in a git tree)"
+            elif entry.mode == "120000":
+                reason = "symlink (not followed in a git tree)"
+            size = 0 if reason else blobs.size(entry.blob)
+            if not reason and size > max_file_size:
+                reason = f"too large ({_human(size)} > {_human(max_file_size)} cap)"
+            if reason:
+                skipped.append(Skipped(path, reason))
+            else:
+                files.append(Candidate(path, "", size, 0, 0, entry.blob))
     return Listing(files, skipped, True)
 
 

@@ -66,3 +66,24 @@ def test_an_unknown_revision_is_a_clear_error(tmp_path: Path) -> None:
         list_tree(tmp_path / "r", "nope")
     with pytest.raises(RepositoryError, match="not inside a git repository"):
         index_repository(tmp_path, config.load(tmp_path), tree=INDEX)
+
+
+def test_a_blob_reader_keeps_its_repository_open_until_closed(repo_path: Path) -> None:
+    """GitPython's Repo is collected by the cycle collector; it must not close a reader's git."""
+    import gc
+    import weakref
+
+    from codectx.indexer.gittree import BlobReader
+
+    entry = list_tree(repo_path, INDEX)[0]
+    with BlobReader(repo_path) as reader:
+        held = weakref.ref(reader._repo)
+        gc.collect()
+        assert held() is not None  # not finalized (and so not closing git) while in use
+        assert reader.read(entry.blob) == b"A = 1\n"
+
+
+@pytest.fixture
+def repo_path(tmp_path: Path) -> Path:
+    make_repo(tmp_path / "r", {"a.py": "A = 1\n"})
+    return tmp_path / "r"
