@@ -10,18 +10,17 @@ from typing import IO, Any, cast
 
 import click
 
+from codectx.cli_support import model_options
+
 
 @click.command("acp")
-@click.option("--model", default=None, metavar="NAME|GGUF",
-              help="The model for every session (default: the config, or the embedded one).")
-@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget for the repository.")
+@model_options
 @click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the log here instead of to stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every protocol step.")
 @click.option("--no-watch", is_flag=True,
               help="Do not follow the repositories' changes (by default the cache is kept warm).")
-def acp_cmd(model: str | None, budget: int | None, log_file: Path | None,
+def acp_cmd(flags: dict[str, Any], log_file: Path | None,
             verbose: bool, no_watch: bool) -> None:
     """Run codectx as an Agent Client Protocol agent, for editors (Zed, Neovim, JetBrains).
 
@@ -40,7 +39,7 @@ def acp_cmd(model: str | None, budget: int | None, log_file: Path | None,
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler],
                         force=True)
-    asyncio.run(_serve({"model": model, "budget": budget}, stdout, not no_watch))
+    asyncio.run(_serve(flags, stdout, not no_watch))
 
 
 async def _serve(flags: dict[str, Any], stdout: IO[bytes], watch: bool) -> None:

@@ -9,25 +9,27 @@ from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors, in_background, require_directory, warm_now
+from codectx.cli_support import (
+    friendly_errors,
+    in_background,
+    model_options,
+    require_directory,
+    warm_now,
+)
 
 
-def _flags(model: str | None, budget: int | None) -> dict[str, Any]:
-    return {"model": model, "budget": budget}
+def _flags(flags: dict[str, Any]) -> dict[str, Any]:
+    return flags
 
 
 @click.command("ask")
 @click.argument("question")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
-@click.option("--model", default=None, metavar="NAME|GGUF",
-              help="A model name from `codectx models list` or a GGUF file "
-                   "(default: the embedded Qwen2.5-Coder-0.5B-Instruct).")
-@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget for the repository (default: what the context and memory hold).")
+@model_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the answer "
               "and timings instead of streaming the answer.")
 @friendly_errors
-def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
+def ask_cmd(question: str, path: Path, flags: dict[str, Any],
             as_json: bool) -> None:
     """Ask QUESTION about the repository at PATH (default: .).
 
@@ -40,7 +42,7 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
     from codectx import console_assistant as view
     from codectx.assistant.session import Answer, Session
 
-    session = Session(path, config.load(path, _flags(model, budget)))
+    session = Session(path, config.load(path, flags))
     with console.progress_bar() as progress:
         stream = in_background(lambda cancel, p: session.ask(question, cancel=cancel, progress=p),
                                 progress)
@@ -57,15 +59,13 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
     view.print_answer_stats(answer)
     if answer.stop_reason == "cancelled":
         sys.exit(130)
+    if answer.stop_reason == "error":
+        sys.exit(1)  # the answer broke off; what came was printed
 
 
 @click.command("chat")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
-@click.option("--model", default=None, metavar="NAME|GGUF",
-              help="A model name from `codectx models list` or a GGUF file "
-                   "(default: the embedded Qwen2.5-Coder-0.5B-Instruct).")
-@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget for the repository (default: what the context and memory hold).")
+@model_options
 @click.option("--resume", "resume", is_flag=False, flag_value="", default=None, metavar="[ID]",
               help="Continue the newest saved conversation, or the one with this ID.")
 @click.option("--list", "list_saved", is_flag=True,
@@ -73,7 +73,7 @@ def ask_cmd(question: str, path: Path, model: str | None, budget: int | None,
 @click.option("--no-watch", is_flag=True,
               help="Do not follow the repository's changes while the app is open.")
 @friendly_errors
-def chat_cmd(path: Path, model: str | None, budget: int | None, resume: str | None,
+def chat_cmd(path: Path, flags: dict[str, Any], resume: str | None,
              list_saved: bool, no_watch: bool) -> None:
     """Chat about the repository at PATH (default: .) in the terminal UI.
 
@@ -88,7 +88,7 @@ def chat_cmd(path: Path, model: str | None, budget: int | None, resume: str | No
     from codectx.assistant.session import Session
 
     require_directory(path)
-    loaded = config.load(path, _flags(model, budget))
+    loaded = config.load(path, flags)
     if list_saved:
         saved_ones = conversations.listing(loaded.cache_path(), path)
         for saved in saved_ones:
@@ -127,16 +127,14 @@ def cache_status() -> None:
 
 @cache_group.command("warm")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
-@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to prefill for.")
-@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget for the repository.")
+@model_options
 @friendly_errors
-def cache_warm(path: Path, model: str | None, budget: int | None) -> None:
+def cache_warm(path: Path, flags: dict[str, Any]) -> None:
     """Prefill the repository at PATH now and save it, so the next question starts warm."""
     from codectx import config
     from codectx.assistant.session import Session
 
-    warm_now(Session(path, config.load(path, _flags(model, budget))))
+    warm_now(Session(path, config.load(path, flags)))
 
 
 @cache_group.command("clear")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors, in_background
+from codectx.cli_support import friendly_errors, in_background, model_options
 
 
 @click.command("edit")
@@ -26,13 +26,11 @@ from codectx.cli_support import friendly_errors, in_background
               help="Commit the applied change (only its files) with a message the model writes.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"status", "files", "attempts", "errors"} instead of the diff.')
-@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to use.")
-@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget for the repository.")
+@model_options
 @friendly_errors
 def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | None,
-             dry_run: bool, apply_now: bool, commit: bool, as_json: bool, model: str | None,
-             budget: int | None) -> None:
+             dry_run: bool, apply_now: bool, commit: bool, as_json: bool,
+             flags: dict[str, Any]) -> None:
     """Ask the model to change the repository at PATH (default: .) as INSTRUCTION says.
 
     The planned changes are shown as a diff and applied only after you say
@@ -51,7 +49,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         from codectx.assistant.edits.git import require_repository
 
         require_repository(path)  # before anything is written, not after
-    loaded = config.load(path, {"model": model, "budget": budget})
+    loaded = config.load(path, flags)
     session = Session(path, loaded)
     with console.progress_bar() as progress:
         proposals = [item for item in in_background(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli_support import friendly_errors, in_background, require_directory
+from codectx.cli_support import friendly_errors, in_background, model_options, require_directory
 
 if TYPE_CHECKING:
     from codectx.assistant.review.change import Change
@@ -34,6 +34,11 @@ def _review_change(path: Path, staged: bool, spec: str | None,
     return changes.worktree(path)
 
 
+def _reuse(answer: Any, count: int) -> int | None:
+    """A token count, or None when a server did not report what it reused."""
+    return None if answer is not None and not answer.reuse_reported else count
+
+
 @click.command("review")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--staged", is_flag=True,
@@ -47,12 +52,10 @@ def _review_change(path: Path, staged: bool, spec: str | None,
               help="text (grouped by file), json, or sarif (SARIF 2.1.0, for code scanning).")
 @click.option("--fail-on", type=FAIL_ON, default="never", show_default=True,
               help="Exit with status 1 when a finding reaches this severity.")
-@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to use.")
-@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget for the repository.")
+@model_options
 @friendly_errors
 def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...], fmt: str,
-               fail_on: str, model: str | None, budget: int | None) -> None:
+               fail_on: str, flags: dict[str, Any]) -> None:
     """Review a change to the repository at PATH (default: .) with the whole repository in view.
 
     By default the uncommitted changes of the work tree are reviewed (new
@@ -75,7 +78,7 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
 
     require_directory(path)
     change = _review_change(path, staged, spec, files)
-    session = Session(path, config.load(path, {"model": model, "budget": budget}))
+    session = Session(path, config.load(path, flags))
     with console.progress_bar() as progress:
         items = list(in_background(
             lambda cancel, p: session.review(change, cancel=cancel, progress=p), progress))
@@ -87,8 +90,8 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
                  "model": answer.model if answer else None,
                  "reply": answer.text if answer else None,
                  "prompt_tokens": answer.prompt_tokens if answer else 0,
-                 "reused_tokens": answer.reused_tokens if answer else 0,
-                 "evaluated_tokens": answer.evaluated_tokens if answer else 0,
+                 "reused_tokens": _reuse(answer, answer.reused_tokens if answer else 0),
+                 "evaluated_tokens": _reuse(answer, answer.evaluated_tokens if answer else 0),
                  "total_s": round(answer.total_s, 3) if answer else 0.0}
         click.echo(json.dumps(review_json(review.findings, review.dropped, review.notes,
                                           fail_on, extra), indent=2))

@@ -19,6 +19,45 @@ from codectx.files import write_bytes_atomic
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+MODEL_FLAGS = ("model", "budget", "backend", "base_url", "api_key_env", "server_model",
+               "server_context")
+
+
+def model_options(func: F) -> F:
+    """The options that choose the model and the prompt's size, passed on as `flags`,
+    a dict of config settings (None: not given, the config decides)."""
+    options = [
+        click.option("--model", default=None, metavar="NAME|GGUF",
+                     help="A model name from `codectx models list` or a GGUF file (default: the "
+                          "embedded Qwen2.5-Coder-0.5B-Instruct). With --backend openai: a local "
+                          "copy of the server's model, for its chat template and tokenizer."),
+        click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Token budget for the repository (default: what the context and "
+                          "memory hold)."),
+        click.option("--backend", type=click.Choice(["local", "openai"]), default=None,
+                     help="local: run the model in this process (default); openai: use a "
+                          "server with an OpenAI-compatible API (llama.cpp, vLLM) at --base-url."),
+        click.option("--base-url", default=None, metavar="URL",
+                     help="The server's address, e.g. http://127.0.0.1:8080."),
+        click.option("--api-key-env", default=None, metavar="NAME",
+                     help="The environment variable holding the server's API key."),
+        click.option("--server-model", default=None, metavar="NAME",
+                     help="The server's name for the model (default: the first it lists)."),
+        click.option("--server-context", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="The server's context size, for a server that does not report it "
+                          "(llama-cpp-python's)."),
+    ]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        flags = {name: kwargs.pop(name) for name in MODEL_FLAGS}
+        return func(*args, flags=flags, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
 def friendly_errors(func: F) -> F:
     """User mistakes become one line and a hint on stderr, exit status 2; no traceback."""
 

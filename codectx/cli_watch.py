@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors, require_directory, warm_now
+from codectx.cli_support import friendly_errors, model_options, require_directory, warm_now
 
 
 def _describe(event: Any) -> str | None:
@@ -33,13 +33,11 @@ def _describe(event: Any) -> str | None:
 
 @click.command("watch")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
-@click.option("--model", default=None, metavar="NAME|GGUF", help="The model to keep warm.")
-@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget for the repository.")
+@model_options
 @click.option("--poll", is_flag=True,
               help="Poll for changes instead of using the system's change notifications.")
 @friendly_errors
-def watch_cmd(path: Path, model: str | None, budget: int | None, poll: bool) -> None:
+def watch_cmd(path: Path, flags: dict[str, Any], poll: bool) -> None:
     """Follow the repository at PATH (default: .) and keep its prompt cache warm.
 
     On every change (debounced: a branch switch is one change), the repository
@@ -53,7 +51,7 @@ def watch_cmd(path: Path, model: str | None, budget: int | None, poll: bool) -> 
     from codectx.assistant.watcher import Watcher
 
     require_directory(path)
-    session = Session(path, config.load(path, {"model": model, "budget": budget}))
+    session = Session(path, config.load(path, flags))
     warm_now(session)
     stopped = threading.Event()
 

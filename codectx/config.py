@@ -66,6 +66,29 @@ class Settings(BaseModel):
     models_dir: str | None = None
     """Where models named from the catalog are looked for; default: <cache_dir>/models."""
 
+    backend: Literal["local", "openai"] = "local"
+    """local: the model runs in this process; openai: on a server with an OpenAI-compatible
+    API (llama.cpp's llama-server, vLLM, llama-cpp-python's server) at base_url."""
+
+    base_url: str | None = None
+    """The server's address for backend = "openai", e.g. http://127.0.0.1:8080."""
+
+    api_key_env: str | None = None
+    """The environment variable that holds the server's API key (the key never goes in a file)."""
+
+    server_model: str | None = None
+    """The server's name for the model; default: the first one it lists. With this backend,
+    `model` may name a local GGUF copy of the same model, for its chat template and tokenizer."""
+
+    server_context: PositiveInt | None = None
+    """The server's context size, for a server that does not report it (llama-cpp-python's)."""
+
+    server_timeout: PositiveFloat = 1800.0
+    """Seconds to wait for the server's next bytes; a long prefill comes before the first."""
+
+    server_slot: NonNegativeInt = 0
+    """llama.cpp's server: the slot that keeps the prompt (saved with --slot-save-path)."""
+
     kv_type: Literal["auto", "f16", "q8_0", "q4_0"] = "auto"
     """KV cache type; auto: the catalog's recommendation for the model, else f16."""
 

@@ -53,8 +53,11 @@ class AnswerView:
 def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "answer": answer.text, "model": answer.model, "stop_reason": answer.stop_reason,
-        "prompt_tokens": answer.prompt_tokens, "reused_tokens": answer.reused_tokens,
-        "evaluated_tokens": answer.evaluated_tokens, "load_s": round(answer.load_s, 3),
+        "prompt_tokens": answer.prompt_tokens,
+        # null when the backend (a server) does not report what it reused
+        "reused_tokens": answer.reused_tokens if answer.reuse_reported else None,
+        "evaluated_tokens": answer.evaluated_tokens if answer.reuse_reported else None,
+        "load_s": round(answer.load_s, 3),
         "ttft_s": round(answer.ttft_s, 3), "total_s": round(answer.total_s, 3),
         "generated_tokens": answer.generated_tokens,
         "tokens_per_s": round(answer.tokens_per_s, 2), "notes": list(answer.notes),
@@ -63,7 +66,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 def print_answer_stats(answer: Answer, warm: bool = False) -> None:
     line = (f"prompt {answer.prompt_tokens:,} tokens: {answer.reused_tokens:,} reused, "
-            f"{answer.evaluated_tokens:,} evaluated")
+            f"{answer.evaluated_tokens:,} evaluated" if answer.reuse_reported
+            else f"prompt {answer.prompt_tokens:,} tokens")
     if warm:
         line += f"; saved in {answer.total_s:.1f} s"
     else:
@@ -71,6 +75,8 @@ def print_answer_stats(answer: Answer, warm: bool = False) -> None:
                  f"at {answer.tokens_per_s:.1f} tok/s")
     if answer.stop_reason == "cancelled":
         line += "; stopped (what was prefilled is saved)"
+    elif answer.stop_reason == "error":
+        line += "; the answer broke off"
     elif answer.stop_reason == "length":
         line += "; the answer reached max_answer_tokens"
     err.print(line, markup=False, highlight=False)

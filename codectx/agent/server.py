@@ -86,7 +86,7 @@ SERVER_ERROR = -32000  # JSON-RPC's range for application errors
 PROGRESS_EVERY_S = 1.0
 StopReason = Literal["end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled"]
 STOP_REASONS: dict[str, StopReason] = {"stop": "end_turn", "length": "max_tokens",
-                                       "cancelled": "cancelled"}
+                                       "cancelled": "cancelled", "error": "end_turn"}
 
 
 @dataclass

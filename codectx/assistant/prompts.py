@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from codectx.indexer.serialize import Segment
-from codectx.models.backend import Prompt
+from codectx.models.backend import Message, Prompt
 from codectx.models.chat import ChatFormat
 
 INSTRUCTIONS = (
@@ -46,14 +46,17 @@ def build_prompt(
         prefix += tokenize(segment.text)
     prefix += tokenize(chat.system_after, special=True)
     suffix: list[int] = []
+    messages: list[Message] = [("system", INSTRUCTIONS + "".join(s.text for s in segments))]
     if question is not None:
         for asked, answered in history:
+            messages += [("user", asked), ("assistant", answered)]
             suffix += _turn(chat, tokenize, asked)
             suffix += tokenize(chat.assistant_before, special=True) + tokenize(answered)
             suffix += tokenize(chat.assistant_after, special=True)
         suffix += _turn(chat, tokenize, question)
         suffix += tokenize(chat.generation_prompt, special=True)
-    return Prompt(tuple(prefix), tuple(suffix))
+        messages.append(("user", question))
+    return Prompt(tuple(prefix), tuple(suffix), tuple(messages))
 
 
 def _turn(chat: ChatFormat, tokenize: Tokenize, text: str) -> list[int]:

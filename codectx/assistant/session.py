@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codectx.assistant.edits import formats
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
@@ -23,7 +24,7 @@ from codectx.assistant.prompts import build_prompt
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import Finding, parse_findings, render_change, review_request
 from codectx.config import Loaded
-from codectx.errors import CodectxError, ModelError
+from codectx.errors import CodectxError, ConfigError, ModelError
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
 from codectx.indexer.serialize import Mode
@@ -31,6 +32,9 @@ from codectx.models import planner
 from codectx.models.backend import Completion, GenerationParams, ModelBackend, Prompt
 from codectx.models.gguf import ModelInfo, read_info
 from codectx.models.resolve import ResolvedModel, resolve_model
+
+if TYPE_CHECKING:
+    from codectx.models.openai_compat import OpenAICompatBackend
 
 ProgressFn = Callable[[str, int, int], None]
 """progress(stage, done, total): stages "read", "parse", "tokens", "load", "prefill"."""
@@ -123,6 +127,7 @@ class Session:
         self._backend = backend
         self._scripted = backend is not None
         self._model: tuple[ResolvedModel, ModelInfo] | None = None
+        self._server: OpenAICompatBackend | None = None
         self._load_s = 0.0
         # One model, one turn at a time: a question asked while the prefix is being
         # warmed in the background waits for it instead of loading a second model.
@@ -239,12 +244,17 @@ class Session:
     def model_description(self) -> str:
         if self._scripted:
             return f"model: {self._backend.name if self._backend else '?'} (scripted)"
+        if self._remote_backend:
+            return f"model: {self._connect(_noop).describe()}"
         resolved, info = self._resolved()
         window = f", context {self._backend.context_window:,} tokens" if self._backend else ""
         return (f"model: {resolved.name} ({info.path}), trained for "
                 f"{info.architecture.trained_context:,} tokens{window}")
 
     def cache_description(self) -> str:
+        if self._remote_backend:
+            return (f"the prompt cache is the server's, at {self.loaded.settings.base_url} "
+                    "(llama.cpp keeps slot states in its --slot-save-path)")
         from codectx.models.prompt_cache import PromptCache
 
         root = self.loaded.prompts_path()
@@ -270,7 +280,7 @@ class Session:
         return f"{summary}\n\n{body}\n" if body else f"{summary}\n"
 
     def _edit_format(self) -> str:
-        if self._scripted:
+        if self._scripted or (self._remote_backend and not self.loaded.settings.model):
             return "search-replace"
         resolved, _ = self._resolved()
         return resolved.entry.edit_format if resolved.entry else "search-replace"
@@ -333,7 +343,7 @@ class Session:
         trimmed = (f"the {dropped} oldest turn(s) of the conversation were left out to fit "
                    "the context",) if dropped else ()
         if question is None:
-            prompt = Prompt(prompt.prefix, ())
+            prompt = Prompt(prompt.prefix, (), prompt.messages[:1])
         params = GenerationParams(max_tokens=max_tokens)
         load_s = self._load_s
         self._load_s = 0.0  # the model loads once per session
@@ -359,6 +369,20 @@ class Session:
     def _index(self, progress: ProgressFn, tree: str | None = None) -> IndexResult:
         if self._scripted:
             return index_repository(self.root, self.loaded, progress, tree)
+        if self._remote_backend:
+            server = self._connect(progress)
+            loaded = self.loaded
+            if loaded.settings.budget is None:
+                budget = (server.context_window - loaded.settings.max_answer_tokens
+                          - PROMPT_OVERHEAD - RETRY_ROOM)
+                if budget <= 0:
+                    raise ModelError(
+                        f"the server's context ({server.context_window:,} tokens) leaves no "
+                        f"room for a prompt after {loaded.settings.max_answer_tokens:,} for the "
+                        "answer", "Start the server with a larger context, or lower "
+                        "max_answer_tokens.")
+                loaded = loaded.with_budget(budget)
+            return index_repository(self.root, loaded, progress, tree, server.counter())
         resolved, info = self._resolved()
         loaded = self.loaded.with_model_path(resolved.path)
         if loaded.settings.budget is None:
@@ -386,9 +410,44 @@ class Session:
                                     planner.available_memory())
         return max(limit - self.loaded.settings.max_answer_tokens, 1)
 
+    @property
+    def _remote_backend(self) -> bool:
+        return not self._scripted and self.loaded.settings.backend == "openai"
+
+    def _connect(self, progress: ProgressFn) -> OpenAICompatBackend:
+        """The server backend, connected on first use."""
+        if self._server is None:
+            from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
+
+            settings = self.loaded.settings
+            if not settings.base_url:
+                raise ConfigError("backend = \"openai\" needs the server's address",
+                                  "Set base_url (--base-url), e.g. http://127.0.0.1:8080.")
+            local = self._resolved()[0].path if settings.model else None
+            progress("load", 0, 1)
+            t0 = time.perf_counter()
+            self._server = OpenAICompatBackend(ServerOptions(
+                settings.base_url, settings.api_key_env, settings.server_model,
+                settings.server_context, settings.server_timeout, settings.server_slot,
+                self.loaded.cache_path() / "server-slots", local, str(self.root.resolve())))
+            self._load_s = time.perf_counter() - t0
+            progress("load", 1, 1)
+        return self._server
+
     def _ensure_backend(self, prompt_tokens: int, progress: ProgressFn) -> ModelBackend:
         """A backend whose context holds `prompt_tokens` plus the answer."""
         needed = prompt_tokens + self.loaded.settings.max_answer_tokens
+        if self._remote_backend:
+            server = self._connect(progress)
+            if server.context_window < needed:
+                raise ModelError(
+                    f"the prompt needs {prompt_tokens:,} tokens and the answer up to "
+                    f"{self.loaded.settings.max_answer_tokens:,}; the server's context holds "
+                    f"{server.context_window:,}",
+                    "Lower --budget, shorten the question, or start the server with a larger "
+                    "context.")
+            self._backend = server
+            return server
         if self._backend is not None and (self._scripted or self._backend.context_window >= needed):
             return self._backend
         from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key

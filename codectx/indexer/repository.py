@@ -35,12 +35,15 @@ def options_from(loaded: Loaded, tree: str | None = None) -> IndexOptions:
 
 
 def index_repository(root: Path, loaded: Loaded, progress: Progress | None = None,
-                     tree: str | None = None) -> IndexResult:
-    """Index the work tree at root, or with `tree` a git tree (gittree.INDEX or a commit)."""
+                     tree: str | None = None, counter: TokenCounter | None = None) -> IndexResult:
+    """Index the work tree at root, or with `tree` a git tree (gittree.INDEX or a commit).
+
+    `counter` replaces the one the settings choose (a server's tokenizer).
+    """
     cache = IndexCache(loaded.cache_path())
     try:
         kwargs = {"progress": progress} if progress else {}
-        return build_index(root, options_from(loaded, tree), make_counter(loaded), cache,
-                           **kwargs)
+        return build_index(root, options_from(loaded, tree), counter or make_counter(loaded),
+                           cache, **kwargs)
     finally:
         cache.close()

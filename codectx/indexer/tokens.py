@@ -95,9 +95,13 @@ class GGUFCounter:
                 ) from exc
         return self._llama
 
-    def tokenize(self, text: str) -> list[int]:
+    def tokenize(self, text: str, *, special: bool = False,
+                 add_special: bool = False) -> list[int]:
+        """`special`: special-token text becomes its token; `add_special`: a BOS if the model
+        adds one."""
         with self._lock:
-            return list(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+            return list(self._load().tokenize(text.encode("utf-8"), add_bos=add_special,
+                                              special=special))
 
     def count(self, text: str) -> int:
         return len(self.tokenize(text)) if text else 0

@@ -19,10 +19,17 @@ ProgressFn = Callable[[int, int], None]
 """Called as progress(evaluated, to_evaluate) while the prompt is prefilled."""
 
 
+Message = tuple[str, str]
+"""(role, content): role is "system", "user" or "assistant"."""
+
+
 @dataclass(frozen=True)
 class Prompt:
     prefix: tuple[int, ...]
     suffix: tuple[int, ...]
+    messages: tuple[Message, ...] = ()
+    """The same prompt as chat messages, for a backend that sends text (the system message
+    is the prefix; an empty suffix means a warm-up, which asks nothing)."""
 
     @property
     def tokens(self) -> tuple[int, ...]:
@@ -39,7 +46,8 @@ class GenerationParams:
 @dataclass(frozen=True)
 class Completion:
     text: str
-    stop_reason: Literal["stop", "length", "cancelled"]
+    stop_reason: Literal["stop", "length", "cancelled", "error"]
+    """error: the answer broke off (a server's connection failed); the text is what came."""
     prompt_tokens: int
     reused_tokens: int
     evaluated_tokens: int
@@ -50,6 +58,8 @@ class Completion:
     """From the call to the first generated token (prefill included)."""
     total_s: float
     notes: tuple[str, ...] = ()
+    reuse_reported: bool = True
+    """False when the backend could not tell how many prompt tokens were reused."""
 
 
 class ModelBackend(Protocol):

@@ -122,7 +122,11 @@ class SlashCommands:
             self.app.start_review(bool(argument))
 
     def model(self, argument: str) -> None:
-        self.transcript.add_note(self.app.session.model_description())
+        try:
+            self.transcript.add_note(self.app.session.model_description())
+        except CodectxError as exc:  # a model that cannot be read, a server that cannot be reached
+            self.app.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""),
+                            severity="error")
 
     def cache(self, argument: str) -> None:
         self.transcript.add_note(self.app.session.cache_description())

@@ -1,0 +1,437 @@
+"""A backend over an inference server's OpenAI-compatible HTTP API.
+
+A context larger than one machine holds runs on a server: llama.cpp's
+(`llama-server`, which can spread a model over machines with its RPC
+backend), vLLM, or llama-cpp-python's. The prompt is the one the in-process
+backend gets, in the same stable order, so the server's prefix cache keeps
+the repository between questions.
+
+How a prompt is sent, best first:
+- token ids to /v1/completions, when the server takes them and they come from
+  its own tokenizer (llama.cpp, vLLM): exactly the tokens that were counted;
+- text to /v1/completions, rendered with the model's chat template (from the
+  server's /props, or from a local GGUF copy of the model set as `model`);
+- messages to /v1/chat/completions, when the template is unknown: the server
+  applies its own, and the system message (instructions and repository) is
+  the same every time, so its prefix cache still holds.
+
+Tokens are counted by the server's tokenizer when it has a route for it, else
+by the local GGUF's, else estimated (and said so). With llama.cpp's server,
+`cache_prompt` keeps the prefix, `timings` say how much of the prompt was
+cached, and with its `--slot-save-path` the slot's state is saved after a
+prefill and restored by the next process, so a server restart does not cost
+a cold prefill.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codectx.errors import ModelError
+from codectx.files import write_bytes_atomic
+from codectx.indexer.tokens import EstimateCounter, GGUFCounter, TokenCounter
+from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
+from codectx.models.chat import CHATML, ChatFormat, chat_format
+from codectx.models.server_api import Api, Server, StreamCut, probe
+
+TOKEN_CACHE = 1 << 16  # texts whose tokens are remembered (segments repeat every question)
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    base_url: str
+    api_key_env: str | None = None
+    model: str | None = None
+    """The server's name for the model; default: the first it lists."""
+    context: int | None = None
+    """The context per request, when the server does not say (llama-cpp-python's)."""
+    timeout: float = 1800.0
+    slot: int = 0
+    """llama.cpp: the slot the prompt is kept in, saved and restored."""
+    state_dir: Path | None = None
+    """Where this side remembers which slot states the server has saved."""
+    local_model: Path | None = None
+    """A GGUF of the same model: its chat template and tokenizer serve when the server's do not."""
+    label: str = ""
+    """Names the repository in saved slot states."""
+
+
+class OpenAICompatBackend:
+    def __init__(self, options: ServerOptions) -> None:
+        """Connect: ask the server what it offers; a ModelError says what is missing."""
+        key = None
+        if options.api_key_env:
+            key = os.environ.get(options.api_key_env)
+            if not key:
+                raise ModelError(f"${options.api_key_env} is not set (api_key_env)",
+                                 f"Export the server's API key as {options.api_key_env}, or "
+                                 "unset api_key_env for a server without one.")
+        self.options = options
+        self.api = Api(options.base_url, key, options.api_key_env, options.timeout)
+        self.server: Server = probe(self.api, options.model)
+        context = options.context or self.server.context
+        if not context:
+            raise ModelError(
+                f"the {self.server.describe} at {self.api.root} does not report its context size",
+                "Set server_context (--server-context) to the context it was started with "
+                "(llama-cpp-python: --n_ctx).")
+        self._context = context
+        self._lock = threading.Lock()
+        self._slots = self.server.kind == "llama.cpp" and options.state_dir is not None
+        self._restore_tried = False
+
+        template, bos, eos = self.server.chat_template, self.server.bos_token, self.server.eos_token
+        self._local = GGUFCounter(options.local_model) if options.local_model else None
+        if template is None and options.local_model is not None:
+            from codectx.models.gguf import read_info
+
+            info = read_info(options.local_model)
+            template, bos, eos = info.chat_template, info.bos_token, info.eos_token
+        self._template_known = template is not None
+        self._chat = chat_format(template, bos, eos) if template else CHATML
+        self._bos_text = bos
+
+        self.tokenizer = ("server" if self.server.tokenize_route else
+                          "local" if self._local is not None else "estimate")
+        self._tokens = functools.lru_cache(maxsize=TOKEN_CACHE)(self._tokenize_uncached)
+        # What the tokenizer puts before any text (a BOS, for models that add one).
+        self._lead = self._raw_tokens("", special=False, add_special=True)
+        self.route = ("ids" if self.server.takes_token_ids and self.tokenizer == "server"
+                      and self._template_known else
+                      "text" if self._template_known else "chat")
+
+    # -- what a backend offers ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.server.model
+
+    @property
+    def context_window(self) -> int:
+        return self._context
+
+    @property
+    def chat(self) -> ChatFormat:
+        return self._chat
+
+    @property
+    def exact(self) -> bool:
+        return self.tokenizer != "estimate"
+
+    @property
+    def counter_name(self) -> str:
+        """Identifies the tokenizer in the index cache's keys."""
+        sample = self.tokenize("def codectx(): return 'ü' + \"x\"  # 42\n")
+        digest = hashlib.sha256(repr(sample).encode()).hexdigest()[:12]
+        return f"server-{self.tokenizer}-{digest}"
+
+    def describe(self) -> str:
+        counted = {"server": "the server's tokenizer", "local": "the local copy's tokenizer",
+                   "estimate": "an estimate (the server has no tokenize route and no local "
+                               "copy of the model is set)"}[self.tokenizer]
+        sent = {"ids": "token ids to /v1/completions", "text": "text to /v1/completions",
+                "chat": "messages to /v1/chat/completions"}[self.route]
+        return (f"{self.server.model} on the {self.server.describe} at {self.api.root}, "
+                f"context {self._context:,} tokens; tokens counted by {counted}; prompts sent "
+                f"as {sent}")
+
+    def tokenize(self, text: str, *, special: bool = False) -> list[int]:
+        return list(self._tokens(text, special)) if text else []
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def counter(self) -> TokenCounter:
+        """This tokenizer as the indexer counts with it."""
+        return _Counter(self.counter_name, self.exact, self.count_tokens)
+
+    def bos_tokens(self) -> list[int]:
+        if self._bos_text and self._chat.system_before.startswith(self._bos_text):
+            return []
+        return list(self._lead)
+
+    def close(self) -> None:
+        self.api.close()
+
+    def _tokenize_uncached(self, text: str, special: bool) -> tuple[int, ...]:
+        return tuple(self._raw_tokens(text, special=special, add_special=False))
+
+    def _raw_tokens(self, text: str, *, special: bool, add_special: bool) -> list[int]:
+        route, model = self.server.tokenize_route, self.server.model
+        if route == "llama.cpp":
+            data = self.api.post("/tokenize", {"content": text, "add_special": add_special,
+                                               "parse_special": special})
+        elif route == "vllm":
+            data = self.api.post("/tokenize", {"model": model, "prompt": text,
+                                               "add_special_tokens": add_special})
+        elif route == "extras":
+            # This route always adds what the model adds at the start; it is cut off here.
+            data = self.api.post("/extras/tokenize", {"input": text, "model": model})
+            tokens = _tokens_of(data)
+            lead = getattr(self, "_lead", None)
+            if lead is None or add_special:
+                return tokens
+            return tokens[len(lead):] if tokens[: len(lead)] == lead else tokens
+        elif self._local is not None:
+            return self._local.tokenize(text, special=special, add_special=add_special)
+        else:
+            return [0] * EstimateCounter().count(text)  # a count only; prompts go as text
+        return _tokens_of(data)
+
+    # -- a request ------------------------------------------------------------------------
+
+    def stream(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+        progress: ProgressFn | None = None,
+    ) -> Iterator[str | Completion]:
+        with self._lock:
+            yield from self._stream(prompt, params, cancel or threading.Event(), progress)
+
+    def _stream(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event,
+                progress: ProgressFn | None) -> Iterator[str | Completion]:
+        started = time.perf_counter()
+        total = len(prompt.tokens)
+        if total + max(params.max_tokens, 1) > self._context:
+            raise ModelError(
+                f"the prompt has {total:,} tokens and the answer needs room for "
+                f"{params.max_tokens:,}; the server's context holds {self._context:,}",
+                "Lower --budget or max_answer_tokens, or start the server with a larger "
+                "context.")
+        notes: list[str] = []
+        load_s = self._restore(notes) if self._slots and not self._restore_tried else 0.0
+        warm = not prompt.suffix
+        path, body = self._request(prompt, params)
+        if progress:
+            progress(0, total)
+        reply = _Reply(warm)
+        stop = "stop"
+        done = threading.Event()
+        try:
+            with self.api.events(path, body) as (response, events):
+                threading.Thread(target=_close_on_cancel, args=(cancel, done, response),
+                                 daemon=True).start()
+                for chunk in events:
+                    piece = reply.take(chunk, path)
+                    if reply.processed is not None and progress and reply.first_s is None:
+                        progress(min(reply.processed, total), total)
+                    if piece:
+                        if reply.first_s is None:
+                            reply.first_s = time.perf_counter() - started
+                            if progress:
+                                progress(total, total)
+                        if not warm:
+                            yield piece
+                    if cancel.is_set():
+                        stop = "cancelled"
+                        break
+                    if warm and reply.finish:
+                        break
+                stop = "cancelled" if cancel.is_set() else reply.stop_reason()
+        except StreamCut as cut:
+            if cancel.is_set():
+                stop = "cancelled"
+            elif not reply.text:
+                raise ModelError(f"the server closed the connection before answering: {cut}",
+                                 "Check the server's log: it may have stopped or run out of "
+                                 "memory.") from None
+            else:
+                stop = "error"
+                notes.append(f"the connection to the server broke in the middle of the answer "
+                             f"({cut}); the answer above is incomplete")
+        finally:
+            done.set()
+        elapsed = time.perf_counter() - started
+        cached = reply.cached()
+        prompt_n = reply.prompt_tokens() or total
+        if cached is None and stop != "cancelled":
+            notes.append(f"the {self.server.describe} does not report how many prompt tokens "
+                         "it reused from its cache")
+        if self._slots and stop in ("stop", "length") and (cached or 0) < len(prompt.prefix):
+            self._save(notes)
+        yield Completion(
+            "".join(reply.text) if not warm else "", stop,  # type: ignore[arg-type]
+            prompt_n, cached or 0, prompt_n - (cached or 0),
+            0 if warm else reply.generated(), load_s,
+            reply.first_s if reply.first_s is not None else elapsed, elapsed, tuple(notes),
+            reuse_reported=cached is not None)
+
+    def _request(self, prompt: Prompt, params: GenerationParams) -> tuple[str, dict[str, Any]]:
+        body: dict[str, Any] = {
+            "model": self.server.model, "stream": True, "temperature": params.temperature,
+            "seed": params.seed,
+            # A server generates at least one token; a warm-up's is dropped.
+            "max_tokens": max(params.max_tokens, 1),
+        }
+        if self.server.kind != "llama-cpp-python":
+            body["stream_options"] = {"include_usage": True}
+        if self.server.kind == "llama.cpp":
+            body.update(cache_prompt=True, id_slot=self.options.slot, return_progress=True)
+        if self.route == "chat":
+            messages = [{"role": role, "content": content} for role, content in prompt.messages]
+            if not prompt.suffix:
+                messages.append({"role": "user", "content": ""})
+            return "/v1/chat/completions", {**body, "messages": messages}
+        if self.route == "ids":
+            return "/v1/completions", {**body, "prompt": list(prompt.tokens)}
+        return "/v1/completions", {**body, "prompt": self._render(prompt)}
+
+    def _render(self, prompt: Prompt) -> str:
+        chat = self._chat
+        around = {"system": (chat.system_before, chat.system_after),
+                  "user": (chat.user_before, chat.user_after),
+                  "assistant": (chat.assistant_before, chat.assistant_after)}
+        parts: list[str] = []
+        for role, content in prompt.messages:
+            before, after = around[role]
+            parts += [before, content, after]
+        if prompt.suffix:
+            parts.append(chat.generation_prompt)
+        text = "".join(parts)
+        if self._lead and self._bos_text and text.startswith(self._bos_text):
+            text = text[len(self._bos_text):]  # the server adds the BOS itself
+        return text
+
+    # -- llama.cpp's saved slot states ------------------------------------------------------
+
+    def _slot_file(self) -> str:
+        key = "|".join((self.api.root, self.server.model, self.options.label))
+        return f"codectx-{hashlib.sha256(key.encode()).hexdigest()[:16]}.bin"
+
+    def _marker(self) -> Path:
+        assert self.options.state_dir is not None
+        return self.options.state_dir / f"{self._slot_file()}.json"
+
+    def _restore(self, notes: list[str]) -> float:
+        """Load the slot state an earlier process saved for this repository, if any."""
+        self._restore_tried = True
+        if not self._marker().is_file():
+            return 0.0
+        started = time.perf_counter()
+        try:
+            data = self.api.post(f"/slots/{self.options.slot}?action=restore",
+                                 {"filename": self._slot_file()}, optional=True)
+        except ModelError:
+            data = None
+        if not isinstance(data, dict) or "n_restored" not in data:
+            self._marker().unlink(missing_ok=True)  # gone from the server: forget it
+            return 0.0
+        seconds = time.perf_counter() - started
+        notes.append(f"restored the server's saved state of this repository "
+                     f"({int(data['n_restored']):,} tokens) in {seconds:.1f} s")
+        return seconds
+
+    def _save(self, notes: list[str]) -> None:
+        try:
+            data = self.api.post(f"/slots/{self.options.slot}?action=save",
+                                 {"filename": self._slot_file()}, optional=True)
+        except ModelError as exc:
+            notes.append(f"the server could not save its slot state: {exc.message}")
+            data = None
+        if not isinstance(data, dict) or "n_saved" not in data:
+            self._slots = False  # no --slot-save-path: the server keeps the prefix in memory only
+            return
+        marker = self._marker()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(marker, json.dumps({
+            "server": self.api.root, "model": self.server.model, "label": self.options.label,
+            "file": self._slot_file(), "tokens": data["n_saved"]}).encode())
+
+
+@dataclass(frozen=True)
+class _Counter:
+    name: str
+    exact: bool
+    count: Callable[[str], int]
+
+
+class _Reply:
+    """What the chunks of one streamed answer say."""
+
+    def __init__(self, warm: bool) -> None:
+        self.warm = warm
+        self.text: list[str] = []
+        self.chunks = 0
+        self.finish: str | None = None
+        self.usage: dict[str, Any] = {}
+        self.timings: dict[str, Any] = {}
+        self.processed: int | None = None
+        self.first_s: float | None = None
+
+    def take(self, chunk: dict[str, Any], path: str) -> str:
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        if isinstance(chunk.get("timings"), dict):
+            self.timings = chunk["timings"]
+        progress = chunk.get("prompt_progress")
+        if isinstance(progress, dict) and "processed" in progress:
+            self.processed = int(progress["processed"])
+        piece = ""
+        for choice in (chunk.get("choices") or [])[:1]:
+            if path.endswith("chat/completions"):
+                piece = (choice.get("delta") or {}).get("content") or ""
+            else:
+                piece = choice.get("text") or ""
+            self.finish = choice.get("finish_reason") or self.finish
+        if piece:
+            self.chunks += 1
+            self.text.append(piece)
+        return piece
+
+    def stop_reason(self) -> str:
+        return "length" if self.finish == "length" else "stop"
+
+    def prompt_tokens(self) -> int | None:
+        value = self.usage.get("prompt_tokens")
+        if value is None and "prompt_n" in self.timings:
+            value = self.timings["prompt_n"] + self.timings.get("cache_n", 0)
+        return int(value) if value is not None else None
+
+    def cached(self) -> int | None:
+        details = self.usage.get("prompt_tokens_details")
+        if isinstance(details, dict) and details.get("cached_tokens") is not None:
+            return int(details["cached_tokens"])
+        if "cache_n" in self.timings:
+            return int(self.timings["cache_n"])
+        return None
+
+    def generated(self) -> int:
+        value = self.usage.get("completion_tokens")
+        return int(value) if value is not None else self.chunks
+
+
+def _tokens_of(data: Any) -> list[int]:
+    tokens = data.get("tokens") if isinstance(data, dict) else None
+    if not isinstance(tokens, list):
+        raise ModelError("the server's tokenize route answered without a token list")
+    # llama.cpp may send {"id", "piece"} pairs; only the ids matter here.
+    return [int(t["id"]) if isinstance(t, dict) else int(t) for t in tokens]
+
+
+def _close_on_cancel(cancel: threading.Event, done: threading.Event, response: Any) -> None:
+    """Shut the connection down when cancelled, so a wait for a long prefill ends at once.
+
+    Closing alone does not wake a read blocked in another thread; a socket shutdown does,
+    and the server sees the client go and stops the request.
+    """
+    while not done.wait(0.1):
+        if cancel.is_set():
+            stream = response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            return
