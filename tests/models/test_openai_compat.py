@@ -177,7 +177,7 @@ def test_a_stream_cut_before_any_text_is_an_error(tmp_path: Path) -> None:
 
 
 def test_timeout_and_cancel_while_the_server_prefills(tmp_path: Path) -> None:
-    with fake_llama_server(State(mode="slow", delay=3.0)) as (url, _):
+    with fake_llama_server(State(mode="slow", delay=10.0)) as (url, _):
         model = backend(url, tmp_path, timeout=0.5)
         with pytest.raises(ModelError, match=r"closed the connection before answering.*nothing "
                                              r"came for 0 s|did not answer within"):
@@ -189,7 +189,7 @@ def test_timeout_and_cancel_while_the_server_prefills(tmp_path: Path) -> None:
         _, done = run_all(patient.stream(prompt(patient, "S", "Q"), GenerationParams(), cancel))
         waited = time.monotonic() - started
     assert done.stop_reason == "cancelled" and done.text == ""
-    assert waited < 2.5  # the wait for the slow server was given up, not sat out
+    assert waited < 8  # the wait for the slow server was given up, not sat out
 
 
 def test_slot_state_is_saved_and_restored_by_the_next_process(tmp_path: Path) -> None:
