@@ -124,11 +124,11 @@ def config_show(path: Path, as_json: bool) -> None:
 
 
 def _register() -> None:
-    from codectx import cli_acp, cli_assistant, cli_edit, cli_review, cli_watch
+    from codectx import cli_acp, cli_assistant, cli_edit, cli_eval, cli_review, cli_watch
 
     for command in (cli_assistant.chat_cmd, cli_assistant.ask_cmd, cli_edit.edit_cmd,
                     cli_edit.undo_cmd, cli_review.review_cmd, cli_review.hook_group,
-                    cli_acp.acp_cmd, cli_watch.watch_cmd,
+                    cli_acp.acp_cmd, cli_watch.watch_cmd, cli_eval.eval_group,
                     cli_assistant.cache_group, cli_assistant.models_group):
         main.add_command(command)
 

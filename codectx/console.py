@@ -30,7 +30,7 @@ out = Console()
 
 SHOW_DEGRADED = 20
 STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting tokens",
-          "load": "Loading model", "prefill": "Prefilling"}
+          "load": "Loading model", "prefill": "Prefilling", "grid": "Evaluating"}
 
 
 class _RateColumn(ProgressColumn):
@@ -57,7 +57,7 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
             if stage not in tasks:
                 if total == 0:
                     return
-                unit = "tokens" if stage == "prefill" else "files"
+                unit = "tokens" if stage in ("prefill", "grid") else "files"
                 tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total, unit=unit)
             bar.update(tasks[stage], completed=done, total=total)
 

@@ -52,8 +52,8 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
     backend = FakeBackend()
     original = session_module.Session.__init__
 
-    def init(self: Any, root: Path, loaded: Any, backend_: Any = None) -> None:
-        original(self, root, loaded, backend)
+    def init(self: Any, root: Path, loaded: Any, backend_: Any = None, **kwargs: Any) -> None:
+        original(self, root, loaded, backend, **kwargs)
 
     monkeypatch.setattr(session_module.Session, "__init__", init)
     return backend

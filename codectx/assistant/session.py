@@ -120,10 +120,16 @@ def _noop(stage: str, done: int, total: int) -> None:
 
 
 class Session:
-    def __init__(self, root: Path, loaded: Loaded, backend: ModelBackend | None = None) -> None:
-        """A session on the repository at root; `backend` replaces the model (tests)."""
+    def __init__(self, root: Path, loaded: Loaded, backend: ModelBackend | None = None, *,
+                 persist: bool = True) -> None:
+        """A session on the repository at root; `backend` replaces the model (tests).
+
+        `persist=False` keeps prompt states in memory only (an evaluation's many
+        one-off haystacks would only fill the disk cache).
+        """
         self.root = root
         self.loaded = loaded
+        self._persist = persist
         self._backend = backend
         self._scripted = backend is not None
         self._model: tuple[ResolvedModel, ModelInfo] | None = None
@@ -228,9 +234,28 @@ class Session:
 
         return change.staged(self.root) if staged else change.worktree(self.root)
 
-    def index(self, progress: ProgressFn = _noop) -> IndexResult:
-        """The repository as the model will see it (files, modes, tokens)."""
+    def index(self, progress: ProgressFn = _noop, *, whole: bool = False) -> IndexResult:
+        """The repository as the model will see it (files, modes, tokens); with `whole`,
+        every file in full, counted with the model's tokenizer, whatever fits."""
+        if whole:
+            return self._index(progress, whole=True)
         return self._index(progress)
+
+    def model_for(self, prompt_tokens: int, progress: ProgressFn = _noop) -> ModelBackend:
+        """The model, loaded (or connected) with a context that holds `prompt_tokens` and
+        the answer."""
+        with self._turn:
+            return self._ensure_backend(prompt_tokens, progress)
+
+    def prompt_limit(self) -> int:
+        """The longest prompt this model takes here, with room for the answer: its context
+        and, for a local model, this machine's memory."""
+        answer = self.loaded.settings.max_answer_tokens
+        if self._scripted and self._backend is not None:
+            return self._backend.context_window - answer
+        if self._remote_backend:
+            return self._connect(_noop).context_window - answer
+        return self._max_prompt_tokens(self._resolved()[1])
 
     def apply(self, plan: Plan) -> list[str]:
         """Write a planned change (journaled, so `undo` restores it); the paths written."""
@@ -366,13 +391,14 @@ class Session:
             self._model = (resolved, read_info(resolved.path))
         return self._model
 
-    def _index(self, progress: ProgressFn, tree: str | None = None) -> IndexResult:
+    def _index(self, progress: ProgressFn, tree: str | None = None,
+               whole: bool = False) -> IndexResult:
         if self._scripted:
             return index_repository(self.root, self.loaded, progress, tree)
         if self._remote_backend:
             server = self._connect(progress)
             loaded = self.loaded
-            if loaded.settings.budget is None:
+            if loaded.settings.budget is None and not whole:
                 budget = (server.context_window - loaded.settings.max_answer_tokens
                           - PROMPT_OVERHEAD - RETRY_ROOM)
                 if budget <= 0:
@@ -385,7 +411,7 @@ class Session:
             return index_repository(self.root, loaded, progress, tree, server.counter())
         resolved, info = self._resolved()
         loaded = self.loaded.with_model_path(resolved.path)
-        if loaded.settings.budget is None:
+        if loaded.settings.budget is None and not whole:
             # Room is kept for the question, pinned files and one retry's exchange.
             budget = self._max_prompt_tokens(info) - PROMPT_OVERHEAD - RETRY_ROOM
             if budget <= 0:
@@ -461,7 +487,7 @@ class Session:
         options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type,
                                flash_attn=settings.flash_attn, threads=settings.threads)
         cache = PromptCache(self.loaded.prompts_path(), cache_key(info, options),
-                            int(settings.prompt_cache_gb * (1 << 30)))
+                            int(settings.prompt_cache_gb * (1 << 30))) if self._persist else None
         progress("load", 0, 1)
         t0 = time.perf_counter()
         self._backend = LlamaCppBackend(info, options, cache, label=self.root.resolve().name,

@@ -23,8 +23,8 @@ if "CODECTX_TEST_REPLIES" in os.environ:
     _replies = json.loads(os.environ["CODECTX_TEST_REPLIES"])
     _original = _session.Session.__init__
 
-    def _init(self, root, loaded, backend=None):  # type: ignore[no-untyped-def]
+    def _init(self, root, loaded, backend=None, **kwargs):  # type: ignore[no-untyped-def]
         delay = float(os.environ.get("CODECTX_TEST_DELAY", "0"))
-        _original(self, root, loaded, _Scripted(_replies, delay=delay))
+        _original(self, root, loaded, _Scripted(_replies, delay=delay), **kwargs)
 
     _session.Session.__init__ = _init  # type: ignore[method-assign]

@@ -1,0 +1,200 @@
+"""`codectx eval niah|ruler`: how well a model finds things in this repository at each length."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codectx.cli_support import (
+    friendly_errors,
+    in_background,
+    model_options,
+    require_directory,
+    write_atomic,
+)
+from codectx.errors import CodectxError
+
+OVERHEAD = 512  # instructions, template pieces and the question
+ANSWER_ROOM = 128  # the tasks' answers are short
+RULER_TASKS = ("multikey", "multivalue", "vartrack")
+
+
+def parse_lengths(value: str) -> list[int]:
+    """"1k,2k,4k" or "1500,3000": token lengths (1k is 1,000 tokens)."""
+    lengths = []
+    for part in value.split(","):
+        part = part.strip().lower()
+        try:
+            number = float(part[:-1]) * 1000 if part.endswith("k") else float(part)
+        except ValueError:
+            raise click.BadParameter(f"'{part}' is not a length such as 2k or 1500") from None
+        if number < 100:
+            raise click.BadParameter(f"'{part}' is too short: at least 100 tokens")
+        lengths.append(int(number))
+    return sorted(set(lengths))
+
+
+def parse_depths(value: str) -> list[float]:
+    """"0,25,50,75,100": depths in percent of the haystack."""
+    depths = []
+    for part in value.split(","):
+        try:
+            number = float(part.strip())
+        except ValueError:
+            raise click.BadParameter(f"'{part.strip()}' is not a percentage") from None
+        if not 0 <= number <= 100:
+            raise click.BadParameter(f"{number:g} is not between 0 and 100")
+        depths.append(number / 100)
+    return sorted(set(depths))
+
+
+def _writable(directory: Path) -> None:
+    """Fail now, not after an hour of prefill, when the results cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise CodectxError(f"cannot write results to {directory}: {exc.strerror}",
+                           "Choose another directory with -o.") from None
+
+
+def _command(kind: str, path: Path, lengths: list[int], depths: list[float], samples: int,
+             seed: int, tasks: tuple[str, ...], flags: dict[str, Any]) -> str:
+    """The command line that repeats this run."""
+    words = ["codectx", "eval", kind, str(path),
+             "--lengths", ",".join(f"{n // 1000}k" if n % 1000 == 0 else str(n) for n in lengths)]
+    if kind == "niah":
+        words += ["--depths", ",".join(f"{d * 100:g}" for d in depths)]
+    else:
+        words += ["--tasks", ",".join(tasks)]
+    words += ["--samples", str(samples), "--seed", str(seed)]
+    for key, value in flags.items():
+        if value is not None:
+            words += [f"--{key.replace('_', '-')}", str(value)]
+    return shlex.join(words)
+
+
+def _common(func: Any) -> Any:
+    options = [
+        click.argument("path", type=click.Path(path_type=Path), default="."),
+        click.option("--lengths", default="1k,2k,4k,8k", show_default=True, metavar="LIST",
+                     callback=lambda c, p, v: parse_lengths(v),
+                     help="Haystack lengths in tokens (1k = 1,000), comma-separated."),
+        click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Cases per cell, each with fresh needles."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seeds the needles' names, values and places: a run repeats exactly."),
+        click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+                     default=Path("."), show_default=True,
+                     help="Directory for eval-<task>.json and eval-<task>.png."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Long-context evaluation on this repository: needles in its own code.
+
+    Haystacks are the repository's own prompt, in its real order, cut to each
+    length by whole files; needles are constants with random names and values
+    written in the language of the file they land in. Results: a table, a
+    JSON file and a heatmap (PNG). Cases sharing a prefix reuse its prefill;
+    Ctrl-C stops and keeps the results so far.
+    """
+
+
+@eval_group.command("niah")
+@_common
+@click.option("--depths", default="0,25,50,75,100", show_default=True, metavar="LIST",
+              callback=lambda c, p, v: parse_depths(v),
+              help="Needle depths in percent of the haystack, comma-separated.")
+@model_options
+@friendly_errors
+def niah_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: Path,
+             depths: list[float], flags: dict[str, Any]) -> None:
+    """Needle in a haystack: one constant at each depth of each length, asked for by name.
+
+    Scored exactly: right only when the answer gives the constant's value.
+    """
+    _evaluate("niah", path, lengths, depths, samples, seed, output, flags, ())
+
+
+@eval_group.command("ruler")
+@_common
+@click.option("--tasks", default=",".join(RULER_TASKS), show_default=True, metavar="LIST",
+              help="multikey (four constants, one asked), multivalue (every value of one "
+                   "constant), vartrack (a chain of constants set from one another).")
+@model_options
+@friendly_errors
+def ruler_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: Path,
+              tasks: str, flags: dict[str, Any]) -> None:
+    """RULER-style tasks on the repository, at each length."""
+    chosen = tuple(t.strip() for t in tasks.split(",") if t.strip())
+    unknown = [t for t in chosen if t not in RULER_TASKS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown task(s) {', '.join(unknown) or '(none)'}; choose "
+                                 f"from {', '.join(RULER_TASKS)}", param_hint="--tasks")
+    _evaluate("ruler", path, lengths, [], samples, seed, output, flags, chosen)
+
+
+def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], samples: int,
+              seed: int, output: Path, flags: dict[str, Any], tasks: tuple[str, ...]) -> None:
+    from codectx import config, console
+    from codectx import console_eval as view
+    from codectx.assistant.session import Session
+    from codectx.evals.heatmap import length_label, write_heatmap
+    from codectx.evals.runner import Run, run_cases
+    from codectx.evals.tasks import CaseMaker
+
+    require_directory(path)
+    _writable(output)
+    loaded = config.load(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
+    session = Session(path, loaded, persist=False)
+    with console.progress_bar() as progress:
+        index = session.index(progress, whole=True)
+    limit = session.prompt_limit()
+    maker = CaseMaker(index, seed, loaded.settings.format)
+    runnable, skipped = [], []
+    for length in lengths:
+        have = maker.haystack(length).tokens
+        if length + OVERHEAD > limit:
+            skipped.append(f"{length_label(length)}: beyond the {limit:,} tokens the model "
+                           "takes here (its context, and this machine's memory)")
+        elif have < 0.9 * length:
+            skipped.append(f"{length_label(length)}: the repository has only "
+                           f"{index.total_tokens:,} tokens")
+        else:
+            runnable.append(length)
+    if not runnable:
+        raise CodectxError("no length can be run: " + "; ".join(skipped),
+                           "Choose shorter --lengths.")
+    cases = (list(maker.niah(runnable, depths, samples)) if kind == "niah"
+             else list(maker.ruler(runnable, samples, tasks)))
+    run = Run(kind, "", index.name, seed, runnable, depths, samples, skipped=skipped)
+    with console.progress_bar() as progress:
+        backend = session.model_for(max(c.haystack.tokens for c in cases) + OVERHEAD, progress)
+        run.model = backend.name
+        for result in in_background(
+                lambda cancel, p: run_cases(cases, backend, cancel, p), progress):
+            run.results.append(result)
+    run.interrupted = len(run.results) < len(cases)
+    report = output / f"eval-{kind}.json"
+    data = {**run.to_json(), "command": _command(kind, path, lengths, depths, samples, seed,
+                                                 tasks, flags)}
+    write_atomic(report, json.dumps(data, indent=2) + "\n")
+    picture = output / f"eval-{kind}.png"
+    write_heatmap(run, picture)
+    console.out.print(view.results_table(run))
+    view.print_summary(run, len(cases))
+    console.err.print(f"wrote {report} and {picture}", markup=False, highlight=False)
+    if run.interrupted:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Long-context evaluation on the user's own repository: needles, haystacks, tasks, runs."""

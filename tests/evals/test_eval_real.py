@@ -1,0 +1,31 @@
+"""One small real run of `codectx eval niah` with the embedded model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from codectx.cli import main
+from tests.evals.test_needles_haystack import make_repo
+
+
+def test_a_small_grid_with_the_embedded_model(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["eval", "niah", str(tmp_path / "r"), "--lengths",
+                                       "300,600", "--depths", "0,50,100", "--seed", "3",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "eval-niah.json").read_text())
+    assert data["model"] == "qwen2.5-coder-0.5b-instruct" and data["lengths"] == [300, 600]
+    assert len(data["results"]) == 6 and len(data["cells"]) == 6
+    for case in data["results"]:
+        assert 0.0 <= case["score"] <= 1.0 and case["answer"].strip()
+        assert 0.85 * case["length"] <= case["haystack_tokens"] <= case["length"]
+    # After the first, each case reuses the prefill before its needle (the instructions at
+    # least), and the grid as a whole evaluates a good deal less than it holds.
+    assert all(case["reused_tokens"] > 0 for case in data["results"][1:])
+    assert 0.3 < data["prefill"]["saved"] < 1.0
+    assert (out / "eval-niah.png").read_bytes().startswith(b"\x89PNG")
