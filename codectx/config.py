@@ -138,7 +138,7 @@ class Loaded:
         exclude = [*self.settings.exclude, pattern]
         return replace(self, settings=self.settings.model_copy(update={"exclude": exclude}))
 
-    def with_budget(self, budget: int) -> Loaded:
+    def with_budget(self, budget: int | None) -> Loaded:
         return replace(self, settings=self.settings.model_copy(update={"budget": budget}))
 
     def with_model_path(self, path: Path) -> Loaded:

@@ -236,7 +236,7 @@ class Session:
 
     def index(self, progress: ProgressFn = _noop, *, whole: bool = False) -> IndexResult:
         """The repository as the model will see it (files, modes, tokens); with `whole`,
-        every file in full, counted with the model's tokenizer, whatever fits."""
+        every file in full (no budget), counted with the model's tokenizer."""
         if whole:
             return self._index(progress, whole=True)
         return self._index(progress)
@@ -393,11 +393,12 @@ class Session:
 
     def _index(self, progress: ProgressFn, tree: str | None = None,
                whole: bool = False) -> IndexResult:
+        base = self.loaded.with_budget(None) if whole else self.loaded
         if self._scripted:
-            return index_repository(self.root, self.loaded, progress, tree)
+            return index_repository(self.root, base, progress, tree)
         if self._remote_backend:
             server = self._connect(progress)
-            loaded = self.loaded
+            loaded = base
             if loaded.settings.budget is None and not whole:
                 budget = (server.context_window - loaded.settings.max_answer_tokens
                           - PROMPT_OVERHEAD - RETRY_ROOM)
@@ -410,7 +411,7 @@ class Session:
                 loaded = loaded.with_budget(budget)
             return index_repository(self.root, loaded, progress, tree, server.counter())
         resolved, info = self._resolved()
-        loaded = self.loaded.with_model_path(resolved.path)
+        loaded = base.with_model_path(resolved.path)
         if loaded.settings.budget is None and not whole:
             # Room is kept for the question, pinned files and one retry's exchange.
             budget = self._max_prompt_tokens(info) - PROMPT_OVERHEAD - RETRY_ROOM

@@ -39,8 +39,11 @@ def heatmap_png(run: Run) -> bytes:
     axes.set_ylabel("needle depth" if run.kind == "niah" else "task")
     for (r, c), value in np.ndenumerate(grid):
         if not np.isnan(value):
-            axes.text(c, r, f"{value:.2f}".rstrip("0").rstrip(".") if value not in (0, 1)
-                      else f"{value:.0f}", ha="center", va="center", fontsize=8)
+            label = f"{value:.2f}".rstrip("0").rstrip(".") if value not in (0, 1) else \
+                f"{value:.0f}"
+            dark = value < 0.2 or value > 0.8  # the colour map's ends are dark
+            axes.text(c, r, label, ha="center", va="center", fontsize=9,
+                      color="white" if dark else "black")
     title = f"codectx eval {run.kind}: {run.model} on {run.repository}"
     axes.set_title(title + (" (interrupted)" if run.interrupted else ""), fontsize=9)
     figure.colorbar(image, ax=axes, label="accuracy", fraction=0.05)
