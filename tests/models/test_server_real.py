@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -97,9 +97,9 @@ def test_with_a_local_copy_the_prompt_goes_as_templated_text(server: str, tmp_pa
     assert "text to /v1/completions" in s.model_description()
 
 
-def test_cancel_stops_the_answer(server: str, tmp_path: Path) -> None:
-    s = session(tmp_path / "proj", server, max_answer_tokens=400)
-    cancel = threading.Event()
+def interrupted(s: Session, after: int, action: Callable[[], None],
+                cancel: threading.Event | None = None) -> tuple[list[str], Answer | None]:
+    """Ask for a long answer and run `action` once `after` pieces have come."""
     pieces: list[str] = []
     answer = None
     for item in s.ask("Explain every line of main.py in detail.", cancel=cancel):
@@ -107,8 +107,15 @@ def test_cancel_stops_the_answer(server: str, tmp_path: Path) -> None:
             answer = item
         else:
             pieces.append(item)
-            if len(pieces) == 3:
-                cancel.set()
+            if len(pieces) == after:
+                action()
+    return pieces, answer
+
+
+def test_cancel_stops_the_answer(server: str, tmp_path: Path) -> None:
+    s = session(tmp_path / "proj", server, max_answer_tokens=400)
+    cancel = threading.Event()
+    _, answer = interrupted(s, 3, cancel.set, cancel)
     assert answer is not None and answer.stop_reason == "cancelled"
     assert answer.generated_tokens <= 8
 
@@ -127,15 +134,7 @@ def test_a_server_stopped_mid_answer_leaves_a_marked_partial_answer(
     process, url = start_server(embedded_gguf)
     try:
         s = session(tmp_path / "proj", url, max_answer_tokens=400)
-        pieces: list[str] = []
-        answer = None
-        for item in s.ask("Explain every line of main.py in detail."):
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                pieces.append(item)
-                if len(pieces) == 2:
-                    process.kill()
+        pieces, answer = interrupted(s, 2, process.kill)
     finally:
         process.kill()
         process.wait(timeout=30)
