@@ -9,6 +9,7 @@ of the haystack's tokens, in the language of the file found there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -41,12 +42,17 @@ class Haystack:
         return placed.position / self.tokens if self.tokens else 0.0
 
 
+REPORT = re.compile(r"(^|/)eval-(niah|ruler)\.json$")
+"""An earlier run's report: its needles and answers would leak into the haystack."""
+
+
 def cut(index: IndexResult, length: int) -> Haystack:
-    """The header and whole files, in prompt order, within `length` tokens."""
+    """The header and whole files, in prompt order, within `length` tokens (never a report
+    of an earlier evaluation)."""
     kept: list[Segment] = []
     total = 0
     for segment in index.segments:
-        if segment.kind == "tree":
+        if segment.kind == "tree" or REPORT.search(segment.path or ""):
             continue
         if segment.kind == "header" or total + segment.tokens <= length:
             kept.append(replace(segment, start=total))

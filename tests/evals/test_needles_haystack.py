@@ -101,7 +101,18 @@ def test_haystacks_keep_the_order_and_the_length(tmp_path: Path) -> None:
         assert 0.85 * length <= haystack.tokens <= length
         assert haystack.segments[0].kind == "header"
     assert cut(result, 10**6).tokens == sum(s.tokens for s in result.segments
-                                            if s.kind != "tree")
+                                            if s.kind != "tree")  # nothing else left out
+
+
+def test_an_earlier_runs_report_is_never_in_the_haystack(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r")
+    write_tree(tmp_path / "r", {"eval-niah.json": '{"expected": ["4817203"]}\n',
+                                "docs/eval/eval-ruler.json": "{}\n"})
+    result = index(tmp_path / "r")
+    assert {"eval-niah.json", "docs/eval/eval-ruler.json"} <= {f.path for f in result.files}
+    haystack = cut(result, 10**6)
+    assert "4817203" not in haystack.text
+    assert not [s for s in haystack.segments if (s.path or "").endswith("ruler.json")]
 
 
 @pytest.mark.parametrize("depth", [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0])
