@@ -396,33 +396,29 @@ class Session:
         base = self.loaded.with_budget(None) if whole else self.loaded
         if self._scripted:
             return index_repository(self.root, base, progress, tree)
-        if self._remote_backend:
-            server = self._connect(progress)
-            loaded = base
-            if loaded.settings.budget is None and not whole:
-                budget = (server.context_window - loaded.settings.max_answer_tokens
-                          - PROMPT_OVERHEAD - RETRY_ROOM)
-                if budget <= 0:
-                    raise ModelError(
-                        f"the server's context ({server.context_window:,} tokens) leaves no "
-                        f"room for a prompt after {loaded.settings.max_answer_tokens:,} for the "
-                        "answer", "Start the server with a larger context, or lower "
-                        "max_answer_tokens.")
-                loaded = loaded.with_budget(budget)
-            return index_repository(self.root, loaded, progress, tree, server.counter())
-        resolved, info = self._resolved()
-        loaded = base.with_model_path(resolved.path)
+        server = self._connect(progress) if self._remote_backend else None
+        loaded = base if server else base.with_model_path(self._resolved()[0].path)
         if loaded.settings.budget is None and not whole:
             # Room is kept for the question, pinned files and one retry's exchange.
-            budget = self._max_prompt_tokens(info) - PROMPT_OVERHEAD - RETRY_ROOM
+            budget = self.prompt_limit() - PROMPT_OVERHEAD - RETRY_ROOM
             if budget <= 0:
-                raise ModelError(
-                    f"{resolved.name} leaves no room for a prompt in the "
-                    f"{planner.gib(planner.available_memory())} of memory available",
-                    "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
-                    "a smaller model.")
+                raise self._no_room()
             loaded = loaded.with_budget(budget)
-        return index_repository(self.root, loaded, progress, tree)
+        return index_repository(self.root, loaded, progress, tree,
+                                server.counter() if server else None)
+
+    def _no_room(self) -> ModelError:
+        if self._remote_backend:
+            context = self._connect(_noop).context_window
+            return ModelError(
+                f"the server's context ({context:,} tokens) leaves no room for a prompt after "
+                f"{self.loaded.settings.max_answer_tokens:,} for the answer",
+                "Start the server with a larger context, or lower max_answer_tokens.")
+        return ModelError(
+            f"{self._resolved()[0].name} leaves no room for a prompt in the "
+            f"{planner.gib(planner.available_memory())} of memory available",
+            "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
+            "a smaller model.")
 
     def _kv_type(self) -> str:
         setting = self.loaded.settings.kv_type

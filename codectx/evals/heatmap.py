@@ -39,8 +39,7 @@ def heatmap_png(run: Run) -> bytes:
     axes.set_ylabel("needle depth" if run.kind == "niah" else "task")
     for (r, c), value in np.ndenumerate(grid):
         if not np.isnan(value):
-            label = f"{value:.2f}".rstrip("0").rstrip(".") if value not in (0, 1) else \
-                f"{value:.0f}"
+            label = f"{value:.2g}"  # 0, 0.5, 0.75, 1
             dark = value < 0.2 or value > 0.8  # the colour map's ends are dark
             axes.text(c, r, label, ha="center", va="center", fontsize=9,
                       color="white" if dark else "black")
