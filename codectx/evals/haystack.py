@@ -38,9 +38,6 @@ class Haystack:
     def text(self) -> str:
         return "".join(s.text for s in self.segments)
 
-    def depth_of(self, placed: Placed) -> float:
-        return placed.position / self.tokens if self.tokens else 0.0
-
 
 REPORT = re.compile(r"(^|/)eval-(niah|ruler)\.json$")
 """An earlier run's report: its needles and answers would leak into the haystack."""

@@ -106,6 +106,7 @@ class OpenAICompatBackend:
                           "local" if self._local is not None else "estimate")
         self._tokens = functools.lru_cache(maxsize=TOKEN_CACHE)(self._tokenize_uncached)
         # What the tokenizer puts before any text (a BOS, for models that add one).
+        self._lead: list[int] = []  # nothing to cut off while it is being learned
         self._lead = self._raw_tokens("", special=False, add_special=True)
         self.route = ("ids" if self.server.takes_token_ids and self.tokenizer == "server"
                       and self._template_known else
@@ -161,9 +162,6 @@ class OpenAICompatBackend:
             return []
         return list(self._lead)
 
-    def close(self) -> None:
-        self.api.close()
-
     def _tokenize_uncached(self, text: str, special: bool) -> tuple[int, ...]:
         return tuple(self._raw_tokens(text, special=special, add_special=False))
 
@@ -179,8 +177,8 @@ class OpenAICompatBackend:
             # This route always adds what the model adds at the start; it is cut off here.
             data = self.api.post("/extras/tokenize", {"input": text, "model": model})
             tokens = _tokens_of(data)
-            lead = getattr(self, "_lead", None)
-            if lead is None or add_special:
+            lead = self._lead
+            if add_special or not lead:
                 return tokens
             return tokens[len(lead):] if tokens[: len(lead)] == lead else tokens
         elif self._local is not None:

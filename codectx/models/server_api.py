@@ -81,9 +81,6 @@ class Api:
             timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
             transport=httpx.HTTPTransport(retries=2))
 
-    def close(self) -> None:
-        self.client.close()
-
     # -- plain requests -------------------------------------------------------------
 
     def get(self, path: str, *, optional: bool = False) -> Any:

@@ -130,7 +130,7 @@ def test_the_needle_lands_at_its_depth_inside_a_file(tmp_path: Path, depth: floa
     header = len(haystack.segments[0].text) / len(text)
     assert abs(at / len(text) - max(depth, header)) < 0.06
     placed = haystack.placed[0]
-    assert abs(haystack.depth_of(placed) - max(depth, header)) < 0.06
+    assert abs(placed.position / haystack.tokens - max(depth, header)) < 0.06
     block = next(s.text for s in haystack.segments if line in s.text)
     assert block.index("<file") < block.index(line) < block.index("</file>")
     files = [s for s in haystack.segments if s.kind == "file"]
