@@ -14,45 +14,12 @@ import random
 import re
 from dataclasses import dataclass
 
+from codectx.indexer.languages import LANGUAGES, spec
+
 # language -> (assignment of a value, assignment from another constant); {n}: name,
-# {v}: value, {o}: the other constant's name.
+# {v}: value, {o}: the other constant's name. Each form is written in its language's record.
 FORMS: dict[str, tuple[str, str]] = {
-    "python": ("{n} = {v}", "{n} = {o}"),
-    "javascript": ("const {n} = {v};", "const {n} = {o};"),
-    "typescript": ("const {n}: number = {v};", "const {n}: number = {o};"),
-    "tsx": ("const {n}: number = {v};", "const {n}: number = {o};"),
-    "go": ("const {n} = {v}", "const {n} = {o}"),
-    "rust": ("const {n}: u64 = {v};", "const {n}: u64 = {o};"),
-    "java": ("static final long {n} = {v};", "static final long {n} = {o};"),
-    "c": ("#define {n} {v}", "#define {n} {o}"),
-    "cpp": ("constexpr long {n} = {v};", "constexpr long {n} = {o};"),
-    "csharp": ("const long {n} = {v};", "const long {n} = {o};"),
-    "kotlin": ("const val {n} = {v}", "const val {n} = {o}"),
-    "swift": ("let {n} = {v}", "let {n} = {o}"),
-    "scala": ("val {n} = {v}", "val {n} = {o}"),
-    "php": ("const {n} = {v};", "const {n} = {o};"),
-    "ruby": ("{n} = {v}", "{n} = {o}"),
-    "lua": ("local {n} = {v}", "local {n} = {o}"),
-    "r": ("{n} <- {v}", "{n} <- {o}"),
-    "shell": ("{n}={v}", "{n}=\"${o}\""),
-    "make": ("{n} := {v}", "{n} := $({o})"),
-    "cmake": ("set({n} {v})", "set({n} ${{{o}}})"),
-    "dockerfile": ("ENV {n}={v}", "ENV {n}=${o}"),
-    "sql": ("SET @{n} = {v};", "SET @{n} = @{o};"),
-    "toml": ("{n} = {v}", "{n} = \"{o}\""),
-    "yaml": ("{n}: {v}", "{n}: {o}"),
-    "ini": ("{n} = {v}", "{n} = ${{{o}}}"),
-    "json": ("\"{n}\": {v},", "\"{n}\": \"{o}\","),
-    "css": ("--{n}: {v};", "--{n}: var(--{o});"),
-    "scss": ("${n}: {v};", "${n}: ${o};"),
-    "html": ("<meta name=\"{n}\" content=\"{v}\">", "<meta name=\"{n}\" content=\"{o}\">"),
-    "xml": ("<constant name=\"{n}\">{v}</constant>", "<constant name=\"{n}\">{o}</constant>"),
-    "protobuf": ("// {n} = {v}", "// {n} = {o}"),
-    "query": ("; {n} = {v}", "; {n} = {o}"),
-    "go-mod": ("// {n} = {v}", "// {n} = {o}"),
-    "markdown": ("`{n} = {v}`", "`{n} = {o}`"),
-    "rst": ("``{n} = {v}``", "``{n} = {o}``"),
-    "text": ("{n} = {v}", "{n} = {o}"),
+    name: (record.needle_value, record.needle_copy) for name, record in LANGUAGES.items()
 }
 
 WORDS = (
@@ -72,10 +39,10 @@ class Needle:
     source: str | None = None
 
     def line(self, language: str) -> str:
-        value_form, copy_form = FORMS.get(language, FORMS["text"])
+        record = spec(language)  # a label no record has is written as plain text
         if self.value is not None:
-            return value_form.format(n=self.name, v=self.value)
-        return copy_form.format(n=self.name, o=self.source)
+            return record.needle_value.format(n=self.name, v=self.value)
+        return record.needle_copy.format(n=self.name, o=self.source)
 
 
 class NeedleMaker:

@@ -1,8 +1,10 @@
 """Resolve imports as written to files of this repository.
 
-Each language has its own rules (Python packages and relative imports, JS/TS
-specifiers with extension and `index` resolution plus tsconfig `paths`, Go
-module paths, Rust `mod`/`use`, Java packages, C/C++ include directories).
+There is one rule per way of naming a file (Python packages and relative
+imports, JS/TS specifiers with extension and `index` resolution plus tsconfig
+`paths`, Go module paths, Rust `mod`/`use`, Java packages, C/C++ include
+directories), kept in `RULES` under a key; which rule a language follows is
+its record's `import_rule` in `languages`, never a test of its name here.
 An import that names no file of the repository is external: recorded, never
 an edge of the dependency graph.
 """
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from codectx.indexer import languages
 from codectx.indexer.parse import FileFacts, ImportRef
 
 JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -64,30 +67,17 @@ class Resolver:
     # -- dispatch ---------------------------------------------------------------
 
     def resolve(self, path: str, language: str, facts: FileFacts) -> Resolved:
+        rule_name = languages.spec(language).import_rule
+        rule = RULES[rule_name] if rule_name else None
         internal: list[str] = []
         external: list[str] = []
         for ref in facts.imports:
-            found = self._resolve_one(path, language, ref)
+            found = rule(self, path, ref) if rule else []
             if found:
                 internal.extend(p for p in found if p != path)
             else:
                 external.append(ref.spec if not ref.level else "." * ref.level + ref.spec)
         return Resolved(tuple(dict.fromkeys(internal)), tuple(dict.fromkeys(external)))
-
-    def _resolve_one(self, path: str, language: str, ref: ImportRef) -> list[str]:
-        if ref.kind == "python":
-            return self._python(path, ref)
-        if ref.kind == "path" and language in ("javascript", "typescript", "tsx"):
-            return self._js(path, ref.spec)
-        if ref.kind == "path" and language == "go":
-            return self._go(ref.spec)
-        if ref.kind in ("mod", "use"):
-            return self._rust(path, ref)
-        if ref.kind == "java":
-            return self._java(ref)
-        if ref.kind in ("local", "system"):
-            return self._include(path, ref)
-        return []
 
     def _first(self, candidates: Iterable[str | None]) -> str | None:
         for candidate in candidates:
@@ -158,9 +148,9 @@ class Resolver:
 
     # -- JavaScript / TypeScript ------------------------------------------------
 
-    def _js(self, path: str, spec: str) -> list[str]:
-        if spec.startswith("."):
-            base = _norm(posixpath.join(posixpath.dirname(path), spec))
+    def _js(self, path: str, ref: ImportRef) -> list[str]:
+        if ref.spec.startswith("."):
+            base = _norm(posixpath.join(posixpath.dirname(path), ref.spec))
             hit = self._js_file(base) if base is not None else None
             return [hit] if hit else []
         config = self._tsconfig_for(path)
@@ -168,7 +158,7 @@ class Resolver:
             return []
         base_dir, mappings = config
         for pattern, targets in mappings:
-            star = _match_star(pattern, spec)
+            star = _match_star(pattern, ref.spec)
             if star is None:
                 continue
             for target in targets:
@@ -176,7 +166,7 @@ class Resolver:
                 hit = self._js_file(candidate) if candidate is not None else None
                 if hit:
                     return [hit]
-        candidate = _norm(posixpath.join(base_dir, spec))
+        candidate = _norm(posixpath.join(base_dir, ref.spec))
         hit = self._js_file(candidate) if candidate is not None else None
         return [hit] if hit else []
 
@@ -251,10 +241,10 @@ class Resolver:
                     modules.append((match.group(1), posixpath.dirname(path)))
         return sorted(modules, key=lambda m: -len(m[0]))
 
-    def _go(self, spec: str) -> list[str]:
+    def _go(self, path: str, ref: ImportRef) -> list[str]:
         for module, directory in self.go_modules:
-            if spec == module or spec.startswith(module + "/"):
-                package_dir = posixpath.join(directory, spec[len(module) :].lstrip("/"))
+            if ref.spec == module or ref.spec.startswith(module + "/"):
+                package_dir = posixpath.join(directory, ref.spec[len(module) :].lstrip("/"))
                 package_dir = package_dir.rstrip("/")
                 return [p for p in self.dir_files.get(package_dir, [])
                         if p.endswith(".go") and not p.endswith("_test.go")]
@@ -324,7 +314,7 @@ class Resolver:
         packages: dict[str, list[str]] = defaultdict(list)
         for path in sorted(facts):
             language, file_facts = facts[path]
-            if language != "java":
+            if languages.spec(language).import_rule != "java":
                 continue
             stem = posixpath.splitext(posixpath.basename(path))[0]
             package = file_facts.package or ""
@@ -332,7 +322,7 @@ class Resolver:
             packages[package].append(path)
         return classes, packages
 
-    def _java(self, ref: ImportRef) -> list[str]:
+    def _java(self, path: str, ref: ImportRef) -> list[str]:
         spec = ref.spec
         if spec.endswith(".*"):
             package = spec[:-2]
@@ -360,6 +350,17 @@ class Resolver:
             directory = posixpath.dirname(directory)
         hit = self._first(_norm(posixpath.join(base, ref.spec)) for base in bases)
         return [hit] if hit else []
+
+
+# A record's `import_rule` -> the files one reference in a file at `path` names.
+RULES: dict[str, Callable[[Resolver, str, ImportRef], list[str]]] = {
+    "python": Resolver._python,
+    "js": Resolver._js,
+    "go": Resolver._go,
+    "rust": Resolver._rust,
+    "java": Resolver._java,
+    "include": Resolver._include,
+}
 
 
 def _match_star(pattern: str, spec: str) -> str | None:

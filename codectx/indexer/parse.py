@@ -1,21 +1,23 @@
 """One file in, its facts out: the imports it names and its skeleton.
 
 Tree-sitter queries (one file per language under `queries/`) find the import
-statements and definitions; this module only reads the captured nodes. The
-result is plain data so the incremental cache can store it by content hash.
+statements and definitions; this module only reads the captured nodes, the
+way the language's record in `languages` says: which reader turns an import
+capture into references, and whether a skeleton's bodies are braces or
+indentation. The result is plain data so the incremental cache can store it
+by content hash.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from codectx.indexer.languages import grammar, has_grammar, query
+from codectx.indexer.languages import LanguageSpec, grammar, has_grammar, query, spec
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-BRACE_LANGUAGES = frozenset({"javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ def parse_file(language: str, source: bytes) -> FileFacts:
         return FileFacts()
     from tree_sitter import Parser, QueryCursor
 
+    record = spec(language)
+    read = READERS[record.import_reader]
     tree = Parser(grammar(language)).parse(source)
     captures = QueryCursor(query(language)).captures(tree.root_node)
     imports: list[ImportRef] = []
@@ -71,15 +75,12 @@ def parse_file(language: str, source: bytes) -> FileFacts:
             continue
         kind = name.removeprefix("import.")
         for node in sorted(nodes, key=lambda n: n.start_byte):
-            if kind == "python":
-                imports.extend(_python_imports(node))
-            elif kind == "package":
+            # In any language's query, `import.package` names the file's package, not an import.
+            if kind == "package":
                 package = _text(node)
-            elif kind == "java":
-                imports.append(_java_import(node))
             else:
-                imports.append(ImportRef(kind, _unquote(_text(node))))
-    skeleton = _skeleton(language, source, captures)
+                imports.extend(read(kind, node))
+    skeleton = _skeleton(record, source, captures)
     return FileFacts(tuple(imports), skeleton, package, tree.root_node.has_error)
 
 
@@ -94,7 +95,14 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _python_imports(node: Node) -> list[ImportRef]:
+def _quoted_import(kind: str, node: Node) -> list[ImportRef]:
+    """The capture is the module as written, perhaps in quotes or angle brackets."""
+    return [ImportRef(kind, _unquote(_text(node)))]
+
+
+def _python_imports(kind: str, node: Node) -> list[ImportRef]:
+    """The capture is a whole `import` or `from` statement; one reference per module."""
+
     def dotted(name_node: Node) -> str:
         if name_node.type == "aliased_import":
             inner = name_node.child_by_field_name("name")
@@ -103,22 +111,31 @@ def _python_imports(node: Node) -> list[ImportRef]:
 
     names = [dotted(n) for n in node.children_by_field_name("name")]
     if node.type == "import_statement":
-        return [ImportRef("python", n) for n in names if n]
+        return [ImportRef(kind, n) for n in names if n]
     module = node.child_by_field_name("module_name")
     if module is None:
         return []
     if module.type == "relative_import":
         text = _text(module)
         level = len(text) - len(text.lstrip("."))
-        return [ImportRef("python", text[level:], tuple(names), level)]
-    return [ImportRef("python", _text(module), tuple(names))]
+        return [ImportRef(kind, text[level:], tuple(names), level)]
+    return [ImportRef(kind, _text(module), tuple(names))]
 
 
-def _java_import(node: Node) -> ImportRef:
+def _java_import(kind: str, node: Node) -> list[ImportRef]:
+    """The capture is a whole declaration; `static` is kept as the reference's one name."""
     text = _text(node).removeprefix("import").strip().rstrip(";").strip()
     is_static = text.startswith("static ")
-    spec = text.removeprefix("static ").strip().replace(" ", "")
-    return ImportRef("java", spec, ("static",) if is_static else ())
+    dotted = text.removeprefix("static ").strip().replace(" ", "")
+    return [ImportRef(kind, dotted, ("static",) if is_static else ())]
+
+
+# A record's `import_reader` -> how one captured node becomes references of the capture's kind.
+READERS: dict[str, Callable[[str, Node], list[ImportRef]]] = {
+    "text": _quoted_import,
+    "python": _python_imports,
+    "java": _java_import,
+}
 
 
 def _line_indent(source: bytes, start: int) -> bytes:
@@ -127,7 +144,8 @@ def _line_indent(source: bytes, start: int) -> bytes:
     return prefix if not prefix.strip() else b""
 
 
-def _python_docstring(body: Node) -> Node | None:
+def _docstring(body: Node) -> Node | None:
+    """A body's first statement when it is a bare string."""
     first = body.named_children[0] if body.named_children else None
     if first is not None and first.type == "expression_statement" and first.named_children:
         string = first.named_children[0]
@@ -136,14 +154,14 @@ def _python_docstring(body: Node) -> Node | None:
     return None
 
 
-def _skeleton(language: str, source: bytes, captures: dict[str, list[Node]]) -> str:
+def _skeleton(record: LanguageSpec, source: bytes, captures: dict[str, list[Node]]) -> str:
     items: list[tuple[int, int, str, Node]] = []
     for name, nodes in captures.items():
         if name.startswith("skeleton."):
             kind = name.removeprefix("skeleton.")
             items.extend((n.start_byte, -n.end_byte, kind, n) for n in nodes)
     items.sort(key=lambda item: (item[0], item[1]))
-    braces = language in BRACE_LANGUAGES
+    braces = record.braces
     out: list[bytes] = []
     open_containers: list[tuple[int, bytes]] = []  # (end byte, indent) of containers still open
     covered_until = -1
@@ -167,7 +185,7 @@ def _skeleton(language: str, source: bytes, captures: dict[str, list[Node]]) -> 
         header = indent + source[start:end].rstrip()
         if not braces:
             out.append(header)
-            doc = _python_docstring(body) if body is not None else None
+            doc = _docstring(body) if body is not None and record.docstrings else None
             inner = _line_indent(source, body.start_byte) if body is not None else indent + b"    "
             if doc is not None:
                 out.append(inner + source[doc.start_byte : doc.end_byte])
