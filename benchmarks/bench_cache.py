@@ -73,13 +73,14 @@ def throughput(root: Path, env: dict[str, str]) -> tuple[float, float, int]:
     from codectx.models.gguf import read_info
     from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions
     from codectx.models.resolve import resolve_model
+    from codectx.models.tokenizer import GGUFCounter
 
     os.environ.update(env)
     loaded = config.load(root)
     model = resolve_model(None, loaded.cache_path(), loaded.models_path())
     info = read_info(model.path)
     backend = LlamaCppBackend(info, LlamaOptions(n_ctx=12288))
-    index = index_repository(root, loaded.with_model_path(model.path))
+    index = index_repository(root, loaded, GGUFCounter(model.path))
     prompt = build_prompt(backend.chat, backend.tokenize, index.segments, None)
     tokens = list(prompt.prefix)
 

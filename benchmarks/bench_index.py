@@ -28,9 +28,10 @@ import json, sys, time
 from pathlib import Path
 from codectx import config
 from codectx.indexer.repository import index_repository
+from codectx.models.provider import index_counter
 root = Path(sys.argv[1])
 loaded = config.load(root)
-result = index_repository(root, loaded)
+result = index_repository(root, loaded, index_counter(loaded))
 print(json.dumps({"elapsed_s": result.elapsed_s, "files": len(result.files),
                   "parsed": result.parsed, "tokens": result.total_tokens}))
 """

@@ -35,7 +35,7 @@ from pathlib import Path
 from codectx.indexer.cache import IndexCache
 from codectx.indexer.pipeline import IndexOptions, build_index
 from codectx.indexer.serialize import Segment
-from codectx.indexer.tokens import EstimateCounter
+from codectx.tokens import EstimateCounter
 
 sys.path.insert(0, str(Path(__file__).parent))
 from synth import generate

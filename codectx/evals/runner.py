@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from codectx.assistant.prompts import build_prompt
 from codectx.evals.tasks import Case
 from codectx.models.backend import Completion, GenerationParams, ModelBackend
-
-Progress = Callable[[str, int, int], None]
+from codectx.progress import Progress
 
 
 @dataclass(frozen=True)

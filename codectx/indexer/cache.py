@@ -93,3 +93,12 @@ class IndexCache:
 def _chunks(keys: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(keys), _CHUNK):
         yield keys[start : start + _CHUNK]
+
+
+def clear_index_caches(directory: Path) -> int:
+    """Remove every index cache in `directory` (any version or schema); how many went."""
+    removed = 0
+    for path in directory.glob("index-*.sqlite*"):
+        path.unlink(missing_ok=True)
+        removed += path.suffix == ".sqlite"
+    return removed

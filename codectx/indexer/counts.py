@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 
 from codectx.indexer.cache import IndexCache
-from codectx.indexer.tokens import TokenCounter
+from codectx.tokens import TokenCounter
 
 
 class CachedCounts:

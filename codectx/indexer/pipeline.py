@@ -24,9 +24,10 @@ from codectx.indexer.imports import Resolved, Resolver
 from codectx.indexer.parse import FileFacts
 from codectx.indexer.result import IndexedFile, IndexResult
 from codectx.indexer.serialize import Mode, Segment, file_block, header, tree
-from codectx.indexer.sources import Progress, Source, load_facts, read_sources
-from codectx.indexer.tokens import TokenCounter
+from codectx.indexer.sources import Source, load_facts, read_sources
 from codectx.indexer.walk import Listing, Skipped, list_files
+from codectx.progress import Progress, no_progress
+from codectx.tokens import TokenCounter
 
 __all__ = ["IndexOptions", "Progress", "build_index"]
 
@@ -43,10 +44,6 @@ class IndexOptions:
     history_commits: int = 500
     tree: str | None = None
     """Index a git tree (gittree.INDEX: the staged content; or a commit), not the work tree."""
-
-
-def _noop(stage: str, done: int, total: int) -> None:
-    pass
 
 
 @dataclass
@@ -66,7 +63,7 @@ def build_index(
     options: IndexOptions,
     counter: TokenCounter,
     cache: IndexCache,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
 ) -> IndexResult:
     started = time.perf_counter()
     started_ns = time.time_ns()

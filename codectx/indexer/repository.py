@@ -1,7 +1,8 @@
 """Indexing a repository as the front ends ask for it: settings in, an index out.
 
-It turns settings into pipeline options, picks the token counter and opens
-the index cache.
+It turns settings into pipeline options and opens the index cache. The token
+counter is handed in by the caller (the model's side knows the vocabulary; the
+indexer only counts through it).
 """
 
 from __future__ import annotations
@@ -10,19 +11,12 @@ from pathlib import Path
 
 from codectx.config import Loaded
 from codectx.indexer.cache import IndexCache
-from codectx.indexer.pipeline import IndexOptions, Progress, build_index
+from codectx.indexer.pipeline import IndexOptions, build_index
 from codectx.indexer.result import IndexResult
-from codectx.indexer.tokens import EstimateCounter, GGUFCounter, TokenCounter
+from codectx.progress import Progress
+from codectx.tokens import TokenCounter
 
-__all__ = ["IndexOptions", "IndexResult", "Progress", "index_repository", "make_counter"]
-
-
-def make_counter(loaded: Loaded) -> TokenCounter:
-    """The model's exact tokenizer when a model is set, else the estimate."""
-    settings = loaded.settings
-    if settings.tokenizer == "estimate" or not settings.model:
-        return EstimateCounter()
-    return GGUFCounter(Path(settings.model).expanduser())
+__all__ = ["IndexOptions", "IndexResult", "index_repository"]
 
 
 def options_from(loaded: Loaded, tree: str | None = None) -> IndexOptions:
@@ -34,16 +28,14 @@ def options_from(loaded: Loaded, tree: str | None = None) -> IndexOptions:
     )
 
 
-def index_repository(root: Path, loaded: Loaded, progress: Progress | None = None,
-                     tree: str | None = None, counter: TokenCounter | None = None) -> IndexResult:
-    """Index the work tree at root, or with `tree` a git tree (gittree.INDEX or a commit).
-
-    `counter` replaces the one the settings choose (a server's tokenizer).
-    """
+def index_repository(root: Path, loaded: Loaded, counter: TokenCounter,
+                     progress: Progress | None = None, tree: str | None = None) -> IndexResult:
+    """Index the work tree at root, or with `tree` a git tree (gittree.INDEX or a commit),
+    counting tokens with `counter`."""
     cache = IndexCache(loaded.cache_path())
     try:
         kwargs = {"progress": progress} if progress else {}
-        return build_index(root, options_from(loaded, tree), counter or make_counter(loaded),
+        return build_index(root, options_from(loaded, tree), counter,
                            cache, **kwargs)
     finally:
         cache.close()

@@ -10,7 +10,7 @@ import hashlib
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -22,12 +22,11 @@ from codectx.indexer.gittree import BlobReader
 from codectx.indexer.languages import language_of
 from codectx.indexer.parse import FileFacts, parse_batch
 from codectx.indexer.walk import Candidate, Skipped
+from codectx.progress import Progress
 
 PARSE_BATCH = 100
 PARALLEL_MIN = 400  # below this many files to parse, starting worker processes costs more
 
-Progress = Callable[[str, int, int], None]
-"""Called as progress(stage, done, total) during long stages."""
 
 
 @dataclass

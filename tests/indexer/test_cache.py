@@ -6,7 +6,7 @@ from pathlib import Path
 
 from codectx import __version__
 from codectx.indexer.cache import SCHEMA, IndexCache
-from codectx.indexer.tokens import EstimateCounter
+from codectx.tokens import EstimateCounter
 from tests.conftest import copy_fixture, index, write_tree
 
 

@@ -10,11 +10,12 @@ from codectx import config
 from codectx.errors import RepositoryError
 from codectx.indexer.gittree import INDEX, list_tree
 from codectx.indexer.repository import index_repository
+from codectx.tokens import EstimateCounter
 from tests.conftest import make_repo
 
 
 def block(root: Path, tree: str | None, path: str) -> str:
-    result = index_repository(root, config.load(root), tree=tree)
+    result = index_repository(root, config.load(root), EstimateCounter(), tree=tree)
     return next(s.text for s in result.segments if s.path == path)
 
 
@@ -28,7 +29,7 @@ def test_staged_content_not_the_work_tree_is_indexed(tmp_path: Path) -> None:
     assert "Y = 2  # staged" in block(root, INDEX, "b.py")
     assert "Y = 3  # work tree" in block(root, None, "b.py")
     assert "Y = 1" in block(root, "HEAD", "b.py")
-    staged = index_repository(root, config.load(root), tree=INDEX)
+    staged = index_repository(root, config.load(root), EstimateCounter(), tree=INDEX)
     assert [f.path for f in staged.files] == ["b.py", "a.py"]  # untracked files are not staged
 
 
@@ -55,7 +56,8 @@ def test_a_subdirectory_lists_relative_paths_and_skips_what_the_walk_skips(tmp_p
     make_repo(tmp_path / "r", {"sub/x.py": "X = 1\n", "sub/.env": "SECRET=1\n", "top.py": "\n"})
     entries = list_tree(tmp_path / "r" / "sub", "HEAD")
     assert [e.path for e in entries] == [".env", "x.py"]
-    result = index_repository(tmp_path / "r" / "sub", config.load(tmp_path / "r"), tree=INDEX)
+    result = index_repository(tmp_path / "r" / "sub", config.load(tmp_path / "r"),
+                              EstimateCounter(), tree=INDEX)
     assert [f.path for f in result.files] == ["x.py"]
     assert [(s.path, s.reason) for s in result.skipped] == [(".env", "may hold secrets")]
 
@@ -65,7 +67,7 @@ def test_an_unknown_revision_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RepositoryError, match="revision 'nope'"):
         list_tree(tmp_path / "r", "nope")
     with pytest.raises(RepositoryError, match="not inside a git repository"):
-        index_repository(tmp_path, config.load(tmp_path), tree=INDEX)
+        index_repository(tmp_path, config.load(tmp_path), EstimateCounter(), tree=INDEX)
 
 
 def test_a_blob_reader_keeps_its_repository_open_until_closed(repo_path: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from codectx import config
 from codectx.indexer import sources
 from codectx.indexer.repository import index_repository
+from codectx.tokens import EstimateCounter
 batches_from_workers = []
 in_workers = sources._parse_in_workers
 def spy(batches, workers):
@@ -26,7 +27,7 @@ def spy(batches, workers):
 sources._parse_in_workers = spy
 if __name__ == "__main__":
     root = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT)
-    result = index_repository(root, config.load(root))
+    result = index_repository(root, config.load(root), EstimateCounter())
     print(json.dumps({"parsed": result.parsed, "text": result.text,
                       "from_workers": sum(batches_from_workers)}))
 """

@@ -8,7 +8,8 @@ import pytest
 from llama_cpp import Llama
 
 from codectx.errors import TokenizerError
-from codectx.indexer.tokens import EstimateCounter, GGUFCounter
+from codectx.models.tokenizer import GGUFCounter
+from codectx.tokens import EstimateCounter
 from tests.conftest import copy_fixture, index
 
 

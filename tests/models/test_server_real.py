@@ -17,8 +17,8 @@ import pytest
 from codectx import config
 from codectx.assistant.session import Answer, Session
 from codectx.errors import ModelError
-from codectx.indexer.tokens import GGUFCounter
 from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
+from codectx.models.tokenizer import GGUFCounter
 from tests.conftest import write_tree
 
 N_CTX = 4096
