@@ -25,9 +25,11 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    field_validator,
 )
 
 from codectx.errors import ConfigError
+from codectx.models.registry import PROVIDERS
 
 ENV_PREFIX = "CODECTX_"
 REPO_CONFIG = ".codectx.toml"
@@ -66,9 +68,17 @@ class Settings(BaseModel):
     models_dir: str | None = None
     """Where models named from the catalog are looked for; default: <cache_dir>/models."""
 
-    backend: Literal["local", "openai"] = "local"
-    """local: the model runs in this process; openai: on a server with an OpenAI-compatible
-    API (llama.cpp's llama-server, vLLM, llama-cpp-python's server) at base_url."""
+    backend: str = "local"
+    """How the model is had: local (in this process), openai (a server with an
+    OpenAI-compatible API, e.g. llama.cpp's llama-server or vLLM, at base_url), or scripted
+    (replies from $CODECTX_SCRIPTED_REPLIES, for tests)."""
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in PROVIDERS:
+            raise ValueError(f"must be one of {', '.join(PROVIDERS)}, not {value!r}")
+        return value
 
     base_url: str | None = None
     """The server's address for backend = "openai", e.g. http://127.0.0.1:8080."""
@@ -140,10 +150,6 @@ class Loaded:
 
     def with_budget(self, budget: int | None) -> Loaded:
         return replace(self, settings=self.settings.model_copy(update={"budget": budget}))
-
-    def with_model_path(self, path: Path) -> Loaded:
-        """The same settings with `model` resolved to a file."""
-        return replace(self, settings=self.settings.model_copy(update={"model": str(path)}))
 
     def cache_path(self) -> Path:
         if self.settings.cache_dir:

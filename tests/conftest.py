@@ -13,9 +13,9 @@ import git
 import pytest
 
 from codectx import config
-from codectx.assistant import session as session_module
 from codectx.indexer.repository import IndexResult, index_repository
-from codectx.models.fake import FakeBackend
+from codectx.models.fake import FakeBackend, ScriptedProvider
+from codectx.models.provider import index_counter
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -46,17 +46,30 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
+def scripted_env(replies: list[str], delay: float = 0.0) -> dict[str, str]:
+    """The environment that gives a codectx subprocess a scripted model (through the
+    provider registry) answering with `replies`, `delay` seconds a word."""
+    return {"CODECTX_BACKEND": "scripted", "CODECTX_SCRIPTED_REPLIES": json.dumps(replies),
+            "CODECTX_SCRIPTED_DELAY": str(delay)}
+
+
+def use_scripted(monkeypatch: pytest.MonkeyPatch, backend: FakeBackend) -> FakeBackend:
+    """Sessions made in this process (by the command line) get `backend`, through the
+    registry's scripted provider."""
+    monkeypatch.setenv("CODECTX_BACKEND", "scripted")
+
+    def from_settings(cls: type[ScriptedProvider], /, root: Path, loaded: Any,
+                      **options: Any) -> ScriptedProvider:
+        return cls(backend)
+
+    monkeypatch.setattr(ScriptedProvider, "from_settings", classmethod(from_settings))
+    return backend
+
+
 @pytest.fixture
 def scripted(monkeypatch: pytest.MonkeyPatch) -> FakeBackend:
     """Sessions made by the command line get this scripted backend."""
-    backend = FakeBackend()
-    original = session_module.Session.__init__
-
-    def init(self: Any, root: Path, loaded: Any, backend_: Any = None, **kwargs: Any) -> None:
-        original(self, root, loaded, backend, **kwargs)
-
-    monkeypatch.setattr(session_module.Session, "__init__", init)
-    return backend
+    return use_scripted(monkeypatch, FakeBackend())
 
 
 def write_tree(root: Path, files: Mapping[str, str | bytes]) -> None:
@@ -98,7 +111,9 @@ def expected_edges(name: str) -> dict[str, list[str]]:
 
 
 def index(root: Path, **flags: object) -> IndexResult:
-    return index_repository(root, config.load(root, flags))
+    """Index as `codectx index` does: exact counts only when a model is named."""
+    loaded = config.load(root, flags)
+    return index_repository(root, loaded, index_counter(loaded))
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,9 @@ from typing import Literal, Protocol
 
 from codectx.models.chat import ChatFormat
 
-ProgressFn = Callable[[int, int], None]
-"""Called as progress(evaluated, to_evaluate) while the prompt is prefilled."""
+PrefillProgress = Callable[[int, int], None]
+"""Called as progress(evaluated, to_evaluate) while the prompt is prefilled (the
+assistant turns it into a `codectx.progress.Progress` "prefill" stage)."""
 
 
 Message = tuple[str, str]
@@ -75,8 +76,6 @@ class ModelBackend(Protocol):
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
         """Tokens of text; `special` lets special-token text (e.g. <|im_end|>) become one."""
 
-    def count_tokens(self, text: str) -> int: ...
-
     def bos_tokens(self) -> list[int]:
         """What must open a prompt when the chat template does not (often nothing)."""
 
@@ -85,6 +84,6 @@ class ModelBackend(Protocol):
         prompt: Prompt,
         params: GenerationParams,
         cancel: threading.Event | None = None,
-        progress: ProgressFn | None = None,
+        progress: PrefillProgress | None = None,
     ) -> Iterator[str | Completion]:
         """Text pieces as they are generated, then exactly one Completion."""

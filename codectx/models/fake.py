@@ -1,19 +1,44 @@
-"""A scripted backend for tests that do not need a real model.
+"""A scripted model for tests that do not need a real one.
 
 Replies come from a queue; every prompt is kept in `prompts`. Tokens are the
 text's UTF-8 bytes, and the longest common prefix with the previous prompt
-counts as reused, so tests can check what a real cache would reuse.
+counts as reused, so tests can check what a real cache would reuse. The reply
+`ECHO` answers with the text after the cached prefix (the question as the
+model was given it), so a test can see what the model saw.
+
+`ScriptedProvider` offers the backend the way the real providers offer
+theirs; a test passes one to `Session`, and a subprocess (a git hook,
+`codectx acp`) gets one through the registry with `backend = "scripted"`
+and its replies, a JSON list, in $CODECTX_SCRIPTED_REPLIES (slowed down by
+$CODECTX_SCRIPTED_DELAY seconds a word).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
-from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
+from codectx.config import Loaded
+from codectx.errors import ConfigError, ModelError
+from codectx.models.backend import (
+    Completion,
+    GenerationParams,
+    ModelBackend,
+    PrefillProgress,
+    Prompt,
+)
 from codectx.models.chat import CHATML, ChatFormat
+from codectx.progress import Progress
+from codectx.tokens import EstimateCounter, TokenCounter
+
+ECHO = "ECHO"
+REPLIES_ENV = "CODECTX_SCRIPTED_REPLIES"
+DELAY_ENV = "CODECTX_SCRIPTED_DELAY"
 
 
 class FakeBackend:
@@ -43,9 +68,6 @@ class FakeBackend:
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
         return list(text.encode("utf-8"))
 
-    def count_tokens(self, text: str) -> int:
-        return len(text.encode("utf-8"))
-
     def bos_tokens(self) -> list[int]:
         return []
 
@@ -54,7 +76,7 @@ class FakeBackend:
         prompt: Prompt,
         params: GenerationParams,
         cancel: threading.Event | None = None,
-        progress: ProgressFn | None = None,
+        progress: PrefillProgress | None = None,
     ) -> Iterator[str | Completion]:
         started = time.perf_counter()
         tokens = prompt.tokens
@@ -70,6 +92,8 @@ class FakeBackend:
             progress(len(tokens) - reused, len(tokens) - reused)
         # A prefill alone (max_tokens 0, a warm-up) uses no reply.
         reply = self.replies.popleft() if self.replies and params.max_tokens > 0 else ""
+        if reply == ECHO:
+            reply = bytes(prompt.suffix).decode(errors="replace")
         words = reply.split(" ")
         text = ""
         stop: str = "stop"
@@ -91,3 +115,59 @@ class FakeBackend:
             generated_tokens=len(text.split(" ")) if text else 0, load_s=0.0, ttft_s=elapsed,
             total_s=elapsed,
         )
+
+
+class ScriptedProvider:
+    """A FakeBackend offered as a provider: its context is the limit, nothing loads."""
+
+    warms_ahead = False  # tests read the prompts; a background warm-up would race them
+
+    def __init__(self, backend: FakeBackend | None = None,
+                 counter: TokenCounter | None = None) -> None:
+        """`counter`: what the indexer counts with (default: the estimate)."""
+        self.fake = backend if backend is not None else FakeBackend()
+        self._counter = counter or EstimateCounter()
+
+    @classmethod
+    def from_settings(cls, root: Path, loaded: Loaded, *,
+                      persist: bool = True) -> ScriptedProvider:
+        raw = os.environ.get(REPLIES_ENV, "[]")
+        try:
+            replies = json.loads(raw)
+            delay = float(os.environ.get(DELAY_ENV, "0"))
+        except ValueError as exc:
+            raise ConfigError(f"${REPLIES_ENV} or ${DELAY_ENV} is not valid: {exc}",
+                              f"Set {REPLIES_ENV} to a JSON list of replies.") from None
+        if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
+            raise ConfigError(f"${REPLIES_ENV} must be a JSON list of strings")
+        return cls(FakeBackend(replies, delay=delay))
+
+    @property
+    def current(self) -> ModelBackend | None:
+        return self.fake
+
+    def context_limit(self) -> int:
+        return self.fake.context_window
+
+    def counter(self) -> TokenCounter:
+        return self._counter
+
+    def backend(self, prompt_tokens: int, answer_tokens: int,
+                progress: Progress) -> ModelBackend:
+        return self.fake
+
+    def take_load_s(self) -> float:
+        return 0.0
+
+    def description(self) -> str:
+        return f"model: {self.fake.name} (scripted)"
+
+    def cache_description(self) -> str:
+        return "a scripted model: no prompt states are saved"
+
+    def edit_format(self) -> str:
+        return "search-replace"
+
+    def no_room(self) -> ModelError:
+        return ModelError(f"the scripted model's context ({self.fake.context_window:,} "
+                          "tokens) leaves no room for a prompt")

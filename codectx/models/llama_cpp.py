@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from codectx.errors import ModelError
 from codectx.files import gguf_identity
 from codectx.llama_logs import quiet_llama
-from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
+from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
 from codectx.models.chat import ChatFormat, chat_format
 from codectx.models.gguf import ModelInfo
 from codectx.models.prompt_cache import Entry, PromptCache, common_prefix
@@ -98,9 +98,6 @@ class LlamaCppBackend:
         with self._lock:
             return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenize(text))
-
     def bos_tokens(self) -> list[int]:
         if not self.info.add_bos or self._chat.system_before.startswith(self.info.bos_token):
             return []
@@ -111,7 +108,7 @@ class LlamaCppBackend:
         prompt: Prompt,
         params: GenerationParams,
         cancel: threading.Event | None = None,
-        progress: ProgressFn | None = None,
+        progress: PrefillProgress | None = None,
     ) -> Iterator[str | Completion]:
         with self._lock:
             yield from self._stream(prompt, params, cancel or threading.Event(), progress)
@@ -119,7 +116,7 @@ class LlamaCppBackend:
     # -- the work, under the lock -------------------------------------------------
 
     def _stream(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event,
-                progress: ProgressFn | None) -> Iterator[str | Completion]:
+                progress: PrefillProgress | None) -> Iterator[str | Completion]:
         started = time.perf_counter()
         llm = self._llm
         tokens = list(prompt.tokens)

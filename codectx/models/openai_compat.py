@@ -25,12 +25,10 @@ a cold prefill.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,10 +38,19 @@ from typing import Any
 
 from codectx.errors import ModelError
 from codectx.files import write_bytes_atomic
-from codectx.indexer.tokens import EstimateCounter, GGUFCounter, TokenCounter
-from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
+from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
 from codectx.models.chat import CHATML, ChatFormat, chat_format
-from codectx.models.server_api import Api, Server, StreamCut, probe
+from codectx.models.server_api import (
+    Api,
+    Reply,
+    Server,
+    StreamCut,
+    close_on_cancel,
+    probe,
+    tokens_of,
+)
+from codectx.models.tokenizer import GGUFCounter
+from codectx.tokens import EstimateCounter, TokenCounter
 
 TOKEN_CACHE = 1 << 16  # texts whose tokens are remembered (segments repeat every question)
 
@@ -176,7 +183,7 @@ class OpenAICompatBackend:
         elif route == "extras":
             # This route always adds what the model adds at the start; it is cut off here.
             data = self.api.post("/extras/tokenize", {"input": text, "model": model})
-            tokens = _tokens_of(data)
+            tokens = tokens_of(data)
             lead = self._lead
             if add_special or not lead:
                 return tokens
@@ -185,7 +192,7 @@ class OpenAICompatBackend:
             return self._local.tokenize(text, special=special, add_special=add_special)
         else:
             return [0] * EstimateCounter().count(text)  # a count only; prompts go as text
-        return _tokens_of(data)
+        return tokens_of(data)
 
     # -- a request ------------------------------------------------------------------------
 
@@ -194,13 +201,13 @@ class OpenAICompatBackend:
         prompt: Prompt,
         params: GenerationParams,
         cancel: threading.Event | None = None,
-        progress: ProgressFn | None = None,
+        progress: PrefillProgress | None = None,
     ) -> Iterator[str | Completion]:
         with self._lock:
             yield from self._stream(prompt, params, cancel or threading.Event(), progress)
 
     def _stream(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event,
-                progress: ProgressFn | None) -> Iterator[str | Completion]:
+                progress: PrefillProgress | None) -> Iterator[str | Completion]:
         started = time.perf_counter()
         total = len(prompt.tokens)
         if total + max(params.max_tokens, 1) > self._context:
@@ -215,12 +222,12 @@ class OpenAICompatBackend:
         path, body = self._request(prompt, params)
         if progress:
             progress(0, total)
-        reply = _Reply(warm)
+        reply = Reply(warm)
         stop = "stop"
         done = threading.Event()
         try:
             with self.api.events(path, body) as (response, events):
-                threading.Thread(target=_close_on_cancel, args=(cancel, done, response),
+                threading.Thread(target=close_on_cancel, args=(cancel, done, response),
                                  daemon=True).start()
                 for chunk in events:
                     piece = reply.take(chunk, path)
@@ -354,82 +361,3 @@ class _Counter:
     name: str
     exact: bool
     count: Callable[[str], int]
-
-
-class _Reply:
-    """What the chunks of one streamed answer say."""
-
-    def __init__(self, warm: bool) -> None:
-        self.warm = warm
-        self.text: list[str] = []
-        self.chunks = 0
-        self.finish: str | None = None
-        self.usage: dict[str, Any] = {}
-        self.timings: dict[str, Any] = {}
-        self.processed: int | None = None
-        self.first_s: float | None = None
-
-    def take(self, chunk: dict[str, Any], path: str) -> str:
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = chunk["usage"]
-        if isinstance(chunk.get("timings"), dict):
-            self.timings = chunk["timings"]
-        progress = chunk.get("prompt_progress")
-        if isinstance(progress, dict) and "processed" in progress:
-            self.processed = int(progress["processed"])
-        piece = ""
-        for choice in (chunk.get("choices") or [])[:1]:
-            if path.endswith("chat/completions"):
-                piece = (choice.get("delta") or {}).get("content") or ""
-            else:
-                piece = choice.get("text") or ""
-            self.finish = choice.get("finish_reason") or self.finish
-        if piece:
-            self.chunks += 1
-            self.text.append(piece)
-        return piece
-
-    def stop_reason(self) -> str:
-        return "length" if self.finish == "length" else "stop"
-
-    def prompt_tokens(self) -> int | None:
-        value = self.usage.get("prompt_tokens")
-        if value is None and "prompt_n" in self.timings:
-            value = self.timings["prompt_n"] + self.timings.get("cache_n", 0)
-        return int(value) if value is not None else None
-
-    def cached(self) -> int | None:
-        details = self.usage.get("prompt_tokens_details")
-        if isinstance(details, dict) and details.get("cached_tokens") is not None:
-            return int(details["cached_tokens"])
-        if "cache_n" in self.timings:
-            return int(self.timings["cache_n"])
-        return None
-
-    def generated(self) -> int:
-        value = self.usage.get("completion_tokens")
-        return int(value) if value is not None else self.chunks
-
-
-def _tokens_of(data: Any) -> list[int]:
-    tokens = data.get("tokens") if isinstance(data, dict) else None
-    if not isinstance(tokens, list):
-        raise ModelError("the server's tokenize route answered without a token list")
-    # llama.cpp may send {"id", "piece"} pairs; only the ids matter here.
-    return [int(t["id"]) if isinstance(t, dict) else int(t) for t in tokens]
-
-
-def _close_on_cancel(cancel: threading.Event, done: threading.Event, response: Any) -> None:
-    """Shut the connection down when cancelled, so a wait for a long prefill ends at once.
-
-    Closing alone does not wake a read blocked in another thread; a socket shutdown does,
-    and the server sees the client go and stops the request.
-    """
-    while not done.wait(0.1):
-        if cancel.is_set():
-            stream = response.extensions.get("network_stream")
-            sock = stream.get_extra_info("socket") if stream is not None else None
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            return

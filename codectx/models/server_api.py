@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -249,3 +251,82 @@ def probe(api: Api, wanted: str | None) -> Server:
     if isinstance(extras, dict) and isinstance(extras.get("tokens"), list):
         return Server("llama-cpp-python", model, None, tokenize_route="extras")
     return Server("openai", model, None)
+
+
+class Reply:
+    """What the chunks of one streamed answer say."""
+
+    def __init__(self, warm: bool) -> None:
+        self.warm = warm
+        self.text: list[str] = []
+        self.chunks = 0
+        self.finish: str | None = None
+        self.usage: dict[str, Any] = {}
+        self.timings: dict[str, Any] = {}
+        self.processed: int | None = None
+        self.first_s: float | None = None
+
+    def take(self, chunk: dict[str, Any], path: str) -> str:
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        if isinstance(chunk.get("timings"), dict):
+            self.timings = chunk["timings"]
+        progress = chunk.get("prompt_progress")
+        if isinstance(progress, dict) and "processed" in progress:
+            self.processed = int(progress["processed"])
+        piece = ""
+        for choice in (chunk.get("choices") or [])[:1]:
+            if path.endswith("chat/completions"):
+                piece = (choice.get("delta") or {}).get("content") or ""
+            else:
+                piece = choice.get("text") or ""
+            self.finish = choice.get("finish_reason") or self.finish
+        if piece:
+            self.chunks += 1
+            self.text.append(piece)
+        return piece
+
+    def stop_reason(self) -> str:
+        return "length" if self.finish == "length" else "stop"
+
+    def prompt_tokens(self) -> int | None:
+        value = self.usage.get("prompt_tokens")
+        if value is None and "prompt_n" in self.timings:
+            value = self.timings["prompt_n"] + self.timings.get("cache_n", 0)
+        return int(value) if value is not None else None
+
+    def cached(self) -> int | None:
+        details = self.usage.get("prompt_tokens_details")
+        if isinstance(details, dict) and details.get("cached_tokens") is not None:
+            return int(details["cached_tokens"])
+        if "cache_n" in self.timings:
+            return int(self.timings["cache_n"])
+        return None
+
+    def generated(self) -> int:
+        value = self.usage.get("completion_tokens")
+        return int(value) if value is not None else self.chunks
+
+
+def tokens_of(data: Any) -> list[int]:
+    tokens = data.get("tokens") if isinstance(data, dict) else None
+    if not isinstance(tokens, list):
+        raise ModelError("the server's tokenize route answered without a token list")
+    # llama.cpp may send {"id", "piece"} pairs; only the ids matter here.
+    return [int(t["id"]) if isinstance(t, dict) else int(t) for t in tokens]
+
+
+def close_on_cancel(cancel: threading.Event, done: threading.Event, response: Any) -> None:
+    """Shut the connection down when cancelled, so a wait for a long prefill ends at once.
+
+    Closing alone does not wake a read blocked in another thread; a socket shutdown does,
+    and the server sees the client go and stops the request.
+    """
+    while not done.wait(0.1):
+        if cancel.is_set():
+            stream = response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            return

@@ -14,7 +14,7 @@ from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
 from codectx.assistant.session import EditProposal, Session
 from codectx.errors import CodectxError
-from codectx.models.fake import FakeBackend
+from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, write_tree
 
 APP = "def greet(name):\n    return 'hi ' + name\n"
@@ -26,7 +26,7 @@ BAD = ("app.py\n<<<<<<< SEARCH\n    raise NotImplementedError(name)\n=======\n  
 
 def propose(root: Path, replies: list[str]) -> tuple[EditProposal, FakeBackend]:
     backend = FakeBackend(replies)
-    session = Session(root, config.load(root), backend)
+    session = Session(root, config.load(root), ScriptedProvider(backend))
     *_, last = session.edit("Say hello instead of hi")
     assert isinstance(last, EditProposal)
     return last, backend

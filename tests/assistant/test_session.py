@@ -7,7 +7,7 @@ from pathlib import Path
 from codectx import config
 from codectx.assistant.prompts import INSTRUCTIONS
 from codectx.assistant.session import Answer, Session
-from codectx.models.fake import FakeBackend
+from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, write_tree
 
 FILES = {"core.py": "def base():\n    return 1\n", "app.py": "from core import base\n"}
@@ -31,7 +31,8 @@ def decode(tokens: tuple[int, ...]) -> str:
 def test_the_answer_streams_and_the_prompt_is_laid_out_in_order(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", FILES)
     backend = FakeBackend(["It returns one."])
-    text, answer = ask(Session(tmp_path / "r", config.load(tmp_path / "r"), backend), "What?")
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
+    text, answer = ask(session, "What?")
     assert text == answer.text == "It returns one."
     assert answer.stop_reason == "stop" and answer.model == "fake"
     prompt = backend.prompts[0]
@@ -45,7 +46,7 @@ def test_the_answer_streams_and_the_prompt_is_laid_out_in_order(tmp_path: Path) 
 def test_a_second_question_reuses_the_whole_prefix(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", FILES)
     backend = FakeBackend(["a", "b"])
-    session = Session(tmp_path / "r", config.load(tmp_path / "r"), backend)
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
     ask(session, "first?")
     _, second = ask(session, "second?")
     assert second.reused_tokens >= len(backend.prompts[1].prefix)
@@ -55,7 +56,7 @@ def test_a_second_question_reuses_the_whole_prefix(tmp_path: Path) -> None:
 def test_editing_the_last_file_re_evaluates_only_from_that_file(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", FILES)
     backend = FakeBackend(["a", "b"])
-    session = Session(tmp_path / "r", config.load(tmp_path / "r"), backend)
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
     ask(session, "q?")
     write_tree(tmp_path / "r", {"app.py": "from core import base\nprint(base())\n"})
     _, again = ask(session, "q?")
@@ -67,14 +68,14 @@ def test_editing_the_last_file_re_evaluates_only_from_that_file(tmp_path: Path) 
 def test_a_repository_that_does_not_fit_is_noted(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {**FILES, "big.py": "\n".join(f"X{i} = {i}" for i in range(400))})
     loaded = config.load(tmp_path / "r", {"budget": 300})
-    _, answer = ask(Session(tmp_path / "r", loaded, FakeBackend(["ok"])), "q?")
+    _, answer = ask(Session(tmp_path / "r", loaded, ScriptedProvider(FakeBackend(["ok"]))), "q?")
     assert any("to fit the context" in note for note in answer.notes)
 
 
 def test_history_comes_before_the_question_and_is_trimmed_oldest_first(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", FILES)
     first = FakeBackend(["a"])
-    session = Session(tmp_path / "r", config.load(tmp_path / "r"), first)
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(first))
     history = [("first question?", "first answer"), ("second question?", "second answer")]
     *_, answer = session.ask("third?", history=history)
     suffix = decode(first.prompts[0].suffix)
@@ -82,7 +83,9 @@ def test_history_comes_before_the_question_and_is_trimmed_oldest_first(tmp_path:
     assert isinstance(answer, Answer) and answer.notes == ()
     full = len(first.prompts[0].tokens)
     small = FakeBackend(["b"], context_window=full + 1024 - 40)
-    *_, trimmed = Session(tmp_path / "r", config.load(tmp_path / "r"), small).ask(
+    # A budget of its own: the automatic one keeps room this tiny context does not have.
+    loaded = config.load(tmp_path / "r", {"budget": 10_000})
+    *_, trimmed = Session(tmp_path / "r", loaded, ScriptedProvider(small)).ask(
         "third?", history=history)
     assert isinstance(trimmed, Answer)
     assert "first question?" not in decode(small.prompts[0].suffix)
@@ -95,7 +98,7 @@ def test_max_answer_tokens_caps_the_answer(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", FILES)
     backend = FakeBackend(["one two three four"])
     loaded = config.load(tmp_path / "r", {"max_answer_tokens": 2})
-    text, answer = ask(Session(tmp_path / "r", loaded, backend), "q?")
+    text, answer = ask(Session(tmp_path / "r", loaded, ScriptedProvider(backend)), "q?")
     assert text == "one two" and answer.stop_reason == "length"
 
 

@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from codectx.assistant import session as session_module
 from codectx.assistant.prompts import build_prompt
 from codectx.cli import main
 from codectx.evals.heatmap import heatmap_png
 from codectx.evals.runner import Run, ordered, run_cases
 from codectx.evals.tasks import CaseMaker
-from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
+from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
 from codectx.models.fake import FakeBackend
+from tests.conftest import use_scripted
 from tests.evals.test_needles_haystack import make_repo
 
 DEPTHS = [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -37,7 +37,7 @@ class Oracle(FakeBackend):
 
     def stream(self, prompt: Prompt, params: GenerationParams,
                cancel: threading.Event | None = None,
-               progress: ProgressFn | None = None) -> Iterator[str | Completion]:
+               progress: PrefillProgress | None = None) -> Iterator[str | Completion]:
         prefix = bytes(prompt.prefix).decode()
         start = prefix.index("<repository")  # depth is measured in the haystack
         asked = re.search(r"constant (\w+) in", bytes(prompt.suffix).decode())
@@ -112,12 +112,7 @@ def test_a_cancel_keeps_the_results_so_far(tmp_path: Path) -> None:
 
 @pytest.fixture
 def oracle(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = session_module.Session.__init__
-
-    def init(self: Any, root: Path, loaded: Any, backend: Any = None, **kwargs: Any) -> None:
-        original(self, root, loaded, Oracle(0.6, context_window=3000), **kwargs)
-
-    monkeypatch.setattr(session_module.Session, "__init__", init)
+    use_scripted(monkeypatch, Oracle(0.6, context_window=3000))
 
 
 def test_eval_niah_writes_the_table_json_and_heatmap(tmp_path: Path, oracle: None) -> None:
@@ -165,12 +160,7 @@ def test_eval_refuses_bad_input_clearly(tmp_path: Path, oracle: None, args: list
 
 def test_a_repository_smaller_than_a_length_is_skipped(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    original = session_module.Session.__init__
-
-    def init(self: Any, root: Path, loaded: Any, backend: Any = None, **kwargs: Any) -> None:
-        original(self, root, loaded, Oracle(1.1), **kwargs)
-
-    monkeypatch.setattr(session_module.Session, "__init__", init)
+    use_scripted(monkeypatch, Oracle(1.1))
     make_repo(tmp_path / "r")
     result = CliRunner().invoke(main, ["eval", "niah", str(tmp_path / "r"), "--lengths",
                                        "800,20k", "--depths", "50", "-o", str(tmp_path)])

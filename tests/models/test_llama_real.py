@@ -23,6 +23,8 @@ from codectx.models.backend import Completion, GenerationParams, Prompt
 from codectx.models.gguf import read_info
 from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
 from codectx.models.prompt_cache import PromptCache
+from codectx.models.tokenizer import GGUFCounter
+from codectx.tokens import EstimateCounter
 from tests.conftest import write_tree
 
 CODE = {
@@ -60,7 +62,7 @@ def test_a_restored_state_answers_as_a_fresh_prefill_does(
     options = LlamaOptions(n_ctx=4096)
     cache = PromptCache(tmp_path / "prompts", cache_key(info, options), 1 << 30)
     first = LlamaCppBackend(info, options, cache)
-    index = index_repository(repo, config.load(repo, {"model": str(embedded_gguf)}))
+    index = index_repository(repo, config.load(repo), GGUFCounter(embedded_gguf))
     prompt = build_prompt(first.chat, first.tokenize, index.segments, QUESTION)
     fresh = complete(first, prompt)
     assert fresh.reused_tokens == 0 and fresh.evaluated_tokens == len(prompt.tokens)
@@ -102,16 +104,16 @@ def test_a_second_process_reuses_the_first_ones_state(repo: Path) -> None:
 def test_editing_the_last_file_re_evaluates_only_what_follows_it(repo: Path) -> None:
     session = Session(repo, config.load(repo))
     ask(session)
-    order = [f.path for f in index_repository(repo, config.load(repo)).files]
+    order = [f.path for f in index_repository(repo, config.load(repo), EstimateCounter()).files]
     assert order[-1] == "report.py"
     write_tree(repo, {"report.py": CODE["report.py"] + "\n\nUNUSED = 1\n"})
     again = ask(session)
-    backend = session._backend
+    backend = session.provider.current
     assert backend is not None
     # Tokens before report.py's block: chat header, instructions, every earlier segment.
     expected = len(backend.tokenize(backend.chat.system_before, special=True))
     expected += len(backend.tokenize(INSTRUCTIONS))
-    for segment in index_repository(repo, session.loaded).segments:
+    for segment in index_repository(repo, session.loaded, session.provider.counter()).segments:
         if segment.path == "report.py":
             last_block = len(backend.tokenize(segment.text))
             break

@@ -30,16 +30,23 @@ def add(a, b):
 
 FORMATS = {"search-replace": SEARCH_REPLACE, "whole": WHOLE}
 
+# What a retry reminds the model of, in the terms of the format it was asked to use.
+RETRY_HINTS = {
+    "search-replace": "Copy SEARCH lines exactly from the files.",
+    "whole": "Give each file's path on its own line, then its complete content in one "
+             "fenced code block.",
+}
+
 
 def edit_request(instruction: str, fmt: str, files: list[str]) -> str:
     pinned = f"\nThe files to change: {', '.join(files)}.\n" if files else ""
     return f"{FORMATS[fmt]}{pinned}\nThe change to make: {instruction}"
 
 
-def retry_request(failures: list[str]) -> str:
+def retry_request(failures: list[str], fmt: str) -> str:
     problems = "\n\n".join(failures)
     return (f"Those edits could not be applied:\n\n{problems}\n\nReply again with all the "
-            "changes, fixing these. Copy SEARCH lines exactly from the files.")
+            f"changes, fixing these. {RETRY_HINTS[fmt]}")
 
 
 COMMIT_REQUEST = ("Write a git commit message for the change below: one summary line of at "

@@ -7,7 +7,7 @@ from pathlib import Path
 from codectx import config
 from codectx.assistant.review import change as changes
 from codectx.assistant.session import Review, Session
-from codectx.models.fake import FakeBackend
+from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
 
 APP = "def total(xs):\n    return sum(xs)\n"
@@ -26,7 +26,7 @@ def test_staged_review_shows_the_model_the_staged_content_only(tmp_path: Path) -
     repo.index.add(["app.py"])
     (root / "app.py").write_text(APP + "\ndef mean(xs):\n    return 'WORK TREE ONLY'\n")
     backend = FakeBackend(["app.py:5: error: empty list divides by zero\napp.py:1: note: old"])
-    session = Session(root, config.load(root), backend)
+    session = Session(root, config.load(root), ScriptedProvider(backend))
     result = review(session, changes.staged(root))
     shown = bytes(backend.prompts[0].tokens).decode()
     assert "WORK TREE ONLY" not in shown
@@ -41,7 +41,7 @@ def test_a_second_review_reuses_the_repository_prefix(tmp_path: Path) -> None:
     (tmp_path / "r" / "app.py").write_text(APP + "# more\n")
     repo.index.add(["app.py"])
     backend = FakeBackend(["no findings", "no findings"])
-    session = Session(tmp_path / "r", config.load(tmp_path / "r"), backend)
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
     review(session, changes.staged(tmp_path / "r"))
     second = review(session, changes.staged(tmp_path / "r"))
     assert second.answer is not None
@@ -52,7 +52,7 @@ def test_a_second_review_reuses_the_repository_prefix(tmp_path: Path) -> None:
 def test_nothing_to_review_asks_no_model(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"app.py": APP, "img.bin": b"\0\1"})
     backend = FakeBackend(["unused"])
-    session = Session(tmp_path / "r", config.load(tmp_path / "r"), backend)
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
     empty = review(session, changes.staged(tmp_path / "r"))
     assert empty.answer is None and empty.notes == ("nothing to review: there are no changes",)
     (tmp_path / "r" / "img.bin").write_bytes(b"\0\2")

@@ -1,0 +1,60 @@
+"""What the Session hands the front ends: frozen results of a question, an edit, a review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codectx.assistant.edits.plan import Plan
+from codectx.assistant.review.change import Change
+from codectx.assistant.review.findings import Finding
+from codectx.models.backend import Completion
+
+
+@dataclass(frozen=True)
+class Answer(Completion):
+    """A completion, timed from the question (indexing and model loading included)."""
+
+    model: str = ""
+
+    @property
+    def tokens_per_s(self) -> float:
+        gen_s = self.total_s - self.ttft_s
+        return self.generated_tokens / gen_s if gen_s > 0 and self.generated_tokens else 0.0
+
+
+@dataclass(frozen=True)
+class EditProposal:
+    """Planned changes (empty when the reply could not be applied) and how they came about."""
+
+    plan: Plan
+    attempts: int
+    problems: tuple[str, ...]
+    replies: tuple[str, ...]
+    answer: Answer
+    request: str = ""
+    """What the model was last asked (a revision continues from it)."""
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a review found in a change; `answer` is None when there was nothing to review."""
+
+    change: Change
+    findings: list[Finding]
+    dropped: list[tuple[Finding, str]]
+    notes: tuple[str, ...]
+    answer: Answer | None
+
+    def markdown(self) -> str:
+        """The findings as markdown, each under its code line, after a one-line summary."""
+        from codectx.assistant.review.report import review_markdown
+
+        count = len(self.findings)
+        summary = (f"{count} finding(s) in {self.change.description}" if count
+                   else f"no findings in {self.change.description}")
+
+        def line(path: str, number: int) -> str | None:
+            changed = self.change.file(path)
+            return changed.text_at(number) if changed else None
+
+        return review_markdown(self.findings, line, summary)

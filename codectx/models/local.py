@@ -1,0 +1,124 @@
+"""A GGUF model in this process: resolved by name, planned for this machine's memory.
+
+The provider resolves the `model` setting (a path, a catalog name, or the
+embedded default), sizes the context with the memory planner so the prompt
+and the answer fit, and loads llama-cpp-python with a persistent prompt cache
+keyed by everything a saved state depends on. A prompt that outgrows the
+loaded context gets a larger one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from codectx.config import Loaded
+from codectx.errors import ModelError
+from codectx.models import planner
+from codectx.models.backend import ModelBackend
+from codectx.models.gguf import ModelInfo, read_info
+from codectx.models.provider import saved_states
+from codectx.models.resolve import ResolvedModel, resolve_model
+from codectx.progress import Progress
+from codectx.tokens import EstimateCounter, TokenCounter
+
+
+class LocalProvider:
+    warms_ahead = True
+
+    def __init__(self, loaded: Loaded, label: str, *, persist: bool = True) -> None:
+        """`label` names the repository in saved states; `persist=False` keeps prompt
+        states in memory only."""
+        self.loaded = loaded
+        self.label = label
+        self.persist = persist
+        self._model: tuple[ResolvedModel, ModelInfo] | None = None
+        self._backend: ModelBackend | None = None
+        self._counter: TokenCounter | None = None
+        self._load_s = 0.0
+
+    @classmethod
+    def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> LocalProvider:
+        return cls(loaded, root.resolve().name, persist=persist)
+
+    def resolved(self) -> tuple[ResolvedModel, ModelInfo]:
+        if self._model is None:
+            resolved = resolve_model(self.loaded.settings.model, self.loaded.cache_path(),
+                                     self.loaded.models_path())
+            self._model = (resolved, read_info(resolved.path))
+        return self._model
+
+    @property
+    def current(self) -> ModelBackend | None:
+        return self._backend
+
+    def context_limit(self) -> int:
+        _, info = self.resolved()
+        return planner.max_context(info.architecture, info.size_bytes, self._kv_type(),
+                                   planner.available_memory())
+
+    def counter(self) -> TokenCounter:
+        if self._counter is None:
+            if self.loaded.settings.tokenizer == "estimate":
+                self._counter = EstimateCounter()
+            else:
+                from codectx.models.tokenizer import GGUFCounter
+
+                self._counter = GGUFCounter(self.resolved()[0].path)
+        return self._counter
+
+    def backend(self, prompt_tokens: int, answer_tokens: int,
+                progress: Progress) -> ModelBackend:
+        settings = self.loaded.settings
+        current = self._backend
+        if current is not None and current.context_window >= prompt_tokens + answer_tokens:
+            return current
+        from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
+        from codectx.models.prompt_cache import PromptCache
+
+        resolved, info = self.resolved()
+        plan = planner.plan_context(info.architecture, info.size_bytes, prompt_tokens,
+                                    answer_tokens, self._kv_type(),
+                                    planner.available_memory())
+        options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type,
+                               flash_attn=settings.flash_attn, threads=settings.threads)
+        cache = PromptCache(self.loaded.prompts_path(), cache_key(info, options),
+                            int(settings.prompt_cache_gb * (1 << 30))) if self.persist else None
+        progress("load", 0, 1)
+        started = time.perf_counter()
+        self._backend = LlamaCppBackend(info, options, cache, label=self.label,
+                                        name=resolved.name)
+        self._load_s += time.perf_counter() - started
+        progress("load", 1, 1)
+        return self._backend
+
+    def take_load_s(self) -> float:
+        seconds, self._load_s = self._load_s, 0.0
+        return seconds
+
+    def description(self) -> str:
+        resolved, info = self.resolved()
+        window = f", context {self._backend.context_window:,} tokens" if self._backend else ""
+        return (f"model: {resolved.name} ({info.path}), trained for "
+                f"{info.architecture.trained_context:,} tokens{window}")
+
+    def cache_description(self) -> str:
+        return saved_states(self.loaded)
+
+    def edit_format(self) -> str:
+        resolved, _ = self.resolved()
+        return resolved.entry.edit_format if resolved.entry else "search-replace"
+
+    def no_room(self) -> ModelError:
+        return ModelError(
+            f"{self.resolved()[0].name} leaves no room for a prompt in the "
+            f"{planner.gib(planner.available_memory())} of memory available",
+            "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
+            "a smaller model.")
+
+    def _kv_type(self) -> str:
+        setting = self.loaded.settings.kv_type
+        if setting != "auto":
+            return setting
+        resolved, _ = self.resolved()
+        return resolved.entry.kv if resolved.entry else "f16"

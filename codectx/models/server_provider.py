@@ -1,0 +1,101 @@
+"""A model on an inference server: connected on first use, its context the limit.
+
+The server decides the context and, when it has a tokenize route, the token
+counts; a local GGUF copy of the same model (the `model` setting) can stand
+in for its chat template and tokenizer. Nothing is loaded here, so a prompt
+that outgrows the server's context is refused with the numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from codectx.config import Loaded
+from codectx.errors import ConfigError, ModelError
+from codectx.models.backend import ModelBackend
+from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
+from codectx.models.resolve import resolve_model
+from codectx.progress import Progress, no_progress
+from codectx.tokens import TokenCounter
+
+
+class ServerProvider:
+    warms_ahead = True
+
+    def __init__(self, loaded: Loaded, label: str) -> None:
+        """`label` names the repository in the server's saved slot states."""
+        self.loaded = loaded
+        self.label = label
+        self._server: OpenAICompatBackend | None = None
+        self._load_s = 0.0
+
+    @classmethod
+    def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> ServerProvider:
+        # The server keeps its own prompt cache; `persist` is the local cache's concern.
+        return cls(loaded, str(root.resolve()))
+
+    def connect(self, progress: Progress = no_progress) -> OpenAICompatBackend:
+        """The server backend, connected on first use."""
+        if self._server is None:
+            settings = self.loaded.settings
+            if not settings.base_url:
+                raise ConfigError("backend = \"openai\" needs the server's address",
+                                  "Set base_url (--base-url), e.g. http://127.0.0.1:8080.")
+            local = (resolve_model(settings.model, self.loaded.cache_path(),
+                                   self.loaded.models_path()).path if settings.model else None)
+            progress("load", 0, 1)
+            started = time.perf_counter()
+            self._server = OpenAICompatBackend(ServerOptions(
+                settings.base_url, settings.api_key_env, settings.server_model,
+                settings.server_context, settings.server_timeout, settings.server_slot,
+                self.loaded.cache_path() / "server-slots", local, self.label))
+            self._load_s += time.perf_counter() - started
+            progress("load", 1, 1)
+        return self._server
+
+    @property
+    def current(self) -> ModelBackend | None:
+        return self._server
+
+    def context_limit(self) -> int:
+        return self.connect().context_window
+
+    def counter(self) -> TokenCounter:
+        return self.connect().counter()
+
+    def backend(self, prompt_tokens: int, answer_tokens: int,
+                progress: Progress) -> ModelBackend:
+        server = self.connect(progress)
+        if server.context_window < prompt_tokens + answer_tokens:
+            raise ModelError(
+                f"the prompt needs {prompt_tokens:,} tokens and the answer up to "
+                f"{answer_tokens:,}; the server's context holds {server.context_window:,}",
+                "Lower --budget, shorten the question, or start the server with a larger "
+                "context.")
+        return server
+
+    def take_load_s(self) -> float:
+        seconds, self._load_s = self._load_s, 0.0
+        return seconds
+
+    def description(self) -> str:
+        return f"model: {self.connect().describe()}"
+
+    def cache_description(self) -> str:
+        return (f"the prompt cache is the server's, at {self.loaded.settings.base_url} "
+                "(llama.cpp keeps slot states in its --slot-save-path)")
+
+    def edit_format(self) -> str:
+        settings = self.loaded.settings
+        if not settings.model:
+            return "search-replace"
+        entry = resolve_model(settings.model, self.loaded.cache_path(),
+                              self.loaded.models_path()).entry
+        return entry.edit_format if entry else "search-replace"
+
+    def no_room(self) -> ModelError:
+        return ModelError(
+            f"the server's context ({self.context_limit():,} tokens) leaves no room for a "
+            f"prompt after {self.loaded.settings.max_answer_tokens:,} for the answer",
+            "Start the server with a larger context, or lower max_answer_tokens.")
