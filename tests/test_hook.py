@@ -1,12 +1,11 @@
 """The pre-commit hook in real repositories, committing with real `git commit`.
 
-The hook runs codectx in a subprocess of git; a sitecustomize module on its
-PYTHONPATH (tests/support/scripted_model) gives it a scripted model.
+The hook runs codectx in a subprocess of git; `backend = "scripted"` in its
+environment (the registry's test provider) gives it a scripted model.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -16,9 +15,8 @@ from click.testing import CliRunner
 
 from codectx.assistant.review import hook
 from codectx.cli import main
-from tests.conftest import make_repo
+from tests.conftest import make_repo, scripted_env
 
-SCRIPTED = Path(__file__).parent / "support" / "scripted_model"
 APP = "def total(xs):\n    return sum(xs)\n"
 MEAN = APP + "\ndef mean(xs):\n    return total(xs) / len(xs)\n"
 ERROR = "app.py:5: error: an empty list divides by zero"
@@ -34,8 +32,7 @@ def git_commit(root: Path, *args: str, replies: list[str] | None = None,
                **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **env}
     if replies is not None:
-        environment["PYTHONPATH"] = str(SCRIPTED)
-        environment["CODECTX_TEST_REPLIES"] = json.dumps(replies)
+        environment.update(scripted_env(replies, float(env.get("CODECTX_SCRIPTED_DELAY", 0))))
     return subprocess.run(["git", "commit", "-m", "change", *args], cwd=root, text=True,
                           capture_output=True, env=environment, timeout=120)
 
@@ -86,7 +83,7 @@ def test_codectx_failures_never_block(tmp_path: Path) -> None:
 def test_the_time_limit_lets_the_commit_through(tmp_path: Path) -> None:
     root = staged_repo(tmp_path / "r")
     cli("hook", "install", str(root), "--fail-on", "error")
-    slow = git_commit(root, replies=[ERROR + " and more" * 50], CODECTX_TEST_DELAY="0.2",
+    slow = git_commit(root, replies=[ERROR + " and more" * 50], CODECTX_SCRIPTED_DELAY="0.2",
                       CODECTX_HOOK_TIMEOUT="1")
     assert slow.returncode == 0 and "time limit of 1 s was reached" in slow.stderr
     assert commits(root) == 2

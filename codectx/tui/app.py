@@ -18,14 +18,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from codectx.assistant import conversations
-from codectx.assistant.conversations import Conversation, new_id
+from codectx.assistant import commands
+from codectx.assistant.background import Event, pump
+from codectx.assistant.commands import Chat, Start
+from codectx.assistant.conversations import Conversation
 from codectx.assistant.session import Answer, EditProposal, Review, Session
 from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.errors import CodectxError
 from codectx.tui import messages as msg
-from codectx.tui.commands import complete, parse_command
-from codectx.tui.slash import SlashCommands
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import DiffView
 from codectx.tui.widgets.status_bar import StatusBar
@@ -57,7 +57,7 @@ class QuestionInput(Input):
         self.cursor_position = len(self.value)
 
     def action_complete(self) -> None:
-        matches = complete(self.value)
+        matches = commands.complete(self.value)
         if len(matches) == 1:
             self.value = matches[0] + " "
             self.cursor_position = len(self.value)
@@ -78,20 +78,21 @@ class CodectxApp(App[None]):
         """`watch`: follow the repository's changes, keeping the index and the cache warm."""
         super().__init__()
         self.session = session
+        self.chat = Chat(session, conversation) if conversation else Chat(session)
         self.follow_changes = watch
         self.watcher: Watcher | None = None
-        self.conversation = conversation or Conversation(new_id(), time.time(), ())
-        self.turns: list[tuple[str, str]] = list(self.conversation.turns)
-        self.pinned: list[str] = []
-        self.last_proposal: EditProposal | None = None
         self.cancel_event = threading.Event()
-        self.proposal: EditProposal | None = None
         self.busy = False
-        self.context_window: int | None = None
-        self.files_text = ""
         self.pending_question = ""
         self.prefill_started: tuple[float, int] | None = None
-        self.commands = SlashCommands(self)
+
+    @property
+    def turns(self) -> list[tuple[str, str]]:
+        return list(self.chat.turns)
+
+    @property
+    def pinned(self) -> list[str]:
+        return self.chat.pinned
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -129,7 +130,7 @@ class CodectxApp(App[None]):
         try:
             self.post_message(msg.Indexed(self.session.index(self._progress), warm))
         except CodectxError as exc:
-            self.post_message(msg.Failed(exc.message, exc.hint))
+            self.post_message(msg.Failed(exc))
 
     @work(thread=True, group="watch")
     def _start_watching(self) -> None:
@@ -140,7 +141,7 @@ class CodectxApp(App[None]):
         try:
             watcher.start()
         except CodectxError as exc:
-            self.post_message(msg.Failed(exc.message, exc.hint))
+            self.post_message(msg.Failed(exc))
             return
         self.watcher = watcher
 
@@ -155,45 +156,31 @@ class CodectxApp(App[None]):
             self.session.warm(cancel=self.cancel_event, progress=self._progress)
             self.post_message(msg.Progress("warm", 1, 1))
         except CodectxError as exc:
-            self.post_message(msg.Failed(exc.message, exc.hint))
+            self.post_message(msg.Failed(exc))
 
     @work(thread=True, group="model")
-    def _ask(self, question: str, history: list[tuple[str, str]]) -> None:
-        try:
-            for item in self.session.ask(question, history=history, pinned=list(self.pinned),
-                                         cancel=self.cancel_event, progress=self._progress):
-                self.post_message(msg.Answered(item) if isinstance(item, Answer)
-                                  else msg.Chunk(item))
-        except CodectxError as exc:
-            self.post_message(msg.Failed(exc.message, exc.hint))
-
-    def start_edit(self, instruction: str, revising: EditProposal | None = None) -> None:
-        self._edit(instruction, revising)
-
-    def start_review(self, staged: bool) -> None:
-        self._review(staged)
-
-    @work(thread=True, group="model")
-    def _edit(self, instruction: str, revising: EditProposal | None = None) -> None:
-        try:
-            for item in self.session.edit(instruction, files=list(self.pinned),
-                                          revising=revising, cancel=self.cancel_event,
-                                          progress=self._progress):
-                if isinstance(item, EditProposal):
+    def _run(self, start: Start) -> None:
+        """Model work for a question, an edit or a review; what it yields becomes messages."""
+        def emit(event: Event) -> None:
+            if event.kind == "progress":
+                self.post_message(msg.Progress(*event.value))
+            elif event.kind == "item":
+                item = event.value
+                if isinstance(item, str):
+                    if start.kind == "ask":
+                        self.post_message(msg.Chunk(item))
+                elif isinstance(item, Answer):
+                    self.post_message(msg.Answered(item))
+                elif isinstance(item, EditProposal):
                     self.post_message(msg.Proposed(item))
-        except CodectxError as exc:
-            self.post_message(msg.Failed(exc.message, exc.hint))
-
-    @work(thread=True, group="model")
-    def _review(self, staged: bool) -> None:
-        try:
-            change = self.session.change(staged)
-            for item in self.session.review(change, cancel=self.cancel_event,
-                                            progress=self._progress):
-                if isinstance(item, Review):
+                elif isinstance(item, Review):
                     self.post_message(msg.Reviewed(item))
-        except CodectxError as exc:
-            self.post_message(msg.Failed(exc.message, exc.hint))
+            elif event.kind == "error":
+                if not isinstance(event.value, CodectxError):
+                    raise event.value  # a bug: Textual shows it
+                self.post_message(msg.Failed(event.value))
+
+        pump(start.work, self.cancel_event, emit)
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         self.post_message(msg.Progress(stage, done, total))
@@ -203,13 +190,13 @@ class CodectxApp(App[None]):
     @on(msg.Indexed)
     def _indexed(self, event: msg.Indexed) -> None:
         files = event.index.files
+        self.chat.index = event.index
         self.query_one(ContextPanel).show_files(files)
-        self.files_text = "\n".join(f"{f.path}  {f.tokens:,}  {f.mode.value}" for f in files)
         if not event.warm:
             return
         self.query_one(ContextPanel).cache_state(
             f"{len(files)} files, {event.index.total_tokens:,} tokens; cache: cold")
-        if not self.session.scripted:
+        if self.session.warms_ahead:
             self._warm()
         if self.follow_changes and self.watcher is None:
             self._start_watching()
@@ -261,14 +248,11 @@ class CodectxApp(App[None]):
     def _answered(self, event: msg.Answered) -> None:
         answer = event.answer
         transcript = self.query_one(Transcript)
+        self.chat.last_answer = answer
         if answer.stop_reason == "cancelled":
             transcript.add_note("stopped")
         else:
-            self.turns.append((self.pending_question, answer.text))
-            self.conversation = Conversation(self.conversation.id, self.conversation.started,
-                                             tuple(self.turns))
-            conversations.save(self.session.loaded.cache_path(), self.session.root,
-                               self.conversation)
+            self.chat.record(self.pending_question, answer.text)
         for note in answer.notes:
             transcript.add_note(note)
         self.query_one(StatusBar).show_answer(answer, self.session.context_window)
@@ -279,9 +263,9 @@ class CodectxApp(App[None]):
     def _proposed(self, event: msg.Proposed) -> None:
         transcript = self.query_one(Transcript)
         proposal = event.proposal
-        self.last_proposal = proposal
+        self.chat.last_proposal = proposal
         if proposal.plan.ok:
-            self.proposal = proposal
+            self.chat.proposal = proposal
             view = DiffView(proposal.plan)
             transcript.mount(view)
             transcript.add_note("a: apply   r: reject   c: ask for a change")
@@ -296,6 +280,7 @@ class CodectxApp(App[None]):
         review = event.review
         transcript = self.query_one(Transcript)
         if review.answer is not None:
+            self.chat.last_answer = review.answer
             transcript.add_markdown(review.markdown())
             self.query_one(StatusBar).show_answer(review.answer, self.session.context_window)
             self.query_one(ContextPanel).cache_state("cache: warm")
@@ -305,7 +290,7 @@ class CodectxApp(App[None]):
 
     @on(msg.Failed)
     def _failed(self, event: msg.Failed) -> None:
-        self.notify(event.message + (f"\n{event.hint}" if event.hint else ""),
+        self.notify(str(event.error),
                     title="codectx", severity="error", timeout=10)
         self._done()
 
@@ -323,22 +308,31 @@ class CodectxApp(App[None]):
         if not line:
             return
         box.remember(line)
-        command = parse_command(line)
-        if command is None:
-            self._start_question(line)
-        else:
-            self.commands.run(command.name, command.argument)
+        self.chat.keys_help = ", ".join(f"{b.key}: {b.description}" for b in self.BINDINGS
+                                        if isinstance(b, Binding))
+        self.render_outcome(commands.run(self.chat, line, "chat"))
 
-    def _start_question(self, question: str) -> None:
-        if self.busy:
-            self.notify("still answering: Esc cancels", severity="warning")
-            return
-        self.busy = True
-        self.pending_question = question
+    def render_outcome(self, outcome: commands.Outcome) -> None:
+        """Show what a command or a question came to; start its model work."""
         transcript = self.query_one(Transcript)
-        transcript.add_question(question)
-        transcript.start_answer()
-        self._ask(question, list(self.turns))
+        if isinstance(outcome, commands.Note):
+            transcript.add_note(outcome.text)
+        elif isinstance(outcome, commands.Refusal):
+            self.notify(outcome.text, severity=outcome.level)
+        elif isinstance(outcome, commands.ShowChange):
+            transcript.mount(DiffView(outcome.proposal.plan))
+        elif isinstance(outcome, commands.Cleared):
+            transcript.clear()
+            transcript.add_note("new conversation")
+        elif self.busy:
+            self.notify("still answering: Esc cancels", severity="warning")
+        else:
+            self.busy = True
+            transcript.add_question(outcome.label)
+            if outcome.kind == "ask":
+                self.pending_question = outcome.label
+                transcript.start_answer()
+            self._run(outcome)
 
     # -- actions ---------------------------------------------------------------------
 
@@ -353,30 +347,19 @@ class CodectxApp(App[None]):
             self.cancel_event.set()
 
     def action_new_chat(self) -> None:
-        self.turns = []
-        self.conversation = Conversation(new_id(), time.time(), ())
-        self.proposal = None
-        self.query_one(Transcript).clear()
-        self.query_one(Transcript).add_note("new conversation")
+        self.render_outcome(commands.run(self.chat, "/clear", "chat"))
 
     def action_toggle_panel(self) -> None:
         self.query_one(ContextPanel).toggle_class("hidden")
 
     def action_apply(self) -> None:
-        if self.proposal is None:
-            self.notify("no change to apply", severity="warning")
-            return
-        try:
-            paths = self.session.apply(self.proposal.plan)
-        except CodectxError as exc:
-            self.notify(exc.message + (f"\n{exc.hint}" if exc.hint else ""), severity="error")
-            return
-        self.proposal = None
-        self.query_one(Transcript).add_note(f"applied to {', '.join(paths)} (/undo restores)")
-        self.query_one(QuestionInput).focus()
+        outcome = commands.run(self.chat, "/apply", "chat")
+        self.render_outcome(outcome)
+        if isinstance(outcome, commands.Note):
+            self.query_one(QuestionInput).focus()
 
     def action_reject(self) -> None:
-        if self.proposal is not None:
-            self.proposal = None
+        if self.chat.proposal is not None:
+            self.chat.proposal = None
             self.query_one(Transcript).add_note("change rejected; nothing was written")
             self.query_one(QuestionInput).focus()

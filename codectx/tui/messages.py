@@ -8,6 +8,7 @@ from textual.message import Message
 
 from codectx.assistant.session import Answer, EditProposal, Review
 from codectx.assistant.watcher import WatchEvent
+from codectx.errors import CodectxError
 from codectx.indexer.result import IndexResult
 
 
@@ -52,5 +53,4 @@ class Reviewed(Message):
 
 @dataclass
 class Failed(Message):
-    message: str
-    hint: str | None
+    error: CodectxError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from acp.schema import (
     WriteTextFileResponse,
 )
 
-SCRIPTED = Path(__file__).parents[1] / "support" / "scripted_model"
+from tests.conftest import scripted_env
 
 
 class Editor:
@@ -75,9 +74,7 @@ class Editor:
 def agent_env(replies: list[str] | None, delay: float = 0.0) -> dict[str, str]:
     env = dict(os.environ)
     if replies is not None:
-        env["PYTHONPATH"] = str(SCRIPTED)
-        env["CODECTX_TEST_REPLIES"] = json.dumps(replies)
-        env["CODECTX_TEST_DELAY"] = str(delay)
+        env.update(scripted_env(replies, delay))
     return env
 
 

@@ -14,9 +14,9 @@ from codectx import config
 from codectx.assistant import watcher as watcher_module
 from codectx.assistant.session import Session
 from codectx.assistant.watcher import Watcher, WatchEvent
-from codectx.models.backend import Completion, GenerationParams, ProgressFn, Prompt
-from codectx.models.fake import FakeBackend
-from tests.conftest import make_repo
+from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
+from codectx.models.fake import FakeBackend, ScriptedProvider
+from tests.conftest import make_repo, scripted_env
 
 FILES = {"core.py": "def base():\n    return 1\n",
          "mid.py": "from core import base\n\n\ndef mid():\n    return base() + 1\n",
@@ -36,7 +36,7 @@ class Recorder:
 
 
 def started(root: Path, backend: FakeBackend, **kwargs: object) -> tuple[Watcher, Recorder]:
-    session = Session(root, config.load(root), backend)
+    session = Session(root, config.load(root), ScriptedProvider(backend))
     session.warm()
     recorder = Recorder()
     watcher = Watcher(session, recorder, debounce_s=0.2, **kwargs)  # type: ignore[arg-type]
@@ -140,7 +140,7 @@ class SlowPrefill(FakeBackend):
 
     def stream(self, prompt: Prompt, params: GenerationParams,
                cancel: threading.Event | None = None,
-               progress: ProgressFn | None = None) -> Iterator[str | Completion]:
+               progress: PrefillProgress | None = None) -> Iterator[str | Completion]:
         if params.max_tokens == 0 and self.prompts:  # a re-prefill
             self.prefilling.set()
             for _ in range(40):
@@ -222,15 +222,12 @@ def test_without_change_notifications_it_polls_and_says_so_once(
 
 
 def test_codectx_watch_reports_each_change_and_stops_on_ctrl_c(repo: Path) -> None:
-    import json
     import os
     import signal
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "support" /
-                                           "scripted_model"),
-           "CODECTX_TEST_REPLIES": json.dumps([])}
+    env = {**os.environ, **scripted_env([])}
     # A test runner's worker may ignore SIGINT, and children inherit that: restore it.
     proc = subprocess.Popen([sys.executable, "-m", "codectx", "watch", str(repo)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Markdown, Static
 from codectx import config
 from codectx.assistant.session import Session
 from codectx.errors import ModelError
-from codectx.models.fake import FakeBackend
+from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tui.app import CodectxApp, QuestionInput
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import DiffView
@@ -22,7 +22,7 @@ GOOD = ("app.py\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n    return 'h
 
 
 def app_for(root: Path, backend: FakeBackend) -> CodectxApp:
-    return CodectxApp(Session(root, config.load(root), backend), watch=False)
+    return CodectxApp(Session(root, config.load(root), ScriptedProvider(backend)), watch=False)
 
 
 def notes(app: CodectxApp) -> str:
@@ -236,7 +236,7 @@ async def test_a_conversation_is_saved_and_resumed(tmp_path: Path) -> None:
     saved = conversations.load(loaded.cache_path(), root, None)
     assert saved.turns == (("first?", "first answer"),)
     backend = FakeBackend(["second answer"])
-    resumed = CodectxApp(Session(root, loaded, backend), saved, watch=False)
+    resumed = CodectxApp(Session(root, loaded, ScriptedProvider(backend)), saved, watch=False)
     async with resumed.run_test() as pilot:
         await resumed.workers.wait_for_complete()
         assert "resumed: 1 earlier turn(s)" in notes(resumed)
@@ -261,7 +261,8 @@ async def test_theme_and_key_bindings_come_from_the_config(tmp_path: Path) -> No
 async def test_the_panel_follows_changes_to_the_repository(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"app.py": APP, "lib.py": "X = 1\n"})
     backend = FakeBackend()
-    app = CodectxApp(Session(tmp_path / "r", config.load(tmp_path / "r"), backend))
+    root = tmp_path / "r"
+    app = CodectxApp(Session(root, config.load(root), ScriptedProvider(backend)))
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         panel = app.query_one(ContextPanel)

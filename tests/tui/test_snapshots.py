@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from codectx import config
 from codectx.assistant.session import Session
-from codectx.models.fake import FakeBackend
+from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tui.app import CodectxApp
 from tests.conftest import copy_fixture
 
@@ -21,7 +21,8 @@ SIZES = [(80, 24), (120, 40)]
 
 def make_app(tmp_path: Path) -> CodectxApp:
     root = copy_fixture("python", tmp_path / "demo")
-    return CodectxApp(Session(root, config.load(root), FakeBackend([GOOD])), watch=False)
+    provider = ScriptedProvider(FakeBackend([GOOD]))
+    return CodectxApp(Session(root, config.load(root), provider), watch=False)
 
 
 async def settle(pilot: Any) -> None:

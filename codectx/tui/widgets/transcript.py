@@ -32,10 +32,6 @@ class Transcript(VerticalScroll):
         self._answer = None
         self.mount(Markdown(text, classes="answer"))
 
-    @property
-    def answer_text(self) -> str:
-        return self._text
-
     def add_note(self, text: str, classes: str = "note") -> Static:
         note = Static(text, classes=classes, markup=False)
         self.mount(note)

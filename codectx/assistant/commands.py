@@ -1,0 +1,316 @@
+"""The slash commands every front end offers, and the conversation state they act on.
+
+One table: each command's name, argument, help, the front ends that offer it
+and its handler. A handler takes the `Chat` and the argument and returns plain
+data (`Outcome`): a note to show, a refusal, model work to start, a change to
+show again, or a cleared conversation. The terminal UI and the editor agent
+only render outcomes; neither decides what a command does. `Chat` is also the
+one place a turn of a conversation is saved.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from codectx.assistant import conversations
+from codectx.assistant.background import Work
+from codectx.assistant.conversations import Conversation
+from codectx.assistant.edits.paths import safe_path
+from codectx.assistant.results import Answer, EditProposal
+from codectx.assistant.session import Session
+from codectx.errors import CodectxError
+from codectx.indexer.result import IndexResult
+from codectx.progress import Progress
+
+FrontEnd = Literal["chat", "acp"]
+
+
+@dataclass
+class Chat:
+    """One conversation on a repository, as every front end holds it."""
+
+    session: Session
+    conversation: Conversation = field(
+        default_factory=lambda: Conversation(conversations.new_id(), time.time(), ()))
+    pinned: list[str] = field(default_factory=list)
+    """Files whose full text goes with every question."""
+    proposal: EditProposal | None = None
+    """The change on screen, not yet applied or rejected."""
+    last_proposal: EditProposal | None = None
+    """The latest proposal, applied or not (what /revise revises)."""
+    last_answer: Answer | None = None
+    index: IndexResult | None = None
+    """The repository as last indexed (a front end refreshes it)."""
+    keys_help: str = ""
+    """The front end's key bindings, for /help."""
+
+    @property
+    def turns(self) -> tuple[tuple[str, str], ...]:
+        return self.conversation.turns
+
+    def record(self, question: str, answer: str) -> None:
+        """Add a turn to the conversation and save it (the one place turns are saved)."""
+        self.conversation = Conversation(self.conversation.id, self.conversation.started,
+                                         (*self.conversation.turns, (question, answer)))
+        conversations.save(self.session.loaded.cache_path(), self.session.root,
+                           self.conversation)
+
+    def new_conversation(self) -> None:
+        self.conversation = Conversation(conversations.new_id(), time.time(), ())
+        self.proposal = None
+
+    def question(self, text: str, *, pinned: Sequence[str] | None = None,
+                 buffers: Mapping[str, str] | None = None) -> Start:
+        """A plain question: an answer streamed with the conversation so far."""
+        files = list(self.pinned if pinned is None else pinned)
+        history = list(self.turns)
+
+        def work(cancel: threading.Event, progress: Progress) -> Iterator[Any]:
+            return self.session.ask(text, history=history, pinned=files, buffers=buffers,
+                                    cancel=cancel, progress=progress)
+
+        return Start("ask", text, work)
+
+
+# -- what a command returns --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Note:
+    """Text to show in the conversation."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The command was not carried out; say why (a warning, or an error that failed)."""
+
+    text: str
+    level: Literal["warning", "error"] = "warning"
+
+
+@dataclass(frozen=True)
+class Start:
+    """Model work to run in the background: a question ("ask"), "edit" or "review".
+
+    `label` is what the conversation shows as asked; `work` yields text pieces and
+    ends with an Answer, EditProposal or Review.
+    """
+
+    kind: Literal["ask", "edit", "review"]
+    label: str
+    work: Work
+    instruction: str = ""
+    """For an edit: what was asked, as the user typed it."""
+
+
+@dataclass(frozen=True)
+class ShowChange:
+    proposal: EditProposal
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """A new conversation started."""
+
+
+Outcome = Note | Refusal | Start | ShowChange | Cleared
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    argument: str | None
+    """The argument's hint, e.g. "INSTRUCTION"; None when the command takes none."""
+    help: str
+    handler: Callable[[Chat, str], Outcome]
+    front_ends: frozenset[FrontEnd] = frozenset({"chat", "acp"})
+
+
+def _failed(exc: CodectxError) -> Refusal:
+    return Refusal(str(exc), "error")
+
+
+def _help(chat: Chat, argument: str) -> Outcome:
+    lines = [f"{c.name:8} {c.help}" for c in COMMANDS.values()]
+    keys = f"\n\nkeys: {chat.keys_help}" if chat.keys_help else ""
+    return Note("\n".join(lines) + keys)
+
+
+def _files(chat: Chat, argument: str) -> Outcome:
+    listed = (("\n".join(f"{f.path}  {f.tokens:,}  {f.mode.value}" for f in chat.index.files))
+              if chat.index is not None else "still indexing")
+    pinned = f"\npinned: {', '.join(chat.pinned)}" if chat.pinned else ""
+    return Note(listed + pinned)
+
+
+def tokens_text(chat: Chat) -> str:
+    """How the context is used: the repository, and the last turn."""
+    lines = []
+    if chat.index is not None:
+        index = chat.index
+        full = sum(f.mode.value == "full" for f in index.files)
+        lines.append(f"Repository: {len(index.files)} files ({full} in full), "
+                     f"{index.total_tokens:,} tokens.")
+    window = chat.session.context_window
+    if chat.last_answer is not None:
+        last = chat.last_answer
+        of = f" of a {window:,}-token context" if window else ""
+        lines.append(f"Last turn: {last.prompt_tokens:,} prompt tokens{of}, "
+                     f"{last.reused_tokens:,} reused from the cache, "
+                     f"{last.evaluated_tokens:,} evaluated, {last.generated_tokens} generated.")
+    return "\n".join(lines) or "Nothing indexed yet."
+
+
+def _tokens(chat: Chat, argument: str) -> Outcome:
+    return Note(tokens_text(chat))
+
+
+def _add(chat: Chat, path: str) -> Outcome:
+    root = chat.session.root
+    try:
+        safe = safe_path(root, path)
+    except CodectxError as exc:
+        return _failed(exc)
+    if not (root / safe).is_file():
+        return Refusal(f"/add {path}: no such file", "error")
+    if safe not in chat.pinned:
+        chat.pinned.append(safe)
+    return Note(f"pinned {safe}: its full text goes with every question")
+
+
+def _drop(chat: Chat, path: str) -> Outcome:
+    if path not in chat.pinned:
+        return Refusal(f"{path} is not pinned")
+    chat.pinned.remove(path)
+    return Note(f"unpinned {path}")
+
+
+def _edit(chat: Chat, instruction: str) -> Outcome:
+    if not instruction:
+        return Refusal("/edit needs an instruction: /edit rename foo to bar")
+    files = list(chat.pinned)
+    return Start("edit", f"edit: {instruction}", lambda cancel, progress: chat.session.edit(
+        instruction, files=files, cancel=cancel, progress=progress), instruction)
+
+
+def _revise(chat: Chat, text: str) -> Outcome:
+    earlier = chat.last_proposal
+    if earlier is None or not text:
+        return Refusal("/revise TEXT changes the edit on screen")
+    files = list(chat.pinned)
+    return Start("edit", f"revise: {text}", lambda cancel, progress: chat.session.edit(
+        text, files=files, revising=earlier, cancel=cancel, progress=progress), text)
+
+
+def _apply(chat: Chat, argument: str) -> Outcome:
+    if chat.proposal is None:
+        return Refusal("no change to apply")
+    try:
+        paths = chat.session.apply(chat.proposal.plan)
+    except CodectxError as exc:
+        return _failed(exc)
+    chat.proposal = None
+    return Note(f"applied to {', '.join(paths)} (/undo restores)")
+
+
+def _diff(chat: Chat, argument: str) -> Outcome:
+    return ShowChange(chat.proposal) if chat.proposal else Note("no change on screen")
+
+
+def _undo(chat: Chat, argument: str) -> Outcome:
+    try:
+        paths = chat.session.undo()
+    except CodectxError as exc:
+        return _failed(exc)
+    return Note(f"restored {', '.join(paths)}")
+
+
+def _review(chat: Chat, argument: str) -> Outcome:
+    if argument not in ("", "--staged"):
+        return Refusal("/review reviews the uncommitted changes; /review --staged what "
+                       "would be committed")
+    staged = bool(argument)
+
+    def work(cancel: threading.Event, progress: Progress) -> Iterator[Any]:
+        change = chat.session.change(staged)  # in the worker: git may be slow
+        return chat.session.review(change, cancel=cancel, progress=progress)
+
+    return Start("review", f"review{' (staged)' if staged else ''}", work)
+
+
+def _model(chat: Chat, argument: str) -> Outcome:
+    try:
+        return Note(chat.session.model_description())
+    except CodectxError as exc:  # a model that cannot be read, a server that cannot be reached
+        return _failed(exc)
+
+
+def _cache(chat: Chat, argument: str) -> Outcome:
+    return Note(chat.session.cache_description())
+
+
+def _clear(chat: Chat, argument: str) -> Outcome:
+    chat.new_conversation()
+    return Cleared()
+
+
+_CHAT: frozenset[FrontEnd] = frozenset({"chat"})
+COMMANDS: dict[str, Command] = {c.name: c for c in (
+    Command("/help", None, "show the commands and key bindings", _help),
+    Command("/files", None, "list the files in the prompt, in order, with their tokens and "
+            "mode", _files),
+    Command("/tokens", None, "show how the context is used", _tokens),
+    Command("/add", "PATH", "/add PATH: pin a file's full text after the repository (for "
+            "every question)", _add, _CHAT),
+    Command("/drop", "PATH", "/drop PATH: unpin a file", _drop, _CHAT),
+    Command("/edit", "INSTRUCTION", "/edit INSTRUCTION: ask for a change to the repository "
+            "(shown as a diff first)", _edit),
+    Command("/revise", "TEXT", "/revise TEXT: ask for a different version of the change on "
+            "screen", _revise, _CHAT),
+    Command("/apply", None, "apply the change on screen", _apply, _CHAT),
+    Command("/diff", None, "show the change on screen again", _diff, _CHAT),
+    Command("/undo", None, "undo the last applied change", _undo, _CHAT),
+    Command("/review", "--staged", "/review [--staged]: review the uncommitted (or staged) "
+            "changes", _review),
+    Command("/cache", None, "show the saved prompt states", _cache),
+    Command("/model", None, "show the model in use", _model),
+    Command("/clear", None, "start a new conversation", _clear, _CHAT),
+)}
+
+
+def offered(front_end: FrontEnd) -> list[Command]:
+    """The commands a front end offers, in the table's order."""
+    return [c for c in COMMANDS.values() if front_end in c.front_ends]
+
+
+def parse(line: str) -> tuple[str, str] | None:
+    """(name, argument) of a slash command, or None for an ordinary question."""
+    text = line.strip()
+    if not text.startswith("/"):
+        return None
+    name, _, argument = text.partition(" ")
+    return name.lower(), argument.strip()
+
+
+def complete(prefix: str, front_end: FrontEnd = "chat") -> list[str]:
+    """Commands starting with what was typed so far."""
+    return sorted(c.name for c in offered(front_end) if c.name.startswith(prefix.lower()))
+
+
+def run(chat: Chat, line: str, front_end: FrontEnd, *,
+        buffers: Mapping[str, str] | None = None, pinned: Sequence[str] | None = None) -> Outcome:
+    """What a line typed in a front end does: a slash command it offers, else a question
+    (with `pinned` files, default the chat's, and unsaved `buffers`)."""
+    parsed = parse(line)
+    if parsed is None:
+        return chat.question(line, pinned=pinned, buffers=buffers)
+    name, argument = parsed
+    command = COMMANDS.get(name)
+    if command is None or front_end not in command.front_ends:
+        return Refusal(f"unknown command {name}: /help lists them")
+    return command.handler(chat, argument)
