@@ -1,20 +1,25 @@
-"""Pieces every command shares: friendly errors, model work in the background, atomic writes."""
+"""What every command shares: model options, friendly errors, model work in the background
+(Ctrl-C cancels), directory checks and atomic writes."""
 
 from __future__ import annotations
 
 import functools
-import queue
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from codectx.errors import CodectxError, RepositoryError
 from codectx.files import write_bytes_atomic
+from codectx.models.registry import PROVIDERS
+
+if TYPE_CHECKING:
+    from codectx.assistant.background import Work
+    from codectx.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,9 +39,10 @@ def model_options(func: F) -> F:
         click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Token budget for the repository (default: what the context and "
                           "memory hold)."),
-        click.option("--backend", type=click.Choice(["local", "openai"]), default=None,
-                     help="local: run the model in this process (default); openai: use a "
-                          "server with an OpenAI-compatible API (llama.cpp, vLLM) at --base-url."),
+        click.option("--backend", type=click.Choice(list(PROVIDERS)), default=None,
+                     help="How the model is had: " + "; ".join(
+                         f"{name}: {entry.help}" for name, entry in PROVIDERS.items())
+                     + " (default: local)."),
         click.option("--base-url", default=None, metavar="URL",
                      help="The server's address, e.g. http://127.0.0.1:8080."),
         click.option("--api-key-env", default=None, metavar="NAME",
@@ -77,25 +83,18 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def in_background(work: Callable[[threading.Event, Callable[..., None]], Iterator[Any]],
-                  on_progress: Callable[..., None]) -> Iterator[Any]:
+def in_background(work: Work, on_progress: Progress, *,
+                  time_limit: float | None = None) -> Iterator[Any]:
     """Run `work` in a thread so Ctrl-C can cancel it cleanly instead of tearing it down.
 
     While it runs, the first Ctrl-C only sets the cancel event (a prefill in progress
     is saved as far as it got, generation stops); a second one interrupts at once.
-    The items `work` yields are passed through.
+    The items `work` yields are passed through; past `time_limit` seconds it stops
+    with `TimeLimit`.
     """
-    items: queue.Queue[tuple[str, Any]] = queue.Queue()
-    cancel = threading.Event()
+    from codectx.assistant.background import iterate
 
-    def run() -> None:
-        try:
-            for item in work(cancel, lambda *a: items.put(("progress", a))):
-                items.put(("item", item))
-        except BaseException as exc:  # handed to the main thread, raised there
-            items.put(("error", exc))
-        finally:
-            items.put(("done", None))
+    cancel = threading.Event()
 
     def on_sigint(signum: int, frame: Any) -> None:
         if cancel.is_set():
@@ -103,22 +102,8 @@ def in_background(work: Callable[[threading.Event, Callable[..., None]], Iterato
         cancel.set()
 
     previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
-    thread = threading.Thread(target=run, name="codectx-model", daemon=True)
-    thread.start()
     try:
-        while True:
-            try:
-                kind, value = items.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if kind == "progress":
-                on_progress(*value)
-            elif kind == "item":
-                yield value
-            elif kind == "error":
-                raise value
-            else:
-                return
+        yield from iterate(work, cancel, on_progress, time_limit=time_limit)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -137,13 +122,13 @@ def require_directory(path: Path) -> None:
 
 def warm_now(session: Any) -> None:
     """Prefill a session's repository with a progress bar (Ctrl-C stops), then say what it did."""
-    from codectx import console
-    from codectx import console_assistant as view
+    from codectx.cli import console
+    from codectx.cli.ask import print_answer_stats
 
     with console.progress_bar() as progress:
         answers = list(in_background(
             lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
-    view.print_answer_stats(answers[-1], warm=True)
+    print_answer_stats(answers[-1], warm=True)
 
 
 def path_inside(root: Path, target: Path) -> str | None:

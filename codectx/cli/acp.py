@@ -10,7 +10,7 @@ from typing import IO, Any, cast
 
 import click
 
-from codectx.cli_support import model_options
+from codectx.cli.options import model_options
 
 
 @click.command("acp")

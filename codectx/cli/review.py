@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli_support import friendly_errors, in_background, model_options, require_directory
+from codectx.cli.console import err, out
+from codectx.cli.options import friendly_errors, in_background, model_options, require_directory
 
 if TYPE_CHECKING:
+    from codectx.assistant.results import Review
     from codectx.assistant.review.change import Change
+    from codectx.assistant.review.findings import Finding
 
 FAIL_ON = click.Choice(["error", "warning", "never"])
 
@@ -70,11 +73,11 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
       codectx review --staged --fail-on error
       codectx review --range main..HEAD --format sarif > review.sarif
     """
-    from codectx import config, console
+    from codectx import config
     from codectx.assistant.review.findings import reaches
     from codectx.assistant.review.report import review_json, review_sarif
     from codectx.assistant.session import Review, Session
-    from codectx.console_review import print_review
+    from codectx.cli import console
 
     require_directory(path)
     change = _review_change(path, staged, spec, files)
@@ -122,7 +125,7 @@ def hook_install(path: Path, fail_on: str) -> None:
     --fail-on do.
     """
     from codectx.assistant.review import hook
-    from codectx.console import err
+    from codectx.cli.console import err
 
     done = hook.install(path, fail_on)
     chained = f"; the previous hook runs first ({hook.PREVIOUS})" if done.chained else ""
@@ -135,7 +138,7 @@ def hook_install(path: Path, fail_on: str) -> None:
 def hook_uninstall(path: Path) -> None:
     """Remove codectx's pre-commit hook, and put back the hook that was there before."""
     from codectx.assistant.review import hook
-    from codectx.console import err
+    from codectx.cli.console import err
 
     after = hook.uninstall(path)
     restored = "; the previous hook is back" if after.other else ""
@@ -149,7 +152,7 @@ def hook_status(path: Path) -> None:
     """Say whether the hook is installed, how it fails, and what it chains."""
     from codectx import config
     from codectx.assistant.review import hook
-    from codectx.console import out
+    from codectx.cli.console import out
 
     now = hook.state(path)
     if now.installed:
@@ -176,16 +179,24 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
     """
     if os.environ.get("CODECTX_SKIP") == "1":
         return
+    from codectx import config
+    from codectx.assistant.review.findings import reaches
+    from codectx.assistant.review.precommit import review_staged
+    from codectx.cli import console
+
+    root = Path.cwd()  # git runs hooks at the top of the work tree
     try:
-        review = _hook_review(timeout)
+        with console.progress_bar() as progress:
+            outcome = review_staged(root, config.load(root), progress, timeout)
     except Exception as exc:  # never block a commit on codectx's own failure
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         click.echo(f"codectx: review skipped: {message}", err=True)
         return
+    for note in outcome.notes:
+        click.echo(f"codectx: {note}", err=True)
+    review = outcome.review
     if review is None:
         return
-    from codectx.assistant.review.findings import reaches
-    from codectx.console_review import print_review
 
     print_review(review, fail_on, prefix="codectx: ")
     blocking = [f for f in review.findings if reaches(f.severity, fail_on)]
@@ -196,51 +207,52 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
         sys.exit(1)
 
 
-def _hook_review(timeout: float | None) -> Any:
-    from codectx import config, console
-    from codectx.assistant.review import change as changes
-    from codectx.assistant.session import Review, Session
-    from codectx.errors import CodectxError
+STYLES = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 
-    root = Path.cwd()  # git runs hooks at the top of the work tree
-    if changes.merge_in_progress(root):
-        click.echo("codectx: a merge commit is not reviewed (its changes were reviewed on "
-                   "their branches)", err=True)
-        return None
-    change = changes.staged(root)
-    if not change.files:
-        click.echo("codectx: nothing staged to review", err=True)
-        return None
-    if not change.reviewable:
-        click.echo("codectx: only binary or deleted files are staged; nothing to review",
-                   err=True)
-        return None
-    if not changes.has_commits(root):
-        click.echo(f"codectx: first commit: reviewing all {len(change.reviewable)} staged "
-                   "file(s)", err=True)
-    loaded = config.load(root)
-    limit = timeout or loaded.settings.hook_timeout
-    session = Session(root, loaded)
-    cancel = threading.Event()
-    finished = threading.Event()
-    outcome: dict[str, Any] = {}
-    with console.progress_bar() as progress:
-        def work() -> None:
-            try:
-                for item in session.review(change, cancel=cancel, progress=progress):
-                    if isinstance(item, Review):
-                        outcome["review"] = item
-            except BaseException as exc:  # reported by the main thread
-                outcome["error"] = exc
-            finally:
-                finished.set()
 
-        threading.Thread(target=work, name="codectx-review", daemon=True).start()
-        if not finished.wait(limit):
-            cancel.set()  # a prefill in progress is saved, so the next commit is faster
-            finished.wait(30)
-            raise CodectxError(f"the time limit of {limit:g} s was reached (set hook_timeout "
-                               "in the config to allow more)")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["review"]
+
+def count_line(findings: list[Finding]) -> str:
+    if not findings:
+        return "no findings"
+    counts = Counter(f.severity for f in findings)
+    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
+             for s in ("error", "warning", "note") if counts[s]]
+    return ", ".join(parts)
+
+
+
+def print_review(review: Review, fail_on: str, prefix: str = "") -> None:
+    """Findings on stdout, grouped by file; the summary and notes on stderr."""
+    from rich.text import Text
+
+    from codectx.assistant.review.findings import reaches
+
+    by_file: dict[str | None, list[Finding]] = {}
+    for finding in review.findings:
+        by_file.setdefault(finding.path, []).append(finding)
+    for path, findings in by_file.items():
+        if path is not None:
+            out.print(Text(path, style="bold underline"))
+        changed = review.change.file(path) if path is not None else None
+        for finding in sorted(findings, key=lambda f: f.line or 0):
+            if finding.line is not None:
+                code = changed.text_at(finding.line) if changed else None
+                out.print(Text.assemble((f"{finding.line:>6} │ ", "dim"), code or ""))
+            indent = "         " if finding.line is not None else "  "
+            out.print(Text.assemble(indent, (finding.severity, STYLES[finding.severity]),
+                                    f": {finding.message}"))
+        out.print()
+    reviewed = len(review.change.reviewable)
+    summary = f"{prefix}{count_line(review.findings)} in {review.change.description}"
+    if review.answer is not None:
+        answer = review.answer
+        summary += (f" ({reviewed} file(s); {answer.model}; prompt {answer.prompt_tokens:,} "
+                    f"tokens, {answer.reused_tokens:,} reused; {answer.total_s:.1f} s)")
+    err.print(summary, markup=False, highlight=False, soft_wrap=True)
+    for note in review.notes:
+        err.print(f"{prefix}note: {note}", markup=False, highlight=False, soft_wrap=True)
+    failing = [f for f in review.findings if reaches(f.severity, fail_on)]
+    if failing:
+        err.print(f"{prefix}{len(failing)} finding(s) at --fail-on {fail_on} or above",
+                  markup=False, highlight=False, soft_wrap=True)
+

@@ -1,87 +1,113 @@
-"""What the model commands show: the streamed answer, timings, caches and models."""
+"""`codectx cache` and `codectx models`: saved prompt states, and the models codectx knows."""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.live import Live
-from rich.markdown import Markdown
-from rich.table import Table
+import click
 
-from codectx.assistant.session import Answer
-from codectx.console import err, out
-from codectx.models.prompt_cache import Entry
+from codectx.cli.console import err, out
+from codectx.cli.options import friendly_errors, model_options, warm_now
 
+if TYPE_CHECKING:
+    from rich.table import Table
 
-class AnswerView:
-    """Streams the answer: rendered markdown on a terminal, plain text when piped."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self.text = ""
-        self.live: Live | None = None
-
-    def __enter__(self) -> AnswerView:
-        if self.enabled and out.is_terminal:
-            self.live = Live(Markdown(""), console=out, refresh_per_second=8,
-                             vertical_overflow="visible")
-            self.live.__enter__()
-        return self
-
-    def add(self, piece: str) -> None:
-        if not self.enabled:
-            return
-        self.text += piece
-        if self.live is not None:
-            self.live.update(Markdown(self.text))
-        else:
-            sys.stdout.write(piece)
-            sys.stdout.flush()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if self.live is not None:
-            self.live.__exit__(kind, exc, tb)
-        elif self.enabled and self.text and not self.text.endswith("\n"):
-            sys.stdout.write("\n")
+    from codectx.models.prompt_cache import Entry
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "answer": answer.text, "model": answer.model, "stop_reason": answer.stop_reason,
-        "prompt_tokens": answer.prompt_tokens,
-        # null when the backend (a server) does not report what it reused
-        "reused_tokens": answer.reused_tokens if answer.reuse_reported else None,
-        "evaluated_tokens": answer.evaluated_tokens if answer.reuse_reported else None,
-        "load_s": round(answer.load_s, 3),
-        "ttft_s": round(answer.ttft_s, 3), "total_s": round(answer.total_s, 3),
-        "generated_tokens": answer.generated_tokens,
-        "tokens_per_s": round(answer.tokens_per_s, 2), "notes": list(answer.notes),
-    }
+@click.group("cache")
+def cache_group() -> None:
+    """Saved prompt states: see, prefill or remove them."""
 
 
-def print_answer_stats(answer: Answer, warm: bool = False) -> None:
-    line = (f"prompt {answer.prompt_tokens:,} tokens: {answer.reused_tokens:,} reused, "
-            f"{answer.evaluated_tokens:,} evaluated" if answer.reuse_reported
-            else f"prompt {answer.prompt_tokens:,} tokens")
-    if warm:
-        line += f"; saved in {answer.total_s:.1f} s"
-    else:
-        line += (f"; first token after {answer.ttft_s:.2f} s; {answer.generated_tokens} tokens "
-                 f"at {answer.tokens_per_s:.1f} tok/s")
-    if answer.stop_reason == "cancelled":
-        line += "; stopped (what was prefilled is saved)"
-    elif answer.stop_reason == "error":
-        line += "; the answer broke off"
-    elif answer.stop_reason == "length":
-        line += "; the answer reached max_answer_tokens"
-    err.print(line, markup=False, highlight=False)
-    for note in answer.notes:
-        err.print(f"note: {note}", markup=False, highlight=False)
+
+@cache_group.command("status")
+@friendly_errors
+def cache_status() -> None:
+    """List the saved prompt states: repository, tokens covered, size, last use."""
+    from codectx import config
+    from codectx.models.prompt_cache import PromptCache
+
+    loaded = config.load(Path("."))
+    root = loaded.prompts_path()
+    cap = int(loaded.settings.prompt_cache_gb * (1 << 30))
+    entries = PromptCache(root, None, cap).all_entries() if root.is_dir() else []
+    out.print(cache_table(entries, root, cap))
+
+
+
+@cache_group.command("warm")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@model_options
+@friendly_errors
+def cache_warm(path: Path, flags: dict[str, Any]) -> None:
+    """Prefill the repository at PATH now and save it, so the next question starts warm."""
+    from codectx import config
+    from codectx.assistant.session import Session
+
+    warm_now(Session(path, config.load(path, flags)))
+
+
+
+@cache_group.command("clear")
+@click.option("--index", "and_index", is_flag=True, help="Also remove the index cache.")
+@friendly_errors
+def cache_clear(and_index: bool) -> None:
+    """Remove every saved prompt state (and, with --index, the index cache)."""
+    from codectx import config
+    from codectx.models.prompt_cache import PromptCache
+
+    loaded = config.load(Path("."))
+    root = loaded.prompts_path()
+    removed = PromptCache(root, None, 0).clear() if root.is_dir() else 0
+    err.print(f"removed {removed} saved prompt state(s) from {root}", markup=False)
+    if and_index:
+        from codectx.indexer.cache import clear_index_caches
+
+        clear_index_caches(loaded.cache_path())
+        err.print("removed the index cache", markup=False)
+
+
+
+@click.group("models")
+def models_group() -> None:
+    """Models codectx knows, and what they need."""
+
+
+
+@models_group.command("list")
+@friendly_errors
+def models_list() -> None:
+    """The models known by name, and whether each is available here."""
+    from codectx import config
+
+    loaded = config.load(Path("."))
+    out.print(models_table(loaded.models_path()))
+
+
+
+@models_group.command("info")
+@click.argument("model")
+@click.option("--ctx", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Context length to plan for (default: the model's trained context).")
+@click.option("--kv", type=click.Choice(["f16", "q8_0", "q4_0"]), default=None,
+              help="KV cache type to plan for (default: the catalog's recommendation or f16).")
+@friendly_errors
+def models_info(model: str, ctx: int | None, kv: str | None) -> None:
+    """What MODEL (a name or a GGUF file) is, and the memory a context needs.
+
+    \b
+    Example:
+      codectx models info llama-3-8b-instruct-gradient-1048k --ctx 1048576 --kv q4_0
+    """
+    from codectx import config
+
+    loaded = config.load(Path("."))
+    out.print(model_info(model, ctx, kv, loaded.cache_path(),
+                                         loaded.models_path()))
+
 
 
 def _size(n: float) -> str:
@@ -92,7 +118,10 @@ def _size(n: float) -> str:
     return f"{n:.1f} GiB"
 
 
+
 def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
+    from rich.table import Table
+
     total = sum(e.size_bytes for e in entries)
     table = Table("repository", "model", "tokens", "size", "last used",
                   title=f"{len(entries)} saved prompt state(s), {_size(total)} of {_size(cap)} "
@@ -106,7 +135,10 @@ def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
     return table
 
 
+
 def models_table(models_dir: Path) -> Table:
+    from rich.table import Table
+
     from codectx.models.catalog import catalog
 
     table = Table("name", "context", "KV", "edits", "available here")
@@ -121,8 +153,11 @@ def models_table(models_dir: Path) -> Table:
     return table
 
 
+
 def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
                models_dir: Path) -> Table:
+    from rich.table import Table
+
     from codectx.errors import ModelError
     from codectx.models import planner
     from codectx.models.catalog import catalog
@@ -166,3 +201,4 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
     if n_ctx > arch.trained_context:
         table.add_row("warning", "longer than the model was trained for")
     return table
+

@@ -7,11 +7,12 @@ import shlex
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli_support import (
+from codectx.cli.console import err
+from codectx.cli.options import (
     friendly_errors,
     in_background,
     model_options,
@@ -19,10 +20,13 @@ from codectx.cli_support import (
     write_atomic,
 )
 from codectx.errors import CodectxError
+from codectx.evals import RULER_TASKS
 
-OVERHEAD = 512  # instructions, template pieces and the question
-ANSWER_ROOM = 128  # the tasks' answers are short
-RULER_TASKS = ("multikey", "multivalue", "vartrack")
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from codectx.evals.runner import Run
+
 
 
 def parse_lengths(value: str) -> list[int]:
@@ -148,53 +152,76 @@ def ruler_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
 
 def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], samples: int,
               seed: int, output: Path, flags: dict[str, Any], tasks: tuple[str, ...]) -> None:
-    from codectx import config, console
-    from codectx import console_eval as view
+    from codectx import config
+    from codectx.assistant.evaluation import ANSWER_ROOM, plan_grid, run_grid
     from codectx.assistant.session import Session
-    from codectx.evals.heatmap import length_label, write_heatmap
-    from codectx.evals.runner import Run, run_cases
-    from codectx.evals.tasks import CaseMaker
+    from codectx.cli import console
+    from codectx.evals.heatmap import write_heatmap
+    from codectx.evals.runner import Run
+    from codectx.models.provider import provider_for
 
     require_directory(path)
     _writable(output)
     loaded = config.load(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
-    session = Session(path, loaded, persist=False)
+    session = Session(path, loaded, provider_for(path, loaded, persist=False))
     with console.progress_bar() as progress:
-        index = session.index(progress, whole=True)
-    limit = session.prompt_limit()
-    maker = CaseMaker(index, seed, loaded.settings.format)
-    runnable, skipped = [], []
-    for length in lengths:
-        have = maker.haystack(length).tokens
-        if length + OVERHEAD > limit:
-            skipped.append(f"{length_label(length)}: beyond the {limit:,} tokens the model "
-                           "takes here (its context, and this machine's memory)")
-        elif have < 0.9 * length:
-            skipped.append(f"{length_label(length)}: the repository has only "
-                           f"{index.total_tokens:,} tokens")
-        else:
-            runnable.append(length)
-    if not runnable:
-        raise CodectxError("no length can be run: " + "; ".join(skipped),
-                           "Choose shorter --lengths.")
-    cases = (list(maker.niah(runnable, depths, samples)) if kind == "niah"
-             else list(maker.ruler(runnable, samples, tasks)))
-    run = Run(kind, "", index.name, seed, runnable, depths, samples, skipped=skipped)
+        grid = plan_grid(session, kind, lengths, depths, samples, seed, tasks, progress)
+    run = Run(kind, "", grid.index.name, seed, grid.runnable, depths, samples,
+              skipped=grid.skipped)
     with console.progress_bar() as progress:
-        backend = session.model_for(max(c.haystack.tokens for c in cases) + OVERHEAD, progress)
-        run.model = backend.name
         for result in in_background(
-                lambda cancel, p: run_cases(cases, backend, cancel, p), progress):
+                lambda cancel, p: run_grid(session, grid, cancel, p), progress):
+            run.model = grid.model
             run.results.append(result)
-    run.interrupted = len(run.results) < len(cases)
+    run.model = run.model or grid.model
+    run.interrupted = len(run.results) < len(grid.cases)
     report = output / f"eval-{kind}.json"
     data = {**run.to_json(), "command": _command(kind, path, lengths, depths, samples, seed,
                                                  tasks, flags)}
     write_atomic(report, json.dumps(data, indent=2) + "\n")
     picture = output / f"eval-{kind}.png"
     write_heatmap(run, picture)
-    console.out.print(view.results_table(run))
-    view.print_summary(run, len(cases))
+    console.out.print(results_table(run))
+    print_summary(run, len(grid.cases))
     console.err.print(f"wrote {report} and {picture}", markup=False, highlight=False)
     if run.interrupted:
         sys.exit(130)
+
+
+def _cell(score: float, cases: int) -> str:
+    colour = "green" if score >= 0.9 else "yellow" if score >= 0.5 else "red"
+    return f"[{colour}]{score:.2f}[/]" + (f" [dim]({cases})[/]" if cases > 1 else "")
+
+
+
+def results_table(run: Run) -> Table:
+    from rich.table import Table
+
+    from codectx.evals.heatmap import length_label
+
+    cells = run.cells()
+    first = "depth" if run.kind == "niah" else "task"
+    table = Table(first, *(length_label(n) for n in run.lengths),
+                  title=f"{run.kind}: {run.model} on {run.repository} (seed {run.seed})")
+    for row in run.rows():
+        table.add_row(row, *(_cell(*cells[(row, n)]) if (row, n) in cells else "-"
+                             for n in run.lengths))
+    return table
+
+
+
+def print_summary(run: Run, planned: int) -> None:
+
+    done = len(run.results)
+    line = f"{done} of {planned} case(s) run"
+    if run.interrupted:
+        line += " (interrupted: the results so far are kept)"
+    err.print(line, markup=False)
+    if run.results:
+        saved = (f"; reuse saved {run.saved:.0%} of the prefill" if run.reuse_reported
+                 else "; the server does not report reuse")
+        err.print(f"prefill: {run.prompt_tokens:,} prompt tokens, "
+                  f"{run.evaluated_tokens:,} evaluated{saved}", markup=False)
+    for note in run.skipped:
+        err.print(f"note: skipped {note}", markup=False, highlight=False)
+

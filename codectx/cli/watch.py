@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors, model_options, require_directory, warm_now
+from codectx.cli.options import friendly_errors, model_options, require_directory, warm_now
 
 
 def _describe(event: Any) -> str | None:
@@ -46,9 +46,10 @@ def watch_cmd(path: Path, flags: dict[str, Any], poll: bool) -> None:
     editor question starts warm. Ignored files, .git/ and editor swap files
     cause nothing. Ctrl-C stops.
     """
-    from codectx import config, console
+    from codectx import config
     from codectx.assistant.session import Session
     from codectx.assistant.watcher import Watcher
+    from codectx.cli import console
 
     require_directory(path)
     session = Session(path, config.load(path, flags))

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from codectx.cli_support import friendly_errors, in_background, model_options
+from codectx.cli.options import friendly_errors, in_background, model_options
 
 
 @click.command("edit")
@@ -39,9 +39,9 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     once more; if they still do not, nothing is written. `codectx undo`
     restores the files as they were before the last applied edit.
     """
-    from codectx import config, console
-    from codectx.assistant.edits.journal import apply_plan, journal_dir
+    from codectx import config
     from codectx.assistant.session import EditProposal, Session
+    from codectx.cli import console
 
     if dry_run and apply_now:
         raise click.UsageError("--dry-run and --apply exclude each other")
@@ -49,8 +49,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         from codectx.assistant.edits.git import require_repository
 
         require_repository(path)  # before anything is written, not after
-    loaded = config.load(path, flags)
-    session = Session(path, loaded)
+    session = Session(path, config.load(path, flags))
     with console.progress_bar() as progress:
         proposals = [item for item in in_background(
             lambda cancel, p: session.edit(instruction, files=files, fmt=fmt, cancel=cancel,
@@ -71,12 +70,12 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         _finish(report, as_json, "the model's edits could not be applied; nothing was written")
         sys.exit(1)
     if not as_json:
-        console.print_diff([c.diff for c in plan.changes])
+        print_diff([c.diff for c in plan.changes])
     if dry_run or not (apply_now or _confirm(as_json)):
         _finish(report, as_json, "not applied" + ("" if dry_run or sys.stdin.isatty() else
                                                  ": not a terminal, use --apply to apply"))
         return
-    apply_plan(plan, path, journal_dir(loaded.cache_path(), path))
+    session.apply(plan)
     report["status"] = "applied"
     if commit:
         _commit(session, plan, instruction, path, report)
@@ -88,8 +87,8 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
 def _commit(session: Any, plan: Any, instruction: str, path: Path,
             report: dict[str, Any]) -> None:
     """Commit an applied edit; whatever goes wrong, say the files are already changed."""
-    from codectx import console
     from codectx.assistant.edits.git import commit_paths
+    from codectx.cli import console
     from codectx.errors import CodectxError
 
     try:
@@ -111,7 +110,7 @@ def _confirm(as_json: bool) -> bool:
 
 
 def _finish(report: dict[str, Any], as_json: bool, summary: str) -> None:
-    from codectx import console
+    from codectx.cli import console
 
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -130,9 +129,18 @@ def undo_cmd(path: Path) -> None:
 
     Refuses, changing nothing, if any of those files changed since the edit.
     """
-    from codectx import config, console
-    from codectx.assistant.edits.journal import journal_dir, undo_last
+    from codectx import config
+    from codectx.assistant.session import Session
+    from codectx.cli import console
 
-    loaded = config.load(path)
-    restored = undo_last(path, journal_dir(loaded.cache_path(), path))
+    restored = Session(path, config.load(path)).undo()  # no model is loaded for this
     console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
+
+
+def print_diff(diffs: list[str]) -> None:
+    """Planned changes as a coloured unified diff on stdout."""
+    from rich.syntax import Syntax
+
+    from codectx.cli.console import out
+
+    out.print(Syntax("".join(diffs), "diff", theme="ansi_dark", background_color="default"))
