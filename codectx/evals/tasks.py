@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from codectx.evals import RULER_TASKS
 from codectx.evals.haystack import Haystack, cut, insert
 from codectx.evals.needles import Needle, NeedleMaker, names_in, numbers_in
 from codectx.indexer.result import IndexResult
 
-RULER_TASKS = ("multikey", "multivalue", "vartrack")
 KEYS = 4  # needles in a multi-key haystack
 VALUES = 4  # values of the multi-value key
 CHAIN = 4  # constants in a variable-tracking chain
