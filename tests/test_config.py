@@ -66,3 +66,33 @@ def test_broken_toml_is_a_clear_error(tmp_path: Path) -> None:
 def test_cache_path_follows_the_setting(tmp_path: Path) -> None:
     loaded = config.load(tmp_path, {"cache_dir": str(tmp_path / "c")}, environ={})
     assert loaded.cache_path() == tmp_path / "c"
+
+
+def test_the_backend_is_one_the_provider_table_knows(tmp_path: Path) -> None:
+    from codectx.models.registry import PROVIDERS
+
+    write_tree(tmp_path, {".codectx.toml": 'backend = "gpu-cloud"\n'})
+    with pytest.raises(ConfigError, match="must be one of local, openai, scripted") as caught:
+        config.load(tmp_path)
+    assert "from .codectx.toml" in caught.value.message
+    for name in PROVIDERS:
+        assert config.load(None, {"backend": name}).settings.backend == name
+
+
+def test_each_backend_setting_gives_its_provider(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from codectx.models.fake import ScriptedProvider
+    from codectx.models.local import LocalProvider
+    from codectx.models.provider import provider_for
+    from codectx.models.server_provider import ServerProvider
+
+    kinds = {"local": LocalProvider, "openai": ServerProvider, "scripted": ScriptedProvider}
+    for name, kind in kinds.items():
+        provider = provider_for(tmp_path, config.load(None, {"backend": name}))
+        assert type(provider) is kind
+    monkeypatch.setenv("CODECTX_SCRIPTED_REPLIES", '["one", "two"]')
+    scripted = provider_for(tmp_path, config.load(None, {"backend": "scripted"}))
+    assert isinstance(scripted, ScriptedProvider) and list(scripted.fake.replies) == ["one", "two"]
+    monkeypatch.setenv("CODECTX_SCRIPTED_REPLIES", "not json")
+    with pytest.raises(ConfigError, match="CODECTX_SCRIPTED_REPLIES"):
+        provider_for(tmp_path, config.load(None, {"backend": "scripted"}))

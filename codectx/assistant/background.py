@@ -69,22 +69,33 @@ def iterate(work: Work, cancel: threading.Event, on_progress: Progress, *,
     start(work, cancel, events.put)
     deadline = None if time_limit is None else time.monotonic() + time_limit
     while True:
+        if deadline is not None and time.monotonic() > deadline:
+            cancel.set()
+            _drain(events, grace_s)
+            raise TimeLimit(f"the time limit of {time_limit:g} s was reached")
         try:
             event = events.get(timeout=0.1)
         except queue.Empty:
-            if deadline is not None and time.monotonic() > deadline:
-                cancel.set()
-                _drain(events, grace_s)
-                raise TimeLimit(f"the time limit of {time_limit:g} s was reached") from None
             continue
-        if event.kind == "progress":
-            on_progress(*event.value)
-        elif event.kind == "item":
-            yield event.value
-        elif event.kind == "error":
-            raise event.value
-        else:
+        item = _unpack(event, on_progress)
+        if item is _DONE:
             return
+        if item is not _NOTHING:
+            yield item
+
+
+_NOTHING, _DONE = object(), object()
+
+
+def _unpack(event: Event, on_progress: Progress) -> Any:
+    """What a consumer does with an event: report progress (_NOTHING to yield), raise the
+    work's error, say it is _DONE, or hand back its item."""
+    if event.kind == "progress":
+        on_progress(*event.value)
+        return _NOTHING
+    if event.kind == "error":
+        raise event.value
+    return _DONE if event.kind == "done" else event.value
 
 
 def _drain(events: queue.Queue[Event], grace_s: float) -> None:
@@ -112,12 +123,8 @@ async def aiterate(work: Work, cancel: threading.Event, on_progress: Progress,
 
     start(work, cancel, emit, name)
     while True:
-        event = await events.get()
-        if event.kind == "progress":
-            on_progress(*event.value)
-        elif event.kind == "item":
-            yield event.value
-        elif event.kind == "error":
-            raise event.value
-        else:
+        item = _unpack(await events.get(), on_progress)
+        if item is _DONE:
             return
+        if item is not _NOTHING:
+            yield item
