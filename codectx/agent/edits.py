@@ -66,6 +66,7 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
     state.chat.record(f"/edit {instruction}", proposal.replies[-1])
     return await agent.say(state, f"Applied to {', '.join(written)}.")
 
+
 async def _write(agent: Agent, state: SessionState, plan: Any) -> list[str]:
     """Through the editor when it can (not deletions, which it cannot), else to disk."""
     if not agent.can_write or any(c.after is None for c in plan.changes):

@@ -66,6 +66,7 @@ async def read_prompt(client: Client, can_read: bool, state: SessionState,
             buffers[path] = (state.session.root / path).read_text(errors="replace")
     return text, buffers
 
+
 def repo_path(state: SessionState, name: str) -> str | None:
     """A file URI or path as a repository path, or None when it is not in the repository."""
     if name.startswith("file://"):
@@ -77,6 +78,7 @@ def repo_path(state: SessionState, name: str) -> str | None:
         return safe_path(root, relative)
     except (ValueError, CodectxError):
         return None
+
 
 def unsaved(state: SessionState, buffers: dict[str, str]) -> list[str]:
     """The cached prefix already holds every file as saved: only unsaved text goes along."""

@@ -147,8 +147,9 @@ class CodectxAgent:
             state.cancel = threading.Event()
             text, buffers = await read_prompt(self.client, self._can_read, state, prompt)
             try:
-                outcome = commands.run(state.chat, text, "acp", buffers=buffers,
-                                       pinned=unsaved(state, buffers))
+                # A command may read a model's header or reach a server: not on the loop.
+                outcome = await asyncio.to_thread(commands.run, state.chat, text,
+                                                  buffers=buffers, pinned=unsaved(state, buffers))
                 stop = await self._render(state, outcome, text, buffers)
             except CodectxError as exc:
                 raise _error(exc) from exc
@@ -159,7 +160,7 @@ class CodectxAgent:
         """What a command or a question came to, as the editor sees it."""
         if isinstance(outcome, commands.Note | commands.Refusal):
             return await self.say(state, outcome.text)
-        if not isinstance(outcome, commands.Start):
+        if not isinstance(outcome, commands.Start):  # a change or a clear: the chat's alone
             return await self.say(state, "That command is not offered here.")
         if outcome.kind == "ask":
             return await self._ask(state, text, outcome)
@@ -180,9 +181,10 @@ class CodectxAgent:
                 conversation = Conversation(conversations.new_id(), time.time(), ())
             else:
                 conversation = conversations.load(loaded.cache_path(), root, session_id)
+            chat = Chat(Session(root, loaded), conversation, front_end="acp")
         except CodectxError as exc:
             raise _error(exc) from exc
-        state = SessionState(conversation.id, Chat(Session(root, loaded), conversation))
+        state = SessionState(conversation.id, chat)
         self._sessions[state.id] = state
         return state
 
@@ -338,11 +340,10 @@ class _Progress:
         self.agent.spawn(self.agent._update_prefill(self.state, text))
 
 
-
-
 def _offered() -> list[tuple[str, str, str | None]]:
     """The slash commands the editor is offered: (name, description, argument hint)."""
-    return [(c.name.removeprefix("/"), c.help, c.argument) for c in commands.offered("acp")]
+    return [(c.name.removeprefix("/"), commands.describe(c), c.argument)
+            for c in commands.offered("acp")]
 
 
 def _error(exc: CodectxError) -> RequestError:

@@ -47,6 +47,8 @@ class Chat:
     """The repository as last indexed (a front end refreshes it)."""
     keys_help: str = ""
     """The front end's key bindings, for /help."""
+    front_end: FrontEnd = "chat"
+    """Which front end this conversation is in: it decides which commands are offered."""
 
     @property
     def turns(self) -> tuple[tuple[str, str], ...]:
@@ -136,7 +138,7 @@ def _failed(exc: CodectxError) -> Refusal:
 
 
 def _help(chat: Chat, argument: str) -> Outcome:
-    lines = [f"{c.name:8} {c.help}" for c in COMMANDS.values()]
+    lines = [f"{c.name:8} {c.help}" for c in offered(chat.front_end)]
     keys = f"\n\nkeys: {chat.keys_help}" if chat.keys_help else ""
     return Note("\n".join(lines) + keys)
 
@@ -302,15 +304,27 @@ def complete(prefix: str, front_end: FrontEnd = "chat") -> list[str]:
     return sorted(c.name for c in offered(front_end) if c.name.startswith(prefix.lower()))
 
 
-def run(chat: Chat, line: str, front_end: FrontEnd, *,
-        buffers: Mapping[str, str] | None = None, pinned: Sequence[str] | None = None) -> Outcome:
-    """What a line typed in a front end does: a slash command it offers, else a question
-    (with `pinned` files, default the chat's, and unsaved `buffers`)."""
+# Where a line that starts with "/" but names no command is a question: an editor's prompt
+# may well begin with a path ("/etc/app.conf: why is this read twice?").
+QUESTIONS_ON_UNKNOWN: frozenset[FrontEnd] = frozenset({"acp"})
+
+
+def describe(command: Command) -> str:
+    """A command's help without its usage prefix ("/edit INSTRUCTION: ...")."""
+    usage, sep, rest = command.help.partition(": ")
+    return rest if sep and usage.startswith(command.name) else command.help
+
+
+def run(chat: Chat, line: str, *, buffers: Mapping[str, str] | None = None,
+        pinned: Sequence[str] | None = None) -> Outcome:
+    """What a line typed in the chat's front end does: a slash command it offers, else a
+    question (with `pinned` files, default the chat's, and unsaved `buffers`)."""
     parsed = parse(line)
-    if parsed is None:
+    command = COMMANDS.get(parsed[0]) if parsed else None
+    if command is not None and chat.front_end not in command.front_ends:
+        command = None
+    if parsed is None or (command is None and chat.front_end in QUESTIONS_ON_UNKNOWN):
         return chat.question(line, pinned=pinned, buffers=buffers)
-    name, argument = parsed
-    command = COMMANDS.get(name)
-    if command is None or front_end not in command.front_ends:
-        return Refusal(f"unknown command {name}: /help lists them")
-    return command.handler(chat, argument)
+    if command is None:
+        return Refusal(f"unknown command {parsed[0]}: /help lists them")
+    return command.handler(chat, parsed[1])

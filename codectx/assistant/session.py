@@ -178,15 +178,16 @@ class Session:
             return self.provider.backend(prompt_tokens, self.loaded.settings.max_answer_tokens,
                                          progress)
 
-    def prompt_limit(self) -> int:
+    def prompt_limit(self, progress: Progress = no_progress) -> int:
         """The longest prompt this model takes here, with room for the answer: its context
         and, for a local model, this machine's memory."""
-        return max(self.provider.context_limit() - self.loaded.settings.max_answer_tokens, 1)
+        limit = self.provider.context_limit(progress)
+        return max(limit - self.loaded.settings.max_answer_tokens, 1)
 
-    def repository_budget(self) -> int:
+    def repository_budget(self, progress: Progress = no_progress) -> int:
         """The tokens the repository may take: the prompt limit less room for the
         instructions, the question and one retry's exchange."""
-        return self.prompt_limit() - PROMPT_OVERHEAD - RETRY_ROOM
+        return self.prompt_limit(progress) - PROMPT_OVERHEAD - RETRY_ROOM
 
     def apply(self, plan: Plan) -> list[str]:
         """Write a planned change (journaled, so `undo` restores it); the paths written."""
@@ -302,7 +303,7 @@ class Session:
                whole: bool = False) -> IndexResult:
         loaded = self.loaded.with_budget(None) if whole else self.loaded
         if loaded.settings.budget is None and not whole:
-            budget = self.repository_budget()
+            budget = self.repository_budget(progress)
             if budget <= 0:
                 raise self.provider.no_room()
             loaded = loaded.with_budget(budget)

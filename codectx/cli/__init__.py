@@ -22,7 +22,6 @@ def main() -> None:
     """
 
 
-
 def _register() -> None:
     from codectx.cli import acp, ask, edit, evaluate, index, models, review, watch
 

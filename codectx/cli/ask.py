@@ -60,7 +60,6 @@ def ask_cmd(question: str, path: Path, flags: dict[str, Any],
         sys.exit(1)  # the answer broke off; what came was printed
 
 
-
 @click.command("chat")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @model_options
@@ -103,7 +102,6 @@ def chat_cmd(path: Path, flags: dict[str, Any], resume: str | None,
     CodectxApp(Session(path, loaded), resumed, watch=not no_watch).run()
 
 
-
 class AnswerView:
     """Streams the answer: rendered markdown on a terminal, plain text when piped."""
 
@@ -142,7 +140,6 @@ class AnswerView:
             sys.stdout.write("\n")
 
 
-
 def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "answer": answer.text, "model": answer.model, "stop_reason": answer.stop_reason,
@@ -155,7 +152,6 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "generated_tokens": answer.generated_tokens,
         "tokens_per_s": round(answer.tokens_per_s, 2), "notes": list(answer.notes),
     }
-
 
 
 def print_answer_stats(answer: Answer, warm: bool = False) -> None:

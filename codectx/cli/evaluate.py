@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from codectx.evals.runner import Run
 
 
-
 def parse_lengths(value: str) -> list[int]:
     """"1k,2k,4k" or "1500,3000": token lengths (1k is 1,000 tokens)."""
     lengths = []
@@ -175,6 +174,8 @@ def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], sa
             run.results.append(result)
     run.model = run.model or grid.model
     run.interrupted = len(run.results) < len(grid.cases)
+    if not run.results:
+        raise KeyboardInterrupt  # stopped while the model loaded: there is nothing to write
     report = output / f"eval-{kind}.json"
     data = {**run.to_json(), "command": _command(kind, path, lengths, depths, samples, seed,
                                                  tasks, flags)}
@@ -193,7 +194,6 @@ def _cell(score: float, cases: int) -> str:
     return f"[{colour}]{score:.2f}[/]" + (f" [dim]({cases})[/]" if cases > 1 else "")
 
 
-
 def results_table(run: Run) -> Table:
     from rich.table import Table
 
@@ -209,9 +209,7 @@ def results_table(run: Run) -> Table:
     return table
 
 
-
 def print_summary(run: Run, planned: int) -> None:
-
     done = len(run.results)
     line = f"{done} of {planned} case(s) run"
     if run.interrupted:

@@ -86,11 +86,9 @@ def index_cmd(
         print_summary(result)
 
 
-
 @click.group("config")
 def config_group() -> None:
     """Inspect codectx settings."""
-
 
 
 @config_group.command("show")
@@ -115,7 +113,6 @@ def config_show(path: Path, as_json: bool) -> None:
     else:
         console.err.print(f"user config file: {config.user_config_path()}", markup=False)
         console.out.print(config_table(loaded))
-
 
 
 SHOW_DEGRADED = 20

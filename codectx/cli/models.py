@@ -22,7 +22,6 @@ def cache_group() -> None:
     """Saved prompt states: see, prefill or remove them."""
 
 
-
 @cache_group.command("status")
 @friendly_errors
 def cache_status() -> None:
@@ -37,7 +36,6 @@ def cache_status() -> None:
     out.print(cache_table(entries, root, cap))
 
 
-
 @cache_group.command("warm")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @model_options
@@ -48,7 +46,6 @@ def cache_warm(path: Path, flags: dict[str, Any]) -> None:
     from codectx.assistant.session import Session
 
     warm_now(Session(path, config.load(path, flags)))
-
 
 
 @cache_group.command("clear")
@@ -70,11 +67,9 @@ def cache_clear(and_index: bool) -> None:
         err.print("removed the index cache", markup=False)
 
 
-
 @click.group("models")
 def models_group() -> None:
     """Models codectx knows, and what they need."""
-
 
 
 @models_group.command("list")
@@ -85,7 +80,6 @@ def models_list() -> None:
 
     loaded = config.load(Path("."))
     out.print(models_table(loaded.models_path()))
-
 
 
 @models_group.command("info")
@@ -109,14 +103,12 @@ def models_info(model: str, ctx: int | None, kv: str | None) -> None:
                                          loaded.models_path()))
 
 
-
 def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GiB"
-
 
 
 def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
@@ -135,7 +127,6 @@ def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
     return table
 
 
-
 def models_table(models_dir: Path) -> Table:
     from rich.table import Table
 
@@ -151,7 +142,6 @@ def models_table(models_dir: Path) -> Table:
             here = "yes" if (models_dir / model.file).is_file() else "no: see models info"
         table.add_row(model.name, f"{model.context:,}", model.kv, model.edit_format, here)
     return table
-
 
 
 def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,

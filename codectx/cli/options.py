@@ -83,14 +83,12 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def in_background(work: Work, on_progress: Progress, *,
-                  time_limit: float | None = None) -> Iterator[Any]:
+def in_background(work: Work, on_progress: Progress) -> Iterator[Any]:
     """Run `work` in a thread so Ctrl-C can cancel it cleanly instead of tearing it down.
 
     While it runs, the first Ctrl-C only sets the cancel event (a prefill in progress
     is saved as far as it got, generation stops); a second one interrupts at once.
-    The items `work` yields are passed through; past `time_limit` seconds it stops
-    with `TimeLimit`.
+    The items `work` yields are passed through.
     """
     from codectx.assistant.background import iterate
 
@@ -103,7 +101,7 @@ def in_background(work: Work, on_progress: Progress, *,
 
     previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
     try:
-        yield from iterate(work, cancel, on_progress, time_limit=time_limit)
+        yield from iterate(work, cancel, on_progress)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -181,21 +181,21 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
         return
     from codectx import config
     from codectx.assistant.review.findings import reaches
-    from codectx.assistant.review.precommit import review_staged
+    from codectx.assistant.review.precommit import review_with_limit, staged_change
     from codectx.cli import console
 
     root = Path.cwd()  # git runs hooks at the top of the work tree
     try:
+        change, notes = staged_change(root)
+        for note in notes:
+            click.echo(f"codectx: {note}", err=True)
+        if change is None:
+            return
         with console.progress_bar() as progress:
-            outcome = review_staged(root, config.load(root), progress, timeout)
+            review = review_with_limit(root, config.load(root), change, progress, timeout)
     except Exception as exc:  # never block a commit on codectx's own failure
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         click.echo(f"codectx: review skipped: {message}", err=True)
-        return
-    for note in outcome.notes:
-        click.echo(f"codectx: {note}", err=True)
-    review = outcome.review
-    if review is None:
         return
 
     print_review(review, fail_on, prefix="codectx: ")
@@ -210,7 +210,6 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
 STYLES = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 
 
-
 def count_line(findings: list[Finding]) -> str:
     if not findings:
         return "no findings"
@@ -218,7 +217,6 @@ def count_line(findings: list[Finding]) -> str:
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}"
              for s in ("error", "warning", "note") if counts[s]]
     return ", ".join(parts)
-
 
 
 def print_review(review: Review, fail_on: str, prefix: str = "") -> None:

@@ -28,7 +28,6 @@ PARSE_BATCH = 100
 PARALLEL_MIN = 400  # below this many files to parse, starting worker processes costs more
 
 
-
 @dataclass
 class Source:
     path: str

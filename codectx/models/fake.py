@@ -33,7 +33,7 @@ from codectx.models.backend import (
     Prompt,
 )
 from codectx.models.chat import CHATML, ChatFormat
-from codectx.progress import Progress
+from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
 ECHO = "ECHO"
@@ -146,7 +146,7 @@ class ScriptedProvider:
     def current(self) -> ModelBackend | None:
         return self.fake
 
-    def context_limit(self) -> int:
+    def context_limit(self, progress: Progress = no_progress) -> int:
         return self.fake.context_window
 
     def counter(self) -> TokenCounter:

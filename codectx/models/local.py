@@ -19,7 +19,7 @@ from codectx.models.backend import ModelBackend
 from codectx.models.gguf import ModelInfo, read_info
 from codectx.models.provider import saved_states
 from codectx.models.resolve import ResolvedModel, resolve_model
-from codectx.progress import Progress
+from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
 
@@ -52,7 +52,7 @@ class LocalProvider:
     def current(self) -> ModelBackend | None:
         return self._backend
 
-    def context_limit(self) -> int:
+    def context_limit(self, progress: Progress = no_progress) -> int:
         _, info = self.resolved()
         return planner.max_context(info.architecture, info.size_bytes, self._kv_type(),
                                    planner.available_memory())

@@ -19,14 +19,15 @@ from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.models.backend import ModelBackend
 from codectx.models.registry import PROVIDERS
-from codectx.progress import Progress
+from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
 
 class Provider(Protocol):
-    def context_limit(self) -> int:
+    def context_limit(self, progress: Progress = no_progress) -> int:
         """The longest context, prompt and answer together, this model takes here (its
-        context window and, for a local model, this machine's memory)."""
+        context window and, for a local model, this machine's memory); a server is
+        reached on first use, reported as the "load" stage."""
 
     def counter(self) -> TokenCounter:
         """What the indexer counts the repository's tokens with."""

@@ -8,6 +8,7 @@ that outgrows the server's context is refused with the numbers.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class ServerProvider:
         self.label = label
         self._server: OpenAICompatBackend | None = None
         self._load_s = 0.0
+        self._connecting = threading.Lock()  # a front end's /model may race a turn
 
     @classmethod
     def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> ServerProvider:
@@ -37,6 +39,10 @@ class ServerProvider:
 
     def connect(self, progress: Progress = no_progress) -> OpenAICompatBackend:
         """The server backend, connected on first use."""
+        with self._connecting:
+            return self._connect(progress)
+
+    def _connect(self, progress: Progress) -> OpenAICompatBackend:
         if self._server is None:
             settings = self.loaded.settings
             if not settings.base_url:
@@ -58,8 +64,8 @@ class ServerProvider:
     def current(self) -> ModelBackend | None:
         return self._server
 
-    def context_limit(self) -> int:
-        return self.connect().context_window
+    def context_limit(self, progress: Progress = no_progress) -> int:
+        return self.connect(progress).context_window
 
     def counter(self) -> TokenCounter:
         return self.connect().counter()

@@ -113,6 +113,8 @@ class CodectxApp(App[None]):
                         severity="warning")
         if settings.keys:
             self.set_keymap(settings.keys)
+        self.chat.keys_help = ", ".join(f"{b.key}: {b.description}" for b in self.BINDINGS
+                                        if isinstance(b, Binding))
         transcript = self.query_one(Transcript)
         for question, answer in self.turns:  # a resumed conversation
             transcript.add_question(question)
@@ -308,9 +310,7 @@ class CodectxApp(App[None]):
         if not line:
             return
         box.remember(line)
-        self.chat.keys_help = ", ".join(f"{b.key}: {b.description}" for b in self.BINDINGS
-                                        if isinstance(b, Binding))
-        self.render_outcome(commands.run(self.chat, line, "chat"))
+        self.render_outcome(commands.run(self.chat, line))
 
     def render_outcome(self, outcome: commands.Outcome) -> None:
         """Show what a command or a question came to; start its model work."""
@@ -347,13 +347,13 @@ class CodectxApp(App[None]):
             self.cancel_event.set()
 
     def action_new_chat(self) -> None:
-        self.render_outcome(commands.run(self.chat, "/clear", "chat"))
+        self.render_outcome(commands.run(self.chat, "/clear"))
 
     def action_toggle_panel(self) -> None:
         self.query_one(ContextPanel).toggle_class("hidden")
 
     def action_apply(self) -> None:
-        outcome = commands.run(self.chat, "/apply", "chat")
+        outcome = commands.run(self.chat, "/apply")
         self.render_outcome(outcome)
         if isinstance(outcome, commands.Note):
             self.query_one(QuestionInput).focus()

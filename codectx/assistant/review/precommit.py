@@ -2,49 +2,47 @@
 
 A merge commit is not reviewed (its changes were reviewed on their branches),
 nor a commit with nothing reviewable staged; the first commit is reviewed
-whole; the review has a time limit, past which the commit goes ahead
-unreviewed (a prefill in progress is saved, so the next commit is faster).
-The hook's command only prints what comes back.
+whole. Those checks ask git alone, before any setting is read. The review has a
+time limit, past which the commit goes ahead unreviewed (a prefill in progress
+is saved, so the next commit is faster). The hook's command only prints.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from codectx.assistant.background import TimeLimit, iterate
 from codectx.assistant.results import Review
 from codectx.assistant.review import change as changes
+from codectx.assistant.review.change import Change
 from codectx.config import Loaded
 from codectx.errors import CodectxError
 from codectx.progress import Progress
 
 
-@dataclass(frozen=True)
-class HookOutcome:
-    review: Review | None
-    """None when nothing is reviewed; `notes` say why."""
-    notes: tuple[str, ...] = ()
-
-
-def review_staged(root: Path, loaded: Loaded, progress: Progress,
-                  time_limit: float | None = None) -> HookOutcome:
-    """Review what is staged in the repository at root, as the hook does; `time_limit`
-    defaults to the hook_timeout setting."""
-    from codectx.assistant.session import Session
-
+def staged_change(root: Path) -> tuple[Change | None, tuple[str, ...]]:
+    """What the hook reviews in the repository at root (None: nothing), and what to say
+    about it first. Only git is asked: no setting, no model."""
     if changes.merge_in_progress(root):
-        return HookOutcome(None, ("a merge commit is not reviewed (its changes were "
-                                  "reviewed on their branches)",))
+        return None, ("a merge commit is not reviewed (its changes were reviewed on their "
+                      "branches)",)
     change = changes.staged(root)
     if not change.files:
-        return HookOutcome(None, ("nothing staged to review",))
+        return None, ("nothing staged to review",)
     if not change.reviewable:
-        return HookOutcome(None, ("only binary or deleted files are staged; nothing to review",))
-    notes: tuple[str, ...] = ()
+        return None, ("only binary or deleted files are staged; nothing to review",)
     if not changes.has_commits(root):
-        notes = (f"first commit: reviewing all {len(change.reviewable)} staged file(s)",)
+        return change, (f"first commit: reviewing all {len(change.reviewable)} staged "
+                        "file(s)",)
+    return change, ()
+
+
+def review_with_limit(root: Path, loaded: Loaded, change: Change, progress: Progress,
+                      time_limit: float | None = None) -> Review:
+    """Review `change` within `time_limit` seconds (default: the hook_timeout setting)."""
+    from codectx.assistant.session import Session
+
     limit = time_limit or loaded.settings.hook_timeout
     session = Session(root, loaded)
     review: Review | None = None
@@ -57,4 +55,4 @@ def review_staged(root: Path, loaded: Loaded, progress: Progress,
         raise CodectxError(f"the time limit of {limit:g} s was reached (set hook_timeout "
                            "in the config to allow more)") from None
     assert review is not None
-    return HookOutcome(review, notes)
+    return review
