@@ -7,7 +7,7 @@ from pathlib import Path
 
 from codectx import config
 from codectx.assistant import commands
-from codectx.assistant.commands import Chat, Note, Refusal, Start
+from codectx.assistant.commands import Chat, FrontEnd, Note, Refusal, Start
 from codectx.assistant.conversations import listing
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.session import Session
@@ -17,9 +17,10 @@ from tests.conftest import make_repo
 GOOD = "app.py\n<<<<<<< SEARCH\n    return 1\n=======\n    return 2\n>>>>>>> REPLACE\n"
 
 
-def chat_on(root: Path, *replies: str) -> Chat:
+def chat_on(root: Path, *replies: str, front_end: FrontEnd = "chat") -> Chat:
     make_repo(root, {"app.py": "def one():\n    return 1\n"})
-    return Chat(Session(root, config.load(root), ScriptedProvider(FakeBackend(replies))))
+    session = Session(root, config.load(root), ScriptedProvider(FakeBackend(replies)))
+    return Chat(session, front_end=front_end)
 
 
 def run_work(start: Start) -> list[object]:
@@ -27,8 +28,8 @@ def run_work(start: Start) -> list[object]:
 
 
 def test_a_plain_line_is_a_question_with_the_conversation_so_far(tmp_path: Path) -> None:
-    chat = chat_on(tmp_path / "r", "It returns one.")
-    outcome = commands.run(chat, "What does one() return?", "acp")
+    chat = chat_on(tmp_path / "r", "It returns one.", front_end="acp")
+    outcome = commands.run(chat, "What does one() return?")
     assert isinstance(outcome, Start) and outcome.kind == "ask"
     answer = run_work(outcome)[-1]
     assert isinstance(answer, Answer) and answer.text == "It returns one."
@@ -39,44 +40,53 @@ def test_a_plain_line_is_a_question_with_the_conversation_so_far(tmp_path: Path)
 
 def test_pinning_is_checked_and_offered_only_where_it_means_something(tmp_path: Path) -> None:
     chat = chat_on(tmp_path / "r")
-    assert commands.run(chat, "/add app.py", "chat") == Note(
+    assert commands.run(chat, "/add app.py") == Note(
         "pinned app.py: its full text goes with every question")
     assert chat.pinned == ["app.py"]
-    assert commands.run(chat, "/add nope.py", "chat") == Refusal("/add nope.py: no such file",
+    assert commands.run(chat, "/add nope.py") == Refusal("/add nope.py: no such file",
                                                                  "error")
-    assert isinstance(commands.run(chat, "/add ../outside", "chat"), Refusal)
-    assert commands.run(chat, "/add app.py", "acp") == Refusal(
-        "unknown command /add: /help lists them")
-    assert commands.run(chat, "/drop app.py", "chat") == Note("unpinned app.py")
-    assert commands.run(chat, "/drop app.py", "chat") == Refusal("app.py is not pinned")
+    assert isinstance(commands.run(chat, "/add ../outside"), Refusal)
+    assert commands.run(chat, "/nonsense") == Refusal("unknown command /nonsense: /help lists them")
+    chat.front_end = "acp"  # an editor is not offered pinning, and a path is a question
+    assert isinstance(added := commands.run(chat, "/add app.py"), Start) and added.kind == "ask"
+    assert isinstance(path := commands.run(chat, "/etc/app.conf: why?"), Start)
+    assert path.label == "/etc/app.conf: why?"
+    chat.front_end = "chat"
+    assert commands.run(chat, "/drop app.py") == Note("unpinned app.py")
+    assert commands.run(chat, "/drop app.py") == Refusal("app.py is not pinned")
     names = {c.name for c in commands.offered("acp")}
     assert {"/edit", "/review", "/tokens"} <= names and "/apply" not in names
 
 
 def test_an_edit_is_proposed_then_applied_then_undone(tmp_path: Path) -> None:
     chat = chat_on(tmp_path / "r", GOOD)
-    assert isinstance(commands.run(chat, "/edit", "chat"), Refusal)
-    assert commands.run(chat, "/apply", "chat") == Refusal("no change to apply")
-    start = commands.run(chat, "/edit return two", "chat")
+    assert isinstance(commands.run(chat, "/edit"), Refusal)
+    assert commands.run(chat, "/apply") == Refusal("no change to apply")
+    start = commands.run(chat, "/edit return two")
     assert isinstance(start, Start) and start.instruction == "return two"
     proposal = run_work(start)[-1]
     assert isinstance(proposal, EditProposal) and proposal.plan.ok
     chat.proposal = proposal
-    assert commands.run(chat, "/apply", "chat") == Note("applied to app.py (/undo restores)")
+    assert commands.run(chat, "/apply") == Note("applied to app.py (/undo restores)")
     assert "return 2" in (tmp_path / "r" / "app.py").read_text()
-    assert commands.run(chat, "/undo", "chat") == Note("restored app.py")
+    assert commands.run(chat, "/undo") == Note("restored app.py")
     assert "return 1" in (tmp_path / "r" / "app.py").read_text()
 
 
 def test_tokens_and_help_describe_the_chat(tmp_path: Path) -> None:
     chat = chat_on(tmp_path / "r")
-    assert commands.run(chat, "/tokens", "acp") == Note("Nothing indexed yet.")
+    assert commands.run(chat, "/tokens") == Note("Nothing indexed yet.")
     chat.index = chat.session.index()
-    tokens = commands.run(chat, "/tokens", "acp")
+    tokens = commands.run(chat, "/tokens")
     assert isinstance(tokens, Note) and tokens.text.startswith("Repository: 1 files (1 in full)")
     chat.keys_help = "escape: Cancel"
-    shown = commands.run(chat, "/help", "chat")
+    shown = commands.run(chat, "/help")
     assert isinstance(shown, Note) and "/review" in shown.text
     assert shown.text.endswith("keys: escape: Cancel")
     assert commands.complete("/re") == ["/review", "/revise"]
     assert commands.complete("/re", "acp") == ["/review"]
+    chat.front_end = "acp"
+    editor_help = commands.run(chat, "/help")
+    assert isinstance(editor_help, Note) and "/revise" not in editor_help.text
+    edit = commands.COMMANDS["/edit"]
+    assert commands.describe(edit) == "ask for a change to the repository (shown as a diff first)"
