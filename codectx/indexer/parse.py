@@ -201,3 +201,26 @@ def _skeleton(record: LanguageSpec, source: bytes, captures: dict[str, list[Node
         if braces:
             out.append(indent + b"}")
     return b"\n".join(out).decode("utf-8", "replace") + ("\n" if out else "")
+
+
+def top_level_names(language: str, source: bytes) -> list[str]:
+    """The names of a file's top-level definitions (functions, classes, types), in order;
+    empty for a language without a grammar or a file that does not parse."""
+    if not has_grammar(language):
+        return []
+    from tree_sitter import Parser
+
+    tree = Parser(grammar(language)).parse(source)
+    if tree.root_node.has_error:
+        return []
+    names: list[str] = []
+    for node in tree.root_node.named_children:
+        if "import" in node.type or node.type in ("package_clause", "use_declaration"):
+            continue
+        # A decorator or an export wraps the definition itself.
+        inner = (node.child_by_field_name("definition")
+                 or node.child_by_field_name("declaration") or node)
+        name = inner.child_by_field_name("name")
+        if name is not None and name.text is not None:
+            names.append(name.text.decode("utf-8", errors="replace"))
+    return names
