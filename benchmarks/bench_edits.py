@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
+from codectx.assistant.edits.guard import Request, plan_reply
 from codectx.assistant.edits.journal import apply_plan
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
@@ -35,9 +36,9 @@ def run_case(case: Case, work: Path) -> tuple[bool, int]:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(text.encode())
     before = snapshot(root)
-    parsed = parse_reply(case.reply)
-    plan = plan_edits(parsed.edits, root) if parsed.edits and not parsed.errors else None
-    if plan is not None and plan.ok:
+    request = Request(case.instruction) if case.instruction is not None else None
+    plan, _ = plan_reply(case.reply, root, True, request)
+    if plan.ok:
         apply_plan(plan, root, work / "journal")
     after = snapshot(root)
     written = len({p for p in before.keys() | after.keys() if before.get(p) != after.get(p)})

@@ -33,6 +33,8 @@ class EditProposal:
     answer: Answer
     request: str = ""
     """What the model was last asked (a revision continues from it)."""
+    instruction: str = ""
+    """What the user asked for, in their words (a revision's included)."""
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from codectx.assistant.edits import formats
+from codectx.assistant.edits import formats, guard
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
-from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.paths import safe_path
-from codectx.assistant.edits.plan import Plan, plan_edits
+from codectx.assistant.edits.plan import Plan
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.review.change import Change
@@ -38,18 +37,6 @@ __all__ = ["PROMPT_OVERHEAD", "RETRY_ROOM", "Answer", "EditProposal", "Review", 
 
 PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, roughly
 RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
-
-
-def _plan_reply(reply: str, root: Path, whole_files: bool) -> tuple[Plan, tuple[str, ...]]:
-    parsed = parse_reply(reply, whole_files)
-    if parsed.errors:
-        return Plan((), ()), parsed.errors
-    if not parsed.edits:
-        return Plan((), ()), ("the reply holds no edits in the requested format",)
-    plan = plan_edits(parsed.edits, root)
-    if not plan.failures and not plan.changes:
-        return plan, ("the edits leave every file as it was",)
-    return plan, tuple(f.describe() for f in plan.failures)
 
 
 def _fit_notes(index: IndexResult) -> tuple[str, ...]:
@@ -101,13 +88,18 @@ class Session:
         return result
 
     def edit(self, instruction: str, *, files: Sequence[str] = (), fmt: str | None = None,
-             revising: EditProposal | None = None, cancel: threading.Event | None = None,
+             revising: EditProposal | None = None, allow_new: bool = False,
+             allow_delete: bool = False, cancel: threading.Event | None = None,
              progress: Progress = no_progress) -> Iterator[str | EditProposal]:
         """Ask for a change; stream the model's reply, then one EditProposal (never writes).
 
-        A reply that cannot be applied goes back to the model once with what failed.
+        A reply that cannot be applied, or that goes beyond the request (see
+        `edits.guard`: deletions and new files not asked for, definitions dropped,
+        the format's example copied), goes back to the model once with what was wrong.
         With `revising`, the instruction asks for a change to that earlier proposal.
         """
+        asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
+        allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
         fmt = fmt or self.provider.edit_format()
         request = formats.edit_request(instruction, fmt, list(files)) + self._pinned(files)
         history: list[tuple[str, str]] = []
@@ -125,9 +117,10 @@ class Session:
                     yield item
             assert answer is not None
             replies.append(answer.text)
-            plan, problems = _plan_reply(answer.text, self.root, fmt == "whole")
+            plan, problems = guard.plan_reply(answer.text, self.root, fmt == "whole", allowed)
             if plan.ok or answer.stop_reason == "cancelled" or attempt == 2:
-                yield EditProposal(plan, attempt, problems, tuple(replies), answer, request)
+                yield EditProposal(plan, attempt, problems, tuple(replies), answer, request,
+                                   asked)
                 return
             history.append((request, answer.text))
             request = formats.retry_request(list(problems), fmt)

@@ -24,13 +24,20 @@ from codectx.cli.options import friendly_errors, in_background, model_options
 @click.option("--apply", "apply_now", is_flag=True, help="Apply without asking.")
 @click.option("--commit", is_flag=True,
               help="Commit the applied change (only its files) with a message the model writes.")
+@click.option("--allow-new", is_flag=True,
+              help="Let the change create files the request does not name (by default only "
+                   "--files, paths named in the instruction, or an instruction asking for a "
+                   "new file).")
+@click.option("--allow-delete", is_flag=True,
+              help="Let the change delete files (by default only when the instruction says "
+                   "delete, remove or rm and names the file).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"status", "files", "attempts", "errors"} instead of the diff.')
 @model_options
 @friendly_errors
 def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | None,
-             dry_run: bool, apply_now: bool, commit: bool, as_json: bool,
-             flags: dict[str, Any]) -> None:
+             dry_run: bool, apply_now: bool, commit: bool, allow_new: bool, allow_delete: bool,
+             as_json: bool, flags: dict[str, Any]) -> None:
     """Ask the model to change the repository at PATH (default: .) as INSTRUCTION says.
 
     The planned changes are shown as a diff and applied only after you say
@@ -52,8 +59,9 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     session = Session(path, config.load(path, flags))
     with console.progress_bar() as progress:
         proposals = [item for item in in_background(
-            lambda cancel, p: session.edit(instruction, files=files, fmt=fmt, cancel=cancel,
-                                           progress=p), progress)
+            lambda cancel, p: session.edit(instruction, files=files, fmt=fmt,
+                                           allow_new=allow_new, allow_delete=allow_delete,
+                                           cancel=cancel, progress=p), progress)
             if isinstance(item, EditProposal)]
     proposal = proposals[-1]
     plan = proposal.plan

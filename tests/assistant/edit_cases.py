@@ -21,6 +21,8 @@ class Case:
     reply: str
     after: dict[str, str | None] = field(default_factory=dict)
     error: str | None = None
+    instruction: str | None = None
+    """When set, the change is also held to this instruction (edits.guard)."""
 
     @property
     def recoverable(self) -> bool:
@@ -33,6 +35,10 @@ def sr(path: str, search: str, replace: str, fence: bool = True) -> str:
 
 
 NEW_GREET = APP.replace("'hi '", "'hello '")
+STATS = ("def mean(values):\n    return sum(values) / len(values)\n\n\n"
+         "def spread(values):\n    return max(values) - min(values)\n")
+MEDIAN = "def median(values):\n    return sorted(values)[len(values) // 2]\n"
+ASK_MEDIAN = "In stats.py add a function median(values) that returns the middle value"
 CASES = [
     Case("plain block", {"app.py": APP},
          sr("app.py", "    return 'hi ' + name\n", "    return 'hello ' + name\n"),
@@ -180,4 +186,21 @@ CASES = [
          "<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n", error="names no file"),
     Case("no edits at all", {"app.py": APP},
          "I think the code is fine as it is.", error="no edits"),
+    # Replies of the embedded model to "In stats.py add a function median(values) ...",
+    # which must be refused, not applied.
+    Case("DELETE followed by the new code", {"stats.py": STATS},
+         f"DELETE stats.py\n```python\n{MEDIAN}```\n", error="is followed by code",
+         instruction=ASK_MEDIAN),
+    Case("deleting the file it was asked to extend", {"stats.py": STATS}, "DELETE stats.py\n",
+         error="does not ask for it to be deleted", instruction=ASK_MEDIAN),
+    Case("a whole file holding only the new function", {"stats.py": STATS},
+         f"stats.py\n```python\n{MEDIAN}```\n",
+         error="the reply drops `mean` and `spread` from stats.py", instruction=ASK_MEDIAN),
+    Case("the format's example copied", {"stats.py": STATS},
+         "EXAMPLE-ONLY/not_a_file.py\n```python\ndef example_only_total(a, b):\n"
+         "    return a + b\n```\n", error="copies the format's example",
+         instruction=ASK_MEDIAN),
+    Case("a whole file keeping what it does not change", {"stats.py": STATS},
+         f"stats.py\n```python\n{STATS}\n\n{MEDIAN}```\n",
+         {"stats.py": f"{STATS}\n\n{MEDIAN}"}, instruction=ASK_MEDIAN),
 ]

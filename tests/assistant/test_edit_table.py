@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from codectx.assistant.edits.guard import Request, plan_reply
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
 from tests.assistant.edit_cases import CASES, Case
@@ -13,6 +14,12 @@ from tests.assistant.edit_cases import CASES, Case
 
 def outcome(case: Case, root: Path) -> dict[str, str | None] | str:
     """The files after applying the reply, or the error text that refused it."""
+    if case.instruction is not None:  # held to the request, as Session.edit does
+        for path, text in case.files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_bytes(text.encode())
+        plan, problems = plan_reply(case.reply, root, True, Request(case.instruction))
+        return {c.path: c.after for c in plan.changes} if plan.ok else "; ".join(problems)
     parsed = parse_reply(case.reply)
     if parsed.errors:
         return "; ".join(parsed.errors)

@@ -5,30 +5,36 @@ from __future__ import annotations
 SEARCH_REPLACE = """Reply with the changes as SEARCH/REPLACE blocks, one per change:
 the file's path on its own line, then the block. SEARCH must copy the current lines
 exactly (enough of them to be unique); REPLACE holds the new lines. An empty SEARCH
-creates a new file; `DELETE path` on its own line deletes one. Example:
+creates a new file; `DELETE path` on its own line deletes one. Example (the path and
+the names are the example's, not this repository's):
 
-src/util.py
+{example_path}
 <<<<<<< SEARCH
-def add(a, b):
+def example_only_total(a, b):
     return a - b
 =======
-def add(a, b):
+def example_only_total(a, b):
     return a + b
 >>>>>>> REPLACE
 """
 
 WHOLE = """Reply with the complete new content of every file you change: the file's
 path on its own line, then a fenced code block with the whole file, nothing left out.
-A new file is written the same way; `DELETE path` on its own line deletes one. Example:
+A new file is written the same way; `DELETE path` on its own line deletes one. Example
+(the path and the names are the example's, not this repository's):
 
-src/util.py
+{example_path}
 ```python
-def add(a, b):
+def example_only_total(a, b):
     return a + b
 ```
 """
 
-FORMATS = {"search-replace": SEARCH_REPLACE, "whole": WHOLE}
+EXAMPLE_PATH = "EXAMPLE-ONLY/not_a_file.py"
+"""The examples' path: no repository has it, so a reply that names it copied the example."""
+EXAMPLE_NAME = "example_only_total"
+FORMATS = {"search-replace": SEARCH_REPLACE.format(example_path=EXAMPLE_PATH),
+           "whole": WHOLE.format(example_path=EXAMPLE_PATH)}
 
 # What a retry reminds the model of, in the terms of the format it was asked to use.
 RETRY_HINTS = {

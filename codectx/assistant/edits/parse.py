@@ -83,7 +83,14 @@ def parse_reply(text: str, whole_files: bool = True) -> Parsed:
                 last_path = edit.path
             continue
         if (m := DELETE.match(line)) is not None:
-            edits.append(Edit("delete", m.group(1)))
+            following = next((x for x in lines[i + 1:] if x.strip()), "")
+            if FENCE.match(following) or SEARCH.match(following):
+                # Seen from small models: DELETE, then the code they meant to add.
+                errors.append(f"{m.group(1)}: `DELETE {m.group(1)}` is followed by code; a "
+                              "deletion carries no content (to change the file, write the "
+                              "change without DELETE)")
+            else:
+                edits.append(Edit("delete", m.group(1)))
             i += 1
             continue
         if DIFF_OLD.match(line) and i + 1 < len(lines) and DIFF_NEW.match(lines[i + 1]):
