@@ -42,6 +42,9 @@ class GenerationParams:
     max_tokens: int = 1024
     temperature: float = 0.0
     seed: int = 0
+    grammar: str | None = None
+    """A llama.cpp grammar (GBNF) the reply must follow; a backend that cannot constrain
+    its output ignores it (the reply is parsed and checked either way)."""
 
 
 @dataclass(frozen=True)

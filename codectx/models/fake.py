@@ -48,6 +48,7 @@ class FakeBackend:
         self.replies: deque[str] = deque(replies)
         self.delay = delay
         self.prompts: list[Prompt] = []
+        self.params: list[GenerationParams] = []
         self.evaluated: list[tuple[int, ...]] = []
         """The tokens each call had to evaluate (what a real cache would not cover)."""
         self._context_window = context_window
@@ -81,6 +82,7 @@ class FakeBackend:
         started = time.perf_counter()
         tokens = prompt.tokens
         self.prompts.append(prompt)
+        self.params.append(params)
         reused = 0
         for a, b in zip(self._last, tokens, strict=False):
             if a != b:

@@ -168,6 +168,7 @@ class LlamaCppBackend:
                   cancel: threading.Event, started: float, reused: int, evaluated: int,
                   load_s: float, notes: list[str]) -> Iterator[str | Completion]:
         import llama_cpp
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         llm = self._llm
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -177,8 +178,10 @@ class LlamaCppBackend:
         ttft = time.perf_counter() - started
         if max_tokens > 0:
             llm.set_seed(params.seed)
+            grammar = (LlamaGrammar.from_string(params.grammar, verbose=False)
+                       if params.grammar else None)
             for token in llm.generate(tokens, temp=params.temperature, top_k=40, top_p=0.95,
-                                      min_p=0.05, repeat_penalty=1.0):
+                                      min_p=0.05, repeat_penalty=1.0, grammar=grammar):
                 if generated == 0:
                     ttft = time.perf_counter() - started
                 if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):

@@ -52,6 +52,8 @@ from codectx.models.server_api import (
 from codectx.models.tokenizer import GGUFCounter
 from codectx.tokens import EstimateCounter, TokenCounter
 
+# How each server kind takes a GBNF grammar for the reply (others: parsed as it comes).
+GRAMMAR_FIELDS = {"llama.cpp": "grammar", "vllm": "guided_grammar"}
 TOKEN_CACHE = 1 << 16  # texts whose tokens are remembered (segments repeat every question)
 
 
@@ -285,6 +287,8 @@ class OpenAICompatBackend:
             body["stream_options"] = {"include_usage": True}
         if self.server.kind == "llama.cpp":
             body.update(cache_prompt=True, id_slot=self.options.slot, return_progress=True)
+        if params.grammar and self.server.kind in GRAMMAR_FIELDS:
+            body[GRAMMAR_FIELDS[self.server.kind]] = params.grammar
         if self.route == "chat":
             messages = [{"role": role, "content": content} for role, content in prompt.messages]
             if not prompt.suffix:
