@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from codectx.assistant.edits import formats, guard
+from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.edits.plan import Plan
@@ -102,6 +103,8 @@ class Session:
         allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
         fmt = fmt or self.provider.edit_format()
         request = formats.edit_request(instruction, fmt, list(files)) + self._pinned(files)
+        shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
+                             deletions=allow_delete or guard.asks_for_deletion(asked))
         history: list[tuple[str, str]] = []
         if revising is not None:
             history.append((revising.request, revising.replies[-1]))
@@ -110,14 +113,15 @@ class Session:
         answer: Answer | None = None
         for attempt in (1, 2):
             for item in self._run(request, cancel, progress,
-                                  self.loaded.settings.max_answer_tokens, history):
+                                  self.loaded.settings.max_answer_tokens, history,
+                                  grammar=shape):
                 if isinstance(item, Answer):
                     answer = item
                 else:
                     yield item
             assert answer is not None
             replies.append(answer.text)
-            plan, problems = guard.plan_reply(answer.text, self.root, fmt == "whole", allowed)
+            plan, problems = guard.plan_reply(answer.text, self.root, fmt, allowed)
             if plan.ok or answer.stop_reason == "cancelled" or attempt == 2:
                 yield EditProposal(plan, attempt, problems, tuple(replies), answer, request,
                                    asked)
@@ -243,14 +247,15 @@ class Session:
 
     def _run(self, question: str | None, cancel: threading.Event | None, progress: Progress,
              max_tokens: int, history: Sequence[tuple[str, str]] = (),
-             tree: str | None = None) -> Iterator[str | Answer]:
+             tree: str | None = None, grammar: str | None = None) -> Iterator[str | Answer]:
         with self._turn:
-            yield from self._turn_locked(question, cancel, progress, max_tokens, history, tree)
+            yield from self._turn_locked(question, cancel, progress, max_tokens, history, tree,
+                                         grammar)
 
     def _turn_locked(self, question: str | None, cancel: threading.Event | None,
                      progress: Progress, max_tokens: int,
                      history: Sequence[tuple[str, str]],
-                     tree: str | None) -> Iterator[str | Answer]:
+                     tree: str | None, grammar: str | None) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress, tree)
         answer_room = self.loaded.settings.max_answer_tokens
@@ -278,7 +283,7 @@ class Session:
                    "the context",) if dropped else ()
         if question is None:
             prompt = Prompt(prompt.prefix, (), prompt.messages[:1])
-        params = GenerationParams(max_tokens=max_tokens)
+        params = GenerationParams(max_tokens=max_tokens, grammar=grammar)
         load_s = self.provider.take_load_s()  # the model loads once per session
         for item in backend.stream(prompt, params, cancel,
                                    lambda done, total: progress("prefill", done, total)):

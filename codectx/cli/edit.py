@@ -17,9 +17,11 @@ from codectx.cli.options import friendly_errors, in_background, model_options
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--files", "files", multiple=True, metavar="FILE",
               help="Files to change (their current text goes with the instruction; repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["search-replace", "whole"]), default=None,
-              help="How the model writes edits (default: what the model does best, from the "
-                   "catalog).")
+@click.option("--format", "fmt", type=click.Choice(["search-replace", "whole", "definitions"]),
+              default=None,
+              help="How the model writes edits: SEARCH/REPLACE blocks, whole files, or only "
+                   "the definitions that change, merged into the file (default: what the "
+                   "model does best, from the catalog).")
 @click.option("--dry-run", is_flag=True, help="Only show the planned changes.")
 @click.option("--apply", "apply_now", is_flag=True, help="Apply without asking.")
 @click.option("--commit", is_flag=True,

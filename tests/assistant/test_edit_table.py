@@ -18,7 +18,7 @@ def outcome(case: Case, root: Path) -> dict[str, str | None] | str:
         for path, text in case.files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_bytes(text.encode())
-        plan, problems = plan_reply(case.reply, root, True, Request(case.instruction))
+        plan, problems = plan_reply(case.reply, root, "whole", Request(case.instruction))
         return {c.path: c.after for c in plan.changes} if plan.ok else "; ".join(problems)
     parsed = parse_reply(case.reply)
     if parsed.errors:

@@ -30,17 +30,34 @@ def example_only_total(a, b):
 ```
 """
 
+DEFINITIONS = """Reply with only the definitions you add or change, each complete: the file's
+path on its own line, then a fenced code block holding the new or changed functions and
+classes (and any import they need). Do not repeat what stays as it is: a definition with
+an existing name replaces it, a new one is added, a method goes inside its class (write
+`class Name:` with just that method). Example (the path and the names are the example's,
+not this repository's):
+
+{example_path}
+```python
+def example_only_total(a, b):
+    return a + b
+```
+"""
+
 EXAMPLE_PATH = "EXAMPLE-ONLY/not_a_file.py"
 """The examples' path: no repository has it, so a reply that names it copied the example."""
 EXAMPLE_NAME = "example_only_total"
 FORMATS = {"search-replace": SEARCH_REPLACE.format(example_path=EXAMPLE_PATH),
-           "whole": WHOLE.format(example_path=EXAMPLE_PATH)}
+           "whole": WHOLE.format(example_path=EXAMPLE_PATH),
+           "definitions": DEFINITIONS.format(example_path=EXAMPLE_PATH)}
 
 # What a retry reminds the model of, in the terms of the format it was asked to use.
 RETRY_HINTS = {
     "search-replace": "Copy SEARCH lines exactly from the files.",
     "whole": "Give each file's path on its own line, then its complete content in one "
              "fenced code block.",
+    "definitions": "Give each file's path on its own line, then one fenced code block "
+                   "with the complete functions or classes that change.",
 }
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codectx.assistant.edits.formats import EXAMPLE_NAME, EXAMPLE_PATH
-from codectx.assistant.edits.parse import Edit, parse_reply
+from codectx.assistant.edits.parse import Edit, Parsed, parse_reply
 from codectx.assistant.edits.plan import FileChange, Plan, plan_edits
 
 DELETE_WORDS = re.compile(r"\b(delete|remove|rm)\b", re.IGNORECASE)
@@ -46,14 +46,24 @@ def _named(path: str, instruction: str) -> bool:
                                             instruction) is not None
 
 
+def asks_for_deletion(instruction: str) -> bool:
+    """Whether the instruction asks for some file to be deleted."""
+    return DELETE_WORDS.search(instruction) is not None
+
+
+def asks_for_new_file(instruction: str) -> bool:
+    """Whether the instruction asks for a new file."""
+    return NEW_FILE_WORDS.search(instruction) is not None
+
+
 def asks_to_delete(request: Request, path: str) -> bool:
-    return request.allow_delete or (DELETE_WORDS.search(request.instruction) is not None
+    return request.allow_delete or (asks_for_deletion(request.instruction)
                                     and _named(path, request.instruction))
 
 
 def asks_to_create(request: Request, path: str) -> bool:
     return (request.allow_new or path in request.files or _named(path, request.instruction)
-            or NEW_FILE_WORDS.search(request.instruction) is not None)
+            or asks_for_new_file(request.instruction))
 
 
 def copied_example(edits: Sequence[Edit]) -> str | None:
@@ -107,14 +117,18 @@ def refusals(edits: Sequence[Edit], changes: Sequence[FileChange],
     return problems
 
 
-def plan_reply(reply: str, root: Path, whole_files: bool,
+def plan_reply(reply: str, root: Path, fmt: str,
                request: Request | None) -> tuple[Plan, tuple[str, ...]]:
-    """A reply as a plan, and what is wrong with it (empty when it may be applied).
+    """A reply in format `fmt` as a plan, and what is wrong with it (empty: it may be
+    applied).
 
     Parsed, checked against the format's example, planned against the files, then held
     to `request` (None: the planned change is not held to any request).
     """
-    parsed = parse_reply(reply, whole_files)
+    parsed = parse_reply(reply, whole_files=fmt in ("whole", "definitions"))
+    if fmt == "definitions":  # a fenced block under a path holds definitions to merge
+        parsed = Parsed(tuple(replace(e, kind="definitions") if e.kind == "whole" else e
+                              for e in parsed.edits), parsed.errors)
     if parsed.errors:
         return Plan((), ()), parsed.errors
     if not parsed.edits:

@@ -34,7 +34,7 @@ _PATH_DECORATION = re.compile(r"^(?:#+\s*|\*\*|File:\s*|Path:\s*|`)+|(?:\*\*|`|:
 
 @dataclass(frozen=True)
 class Edit:
-    kind: Literal["replace", "whole", "create", "delete"]
+    kind: Literal["replace", "whole", "definitions", "create", "delete"]
     path: str
     search: str = ""
     replace: str = ""

@@ -129,6 +129,16 @@ def _apply_one(edit: Edit, path: str, current: dict[str, str | None]) -> Failure
         current[path] = None
     elif edit.kind == "whole":
         current[path] = _with_newlines(edit.replace, text)
+    elif edit.kind == "definitions":
+        if text is None:
+            current[path] = edit.replace
+        else:
+            from codectx.assistant.edits.definitions import MergeError, merge
+
+            try:
+                current[path] = _with_newlines(merge(path, text, edit.replace), text)
+            except MergeError as exc:
+                return Failure(path, str(exc))
     elif edit.kind == "create":
         if text:
             return Failure(path, "the file exists: SEARCH for the lines to change instead "

@@ -1,0 +1,140 @@
+"""The definition-level edit format: the model writes only the definitions it adds or
+changes, and they are merged into the file through tree-sitter.
+
+A small model asked for a whole file writes the new function alone; here that is
+exactly the reply wanted. Each top-level definition of the reply (a function, a
+class, a type) replaces the file's definition of the same name, or, when the name
+is new, goes after the file's last definition of its kind (else at the end). A
+class whose name the file has is merged member by member: a method with an
+existing name replaces it, a new one goes at the end of the class. Imports the
+reply has and the file lacks go after the file's imports. Anything else in the
+reply (a constant, a statement) goes at the end. A language without a grammar,
+or a new file, takes the reply as the whole file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from codectx.indexer.languages import grammar, has_grammar, language_of, spec
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+IMPORT_TYPES = ("import", "use_declaration", "preproc_include", "package_clause")
+
+
+class MergeError(ValueError):
+    """The reply's code cannot be merged (it does not parse)."""
+
+
+@dataclass(frozen=True)
+class _Part:
+    kind: str
+    """The node type of the definition ("function_definition", "class_definition", ...)."""
+    name: str | None
+    start: int
+    end: int
+    node: Node
+
+
+def _parts(root: Node) -> list[_Part]:
+    parts = []
+    for node in root.named_children:
+        inner = (node.child_by_field_name("definition")
+                 or node.child_by_field_name("declaration") or node)
+        name = inner.child_by_field_name("name")
+        text = name.text.decode("utf-8", errors="replace") if name is not None and name.text \
+            else None
+        kind = "import" if any(t in node.type for t in IMPORT_TYPES) else inner.type
+        parts.append(_Part(kind, text, node.start_byte, node.end_byte, inner))
+    return parts
+
+
+def _is_class(part: _Part) -> bool:
+    return "class" in part.kind or part.kind in ("struct_item", "impl_item")
+
+
+def _members(node: Node) -> tuple[Node | None, list[_Part]]:
+    body = node.child_by_field_name("body")
+    return body, (_parts(body) if body is not None else [])
+
+
+def merge(path: str, original: str, reply: str) -> str:
+    """`original` with the reply's definitions merged in."""
+    language = language_of(path)
+    if not has_grammar(language):
+        return reply
+    from tree_sitter import Parser
+
+    parser = Parser(grammar(language))
+    new_tree = parser.parse(reply.encode("utf-8"))
+    if new_tree.root_node.has_error:
+        raise MergeError("the reply's code does not parse; write complete definitions")
+    source = original.encode("utf-8")
+    old_parts = _parts(parser.parse(source).root_node)
+    gap = b"\n\n" if spec(language).braces else b"\n\n\n"
+    edits: list[tuple[int, int, bytes]] = []  # (start, end, text) on the original
+    tail: list[bytes] = []
+    new_imports: list[bytes] = []
+    old_imports = [p for p in old_parts if p.kind == "import"]
+    known_imports = {source[p.start:p.end].strip() for p in old_imports}
+    reply_bytes = reply.encode("utf-8")
+    for part in _parts(new_tree.root_node):
+        text = reply_bytes[part.start:part.end]
+        if part.kind == "import":
+            if text.strip() not in known_imports:
+                new_imports.append(text)
+            continue
+        same = next((p for p in old_parts if p.name and p.name == part.name
+                     and p.kind == part.kind), None)
+        if same is not None and _is_class(same):
+            edits.extend(_merge_members(same, part, source, reply_bytes))
+        elif same is not None:
+            edits.append((same.start, same.end, text))
+        elif part.name is not None:
+            kin = [p for p in old_parts if p.kind == part.kind]
+            after = kin[-1].end if kin else None
+            if after is None:
+                tail.append(text)
+            else:
+                edits.append((after, after, gap + text))
+        else:
+            tail.append(text)
+    if new_imports:
+        at = old_imports[-1].end if old_imports else 0
+        joined = b"\n".join(new_imports)
+        edits.append((at, at, (b"\n" + joined) if old_imports else joined + b"\n"))
+    merged = source
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        merged = merged[:start] + text + merged[end:]
+    if tail:
+        merged = merged.rstrip(b"\n") + gap + gap.join(tail)
+    return merged.rstrip(b"\n").decode("utf-8") + "\n"
+
+
+def _merge_members(old: _Part, new: _Part, source: bytes,
+                   reply: bytes) -> list[tuple[int, int, bytes]]:
+    old_body, old_members = _members(old.node)
+    new_body, new_members = _members(new.node)
+    if old_body is None or new_body is None:
+        return [(old.start, old.end, reply[new.start:new.end])]
+    edits = []
+    for member in new_members:
+        text = reply[member.start:member.end]
+        same = next((m for m in old_members if m.name and m.name == member.name), None)
+        if same is not None:
+            edits.append((same.start, same.end, text))
+        else:
+            end = old_members[-1].end if old_members else old_body.end_byte
+            indent = _indent(reply, member.start)
+            edits.append((end, end, b"\n\n" + indent + text))
+    return edits
+
+
+def _indent(source: bytes, start: int) -> bytes:
+    """The whitespace before `start` on its line (a member's text starts after it)."""
+    line_start = source.rfind(b"\n", 0, start) + 1
+    prefix = source[line_start:start]
+    return prefix if not prefix.strip() else b""
