@@ -168,11 +168,9 @@ def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], sa
     run = Run(kind, "", grid.index.name, seed, grid.runnable, depths, samples,
               skipped=grid.skipped)
     with console.progress_bar() as progress:
-        for result in in_background(
-                lambda cancel, p: run_grid(session, grid, cancel, p), progress):
-            run.model = grid.model
-            run.results.append(result)
-    run.model = run.model or grid.model
+        run.results.extend(in_background(
+            lambda cancel, p: run_grid(session, grid, cancel, p), progress))
+    run.model = grid.model
     run.interrupted = len(run.results) < len(grid.cases)
     if not run.results:
         raise KeyboardInterrupt  # stopped while the model loaded: there is nothing to write

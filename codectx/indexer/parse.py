@@ -203,6 +203,38 @@ def _skeleton(record: LanguageSpec, source: bytes, captures: dict[str, list[Node
     return b"\n".join(out).decode("utf-8", "replace") + ("\n" if out else "")
 
 
+IMPORT_TYPES = ("import", "use_declaration", "preproc_include", "package_clause")
+
+
+@dataclass(frozen=True)
+class TopLevel:
+    """One top-level statement of a parsed file (or member of a class body)."""
+
+    kind: str
+    """ "import", or the definition's node type ("function_definition", ...)."""
+    name: str | None
+    start: int
+    end: int
+    """Its bytes, a decorator or an `export` included."""
+    node: Node
+    """The definition itself, inside any decorator or export."""
+
+
+def top_level(parent: Node) -> list[TopLevel]:
+    """The statements directly under `parent` (a module, or a class's body), in order."""
+    found = []
+    for node in parent.named_children:
+        # A decorator or an export wraps the definition itself.
+        inner = (node.child_by_field_name("definition")
+                 or node.child_by_field_name("declaration") or node)
+        name = inner.child_by_field_name("name")
+        text = name.text.decode("utf-8", errors="replace") if name is not None and name.text \
+            else None
+        kind = "import" if any(t in node.type for t in IMPORT_TYPES) else inner.type
+        found.append(TopLevel(kind, text, node.start_byte, node.end_byte, inner))
+    return found
+
+
 def top_level_names(language: str, source: bytes) -> list[str]:
     """The names of a file's top-level definitions (functions, classes, types), in order;
     empty for a language without a grammar or a file that does not parse."""
@@ -213,14 +245,5 @@ def top_level_names(language: str, source: bytes) -> list[str]:
     tree = Parser(grammar(language)).parse(source)
     if tree.root_node.has_error:
         return []
-    names: list[str] = []
-    for node in tree.root_node.named_children:
-        if "import" in node.type or node.type in ("package_clause", "use_declaration"):
-            continue
-        # A decorator or an export wraps the definition itself.
-        inner = (node.child_by_field_name("definition")
-                 or node.child_by_field_name("declaration") or node)
-        name = inner.child_by_field_name("name")
-        if name is not None and name.text is not None:
-            names.append(name.text.decode("utf-8", errors="replace"))
-    return names
+    return [part.name for part in top_level(tree.root_node)
+            if part.kind != "import" and part.name is not None]

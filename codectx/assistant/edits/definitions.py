@@ -14,51 +14,25 @@ or a new file, takes the reply as the whole file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from codectx.indexer.languages import grammar, has_grammar, language_of, spec
+from codectx.indexer.parse import TopLevel, top_level
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-IMPORT_TYPES = ("import", "use_declaration", "preproc_include", "package_clause")
-
 
 class MergeError(ValueError):
     """The reply's code cannot be merged (it does not parse)."""
 
 
-@dataclass(frozen=True)
-class _Part:
-    kind: str
-    """The node type of the definition ("function_definition", "class_definition", ...)."""
-    name: str | None
-    start: int
-    end: int
-    node: Node
-
-
-def _parts(root: Node) -> list[_Part]:
-    parts = []
-    for node in root.named_children:
-        inner = (node.child_by_field_name("definition")
-                 or node.child_by_field_name("declaration") or node)
-        name = inner.child_by_field_name("name")
-        text = name.text.decode("utf-8", errors="replace") if name is not None and name.text \
-            else None
-        kind = "import" if any(t in node.type for t in IMPORT_TYPES) else inner.type
-        parts.append(_Part(kind, text, node.start_byte, node.end_byte, inner))
-    return parts
-
-
-def _is_class(part: _Part) -> bool:
+def _is_class(part: TopLevel) -> bool:
     return "class" in part.kind or part.kind in ("struct_item", "impl_item")
 
 
-def _members(node: Node) -> tuple[Node | None, list[_Part]]:
+def _members(node: Node) -> tuple[Node | None, list[TopLevel]]:
     body = node.child_by_field_name("body")
-    return body, (_parts(body) if body is not None else [])
+    return body, (top_level(body) if body is not None else [])
 
 
 def merge(path: str, original: str, reply: str) -> str:
@@ -73,7 +47,7 @@ def merge(path: str, original: str, reply: str) -> str:
     if new_tree.root_node.has_error:
         raise MergeError("the reply's code does not parse; write complete definitions")
     source = original.encode("utf-8")
-    old_parts = _parts(parser.parse(source).root_node)
+    old_parts = top_level(parser.parse(source).root_node)
     gap = b"\n\n" if spec(language).braces else b"\n\n\n"
     edits: list[tuple[int, int, bytes]] = []  # (start, end, text) on the original
     tail: list[bytes] = []
@@ -81,7 +55,7 @@ def merge(path: str, original: str, reply: str) -> str:
     old_imports = [p for p in old_parts if p.kind == "import"]
     known_imports = {source[p.start:p.end].strip() for p in old_imports}
     reply_bytes = reply.encode("utf-8")
-    for part in _parts(new_tree.root_node):
+    for part in top_level(new_tree.root_node):
         text = reply_bytes[part.start:part.end]
         if part.kind == "import":
             if text.strip() not in known_imports:
@@ -114,7 +88,7 @@ def merge(path: str, original: str, reply: str) -> str:
     return merged.rstrip(b"\n").decode("utf-8") + "\n"
 
 
-def _merge_members(old: _Part, new: _Part, source: bytes,
+def _merge_members(old: TopLevel, new: TopLevel, source: bytes,
                    reply: bytes) -> list[tuple[int, int, bytes]]:
     old_body, old_members = _members(old.node)
     new_body, new_members = _members(new.node)
