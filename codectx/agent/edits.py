@@ -1,10 +1,12 @@
 """An edit asked for from the editor: a diff shown first, written only when allowed.
 
-The planned change becomes an `edit` tool call holding one diff per file;
-nothing is written before the user allows it through
-`session/request_permission`, then through the editor's `fs/write_text_file`
-when it offers it (so its buffers stay in sync), or to disk (journaled, as
-`codectx edit`) otherwise. A file with unsaved changes is never overwritten.
+The changes to existing files become one `edit` tool call holding a diff per
+file; each new file (an `edit` call titled "Create ...") and each deletion (a
+`delete` call) is a tool call of its own, asked for apart. Nothing is written
+before the user allows it through `session/request_permission`, then through
+the editor's `fs/write_text_file` when it offers it (so its buffers stay in
+sync), or to disk (journaled, as `codectx edit`) otherwise. A file with unsaved
+changes is never overwritten.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from acp import start_tool_call, tool_diff_content, update_tool_call
+from acp import start_tool_call, text_block, tool_content, tool_diff_content, update_tool_call
 from acp.schema import AllowedOutcome, PermissionOption, ToolCallLocation, ToolCallUpdate
 
 from codectx.agent.state import Agent, SessionState, StopReason
 from codectx.assistant import commands
+from codectx.assistant.edits import show
+from codectx.assistant.edits.plan import FileChange, Plan
 from codectx.assistant.results import EditProposal
 
 
@@ -33,46 +37,68 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
         problems = "\n".join(f"- {p}" for p in proposal.problems)
         return await agent.say(state, "The change could not be planned, so nothing was "
                                       f"written:\n{problems}")
-    root = state.session.root.resolve()
-    state.edits += 1
-    tool_id = f"edit-{state.id}-{state.edits}"
-    paths = [c.path for c in plan.changes]
-    diffs: list[Any] = [tool_diff_content(str(root / c.path), c.after or "", c.before)
-                        for c in plan.changes]
-    locations = [ToolCallLocation(path=str(root / p)) for p in paths]
-    title = f"Edit {', '.join(paths)}"
-    await agent.client.session_update(state.id, start_tool_call(
-        tool_id, title, kind="edit", status="pending", content=diffs, locations=locations,
-        raw_input={"instruction": instruction}))
     unsaved = [c.path for c in plan.changes
                if c.path in buffers and c.before is not None and buffers[c.path] != c.before]
     if unsaved:
-        await agent.client.session_update(state.id, update_tool_call(tool_id, status="failed"))
         return await agent.say(state, f"{', '.join(unsaved)} has unsaved changes in the "
                                       "editor; save, then ask again. Nothing was written.")
+    # Changes to existing files are asked for together; each new file and each deletion
+    # on its own, as a tool call of its own kind, so none is allowed by the way.
+    parts = [plan.only("modify")] + [Plan((c,), ()) for c in plan.files_made_or_removed]
+    allowed: list[FileChange] = []
+    for part in parts:
+        if part.changes and await _allowed(agent, state, part, instruction):
+            allowed.extend(part.changes)
+    if not allowed:
+        return await agent.say(state, "Not applied; nothing was written.")
+    written = await _write(agent, state, Plan(tuple(allowed), ()))
+    state.chat.record(f"/edit {instruction}", proposal.replies[-1])
+    left = [c.path for c in plan.changes if c not in allowed]
+    skipped = f" Not applied: {', '.join(left)}." if left else ""
+    return await agent.say(state, f"Applied to {', '.join(written)}.{skipped}")
+
+
+async def _allowed(agent: Agent, state: SessionState, part: Plan, instruction: str) -> bool:
+    """Show one part of the change as a tool call and ask for permission to write it;
+    whether it was given (the tool call ends in progress if so, failed if not)."""
+    root = state.session.root.resolve()
+    state.edits += 1
+    tool_id = f"edit-{state.id}-{state.edits}"
+    first = part.changes[0]
+    kind: Any = "delete" if first.action == "delete" else "edit"
+    if first.action == "delete":
+        title = f"Delete {first.path}"
+        content: list[Any] = [tool_content(text_block(show.heading(first)))]
+        allow, reject = "Delete", "Keep"
+    else:
+        title = (f"Create {first.path}" if first.action == "create"
+                 else f"Edit {', '.join(c.path for c in part.changes)}")
+        content = [tool_diff_content(str(root / c.path), c.after or "", c.before)
+                   for c in part.changes]
+        allow, reject = ("Create", "Skip") if first.action == "create" else ("Apply", "Reject")
+    locations = [ToolCallLocation(path=str(root / c.path)) for c in part.changes]
+    await agent.client.session_update(state.id, start_tool_call(
+        tool_id, title, kind=kind, status="pending", content=content, locations=locations,
+        raw_input={"instruction": instruction, "action": first.action}))
     response = await agent.client.request_permission(
         session_id=state.id,
-        tool_call=ToolCallUpdate(tool_call_id=tool_id, title=title, kind="edit",
-                                 status="pending", content=diffs, locations=locations),
-        options=[PermissionOption(option_id="apply", name="Apply", kind="allow_once"),
-                 PermissionOption(option_id="reject", name="Reject", kind="reject_once")])
+        tool_call=ToolCallUpdate(tool_call_id=tool_id, title=title, kind=kind,
+                                 status="pending", content=content, locations=locations),
+        options=[PermissionOption(option_id="apply", name=allow, kind="allow_once"),
+                 PermissionOption(option_id="reject", name=reject, kind="reject_once")])
     outcome = response.outcome
-    if not (isinstance(outcome, AllowedOutcome) and outcome.option_id == "apply"):
-        await agent.client.session_update(state.id, update_tool_call(tool_id, status="failed"))
-        return await agent.say(state, "Not applied; nothing was written.")
-    await agent.client.session_update(state.id, update_tool_call(tool_id, status="in_progress"))
-    written = await _write(agent, state, plan)
-    await agent.client.session_update(state.id, update_tool_call(tool_id, status="completed"))
-    state.chat.record(f"/edit {instruction}", proposal.replies[-1])
-    return await agent.say(state, f"Applied to {', '.join(written)}.")
+    given = isinstance(outcome, AllowedOutcome) and outcome.option_id == "apply"
+    await agent.client.session_update(state.id, update_tool_call(
+        tool_id, status="completed" if given else "failed"))
+    return given
 
 
-async def _write(agent: Agent, state: SessionState, plan: Any) -> list[str]:
+async def _write(agent: Agent, state: SessionState, plan: Plan) -> list[str]:
     """Through the editor when it can (not deletions, which it cannot), else to disk."""
     if not agent.can_write or any(c.after is None for c in plan.changes):
         return await asyncio.to_thread(state.session.apply, plan)
     root = state.session.root.resolve()
     for change in plan.changes:
         await agent.client.write_text_file(session_id=state.id, path=str(root / change.path),
-                                          content=change.after)
+                                          content=change.after or "")
     return [c.path for c in plan.changes]

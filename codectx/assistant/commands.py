@@ -19,6 +19,7 @@ from typing import Any, Literal
 from codectx.assistant import conversations
 from codectx.assistant.background import Work
 from codectx.assistant.conversations import Conversation
+from codectx.assistant.edits import show
 from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.session import Session
@@ -120,7 +121,16 @@ class Cleared:
     """A new conversation started."""
 
 
-Outcome = Note | Refusal | Start | ShowChange | Cleared
+@dataclass(frozen=True)
+class Confirm:
+    """The change on screen creates or deletes files: ask before applying it, apart from
+    the changes to existing files (`/apply all` or `/apply existing`)."""
+
+    proposal: EditProposal
+    text: str
+
+
+Outcome = Note | Refusal | Start | ShowChange | Cleared | Confirm
 
 
 @dataclass(frozen=True)
@@ -212,8 +222,22 @@ def _revise(chat: Chat, text: str) -> Outcome:
 def _apply(chat: Chat, argument: str) -> Outcome:
     if chat.proposal is None:
         return Refusal("no change to apply")
+    if argument not in ("", "all", "existing"):
+        return Refusal("/apply applies the change on screen; /apply all also creates and "
+                       "deletes the files it names, /apply existing changes only files that "
+                       "exist")
+    plan = chat.proposal.plan
+    made_or_removed = show.made_or_removed(plan)
+    if made_or_removed and not argument:
+        return Confirm(chat.proposal, f"This change {made_or_removed}. /apply all applies "
+                                      "that too; /apply existing changes only the files "
+                                      "that exist.")
+    if argument == "existing":
+        plan = plan.only("modify")
+        if not plan.changes:
+            return Refusal("the change only creates or deletes files: /apply all applies it")
     try:
-        paths = chat.session.apply(chat.proposal.plan)
+        paths = chat.session.apply(plan)
     except CodectxError as exc:
         return _failed(exc)
     chat.proposal = None
@@ -274,7 +298,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             "(shown as a diff first)", _edit),
     Command("/revise", "TEXT", "/revise TEXT: ask for a different version of the change on "
             "screen", _revise, _CHAT),
-    Command("/apply", None, "apply the change on screen", _apply, _CHAT),
+    Command("/apply", "all|existing", "/apply [all|existing]: apply the change on screen "
+            "(one that creates or deletes files asks first)", _apply, _CHAT),
     Command("/diff", None, "show the change on screen again", _diff, _CHAT),
     Command("/undo", None, "undo the last applied change", _undo, _CHAT),
     Command("/review", "--staged", "/review [--staged]: review the uncommitted (or staged) "

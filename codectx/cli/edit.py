@@ -80,11 +80,18 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         _finish(report, as_json, "the model's edits could not be applied; nothing was written")
         sys.exit(1)
     if not as_json:
-        print_diff([c.diff for c in plan.changes])
+        print_plan(plan)
     if dry_run or not (apply_now or _confirm(as_json)):
         _finish(report, as_json, "not applied" + ("" if dry_run or sys.stdin.isatty() else
                                                  ": not a terminal, use --apply to apply"))
         return
+    if not apply_now:
+        plan = _confirm_files(plan)
+        report["files"] = [f for f in report["files"]
+                           if f["path"] in {c.path for c in plan.changes}]
+        if not plan.changes:
+            _finish(report, as_json, "not applied")
+            return
     session.apply(plan)
     report["status"] = "applied"
     if commit:
@@ -119,6 +126,18 @@ def _confirm(as_json: bool) -> bool:
     return click.confirm("Apply these changes?", default=False, err=True)
 
 
+def _confirm_files(plan: Any) -> Any:
+    """Asked apart: whether to create and delete files too (without, only the changes to
+    existing files are applied)."""
+    from codectx.assistant.edits import show
+
+    made_or_removed = show.made_or_removed(plan)
+    if not made_or_removed or click.confirm(f"The change {made_or_removed}. Do that too?",
+                                            default=False, err=True):
+        return plan
+    return plan.only("modify")
+
+
 def _finish(report: dict[str, Any], as_json: bool, summary: str) -> None:
     from codectx.cli import console
 
@@ -147,10 +166,10 @@ def undo_cmd(path: Path) -> None:
     console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
 
 
-def print_diff(diffs: list[str]) -> None:
-    """Planned changes as a coloured unified diff on stdout."""
-    from rich.syntax import Syntax
-
+def print_plan(plan: Any) -> None:
+    """Planned changes on stdout: a coloured diff of each changed file, new files and
+    deletions under headings of their own colour."""
+    from codectx.assistant.edits import show
     from codectx.cli.console import out
 
-    out.print(Syntax("".join(diffs), "diff", theme="ansi_dark", background_color="default"))
+    out.print(show.renderable(plan))

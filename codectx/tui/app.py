@@ -27,7 +27,7 @@ from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.errors import CodectxError
 from codectx.tui import messages as msg
 from codectx.tui.widgets.context_panel import ContextPanel
-from codectx.tui.widgets.diff_view import DiffView
+from codectx.tui.widgets.diff_view import ConfirmFiles, DiffView
 from codectx.tui.widgets.status_bar import StatusBar
 from codectx.tui.widgets.transcript import Transcript
 
@@ -321,6 +321,9 @@ class CodectxApp(App[None]):
             self.notify(outcome.text, severity=outcome.level)
         elif isinstance(outcome, commands.ShowChange):
             transcript.mount(DiffView(outcome.proposal.plan))
+        elif isinstance(outcome, commands.Confirm):
+            self.push_screen(ConfirmFiles(outcome.proposal.plan, outcome.text),
+                             self._confirmed)
         elif isinstance(outcome, commands.Cleared):
             transcript.clear()
             transcript.add_note("new conversation")
@@ -352,11 +355,19 @@ class CodectxApp(App[None]):
     def action_toggle_panel(self) -> None:
         self.query_one(ContextPanel).toggle_class("hidden")
 
-    def action_apply(self) -> None:
-        outcome = commands.run(self.chat, "/apply")
+    def action_apply(self, how: str = "") -> None:
+        outcome = commands.run(self.chat, f"/apply {how}".strip())
         self.render_outcome(outcome)
         if isinstance(outcome, commands.Note):
             self.query_one(QuestionInput).focus()
+
+    def _confirmed(self, how: str | None) -> None:
+        """The answer to "create and delete these files too?"."""
+        if how is None:
+            self.query_one(Transcript).add_note("not applied; nothing was written (a: apply, "
+                                                "r: reject)")
+        else:
+            self.action_apply(how)
 
     def action_reject(self) -> None:
         if self.chat.proposal is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -30,7 +30,10 @@ from tests.conftest import scripted_env
 class Editor:
     """Records what the agent sends; answers permission requests and file reads/writes."""
 
-    def __init__(self, allow: bool = True, buffers: dict[str, str] | None = None) -> None:
+    def __init__(self, allow: bool | Callable[[Any], bool] = True,
+                 buffers: dict[str, str] | None = None) -> None:
+        """`allow`: the answer to every permission request, or a function of the tool
+        call asked about."""
         self.allow = allow
         self.buffers = buffers or {}
         self.updates: list[Any] = []
@@ -44,7 +47,7 @@ class Editor:
     async def request_permission(self, session_id: str, tool_call: Any, options: Any,
                                  **_: Any) -> RequestPermissionResponse:
         self.permissions.append(tool_call)
-        if self.allow:
+        if self.allow(tool_call) if callable(self.allow) else self.allow:
             return RequestPermissionResponse(outcome=AllowedOutcome(outcome="selected",
                                                                     option_id="apply"))
         return RequestPermissionResponse(outcome=DeniedOutcome(outcome="cancelled"))

@@ -120,6 +120,28 @@ async def test_a_rejected_edit_writes_nothing(repo: Path) -> None:
     assert (repo / "app.py").read_text() == APP
 
 
+MIXED = (GOOD + "util.py\n<<<<<<< SEARCH\n=======\ndef shout(s):\n    return s.upper()\n"
+         ">>>>>>> REPLACE\nDELETE lib.py\n")
+
+
+async def test_new_files_and_deletions_are_asked_for_apart(repo: Path) -> None:
+    # The editor allows the change to app.py and the new file, and keeps lib.py.
+    editor = Editor(allow=lambda call: not call.title.startswith("Delete"))
+    async with connected(editor, [MIXED]) as conn:
+        session = await conn.new_session(cwd=str(repo))
+        await conn.prompt(session_id=session.session_id, prompt=prompt_text(
+            "/edit say hello, add a new file util.py with shout(s), and delete lib.py"))
+        await wait_for(lambda: "Applied to" in editor.text())
+    assert [(p.title, p.kind) for p in editor.permissions] == [
+        ("Edit app.py", "edit"), ("Create util.py", "edit"), ("Delete lib.py", "delete")]
+    created = editor.permissions[1].content[0]
+    assert isinstance(created, FileEditToolCallContent) and created.old_text is None
+    assert "'hello '" in (repo / "app.py").read_text()
+    assert "def shout" in (repo / "util.py").read_text()
+    assert (repo / "lib.py").read_text() == "X = 1\n"  # kept: its deletion was not allowed
+    assert "Not applied: lib.py" in editor.text()
+
+
 async def test_a_path_traversal_edit_is_refused(repo: Path) -> None:
     evil = "../evil.py\n<<<<<<< SEARCH\n=======\nprint('owned')\n>>>>>>> REPLACE\n"
     editor = Editor(allow=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from codectx import config
 from codectx.assistant import commands
-from codectx.assistant.commands import Chat, FrontEnd, Note, Refusal, Start
+from codectx.assistant.commands import Chat, Confirm, FrontEnd, Note, Refusal, Start
 from codectx.assistant.conversations import listing
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.session import Session
@@ -71,6 +71,29 @@ def test_an_edit_is_proposed_then_applied_then_undone(tmp_path: Path) -> None:
     assert "return 2" in (tmp_path / "r" / "app.py").read_text()
     assert commands.run(chat, "/undo") == Note("restored app.py")
     assert "return 1" in (tmp_path / "r" / "app.py").read_text()
+
+
+NEW = "new.py\n<<<<<<< SEARCH\n=======\nTWO = 2\n>>>>>>> REPLACE\n"
+
+
+def test_a_change_that_creates_a_file_asks_before_it_is_applied(tmp_path: Path) -> None:
+    chat = chat_on(tmp_path / "r", GOOD + NEW, GOOD + NEW)
+    root = tmp_path / "r"
+    start = commands.run(chat, "/edit return two and add a new file new.py")
+    assert isinstance(start, Start)
+    chat.proposal = proposal = run_work(start)[-1]  # type: ignore[assignment]
+    asked = commands.run(chat, "/apply")
+    assert isinstance(asked, Confirm) and asked.proposal is proposal
+    assert asked.text.startswith("This change creates new.py.")
+    assert not (root / "new.py").exists() and "return 1" in (root / "app.py").read_text()
+    assert isinstance(commands.run(chat, "/apply everything"), Refusal)
+    assert commands.run(chat, "/apply existing") == Note("applied to app.py (/undo restores)")
+    assert not (root / "new.py").exists() and "return 2" in (root / "app.py").read_text()
+    commands.run(chat, "/undo")
+    chat.proposal = proposal
+    assert commands.run(chat, "/apply all") == Note(
+        "applied to app.py, new.py (/undo restores)")
+    assert (root / "new.py").read_text() == "TWO = 2\n"
 
 
 def test_tokens_and_help_describe_the_chat(tmp_path: Path) -> None:

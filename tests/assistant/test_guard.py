@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from codectx import config
 from codectx.assistant.edits import guard
-from codectx.assistant.edits.formats import FORMATS
+from codectx.assistant.edits.formats import EXAMPLE_PATH, FORMATS
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
 from codectx.assistant.session import EditProposal, Session
@@ -130,3 +130,25 @@ def test_apply_deletes_nothing_it_was_not_asked_to(tmp_path: Path,
     allowed = CliRunner().invoke(main, [*args, "--allow-delete"])
     assert allowed.exit_code == 0, allowed.output
     assert not (tmp_path / "r" / "stats.py").exists()
+
+
+@pytest.mark.parametrize("fmt", ["whole", "search-replace", "definitions"])
+def test_the_embedded_model_s_replies_do_no_damage(tmp_path: Path, fmt: str) -> None:
+    """The issue's edit with the real model, in each format: whatever it writes, the
+    proposal touches only stats.py, deletes and creates nothing, never holds the
+    format's example, drops no definition, and a retry says what was wrong."""
+    root = tmp_path / "r"
+    make_repo(root, {"stats.py": STATS, "main.py": "from stats import mean\n\nprint(mean([1]))\n"})
+    session = Session(root, config.load(root, {"max_answer_tokens": 256}))
+    *_, proposal = session.edit(ASK, files=["stats.py"], fmt=fmt)
+    assert isinstance(proposal, EditProposal)
+    assert all(EXAMPLE_PATH not in reply for reply in proposal.replies)  # the grammar's paths
+    for change in proposal.plan.changes:
+        assert (change.path, change.action) == ("stats.py", "modify")
+        assert "def mean" in (change.after or "") and "def spread" in (change.after or "")
+    assert proposal.plan.ok or proposal.problems
+    if proposal.attempts == 2:  # the first reply was refused: the retry said why
+        _, first = guard.plan_reply(proposal.replies[0], root, fmt,
+                                    guard.Request(ASK, ("stats.py",)))
+        assert first and all(problem in proposal.request for problem in first)
+    assert (root / "stats.py").read_text() == STATS  # a proposal writes nothing

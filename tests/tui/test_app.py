@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import DataTable, Markdown, Static
 
 from codectx import config
@@ -12,7 +13,7 @@ from codectx.errors import ModelError
 from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tui.app import CodectxApp, QuestionInput
 from codectx.tui.widgets.context_panel import ContextPanel
-from codectx.tui.widgets.diff_view import DiffView
+from codectx.tui.widgets.diff_view import ConfirmFiles, DiffView
 from codectx.tui.widgets.status_bar import StatusBar
 from tests.conftest import make_repo
 
@@ -84,6 +85,46 @@ async def test_an_edit_is_shown_applied_on_a_key_and_undone(tmp_path: Path) -> N
         await ask(pilot, "/undo")
         assert (tmp_path / "r" / "app.py").read_text() == APP
         assert "restored app.py" in notes(app)
+
+
+MIXED = (GOOD + "util.py\n<<<<<<< SEARCH\n=======\ndef shout(s):\n    return s.upper()\n"
+         ">>>>>>> REPLACE\nDELETE lib.py\n")
+MIXED_ASK = "/edit say hello, add a new file util.py, delete lib.py"
+
+
+async def test_new_files_and_deletions_are_coloured_and_asked_for_apart(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    make_repo(root, {"app.py": APP, "lib.py": "X = 1\n"})
+    app = app_for(root, FakeBackend([MIXED, MIXED]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, MIXED_ASK)
+        view = app.query_one(DiffView)
+        headings = [(str(t), t.style) for t in view.shown.renderables
+                    if isinstance(t, Text) and str(t).startswith(("change", "new", "delete"))]
+        assert headings == [("change app.py", "bold yellow"),
+                            ("new file util.py (2 lines)", "bold green"),
+                            ("delete lib.py (1 line)", "bold red")]
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmFiles)  # asked before anything is written
+        assert (root / "app.py").read_text() == APP and (root / "lib.py").exists()
+        await pilot.press("e")  # only the files that exist
+        await pilot.pause()
+        assert "'hello '" in (root / "app.py").read_text()
+        assert (root / "lib.py").exists() and not (root / "util.py").exists()
+        await ask(pilot, "/undo")
+        await ask(pilot, MIXED_ASK)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("escape")  # nothing at all
+        await pilot.pause()
+        assert (root / "app.py").read_text() == APP
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")  # everything
+        await pilot.pause()
+        assert "def shout" in (root / "util.py").read_text() and not (root / "lib.py").exists()
 
 
 async def test_review_shows_findings_with_their_code(tmp_path: Path) -> None:

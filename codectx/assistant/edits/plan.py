@@ -60,6 +60,15 @@ class Plan:
     def ok(self) -> bool:
         return not self.failures and bool(self.changes)
 
+    @property
+    def files_made_or_removed(self) -> tuple[FileChange, ...]:
+        """The changes that create or delete a file (shown apart, confirmed apart)."""
+        return tuple(c for c in self.changes if c.action != "modify")
+
+    def only(self, *actions: str) -> Plan:
+        """The same plan with only the changes of these actions."""
+        return Plan(tuple(c for c in self.changes if c.action in actions), self.failures)
+
 
 Reader = Callable[[str], str | None]
 """Current text of a repository path, or None when there is no such file."""

@@ -1,17 +1,24 @@
-"""A proposed change, as a coloured diff, with keys to apply or reject it."""
+"""A proposed change, with keys to apply or reject it; and the question asked before a
+change that creates or deletes files is applied."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.syntax import Syntax
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from codectx.assistant.edits import show
 from codectx.assistant.edits.plan import Plan
 
 
 class DiffView(Static, can_focus=True):
+    """Changes to existing files as a diff; new files (green) and deletions (red) under
+    headings of their own."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "app.apply", "Apply", id="diff.apply"),
         Binding("r", "app.reject", "Reject", id="diff.reject"),
@@ -19,7 +26,33 @@ class DiffView(Static, can_focus=True):
     ]
 
     def __init__(self, plan: Plan) -> None:
-        diff = "".join(c.diff for c in plan.changes)
-        super().__init__(Syntax(diff, "diff", theme="ansi_dark", background_color="default"),
-                         classes="diff")
+        self.shown = show.renderable(plan)
+        super().__init__(self.shown, classes="diff")
         self.plan = plan
+
+
+class ConfirmFiles(ModalScreen[str | None]):
+    """Asks whether to create and delete files too: "all", "existing", or None (apply
+    nothing)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "choose('all')", "Apply all", id="confirm.all"),
+        Binding("e", "choose('existing')", "Only existing files", id="confirm.existing"),
+        Binding("escape,n", "choose(None)", "Apply nothing", id="confirm.none"),
+    ]
+
+    def __init__(self, plan: Plan, text: str) -> None:
+        super().__init__()
+        self.plan = plan
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(self.text, id="confirm-text")
+            yield Static(show.renderable(self.plan.only("create", "delete")),
+                         id="confirm-files")
+            yield Static("y: apply all   e: only the files that exist   n/Esc: apply nothing",
+                         id="confirm-keys")
+
+    def action_choose(self, choice: str | None) -> None:
+        self.dismiss(choice)
