@@ -37,7 +37,7 @@ def test_index_writes_the_prompt_to_stdout_and_a_summary_to_stderr(tmp_path: Pat
     proc = run("index", str(root))
     assert proc.returncode == 0
     assert proc.stdout.startswith('<repository name="go">')
-    assert "files in full" in proc.stderr and "order: first" in proc.stderr
+    assert "6 files: 6 in full" in proc.stderr and "order: first" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -87,7 +87,7 @@ def test_index_json_describes_the_index(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["index", "/definitely/not/here"], "no such directory"),
-        (["index", "--budget", "5"], "cannot hold even the skeletons"),
+        (["index", "--budget", "5"], "cannot hold the header and the file list"),
         (["index", "--model", "/no/model.gguf"], "model file not found"),
         (["index", "-o", "/no/such/dir/out.xml"], "directory /no/such/dir does not exist"),
     ],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -27,9 +28,9 @@ from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import parse_findings, render_change, review_request
 from codectx.config import Loaded
 from codectx.errors import CodectxError, ModelError
+from codectx.indexer.levels import Level
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
-from codectx.indexer.serialize import Mode
 from codectx.models.backend import Completion, GenerationParams, ModelBackend, Prompt
 from codectx.models.provider import Provider, provider_for
 from codectx.progress import Progress, no_progress
@@ -42,12 +43,14 @@ RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
 
 def _fit_notes(index: IndexResult) -> tuple[str, ...]:
     """Say so when the repository did not fit in full (never degrade silently)."""
-    skeletons = sum(f.mode is Mode.SKELETON for f in index.files)
-    omitted = sum(f.mode is Mode.OMITTED for f in index.files)
-    if not skeletons and not omitted:
+    levels = Counter(f.mode for f in index.files)
+    partial = [f"{levels[level]} {level.value}" for level in
+               (Level.SKELETON, Level.OUTLINE, Level.NAMES, Level.LISTED) if levels[level]]
+    if not partial:
         return ()
-    return (f"to fit the context, {skeletons} file(s) are in the prompt as skeletons and "
-            f"{omitted} omitted (`codectx index --json` lists them)",)
+    return (f"to fit the context, {levels[Level.FULL]} file(s) are in the prompt in full and "
+            f"the others at less detail: {', '.join(partial)} (`codectx index --json` lists "
+            "them)",)
 
 
 class Session:

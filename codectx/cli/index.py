@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 @click.option("--format", "fmt", type=click.Choice(["xml", "markdown"]), default=None,
               help="Prompt format (default: xml).")
 @click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Token budget; over it, low-ranked files become skeletons, then are omitted.")
+              help="Token budget; over it, every file is shown at the level of detail that "
+                   "fits (full, skeleton, outline, names, listed), the important ones deepest.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print a JSON description of the index on stdout instead of the prompt.")
 @click.option("--include", multiple=True, metavar="GLOB",
@@ -119,14 +120,15 @@ SHOW_DEGRADED = 20
 
 
 def print_summary(result: IndexResult) -> None:
+    from codectx.indexer.levels import DEEPEST_LAST, Level
     from codectx.indexer.result import language_tokens
-    from codectx.indexer.serialize import Mode
 
-    modes = Counter(f.mode for f in result.files)
+    levels = Counter(f.mode for f in result.files)
     kind = "exact" if result.token_count_exact else "estimated"
+    shown = ", ".join(f"{levels[level]} " + ("in full" if level is Level.FULL else level.value)
+                      for level in reversed(DEEPEST_LAST) if levels[level] or level is Level.FULL)
     err.print(
-        f"[bold]{result.name}[/]: {modes[Mode.FULL]} files in full, "
-        f"{modes[Mode.SKELETON]} as skeletons, {modes[Mode.OMITTED]} omitted, "
+        f"[bold]{result.name}[/]: {len(result.files)} files: {shown}; "
         f"{len(result.skipped)} skipped; {result.total_tokens:,} tokens ({kind}) "
         f"in {result.elapsed_s:.2f} s"
     )
@@ -139,14 +141,17 @@ def print_summary(result: IndexResult) -> None:
         err.print("  largest: " + ", ".join(f"{f.path} ({f.tokens:,})" for f in largest))
     if result.files:
         err.print(f"  order: first {result.files[0].path}, last {result.files[-1].path}")
-    degraded = [f for f in result.files if f.mode is not Mode.FULL]
-    if degraded:
-        err.print(f"  over budget, degraded or omitted ({len(degraded)}):")
-        for f in degraded[:SHOW_DEGRADED]:
-            err.print(f"    {f.mode.value:8} {f.path}", markup=False, highlight=False)
-        if len(degraded) > SHOW_DEGRADED:
-            err.print(f"    ... and {len(degraded) - SHOW_DEGRADED} more, each marked in the "
-                      "prompt's file list and in --json")
+    if levels[Level.LISTED]:
+        err.print(f"  {levels[Level.LISTED]} file(s) only listed in the file tree: the budget "
+                  "does not hold even their names", markup=False)
+    data = [f for f in result.files if f.kind == "data"]
+    if data:
+        err.print(f"  data, snapshots and generated files, low in the prompt ({len(data)}):")
+        for f in data[:SHOW_DEGRADED]:
+            err.print(f"    {f.mode.value:8} {f.path} ({f.data_reason})", markup=False,
+                      highlight=False)
+        if len(data) > SHOW_DEGRADED:
+            err.print(f"    ... and {len(data) - SHOW_DEGRADED} more (--json lists them)")
     flagged = [f.path for f in result.files if f.invalid_utf8]
     if flagged:
         err.print(f"  invalid UTF-8, decoded with replacement: {', '.join(flagged)}",
@@ -171,7 +176,8 @@ def result_json(result: IndexResult) -> dict[str, Any]:
                 "path": f.path, "language": f.language, "tokens": f.tokens, "mode": f.mode.value,
                 "imports": list(f.imports), "external": list(f.external),
                 "span": list(spans[f.path]) if f.path in spans else None,
-                "invalid_utf8": f.invalid_utf8,
+                "invalid_utf8": f.invalid_utf8, "full_tokens": f.full_tokens, "kind": f.kind,
+                **({"data_reason": f.data_reason} if f.data_reason else {}),
             }
             for f in result.files
         ],

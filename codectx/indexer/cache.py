@@ -19,7 +19,7 @@ from codectx import __version__
 
 _CHUNK = 500
 # Bump whenever the layout of a stored value changes, so no release reads another's.
-SCHEMA = 2
+SCHEMA = 3
 
 
 class IndexCache:

@@ -41,11 +41,18 @@ def skip_reason(data: bytes) -> str | None:
         return "binary"
     if _PRIVATE_KEY.search(data):
         return "may hold secrets (private key)"
+    return None
+
+
+def generated_reason(data: bytes) -> str | None:
+    """"generated" when a generator's banner opens the file, "minified" when its lines
+    are very long; None for code a person wrote. Such files stay in the prompt, at a low
+    level (see `levels`)."""
     if _GENERATED.search(data[:1024]):
-        return "minified or generated"
+        return "generated"
     lines = data.count(b"\n") + 1
     if len(data) > 4 * MINIFIED_LINE and len(data) / lines > MINIFIED_LINE:
-        return "minified or generated"
+        return "minified"
     return None
 
 

@@ -32,16 +32,22 @@ class ImportRef:
 
 @dataclass(frozen=True)
 class FileFacts:
+    """What a parse says of a file: its imports and its cheaper views (see `levels`)."""
+
     imports: tuple[ImportRef, ...] = ()
     skeleton: str | None = None
     package: str | None = None
     parse_errors: bool = False
+    outline: str | None = None
+    names: tuple[str, ...] = ()
+    symbols: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies and costs more than the parse it caches.
         return {
             "imports": [[i.kind, i.spec, list(i.names), i.level] for i in self.imports],
             "skeleton": self.skeleton, "package": self.package, "parse_errors": self.parse_errors,
+            "outline": self.outline, "names": list(self.names), "symbols": list(self.symbols),
         }
 
     @classmethod
@@ -50,7 +56,8 @@ class FileFacts:
             ImportRef(kind, spec, tuple(names), level)
             for kind, spec, names, level in data["imports"]
         )
-        return cls(imports, data["skeleton"], data["package"], data["parse_errors"])
+        return cls(imports, data["skeleton"], data["package"], data["parse_errors"],
+                   data["outline"], tuple(data["names"]), tuple(data["symbols"]))
 
 
 def parse_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
@@ -59,9 +66,13 @@ def parse_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
 
 
 def parse_file(language: str, source: bytes) -> FileFacts:
-    """Facts for a file; files in a language without a grammar have none."""
+    """Facts for a file; a file in a language without a grammar has no imports and its
+    outline and names from a text rule (`levels.text_shapes`)."""
     if not has_grammar(language):
-        return FileFacts()
+        from codectx.indexer.levels import text_shapes
+
+        text = text_shapes(language, source.decode("utf-8", "replace"))
+        return FileFacts(outline=text.outline, names=text.names)
     from tree_sitter import Parser, QueryCursor
 
     record = spec(language)
@@ -80,8 +91,9 @@ def parse_file(language: str, source: bytes) -> FileFacts:
                 package = _text(node)
             else:
                 imports.extend(read(kind, node))
-    skeleton = _skeleton(record, source, captures)
-    return FileFacts(tuple(imports), skeleton, package, tree.root_node.has_error)
+    shapes = _shapes(record, source, captures)
+    return FileFacts(tuple(imports), shapes.skeleton, package, tree.root_node.has_error,
+                     shapes.outline, shapes.names, shapes.symbols)
 
 
 def _text(node: Node) -> str:
@@ -154,7 +166,58 @@ def _docstring(body: Node) -> Node | None:
     return None
 
 
-def _skeleton(record: LanguageSpec, source: bytes, captures: dict[str, list[Node]]) -> str:
+def _first_line(doc: bytes) -> bytes:
+    """A docstring cut to its first line of text, closed with its own quotes."""
+    text = doc.strip()
+    if b"\n" not in text:
+        return text
+    quote = next((q for q in (b'"""', b"'''") if q in text[:6]), b'"')
+    opening = text[: text.index(quote) + len(quote)]
+    first = next((line.strip() for line in text[len(opening):].split(b"\n") if line.strip()),
+                 b"")
+    return opening + first.removesuffix(quote) + quote
+
+
+def _signature(header: bytes) -> bytes:
+    """A definition's header as one outline line: its first line, without an opening
+    brace or a trailing colon."""
+    line = header.strip().split(b"\n")[0].rstrip()
+    return line.removesuffix(b"{").rstrip().removesuffix(b":").rstrip()
+
+
+NAME_TYPES = ("identifier", "type_identifier", "field_identifier")
+
+
+def _definition_name(node: Node) -> str | None:
+    """The name a definition introduces: its `name` field, else the name of a spec or
+    declarator inside it (Go's `type X struct`, C's `int f(void)`)."""
+    for _ in range(4):
+        named = node.child_by_field_name("name")
+        if named is not None:
+            return _text(named) if named.type in NAME_TYPES or named.child_count == 0 \
+                else _definition_name(named)
+        if node.type in NAME_TYPES:
+            return _text(node)
+        inner = node.child_by_field_name("declarator") or next(
+            (c for c in node.named_children if c.type.endswith(("_spec", "declarator"))), None)
+        if inner is None:
+            return None
+        node = inner
+    return None
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The cheaper views of a parsed file."""
+
+    skeleton: str
+    outline: str
+    names: tuple[str, ...]
+    symbols: tuple[str, ...]
+    """Every name the file defines, nested ones included, for the definition index."""
+
+
+def _shapes(record: LanguageSpec, source: bytes, captures: dict[str, list[Node]]) -> Shapes:
     items: list[tuple[int, int, str, Node]] = []
     for name, nodes in captures.items():
         if name.startswith("skeleton."):
@@ -163,7 +226,11 @@ def _skeleton(record: LanguageSpec, source: bytes, captures: dict[str, list[Node
     items.sort(key=lambda item: (item[0], item[1]))
     braces = record.braces
     out: list[bytes] = []
+    outline: list[bytes] = []
+    names: list[str] = []
+    symbols: list[str] = []
     open_containers: list[tuple[int, bytes]] = []  # (end byte, indent) of containers still open
+    depth_ends: list[int] = []  # end bytes of the containers around the current item
     covered_until = -1
     last_start = -1
     for start, neg_end, kind, node in items:
@@ -174,21 +241,36 @@ def _skeleton(record: LanguageSpec, source: bytes, captures: dict[str, list[Node
             _, indent = open_containers.pop()
             if braces:
                 out.append(indent + b"}")
+        while depth_ends and depth_ends[-1] <= start:
+            depth_ends.pop()
+        defined = _definition_name(node)
+        if defined:
+            symbols.append(defined)
+            if not depth_ends:
+                names.append(defined)
         indent = _line_indent(source, start)
         if kind in ("whole", "function"):
             covered_until = -neg_end  # nothing inside a function body belongs in a skeleton
-        if kind == "whole":
-            out.append(indent + source[start:-neg_end].rstrip())
-            continue
         body = node.child_by_field_name("body")
+        if kind == "whole":
+            whole = source[start:-neg_end]
+            if defined:  # a module docstring is no definition: the outline leaves it out
+                outline.append(b"  " * len(depth_ends) + _signature(whole))
+            shown = _first_line(whole) if record.docstrings and whole.lstrip()[:1] in b"\"'" \
+                else whole.rstrip()
+            out.append(indent + shown)
+            continue
         end = body.start_byte if body is not None else -neg_end
         header = indent + source[start:end].rstrip()
+        outline.append(b"  " * len(depth_ends) + _signature(source[start:end]))
+        if kind != "function":
+            depth_ends.append(-neg_end)
         if not braces:
             out.append(header)
             doc = _docstring(body) if body is not None and record.docstrings else None
             inner = _line_indent(source, body.start_byte) if body is not None else indent + b"    "
             if doc is not None:
-                out.append(inner + source[doc.start_byte : doc.end_byte])
+                out.append(inner + _first_line(source[doc.start_byte : doc.end_byte]))
             if kind == "function":
                 out.append(inner + b"...")
         elif kind == "function" or body is None:
@@ -200,7 +282,12 @@ def _skeleton(record: LanguageSpec, source: bytes, captures: dict[str, list[Node
         _, indent = open_containers.pop()
         if braces:
             out.append(indent + b"}")
-    return b"\n".join(out).decode("utf-8", "replace") + ("\n" if out else "")
+
+    def joined(lines: list[bytes]) -> str:
+        return b"\n".join(lines).decode("utf-8", "replace") + ("\n" if lines else "")
+
+    return Shapes(joined(out), joined(outline), tuple(dict.fromkeys(names)),
+                  tuple(dict.fromkeys(symbols)))
 
 
 IMPORT_TYPES = ("import", "use_declaration", "preproc_include", "package_clause")

@@ -21,9 +21,10 @@ from codectx.indexer.cache import IndexCache
 from codectx.indexer.counts import CachedCounts
 from codectx.indexer.gittree import BlobReader
 from codectx.indexer.imports import Resolved, Resolver
+from codectx.indexer.levels import Level
 from codectx.indexer.parse import FileFacts
 from codectx.indexer.result import IndexedFile, IndexResult
-from codectx.indexer.serialize import Mode, Segment, file_block, header, tree
+from codectx.indexer.serialize import Segment, file_block, header, names_line, tree
 from codectx.indexer.sources import Source, load_facts, read_sources
 from codectx.indexer.walk import Listing, Skipped, list_files
 from codectx.progress import Progress, no_progress
@@ -121,23 +122,38 @@ def _assemble(
     name = root.name or "repository"
     sources, facts = analysis.sources, analysis.facts
 
-    def block(path: str, mode: Mode) -> str:
-        src = sources[path]
-        text = src.text if mode is Mode.FULL else facts[path].skeleton or ""
-        return file_block(path, src.language, text, mode, fmt)
+    def view(path: str, level: Level) -> str | None:
+        """The file's text at a level (its names line for names), None when it has none."""
+        fact = facts[path]
+        if level is Level.FULL:
+            return sources[path].text
+        if level is Level.NAMES:
+            return names_line(fact.names) if fact.names else None
+        return fact.skeleton if level is Level.SKELETON else fact.outline
+
+    def block(path: str, level: Level) -> str:
+        return file_block(path, sources[path].language, view(path, level) or "", level, fmt)
 
     counts = CachedCounts(counter, cache)
-    full_blocks = {p: block(p, Mode.FULL) for p in analysis.order}
+    full_blocks = {p: block(p, Level.FULL) for p in analysis.order}
     counts.prefetch(full_blocks.values(), progress)
     head_text = header(name, fmt)
-    modes = {p: Mode.FULL for p in analysis.order}
-    if options.budget is not None:
-        modes = budget_mod.fit(
-            budget_mod.rank(analysis.graph),
-            {p: counts(t) for p, t in full_blocks.items()},
-            lambda p: counts(block(p, Mode.SKELETON)) if facts[p].skeleton is not None else None,
-            lambda m: counts(head_text) + counts(tree(list(m.items()), fmt)),
-            counts(" (skeleton)\n"),
+    levels = {p: Level.FULL for p in analysis.order}
+    full_tokens = {p: counts(t) for p, t in full_blocks.items()}
+    if options.budget is not None and sum(full_tokens.values()) > options.budget:
+        ladders = {}
+        for path in analysis.order:
+            costs = {Level.FULL: full_tokens[path]}
+            for level in (Level.SKELETON, Level.OUTLINE, Level.NAMES):
+                if view(path, level):
+                    costs[level] = counts(block(path, level))
+            ladders[path] = budget_mod.Ladder.of(costs, sources[path].kind.name == "data")
+        weights = {p: s.kind.weight for p, s in sources.items()}
+        levels = budget_mod.fit(
+            ladders, budget_mod.importance(analysis.graph, weights),
+            lambda listed: counts(head_text) + counts(tree(
+                [(p, Level.LISTED if p in listed else Level.FULL) for p in analysis.order],
+                fmt)),
             options.budget,
         )
 
@@ -151,14 +167,15 @@ def _assemble(
     add("header", None, head_text)
     files = []
     for path in analysis.order:
-        mode, tokens = modes[path], 0
-        if mode is not Mode.OMITTED:
-            text = full_blocks[path] if mode is Mode.FULL else block(path, mode)
+        level, tokens = levels[path], 0
+        if level is not Level.LISTED:
+            text = full_blocks[path] if level is Level.FULL else block(path, level)
             tokens = add("file", path, text)
-        src, deps = sources[path], analysis.resolved[path]
-        files.append(IndexedFile(path, src.language, tokens, mode, deps.internal, deps.external,
-                                 src.invalid_utf8))
-    add("tree", None, tree(list(modes.items()), fmt))
+        src, deps, fact = sources[path], analysis.resolved[path], facts[path]
+        files.append(IndexedFile(path, src.language, tokens, level, deps.internal, deps.external,
+                                 src.invalid_utf8, full_tokens[path], fact.names, fact.symbols,
+                                 src.kind.name, src.kind.reason))
+    add("tree", None, tree(list(levels.items()), fmt))
     counts.flush()
     return IndexResult(
         root=str(root), name=name, files=files, skipped=[], segments=segments,

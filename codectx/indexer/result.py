@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from codectx.indexer.serialize import Mode, Segment
+from codectx.indexer.levels import Level
+from codectx.indexer.serialize import Segment
 from codectx.indexer.walk import Skipped
 
 
@@ -16,10 +17,22 @@ class IndexedFile:
     path: str
     language: str
     tokens: int
-    mode: Mode
+    """Its block's tokens in the prompt, at its level."""
+    mode: Level
+    """Its level of detail in the prompt."""
     imports: tuple[str, ...]
     external: tuple[str, ...]
     invalid_utf8: bool = False
+    full_tokens: int = 0
+    """What its full text's block takes (what retrieving it costs)."""
+    names: tuple[str, ...] = ()
+    """Its top-level names."""
+    symbols: tuple[str, ...] = ()
+    """Every name it defines (the definition index's entries)."""
+    kind: str = "source"
+    """source, test, docs, config, changelog or data (see `levels.Kind`)."""
+    data_reason: str | None = None
+    """Why it counts as data (a snapshot, JSON over a size, generated...)."""
 
 
 @dataclass
@@ -51,7 +64,8 @@ class IndexResult:
         return {
             "root": self.root, "name": self.name,
             "files": [[f.path, f.language, f.tokens, f.mode.value, list(f.imports),
-                       list(f.external), f.invalid_utf8] for f in self.files],
+                       list(f.external), f.invalid_utf8, f.full_tokens, list(f.names),
+                       list(f.symbols), f.kind, f.data_reason] for f in self.files],
             "skipped": [[s.path, s.reason] for s in self.skipped],
             "segments": [[s.kind, s.path, s.text, s.tokens, s.start] for s in self.segments],
             "token_count_exact": self.token_count_exact, "tokenizer": self.tokenizer,
@@ -59,9 +73,11 @@ class IndexResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IndexResult:
-        files = [IndexedFile(path, language, tokens, Mode(mode), tuple(imports), tuple(external),
-                             bad)
-                 for path, language, tokens, mode, imports, external, bad in data["files"]]
+        files = [IndexedFile(path, language, tokens, Level(mode), tuple(imports),
+                             tuple(external), bad, full, tuple(names), tuple(symbols), kind,
+                             reason)
+                 for (path, language, tokens, mode, imports, external, bad, full, names,
+                      symbols, kind, reason) in data["files"]]
         return cls(
             root=data["root"], name=data["name"], files=files,
             skipped=[Skipped(path, reason) for path, reason in data["skipped"]],

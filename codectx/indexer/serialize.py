@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from xml.sax.saxutils import quoteattr
+
+from codectx.indexer.levels import MAX_NAMES, Level
 
 _BACKTICKS = re.compile(r"`+")
 
 
-class Mode(StrEnum):
-    FULL = "full"
-    SKELETON = "skeleton"
-    OMITTED = "omitted"
 
 
 @dataclass(frozen=True)
@@ -51,29 +48,51 @@ def _content(text: str) -> str:
 def header(name: str, fmt: str) -> str:
     intro = (
         f"The source files of the repository {name} follow, each after the files it "
-        "depends on. Files marked as skeletons show only signatures and docstrings. "
-        "A list of every file comes after them."
+        "depends on. A file not shown in full is marked as a skeleton (signatures and the "
+        "first line of each docstring), an outline (one line per definition) or its names "
+        "(its top-level names on one line). A list of every file comes after them."
     )
     if fmt == "markdown":
         return f"# Repository {name}\n\n{intro}\n\n"
     return f"<repository name={quoteattr(name)}>\n{intro}\n\n"
 
 
-def file_block(path: str, language: str, text: str, mode: Mode, fmt: str) -> str:
+def names_line(names: tuple[str, ...]) -> str:
+    shown = ", ".join(names[:MAX_NAMES])
+    more = len(names) - MAX_NAMES
+    return shown + (f", ... ({more} more)" if more > 0 else "")
+
+
+def file_block(path: str, language: str, text: str, mode: Level, fmt: str) -> str:
+    """A file's block at a level; for the names level, `text` is its names line and the
+    block one short line; a listed file has no block."""
+    if mode is Level.LISTED:
+        return ""
+    if mode is Level.NAMES:
+        line = text.strip().replace("\n", " ")
+        if fmt == "markdown":
+            return f"- {path}: {line}\n"
+        return f"<names path={quoteattr(path)}>{_escape(line)}</names>\n"
     body = _content(text)
     if fmt == "markdown":
         longest = max((len(run) for run in _BACKTICKS.findall(body)), default=0)
         fence = "`" * max(3, longest + 1)
-        title = f"## {path}" + (" (skeleton)" if mode is Mode.SKELETON else "")
+        title = f"## {path}" + ("" if mode is Level.FULL else f" ({mode.value})")
         return f"{title}\n\n{fence}{language}\n{body}{fence}\n\n"
     attrs = f"path={quoteattr(path)} language={quoteattr(language)}"
-    if mode is Mode.SKELETON:
-        attrs += ' mode="skeleton"'
+    if mode is not Level.FULL:
+        attrs += f' mode="{mode.value}"'
     return f"<file {attrs} lines=\"{body.count(chr(10))}\">\n{body}</file>\n\n"
 
 
-def tree(paths: list[tuple[str, Mode]], fmt: str) -> str:
-    """Every file, as an indented tree, with skeleton and omitted files marked."""
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def tree(paths: list[tuple[str, Level]], fmt: str) -> str:
+    """Every file, as an indented tree; a file listed here only is marked "(listed)"
+    (the other levels say theirs in their own block, so deepening a file never changes
+    the tree)."""
     lines: list[str] = []
     seen_dirs: set[str] = set()
     for path, mode in sorted(paths):
@@ -83,7 +102,7 @@ def tree(paths: list[tuple[str, Mode]], fmt: str) -> str:
             if directory not in seen_dirs:
                 seen_dirs.add(directory)
                 lines.append("  " * depth + parts[depth] + "/")
-        mark = "" if mode is Mode.FULL else f" ({mode.value})"
+        mark = " (listed)" if mode is Level.LISTED else ""
         lines.append("  " * (len(parts) - 1) + parts[-1] + mark)
     listing = "\n".join(lines) + ("\n" if lines else "")
     if fmt == "markdown":

@@ -13,13 +13,14 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from codectx.indexer.cache import IndexCache
-from codectx.indexer.content import decode, skip_reason
+from codectx.indexer.content import SNIFF_BYTES, decode, skip_reason
 from codectx.indexer.gittree import BlobReader
 from codectx.indexer.languages import language_of
+from codectx.indexer.levels import Kind, kind_of
 from codectx.indexer.parse import FileFacts, parse_batch
 from codectx.indexer.walk import Candidate, Skipped
 from codectx.progress import Progress
@@ -35,6 +36,7 @@ class Source:
     digest: str
     text: str
     invalid_utf8: bool
+    kind: Kind = field(default_factory=lambda: Kind("source"))
 
 
 def read_sources(
@@ -67,7 +69,8 @@ def read_sources(
         decoded = decode(data)
         language = language_of(cand.path)
         digest = hashlib.sha256(data).hexdigest()
-        sources.append(Source(cand.path, language, digest, decoded.text, decoded.invalid_utf8))
+        sources.append(Source(cand.path, language, digest, decoded.text, decoded.invalid_utf8,
+                              kind_of(cand.path, language, len(data), data[:SNIFF_BYTES])))
     progress("read", total, total)
     return sources
 

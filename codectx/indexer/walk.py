@@ -35,7 +35,7 @@ SECRET_NAMES = frozenset({
 })
 SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".asc", ".gpg")
 ENV_EXAMPLES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
-MINIFIED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".js.map", ".css.map", ".map")
+SOURCE_MAPS = (".js.map", ".css.map", ".map")
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def name_reason(path: str) -> str | None:
         return None
     if name in SECRET_NAMES or lower.startswith(".env.") or lower.endswith(SECRET_SUFFIXES):
         return "may hold secrets"
-    if lower.endswith(MINIFIED_SUFFIXES):
-        return "minified or generated"
+    if lower.endswith(SOURCE_MAPS):
+        return "source map"
     return None
 
 

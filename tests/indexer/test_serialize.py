@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from codectx.indexer.serialize import Mode, file_block
+from codectx.indexer.levels import Level as Mode
+from codectx.indexer.serialize import file_block
 from tests.conftest import FIXTURES, copy_fixture, index, make_repo, write_tree
 
 GOLDEN = FIXTURES / "golden"
@@ -31,12 +32,12 @@ def test_golden_prompt(fmt: str, tmp_path: Path) -> None:
     check_golden(f"python.{fmt}", index(root, format=fmt).text)
 
 
-def test_golden_prompt_over_budget_has_skeletons_and_omissions(tmp_path: Path) -> None:
+def test_golden_prompt_over_budget_shows_files_at_less_detail(tmp_path: Path) -> None:
     root = copy_fixture("python", tmp_path / "demo")
     full = index(root).total_tokens
     result = index(root, budget=full * 2 // 3)
     modes = {f.mode for f in result.files}
-    assert Mode.SKELETON in modes
+    assert {Mode.FULL, Mode.SKELETON, Mode.NAMES} <= modes
     check_golden("python-budget.xml", result.text)
 
 
