@@ -111,6 +111,10 @@ class Settings(BaseModel):
     max_answer_tokens: PositiveInt = 1024
     """The longest answer generated, in tokens (room for it is kept in the context)."""
 
+    retrieval_tokens: NonNegativeInt | None = None
+    """Tokens of files retrieved in full for each question when the repository does not fit
+    in full; default: a quarter of the room for the repository; 0: no retrieval."""
+
     hook_timeout: PositiveFloat = 120.0
     """Seconds the pre-commit review may take; past that the commit goes ahead unreviewed."""
 

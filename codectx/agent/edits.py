@@ -17,6 +17,7 @@ from typing import Any
 from acp import start_tool_call, text_block, tool_content, tool_diff_content, update_tool_call
 from acp.schema import AllowedOutcome, PermissionOption, ToolCallLocation, ToolCallUpdate
 
+from codectx.agent.reading import show_retrieved
 from codectx.agent.state import Agent, SessionState, StopReason
 from codectx.assistant import commands
 from codectx.assistant.edits import show
@@ -30,6 +31,7 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
     instruction = start.instruction
     proposal = await agent.final(state, EditProposal, start.work)
     state.chat.last_proposal = proposal
+    await show_retrieved(agent.client, state, proposal.answer)
     if proposal.answer.stop_reason == "cancelled":
         return "cancelled"
     plan = proposal.plan

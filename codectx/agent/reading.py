@@ -86,3 +86,21 @@ def unsaved(state: SessionState, buffers: dict[str, str]) -> list[str]:
     return sorted(p for p, text in buffers.items()
                   if not (root / p).is_file()
                   or (root / p).read_text(encoding="utf-8", errors="replace") != text)
+
+
+async def show_retrieved(client: Client, state: SessionState, answer: Any) -> None:
+    """The files a turn brought in full after the prefix, as a finished `search` tool call
+    (nothing when none were retrieved)."""
+    from acp import start_tool_call, text_block, tool_content
+    from acp.schema import ToolCallLocation
+
+    if answer is None or not answer.retrieved:
+        return
+    root = state.session.root.resolve()
+    state.retrievals += 1
+    listed = "\n".join(f"{r.path} ({r.tokens:,} tokens): {r.why}" for r in answer.retrieved)
+    await client.session_update(state.id, start_tool_call(
+        f"retrieved-{state.id}-{state.retrievals}",
+        f"Retrieved {len(answer.retrieved)} file(s) in full for this turn", kind="search",
+        status="completed", content=[tool_content(text_block(listed))],
+        locations=[ToolCallLocation(path=str(root / r.path)) for r in answer.retrieved]))

@@ -52,7 +52,7 @@ from acp.schema import (
 
 from codectx import __version__, config
 from codectx.agent.edits import edit_turn
-from codectx.agent.reading import read_prompt, unsaved
+from codectx.agent.reading import read_prompt, show_retrieved, unsaved
 from codectx.agent.state import SessionState, StopReason
 from codectx.assistant import commands, conversations
 from codectx.assistant.background import Work, aiterate
@@ -285,6 +285,7 @@ class CodectxAgent:
                 await self.client.session_update(state.id, update_agent_message_text(item))
         assert answer is not None
         state.chat.last_answer = answer
+        await show_retrieved(self.client, state, answer)
         for note in answer.notes:
             await self.client.session_update(state.id, update_agent_message_text(
                 f"\n\n_note: {note}_"))
@@ -296,6 +297,7 @@ class CodectxAgent:
         review = await self.final(state, Review, start.work)
         if review.answer is not None:
             state.chat.last_answer = review.answer
+            await show_retrieved(self.client, state, review.answer)
         text = review.markdown() if review.answer else ""
         notes = "\n".join(f"\n_note: {n}_" for n in review.notes)
         await self.say(state, (text + "\n" + notes).strip())

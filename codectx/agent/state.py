@@ -33,6 +33,7 @@ class SessionState:
     edits: int = 0
     watcher: Watcher | None = None
     refreshes: int = 0
+    retrievals: int = 0
 
     @property
     def session(self) -> Session:

@@ -175,6 +175,12 @@ def tokens_text(chat: Chat) -> str:
         lines.append(f"Last turn: {last.prompt_tokens:,} prompt tokens{of}, "
                      f"{last.reused_tokens:,} reused from the cache, "
                      f"{last.evaluated_tokens:,} evaluated, {last.generated_tokens} generated.")
+        lines.append(f"Split: prefix {last.prefix_tokens:,}, retrieved "
+                     f"{last.retrieved_tokens:,} ({len(last.retrieved)} files), conversation "
+                     f"{last.conversation_tokens:,}, question {last.question_tokens:,}.")
+        if last.retrieved:
+            lines.append("Retrieved: " + ", ".join(f"{r.path} ({r.why})"
+                                                   for r in last.retrieved))
     return "\n".join(lines) or "Nothing indexed yet."
 
 

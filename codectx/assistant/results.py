@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codectx.assistant.edits.plan import Plan
+from codectx.assistant.retrieval import Retrieved
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import Finding
 from codectx.models.backend import Completion
@@ -15,6 +16,16 @@ class Answer(Completion):
     """A completion, timed from the question (indexing and model loading included)."""
 
     model: str = ""
+    retrieved: tuple[Retrieved, ...] = ()
+    """The files that went with the question in full, after the prefix, and why."""
+    prefix_tokens: int = 0
+    """How the prompt divides: the cached prefix (instructions and repository), ..."""
+    retrieved_tokens: int = 0
+    """... the retrieved files, ..."""
+    conversation_tokens: int = 0
+    """... the earlier turns, ..."""
+    question_tokens: int = 0
+    """... and the question with what it carries (pinned files, an edit's instructions)."""
 
     @property
     def tokens_per_s(self) -> float:

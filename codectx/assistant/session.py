@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from codectx.assistant.context import Context, Topic, split_tokens
 from codectx.assistant.edits import formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
@@ -24,6 +25,7 @@ from codectx.assistant.edits.paths import safe_path
 from codectx.assistant.edits.plan import Plan
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
+from codectx.assistant.retrieval import NOTHING
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import parse_findings, render_change, review_request
 from codectx.config import Loaded
@@ -63,6 +65,7 @@ class Session:
         # One model, one turn at a time: a question asked while the prefix is being
         # warmed in the background waits for it instead of loading a second model.
         self._turn = threading.Lock()
+        self.context = Context(root, loaded.settings.retrieval_tokens, loaded.settings.format)
 
     # -- what the front ends call ------------------------------------------------
 
@@ -79,7 +82,8 @@ class Session:
         `buffers` gives the text of some of them as an editor has it, unsaved.
         """
         yield from self._run(question + self._pinned(pinned, buffers), cancel, progress,
-                             self.loaded.settings.max_answer_tokens, history)
+                             self.loaded.settings.max_answer_tokens, history,
+                             about=Topic(question, tuple(pinned), "pinned"))
 
     def warm(self, *, cancel: threading.Event | None = None,
              progress: Progress = no_progress) -> Answer:
@@ -117,7 +121,8 @@ class Session:
         for attempt in (1, 2):
             for item in self._run(request, cancel, progress,
                                   self.loaded.settings.max_answer_tokens, history,
-                                  grammar=shape):
+                                  grammar=shape,
+                                  about=Topic(asked, tuple(files), "to be changed")):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -147,7 +152,8 @@ class Session:
             return
         answer = None
         for item in self._run(review_request(change, rendered), cancel, progress,
-                              self.loaded.settings.max_answer_tokens, tree=change.tree):
+                              self.loaded.settings.max_answer_tokens, tree=change.tree,
+                              about=Topic(rendered)):
             if isinstance(item, Answer):
                 answer = item
             else:
@@ -250,20 +256,28 @@ class Session:
 
     def _run(self, question: str | None, cancel: threading.Event | None, progress: Progress,
              max_tokens: int, history: Sequence[tuple[str, str]] = (),
-             tree: str | None = None, grammar: str | None = None) -> Iterator[str | Answer]:
+             tree: str | None = None, grammar: str | None = None,
+             about: Topic | None = None) -> Iterator[str | Answer]:
+        """One turn. `about`: what retrieval works from (None: nothing is retrieved)."""
         with self._turn:
             yield from self._turn_locked(question, cancel, progress, max_tokens, history, tree,
-                                         grammar)
+                                         grammar, about)
 
     def _turn_locked(self, question: str | None, cancel: threading.Event | None,
                      progress: Progress, max_tokens: int,
                      history: Sequence[tuple[str, str]],
-                     tree: str | None, grammar: str | None) -> Iterator[str | Answer]:
+                     tree: str | None, grammar: str | None,
+                     about: Topic | None) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress, tree)
+        room = self.context.room(index, self.repository_budget(progress))
+        retrieval = (self.context.retrieve(index, about, room)
+                     if question is not None and about is not None else NOTHING)
+        if retrieval.text and question is not None:
+            question = f"{retrieval.text}\n{question}"
         answer_room = self.loaded.settings.max_answer_tokens
-        backend = self.provider.backend(index.total_tokens + PROMPT_OVERHEAD, answer_room,
-                                        progress)
+        backend = self.provider.backend(index.total_tokens + PROMPT_OVERHEAD + room,
+                                        answer_room, progress)
         history = list(history)
         dropped = 0
         while True:
@@ -287,6 +301,7 @@ class Session:
         if question is None:
             prompt = Prompt(prompt.prefix, (), prompt.messages[:1])
         params = GenerationParams(max_tokens=max_tokens, grammar=grammar)
+        split = split_tokens(backend.tokenize, prompt, question, retrieval)
         load_s = self.provider.take_load_s()  # the model loads once per session
         for item in backend.stream(prompt, params, cancel,
                                    lambda done, total: progress("prefill", done, total)):
@@ -295,17 +310,25 @@ class Session:
                 yield Answer(**{
                     **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
                     "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
-                    "notes": item.notes + tuple(index.notes) + _fit_notes(index) + trimmed,
+                    "notes": (item.notes + tuple(index.notes) + _fit_notes(index) + trimmed
+                              + retrieval.notes),
+                    "retrieved": retrieval.files, **split,
                 })
             else:
                 yield item
 
     def _index(self, progress: Progress, tree: str | None = None,
                whole: bool = False) -> IndexResult:
+        """The repository as this turn's prefix shows it. With the budget left to the model
+        (the default), a repository that does not fit in full leaves a quarter of the room
+        to question-time retrieval (see `context`)."""
         loaded = self.loaded.with_budget(None) if whole else self.loaded
-        if loaded.settings.budget is None and not whole:
-            budget = self.repository_budget(progress)
-            if budget <= 0:
-                raise self.provider.no_room()
-            loaded = loaded.with_budget(budget)
-        return index_repository(self.root, loaded, self.provider.counter(), progress, tree)
+        if loaded.settings.budget is not None or whole:
+            return index_repository(self.root, loaded, self.provider.counter(), progress, tree)
+        available = self.repository_budget(progress)
+        if available <= 0:
+            raise self.provider.no_room()
+        return self.context.index(
+            lambda budget: index_repository(self.root, loaded.with_budget(budget),
+                                            self.provider.counter(), progress, tree),
+            available)

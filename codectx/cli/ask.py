@@ -151,6 +151,10 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "ttft_s": round(answer.ttft_s, 3), "total_s": round(answer.total_s, 3),
         "generated_tokens": answer.generated_tokens,
         "tokens_per_s": round(answer.tokens_per_s, 2), "notes": list(answer.notes),
+        "retrieved": [r.to_json() for r in answer.retrieved],
+        "split": {"prefix": answer.prefix_tokens, "retrieved": answer.retrieved_tokens,
+                  "conversation": answer.conversation_tokens,
+                  "question": answer.question_tokens},
     }
 
 
@@ -170,6 +174,10 @@ def print_answer_stats(answer: Answer, warm: bool = False) -> None:
     elif answer.stop_reason == "length":
         line += "; the answer reached max_answer_tokens"
     err.print(line, markup=False, highlight=False)
+    if answer.retrieved:
+        err.print("retrieved: " + ", ".join(f"{r.path} ({r.tokens:,}, {r.why})"
+                                            for r in answer.retrieved),
+                  markup=False, highlight=False)
     for note in answer.notes:
         err.print(f"note: {note}", markup=False, highlight=False)
 

@@ -70,6 +70,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     report: dict[str, Any] = {
         "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),
         "files": [{"path": c.path, "action": c.action, "diff": c.diff} for c in plan.changes],
+        "retrieved": [r.to_json() for r in proposal.answer.retrieved],
     }
     if proposal.answer.stop_reason == "cancelled":
         report["status"] = "failed"

@@ -95,7 +95,8 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
                  "prompt_tokens": answer.prompt_tokens if answer else 0,
                  "reused_tokens": _reuse(answer, answer.reused_tokens if answer else 0),
                  "evaluated_tokens": _reuse(answer, answer.evaluated_tokens if answer else 0),
-                 "total_s": round(answer.total_s, 3) if answer else 0.0}
+                 "total_s": round(answer.total_s, 3) if answer else 0.0,
+                 "retrieved": [r.to_json() for r in answer.retrieved] if answer else []}
         click.echo(json.dumps(review_json(review.findings, review.dropped, review.notes,
                                           fail_on, extra), indent=2))
     elif fmt == "sarif":

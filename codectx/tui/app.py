@@ -259,6 +259,7 @@ class CodectxApp(App[None]):
             transcript.add_note(note)
         self.query_one(StatusBar).show_answer(answer, self.session.context_window)
         self.query_one(ContextPanel).cache_state("cache: warm")
+        self.query_one(ContextPanel).show_retrieved(answer.retrieved)
         self._done()
 
     @on(msg.Proposed)
@@ -266,6 +267,8 @@ class CodectxApp(App[None]):
         transcript = self.query_one(Transcript)
         proposal = event.proposal
         self.chat.last_proposal = proposal
+        self.chat.last_answer = proposal.answer
+        self.query_one(ContextPanel).show_retrieved(proposal.answer.retrieved)
         if proposal.plan.ok:
             self.chat.proposal = proposal
             view = DiffView(proposal.plan)
@@ -285,6 +288,7 @@ class CodectxApp(App[None]):
             self.chat.last_answer = review.answer
             transcript.add_markdown(review.markdown())
             self.query_one(StatusBar).show_answer(review.answer, self.session.context_window)
+            self.query_one(ContextPanel).show_retrieved(review.answer.retrieved)
             self.query_one(ContextPanel).cache_state("cache: warm")
         for note in review.notes:
             transcript.add_note(note)

@@ -1,0 +1,106 @@
+"""How a turn's context is shared out: the repository's prefix, retrieval, the rest.
+
+The room the context has for repository content (the prompt limit less the
+instructions, the question and a retry) goes to the prefix alone when the
+repository fits in full: nothing is retrieved. When it does not, the prefix
+gets three quarters, and each question the other quarter (`retrieval_tokens`
+overrides: a number of tokens, 0 turns retrieval off) for the full text of the
+files relevant to it, after the prefix (see `retrieval`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codectx.assistant.retrieval import NOTHING, Retrieval, Retriever, given
+from codectx.indexer.levels import Level
+from codectx.indexer.result import IndexResult
+from codectx.models.backend import Prompt
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a turn is about, for retrieval: the user's words (a question, an instruction, a
+    change's diff), and the files the turn carries in full by the user's choice."""
+
+    text: str
+    given: tuple[str, ...] = ()
+    why: str = ""
+    """How those files are listed among the retrieved ("pinned", "to be changed")."""
+
+
+def all_full(index: IndexResult) -> bool:
+    return all(f.mode is Level.FULL for f in index.files)
+
+
+def full_size(index: IndexResult) -> int:
+    """The tokens the prefix would take with every file in full."""
+    fixed = sum(s.tokens for s in index.segments if s.kind != "file")
+    return fixed + sum(f.full_tokens for f in index.files)
+
+
+class Context:
+    """One session's view of its context: the retrieval setting, and one retriever per
+    index (built on first use, kept while the index stays the same)."""
+
+    def __init__(self, root: Path, retrieval_tokens: int | None, fmt: str) -> None:
+        self.root = root
+        self.retrieval_tokens = retrieval_tokens
+        self.fmt = fmt
+        self._retriever: tuple[Any, Retriever] | None = None
+
+    def share(self, available: int) -> int:
+        """The tokens a question may retrieve when the repository does not fit."""
+        want = self.retrieval_tokens if self.retrieval_tokens is not None else available // 4
+        return max(0, min(want, available // 2))
+
+    def index(self, build: Callable[[int], IndexResult], available: int) -> IndexResult:
+        """The prefix's index under `available` tokens: all of it for a repository that
+        fits in full, the retrieval's share left over for one that does not."""
+        share = self.share(available)
+        if share == 0:
+            return build(available)
+        index = build(available - share)
+        if not all_full(index) and full_size(index) <= available:
+            return build(available)  # it fits in full when given all the room
+        return index
+
+    def room(self, index: IndexResult, available: int) -> int:
+        """What a question may retrieve: nothing when every file is in full."""
+        if all_full(index):
+            return 0
+        return max(0, min(self.share(available), available - index.total_tokens))
+
+    def retrieve(self, index: IndexResult, topic: Topic, room: int) -> Retrieval:
+        listed = given(index, topic.given, topic.why)
+        if room <= 0:
+            return Retrieval(listed) if listed else NOTHING
+        found = self._for(index).retrieve(topic.text, room, exclude=topic.given)
+        return Retrieval(listed + found.files, found.text, found.notes)
+
+    def _for(self, index: IndexResult) -> Retriever:
+        key = tuple((s.path, hash(s.text)) for s in index.segments)
+        if self._retriever is None or self._retriever[0] != key:
+            self._retriever = (key, Retriever(index, self._read, self.fmt))
+        return self._retriever[1]
+
+    def _read(self, path: str) -> str | None:
+        target = self.root / path
+        try:
+            return target.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+
+def split_tokens(tokenize: Callable[..., list[int]], prompt: Prompt, question: str | None,
+                 retrieval: Retrieval) -> dict[str, int]:
+    """How the prompt's tokens divide: the cached prefix, the retrieved files, the
+    conversation before the question, and the question (with what it carries)."""
+    asked = len(tokenize(question)) if question else 0
+    retrieved = len(tokenize(retrieval.text)) if retrieval.text else 0
+    return {"prefix_tokens": len(prompt.prefix), "retrieved_tokens": retrieved,
+            "question_tokens": max(asked - retrieved, 0),
+            "conversation_tokens": max(len(prompt.suffix) - asked, 0)}

@@ -1,0 +1,242 @@
+"""Question-time retrieval: the full text of the files a question needs, after the prefix.
+
+When the repository does not fit in full, the cached prefix shows most files
+at less detail. Each question then gets, within a token budget, the full
+text of the files most relevant to it, placed after the prefix (so the
+prefix, and its cache, are the same for every question). Relevance, strongest
+first:
+1. paths named in the question (a path, or a file name that one file has);
+2. identifiers named in the question, looked up in the definition index
+   (every name each file defines, from the tree-sitter parse, kept with the index);
+3. lexical relevance: BM25 (bm25s) over the text of the files not in full,
+   with identifiers split into their words;
+4. neighbours in the dependency graph of what 1 and 2 found.
+Only files of the index are candidates (nothing ignored, secret or outside the
+repository is ever read), and never one already in full in the prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from codectx.indexer.levels import Level
+from codectx.indexer.result import IndexResult
+from codectx.indexer.serialize import file_block
+
+MAX_DEFINERS = 4  # a name defined in more files than this says little about which one
+LEXICAL_TOP = 8  # how many lexical matches are considered
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATHLIKE = re.compile(r"(?<![\w@])((?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z][\w]{0,9}"
+                       r"|(?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?)")
+_SUBWORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+STOP = frozenset({
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "be",
+    "it", "this", "that", "with", "what", "which", "where", "how", "why", "who", "does", "do",
+    "did", "can", "could", "should", "would", "will", "from", "by", "as", "at", "not", "no",
+    "yes", "file", "files", "function", "functions", "class", "method", "return", "returns",
+    "value", "values", "code", "repository", "there", "their", "its", "into", "about", "use",
+    "used", "using", "make", "get", "set", "add", "new",
+})
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    path: str
+    tokens: int
+    why: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"path": self.path, "tokens": self.tokens, "why": self.why}
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    files: tuple[Retrieved, ...] = ()
+    text: str = ""
+    """The retrieved files' blocks, to go after the prefix (empty when none)."""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def tokens(self) -> int:
+        return sum(f.tokens for f in self.files)
+
+
+NOTHING = Retrieval()
+
+Reader = Callable[[str], str | None]
+
+
+def words(text: str) -> list[str]:
+    """Lexical terms: each identifier lowercased, and its words (snake_case, camelCase)."""
+    terms: list[str] = []
+    for word in _WORD.findall(text):
+        lowered = word.lower()
+        if lowered in STOP or len(word) < 2:
+            continue
+        terms.append(lowered)
+        parts = [p.lower() for piece in word.split("_") for p in _SUBWORD.findall(piece)]
+        if len(parts) > 1:
+            terms.extend(p for p in parts if len(p) > 1 and p not in STOP)
+    return terms
+
+
+class Retriever:
+    """Built once per index: the definition index and a lexical index of the files that
+    are not in full."""
+
+    def __init__(self, index: IndexResult, read: Reader, fmt: str = "xml") -> None:
+        self.files = {f.path: f for f in index.files}
+        self.read = read
+        self.fmt = fmt
+        self.candidates = [f.path for f in index.files if f.mode is not Level.FULL]
+        self.definitions: dict[str, list[str]] = {}
+        self.folded: dict[str, list[str]] = {}
+        for f in index.files:
+            for name in f.symbols:
+                self.definitions.setdefault(name, []).append(f.path)
+                self.folded.setdefault(name.lower(), []).append(f.path)
+        self.dirs = {f.path.split("/")[0] for f in index.files if "/" in f.path}
+        self.by_name: dict[str, list[str]] = {}
+        for f in index.files:
+            self.by_name.setdefault(f.path.rpartition("/")[2], []).append(f.path)
+        self.dependents: dict[str, list[str]] = {}
+        for f in index.files:
+            for dep in f.imports:
+                self.dependents.setdefault(dep, []).append(f.path)
+        self._lexical: object | None = None
+        self._texts: dict[str, str] = {}
+
+    @property
+    def useful(self) -> bool:
+        """Whether anything could be retrieved (some file is not in full)."""
+        return bool(self.candidates)
+
+    def retrieve(self, question: str, budget: int, exclude: Iterable[str] = ()) -> Retrieval:
+        """The files most relevant to `question` that fit in `budget` tokens; `exclude`:
+        files the question already carries in full."""
+        if budget <= 0 or not self.candidates:
+            return NOTHING
+        skip = set(exclude)
+        notes: list[str] = []
+        ranked: list[tuple[str, str]] = []  # (path, why), best first, duplicates allowed
+
+        for path, why in self._named_paths(question, notes):
+            ranked.append((path, why))
+        for path, why in self._defined(question):
+            ranked.append((path, why))
+        strong = [p for p, _ in ranked]
+        for path, why in self._lexical_matches(question):
+            ranked.append((path, why))
+        for path in strong:
+            for dep in self.files[path].imports:
+                ranked.append((dep, f"imported by {path}"))
+            for user in self.dependents.get(path, []):
+                ranked.append((user, f"imports {path}"))
+
+        chosen: list[Retrieved] = []
+        blocks: list[str] = []
+        used = 0
+        seen: set[str] = set()
+        for path, why in ranked:
+            f = self.files.get(path)
+            if path in seen or path in skip or f is None or f.mode is Level.FULL:
+                continue
+            seen.add(path)
+            if used + f.full_tokens > budget:
+                continue
+            text = self._text(path)
+            if text is None:
+                continue
+            used += f.full_tokens
+            chosen.append(Retrieved(path, f.full_tokens, why))
+            blocks.append(file_block(path, f.language, text, Level.FULL, self.fmt))
+        text = ("The full text of the files most relevant to the question (the repository "
+                "above shows them at less detail):\n\n" + "".join(blocks)) if blocks else ""
+        return Retrieval(tuple(chosen), text, tuple(notes))
+
+    # -- the signals ------------------------------------------------------------------
+
+    def _named_paths(self, question: str, notes: list[str]) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for raw in _PATHLIKE.findall(question):
+            path = raw.strip(".,;:!?'\"`()[]{}").removeprefix("./")
+            if not path:
+                continue
+            if path in self.files:
+                found.append((path, "named in the question"))
+            elif path.startswith("/") or ".." in path.split("/"):
+                notes.append(f"{raw} is outside the repository: nothing was retrieved for it")
+            elif path in self.by_name and len(self.by_name[path]) <= MAX_DEFINERS:
+                found += [(p, "named in the question") for p in self.by_name[path]]
+            elif _looks_like_a_file(path.rpartition("/")[2]) or path.split("/")[0] in self.dirs:
+                notes.append(f"{path}: no such file in the repository, nothing was retrieved "
+                             "for it")
+        return found
+
+    def _defined(self, question: str) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for word in dict.fromkeys(_WORD.findall(question)):
+            if len(word) < 3 or word.lower() in STOP:
+                continue
+            paths = self.definitions.get(word) or (
+                self.folded.get(word.lower(), []) if len(word) >= 4 else [])
+            if 0 < len(paths) <= MAX_DEFINERS:
+                found += [(p, f"defines `{word}`") for p in paths]
+        return found
+
+    def _lexical_matches(self, question: str) -> list[tuple[str, str]]:
+        terms = words(question)
+        if not terms:
+            return []
+        index = self._lexical_index()
+        if index is None:
+            return []
+        retriever, paths = index
+        known = [t for t in terms if t in retriever.vocab_dict]  # type: ignore[attr-defined]
+        if not known:
+            return []
+        scores = retriever.get_scores(known)  # type: ignore[attr-defined]
+        best = sorted(((float(s), p) for s, p in zip(scores, paths, strict=True) if s > 0),
+                      key=lambda item: (-item[0], item[1]))[:LEXICAL_TOP]
+        return [(p, "matches the question's words") for _, p in best]
+
+    def _lexical_index(self) -> tuple[object, list[str]] | None:
+        if self._lexical is None:
+            import bm25s
+
+            paths, corpus = [], []
+            for path in self.candidates:
+                text = self._text(path)
+                if text is not None:
+                    paths.append(path)
+                    corpus.append(words(path.replace("/", " ").replace(".", " ") + " " + text)
+                                  or ["\0"])
+            if not corpus:
+                return None
+            retriever = bm25s.BM25()
+            retriever.index(corpus, show_progress=False)
+            self._lexical = (retriever, paths)
+        return self._lexical  # type: ignore[return-value]
+
+    def _text(self, path: str) -> str | None:
+        if path not in self._texts:
+            text = self.read(path)
+            if text is None:
+                return None
+            self._texts[path] = text
+        return self._texts[path]
+
+
+def _looks_like_a_file(name: str) -> bool:
+    from codectx.indexer.languages import language_of
+
+    return language_of(name) != "text" or name.endswith(".txt")
+
+
+def given(index: IndexResult, paths: Sequence[str], why: str) -> tuple[Retrieved, ...]:
+    """Files the question carries in full by the user's choice (pinned, or to be changed),
+    as retrieval lists them."""
+    files = {f.path: f for f in index.files}
+    return tuple(Retrieved(p, files[p].full_tokens, why) for p in paths if p in files)

@@ -1,0 +1,139 @@
+"""Question-time retrieval: what a question brings in full after the cached prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codectx import config
+from codectx.assistant.context import Context, Topic
+from codectx.assistant.results import Answer
+from codectx.assistant.retrieval import Retriever, words
+from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM, Session
+from codectx.indexer.levels import Level
+from codectx.models.fake import ECHO, FakeBackend, ScriptedProvider
+from tests.conftest import index, make_repo
+
+BODY = "".join(f"    total += {i} * step\n" for i in range(30))
+
+
+def module(n: int) -> str:
+    helper = f"from pkg.mod{n - 1:02} import compute_{n - 1:02}\n\n\n" if n else ""
+    return (f'"""Module {n}."""\n{helper}'
+            f"def compute_{n:02}(step: int) -> int:\n    total = 0\n{BODY}    return total\n\n\n"
+            f"class Ledger{n:02}:\n    def settle_{n:02}(self) -> str:\n"
+            f"        return 'settled {n}' + 'x' * {n}\n")
+
+
+def big_repo(root: Path, n: int = 30) -> Path:
+    files = {f"pkg/mod{i:02}.py": module(i) for i in range(n)}
+    files["pkg/__init__.py"] = ""
+    files["pkg/weather.py"] = ("def forecast_rainfall(region):\n"
+                               "    '''Millimetres of rain expected in a region.'''\n"
+                               "    return {'north': 12, 'south': 3}[region]\n")
+    files["README.md"] = "# Ledgers\n\nThirty modules that compute totals.\n"
+    make_repo(root, files)
+    return root
+
+
+def retriever_for(root: Path, budget: int) -> tuple[Retriever, dict[str, Level]]:
+    result = index(root, budget=budget)
+    levels = {f.path: f.mode for f in result.files}
+    context = Context(root, None, "xml")
+    return context._for(result), levels
+
+
+def test_words_split_identifiers() -> None:
+    assert words("Where is parseHTTPHeader in read_config?") == [
+        "parsehttpheader", "parse", "http", "header", "read_config", "read", "config"]
+
+
+def test_a_named_symbol_and_a_named_path_are_retrieved(tmp_path: Path) -> None:
+    root = big_repo(tmp_path / "r")
+    full = index(root).total_tokens
+    retriever, levels = retriever_for(root, full // 4)
+    assert levels["pkg/mod17.py"] is not Level.FULL
+    found = retriever.retrieve("What does settle_17 return?", 2000)
+    assert found.files[0].path == "pkg/mod17.py" and found.files[0].why == "defines `settle_17`"
+    assert "return 'settled 17'" in found.text  # the full text, not the outline
+    named = retriever.retrieve("Explain pkg/mod05.py", 2000)
+    assert named.files[0].path == "pkg/mod05.py" and named.files[0].why == "named in the question"
+    # neighbours of what was found come after it: mod05 imports mod04, mod06 imports mod05
+    assert {"pkg/mod04.py", "pkg/mod06.py"} <= {f.path for f in named.files}
+    lexical = retriever.retrieve("how much rain falls in the north region?", 2000)
+    assert lexical.files[0].path == "pkg/weather.py"
+    assert lexical.files[0].why == "matches the question's words"
+    assert sum(f.tokens for f in found.files) <= 2000
+
+
+def test_files_already_in_full_and_missing_paths_are_not_retrieved(tmp_path: Path) -> None:
+    root = big_repo(tmp_path / "r")
+    retriever, levels = retriever_for(root, index(root).total_tokens // 3)
+    in_full = next(p for p, level in levels.items() if level is Level.FULL and p.endswith(".py"))
+    found = retriever.retrieve(f"Explain {in_full}, pkg/nope.py and /etc/passwd.txt", 5000)
+    assert in_full not in {f.path for f in found.files}
+    assert any("pkg/nope.py: no such file in the repository" in n for n in found.notes)
+    assert any("/etc/passwd.txt is outside the repository" in n for n in found.notes)
+    assert retriever.retrieve("What does settle_17 return?", 0).files == ()
+
+
+class Bytes:
+    """The fake model's tokens are bytes; the index counts the same way."""
+
+    name = "bytes"
+    exact = True
+
+    def count(self, text: str) -> int:
+        return len(text.encode("utf-8"))
+
+
+def session_on(root: Path, window: int, *replies: str, **settings: object) -> Session:
+    loaded = config.load(root, dict(settings))
+    return Session(root, loaded, ScriptedProvider(FakeBackend(replies, context_window=window),
+                                                  Bytes()))
+
+
+def ask(session: Session, question: str) -> Answer:
+    *_, answer = session.ask(question)
+    assert isinstance(answer, Answer)
+    return answer
+
+
+def test_through_the_session_the_prefix_stays_and_retrieval_follows_it(tmp_path: Path) -> None:
+    root = big_repo(tmp_path / "r")
+    # The fake model counts bytes: a context of a third of the repository's bytes.
+    size = sum(len(p.read_bytes()) for p in root.rglob("*.py"))
+    window = size // 3 + 1024 + PROMPT_OVERHEAD + RETRY_ROOM
+    session = session_on(root, window, ECHO, ECHO, max_answer_tokens=1024)
+    first = ask(session, "What does settle_17 return?")
+    second = ask(session, "What does compute_03 do with step?")
+    assert first.retrieved[0].path == "pkg/mod17.py"
+    assert second.retrieved[0].path == "pkg/mod03.py"
+    assert "return 'settled 17'" in first.text  # the echo shows the prompt the model saw
+    prefix_one = session.provider.fake.prompts[0].prefix  # type: ignore[attr-defined]
+    prefix_two = session.provider.fake.prompts[1].prefix  # type: ignore[attr-defined]
+    assert prefix_one == prefix_two  # one cached prefix for every question
+    assert first.prefix_tokens == len(prefix_one)
+    assert first.retrieved_tokens > 0 and first.question_tokens > 0
+    assert "return 'settled 17'" not in bytes(prefix_one).decode()  # after it, not in it
+
+
+def test_nothing_is_retrieved_when_the_repository_fits_or_retrieval_is_off(
+        tmp_path: Path) -> None:
+    root = big_repo(tmp_path / "r", n=4)
+    roomy = session_on(root, 1 << 20, ECHO)
+    answer = ask(roomy, "What does settle_02 return?")
+    assert answer.retrieved == () and answer.retrieved_tokens == 0
+    size = sum(len(p.read_bytes()) for p in root.rglob("*.py"))
+    off = session_on(root, size // 2 + 4096, ECHO, retrieval_tokens=0)
+    assert ask(off, "What does settle_02 return?").retrieved == ()
+
+
+def test_an_edit_always_carries_its_files(tmp_path: Path) -> None:
+    root = big_repo(tmp_path / "r")
+    context = Context(root, None, "xml")
+    result = index(root, budget=index(root).total_tokens // 3)
+    found = context.retrieve(result, Topic("rename settle_17", ("pkg/mod02.py",),
+                                           "to be changed"), 3000)
+    assert found.files[0].path == "pkg/mod02.py" and found.files[0].why == "to be changed"
+    assert "pkg/mod02.py" not in found.text  # already in the request: not repeated
+    assert any(f.path == "pkg/mod17.py" for f in found.files)
