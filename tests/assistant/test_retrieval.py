@@ -137,3 +137,20 @@ def test_an_edit_always_carries_its_files(tmp_path: Path) -> None:
     assert found.files[0].path == "pkg/mod02.py" and found.files[0].why == "to be changed"
     assert "pkg/mod02.py" not in found.text  # already in the request: not repeated
     assert any(f.path == "pkg/mod17.py" for f in found.files)
+
+
+def test_the_embedded_model_answers_from_a_file_it_sees_only_outlined(tmp_path: Path) -> None:
+    """A repository larger than the budget: the file that holds the answer is outlined in
+    the prefix, retrieved in full for the question, and the model reads the value in it."""
+    root = big_repo(tmp_path / "r", n=24)
+    (root / "pkg" / "rates.py").write_text(
+        "def penalty_rate() -> float:\n    '''The late fee, as a fraction.'''\n"
+        "    return 0.0375\n\n\ndef grace_days() -> int:\n    return 9\n")
+    session = Session(root, config.load(root, {"budget": 2500, "max_answer_tokens": 40}))
+    outlined = {f.path: f.mode for f in session.index().files}
+    assert outlined["pkg/rates.py"] is not Level.FULL
+    *_, answer = session.ask("What value does the function penalty_rate return?")
+    assert isinstance(answer, Answer)
+    assert answer.retrieved[0].path == "pkg/rates.py"
+    assert answer.retrieved[0].why == "defines `penalty_rate`"
+    assert "0.0375" in answer.text
