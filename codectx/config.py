@@ -44,7 +44,8 @@ class Settings(BaseModel):
     """Prompt format written by `codectx index`: xml or markdown."""
 
     budget: PositiveInt | None = None
-    """Token budget for the prompt; over it, low-ranked files become skeletons, then are omitted."""
+    """Token budget for the repository's prefix; over it, files are shown at less detail
+    (skeleton, outline, names, listed), the least important first."""
 
     max_file_size: PositiveInt = 1_000_000
     """Files larger than this many bytes are skipped."""

@@ -8,9 +8,12 @@ first:
 1. paths named in the question (a path, or a file name that one file has);
 2. identifiers named in the question, looked up in the definition index
    (every name each file defines, from the tree-sitter parse, kept with the index);
-3. lexical relevance: BM25 (bm25s) over the text of the files not in full,
-   with identifiers split into their words;
-4. neighbours in the dependency graph of what 1 and 2 found.
+3. neighbours in the dependency graph of what 1 and 2 found (a few);
+4. lexical relevance: BM25 (bm25s) over the text of the files not in full,
+   with identifiers split into their words (the best few; more when 1 and 2
+   found nothing).
+The budget is a ceiling, not a target: a question gets what is relevant to it,
+so a warm question costs little more than its own tokens.
 Only files of the index are candidates (nothing ignored, secret or outside the
 repository is ever read), and never one already in full in the prefix.
 """
@@ -26,7 +29,9 @@ from codectx.indexer.result import IndexResult
 from codectx.indexer.serialize import file_block
 
 MAX_DEFINERS = 4  # a name defined in more files than this says little about which one
-LEXICAL_TOP = 8  # how many lexical matches are considered
+LEXICAL_TOP = 5  # lexical matches taken when nothing named in the question was found
+LEXICAL_WITH_HITS = 1  # ... and when something was
+NEIGHBOURS = 2  # dependency-graph neighbours taken per file found by name
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHLIKE = re.compile(r"(?<![\w@])((?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z][\w]{0,9}"
                        r"|(?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?)")
@@ -122,19 +127,16 @@ class Retriever:
         notes: list[str] = []
         ranked: list[tuple[str, str]] = []  # (path, why), best first, duplicates allowed
 
-        for path, why in self._named_paths(question, notes):
-            ranked.append((path, why))
-        for path, why in self._defined(question):
-            ranked.append((path, why))
-        strong = [p for p, _ in ranked]
-        for path, why in self._lexical_matches(question):
-            ranked.append((path, why))
-        for path in strong:
-            for dep in self.files[path].imports:
-                ranked.append((dep, f"imported by {path}"))
-            for user in self.dependents.get(path, []):
-                ranked.append((user, f"imports {path}"))
-
+        strong = self._named_paths(question, notes) + self._defined(question)
+        ranked += strong
+        found = list(dict.fromkeys(p for p, _ in strong))
+        # With a definite hit, a few neighbours and the best lexical matches; without one,
+        # more of the lexical matches.
+        for path in found:
+            near = [(dep, f"imported by {path}") for dep in self.files[path].imports]
+            near += [(user, f"imports {path}") for user in self.dependents.get(path, [])]
+            ranked += near[:NEIGHBOURS]
+        ranked += self._lexical_matches(question)[: LEXICAL_WITH_HITS if found else LEXICAL_TOP]
         chosen: list[Retrieved] = []
         blocks: list[str] = []
         used = 0
