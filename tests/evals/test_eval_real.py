@@ -15,11 +15,11 @@ def test_a_small_grid_with_the_embedded_model(tmp_path: Path) -> None:
     make_repo(tmp_path / "r")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["eval", "niah", str(tmp_path / "r"), "--lengths",
-                                       "300,600", "--depths", "0,50,100", "--seed", "3",
+                                       "400,700", "--depths", "0,50,100", "--seed", "3",
                                        "-o", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads((out / "eval-niah.json").read_text())
-    assert data["model"] == "qwen2.5-coder-0.5b-instruct" and data["lengths"] == [300, 600]
+    assert data["model"] == "qwen2.5-coder-0.5b-instruct" and data["lengths"] == [400, 700]
     assert len(data["results"]) == 6 and len(data["cells"]) == 6
     for case in data["results"]:
         assert 0.0 <= case["score"] <= 1.0 and case["answer"].strip()
