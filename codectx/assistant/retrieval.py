@@ -113,11 +113,6 @@ class Retriever:
         self._lexical: object | None = None
         self._texts: dict[str, str] = {}
 
-    @property
-    def useful(self) -> bool:
-        """Whether anything could be retrieved (some file is not in full)."""
-        return bool(self.candidates)
-
     def retrieve(self, question: str, budget: int, exclude: Iterable[str] = ()) -> Retrieval:
         """The files most relevant to `question` that fit in `budget` tokens; `exclude`:
         files the question already carries in full."""
