@@ -35,6 +35,8 @@ NEIGHBOURS = 2  # dependency-graph neighbours taken per file found by name
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHLIKE = re.compile(r"(?<![\w@])((?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z][\w]{0,9}"
                        r"|(?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?)")
+_QUOTED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:\(\))?`")
+_CODE_LIKE = re.compile(r"_|\d|.[A-Z]")
 _SUBWORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 STOP = frozenset({
     "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "be",
@@ -173,15 +175,22 @@ class Retriever:
         return found
 
     def _defined(self, question: str) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
+        """Files defining the names the question mentions. A name written as code (in
+        backticks, or with `_`, a digit or inner capitals) outranks an ordinary word that
+        happens to name a definition ("Answer", "path"): when the question has one, the
+        ordinary words are left to lexical relevance."""
+        quoted = set(_QUOTED.findall(question))
+        code: list[tuple[str, str]] = []
+        plain: list[tuple[str, str]] = []
         for word in dict.fromkeys(_WORD.findall(question)):
-            if len(word) < 3 or word.lower() in STOP:
+            as_code = word in quoted or _CODE_LIKE.search(word) is not None
+            if len(word) < (2 if as_code else 3) or word.lower() in STOP:
                 continue
             paths = self.definitions.get(word) or (
                 self.folded.get(word.lower(), []) if len(word) >= 4 else [])
             if 0 < len(paths) <= MAX_DEFINERS:
-                found += [(p, f"defines `{word}`") for p in paths]
-        return found
+                (code if as_code else plain).extend((p, f"defines `{word}`") for p in paths)
+        return code or plain
 
     def _lexical_matches(self, question: str) -> list[tuple[str, str]]:
         terms = words(question)
