@@ -23,10 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codectx.indexer.levels import Level
 from codectx.indexer.result import IndexResult
 from codectx.indexer.serialize import file_block
+
+if TYPE_CHECKING:
+    from bm25s import BM25
 
 MAX_DEFINERS = 4  # a name defined in more files than this says little about which one
 LEXICAL_TOP = 5  # lexical matches taken when nothing named in the question was found
@@ -112,7 +116,7 @@ class Retriever:
         for f in index.files:
             for dep in f.imports:
                 self.dependents.setdefault(dep, []).append(f.path)
-        self._lexical: object | None = None
+        self._lexical: tuple[BM25, list[str]] | None = None
         self._texts: dict[str, str] = {}
 
     def retrieve(self, question: str, budget: int, exclude: Iterable[str] = ()) -> Retrieval:
@@ -200,15 +204,15 @@ class Retriever:
         if index is None:
             return []
         retriever, paths = index
-        known = [t for t in terms if t in retriever.vocab_dict]  # type: ignore[attr-defined]
+        known = retriever.get_tokens_ids(terms)  # words the corpus never uses are left out
         if not known:
             return []
-        scores = retriever.get_scores(known)  # type: ignore[attr-defined]
+        scores = retriever.get_scores(known)
         best = sorted(((float(s), p) for s, p in zip(scores, paths, strict=True) if s > 0),
                       key=lambda item: (-item[0], item[1]))[:LEXICAL_TOP]
         return [(p, "matches the question's words") for _, p in best]
 
-    def _lexical_index(self) -> tuple[object, list[str]] | None:
+    def _lexical_index(self) -> tuple[BM25, list[str]] | None:
         if self._lexical is None:
             import bm25s
 
@@ -224,7 +228,7 @@ class Retriever:
             retriever = bm25s.BM25()
             retriever.index(corpus, show_progress=False)
             self._lexical = (retriever, paths)
-        return self._lexical  # type: ignore[return-value]
+        return self._lexical
 
     def _text(self, path: str) -> str | None:
         if path not in self._texts:
