@@ -8,6 +8,7 @@ first:
 1. paths named in the question (a path, or a file name that one file has);
 2. identifiers named in the question, looked up in the definition index
    (every name each file defines, from the tree-sitter parse, kept with the index);
+   names written as code win over ordinary words that happen to name a definition;
 3. neighbours in the dependency graph of what 1 and 2 found (a few);
 4. lexical relevance: BM25 (bm25s) over the text of the files not in full,
    with identifiers split into their words (the best few; more when 1 and 2
