@@ -196,6 +196,9 @@ def main() -> None:
                         help="Which question runs to make: off, on, or both (the default).")
     args = parser.parse_args()
     budgets = [int(b) for b in args.budgets.split(",") if b]
+    modes = args.retrieval.split(",")
+    if not modes or set(modes) - {"off", "on"}:
+        parser.error(f"--retrieval takes off, on or off,on, not {args.retrieval!r}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.synth:
             root = Path(tmp) / f"synth{args.synth}"
@@ -206,7 +209,7 @@ def main() -> None:
             parser.error("name a repository, or --synth N")
         whole, _ = map_table(root, budgets)
         if not args.no_model:
-            questions(root, args.questions, args.seed, args.retrieval.split(","))
+            questions(root, args.questions, args.seed, modes)
         against_repomix(root, max(whole.total_tokens // 10, 1))
 
 

@@ -159,7 +159,8 @@ def test_the_embedded_model_answers_from_a_file_it_sees_only_outlined(tmp_path: 
 def test_a_name_written_as_code_outranks_an_ordinary_word_that_names_a_definition(
         tmp_path: Path) -> None:
     root = big_repo(tmp_path / "r")
-    (root / "pkg" / "answer.py").write_text("class Answer:\n" + "".join(
+    (root / "pkg" / "answer.py").write_text("def ok() -> bool:\n    return True\n\n\n"
+                                            "class Answer:\n" + "".join(
         f"    def part_{i}(self) -> int:\n        return {i}\n" for i in range(40)))
     retriever, levels = retriever_for(root, index(root).total_tokens // 4)
     assert levels["pkg/mod11.py"] is not Level.FULL and levels["pkg/answer.py"] is not Level.FULL
@@ -169,5 +170,6 @@ def test_a_name_written_as_code_outranks_an_ordinary_word_that_names_a_definitio
     # Without a name written as code, the ordinary word still finds its definition.
     plain = retriever.retrieve("Where is Answer?", 4000)
     assert plain.files and plain.files[0].path == "pkg/answer.py"
-    # A short name in backticks counts too.
-    assert "defines `py`" not in [f.why for f in retriever.retrieve("`py`?", 4000).files]
+    # A two-letter name counts when written as code, not as an ordinary word.
+    assert "defines `ok`" in [f.why for f in retriever.retrieve("Where is `ok`?", 4000).files]
+    assert "defines `ok`" not in [f.why for f in retriever.retrieve("is it ok?", 4000).files]
