@@ -9,10 +9,14 @@ first:
 2. identifiers named in the question, looked up in the definition index
    (every name each file defines, from the tree-sitter parse, kept with the index);
    names written as code win over ordinary words that happen to name a definition;
-3. neighbours in the dependency graph of what 1 and 2 found (a few);
-4. lexical relevance: BM25 (bm25s) over the text of the files not in full,
-   with identifiers split into their words (the best few; more when 1 and 2
-   found nothing).
+3. when 1 or 2 found something: its neighbours in the dependency graph and the
+   best lexical matches, but only those that mention what the question names
+   (they show where it is used), and what a file named by its path imports,
+   within a quarter of the budget;
+4. when they found nothing: lexical relevance, BM25 (bm25s) over the text of
+   the files not in full, with identifiers split into their words (the best few).
+The retrieved text opens with each file's path and why it is there, so a small
+model can tell the file that defines a name from those that use it.
 The budget is a ceiling, not a target: a question gets what is relevant to it,
 so a warm question costs little more than its own tokens.
 Only files of the index are candidates (nothing ignored, secret or outside the
@@ -35,8 +39,8 @@ if TYPE_CHECKING:
 
 MAX_DEFINERS = 4  # a name defined in more files than this says little about which one
 LEXICAL_TOP = 5  # lexical matches taken when nothing named in the question was found
-LEXICAL_WITH_HITS = 1  # ... and when something was
-NEIGHBOURS = 2  # dependency-graph neighbours taken per file found by name
+NEIGHBOURS = 4  # dependency-graph neighbours considered per file found by name
+SECONDARY_SHARE = 4  # beside what the question names, others take at most 1/4 of the room
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHLIKE = re.compile(r"(?<![\w@])((?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z][\w]{0,9}"
                        r"|(?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?)")
@@ -127,38 +131,68 @@ class Retriever:
             return NOTHING
         skip = set(exclude)
         notes: list[str] = []
-        ranked: list[tuple[str, str]] = []  # (path, why), best first, duplicates allowed
-
         strong = self._named_paths(question, notes) + self._defined(question)
-        ranked += strong
         found = list(dict.fromkeys(p for p, _ in strong))
-        # With a definite hit, a few neighbours and the best lexical matches; without one,
-        # more of the lexical matches.
-        for path in found:
-            near = [(dep, f"imported by {path}") for dep in self.files[path].imports]
-            near += [(user, f"imports {path}") for user in self.dependents.get(path, [])]
-            ranked += near[:NEIGHBOURS]
-        ranked += self._lexical_matches(question)[: LEXICAL_WITH_HITS if found else LEXICAL_TOP]
         chosen: list[Retrieved] = []
         blocks: list[str] = []
-        used = 0
-        seen: set[str] = set()
-        for path, why in ranked:
-            f = self.files.get(path)
-            if path in seen or path in skip or f is None or f.mode is Level.FULL:
-                continue
-            seen.add(path)
-            if used + f.full_tokens > budget:
-                continue
-            text = self._text(path)
-            if text is None:
-                continue
-            used += f.full_tokens
-            chosen.append(Retrieved(path, f.full_tokens, why))
-            blocks.append(file_block(path, f.language, text, Level.FULL, self.fmt))
+        seen: set[str] = set(skip)
+
+        def take(ranked: list[tuple[str, str]], limit: int) -> int:
+            used = 0
+            for path, why in ranked:
+                f = self.files.get(path)
+                if path in seen or f is None or f.mode is Level.FULL:
+                    continue
+                seen.add(path)
+                if used + f.full_tokens > limit:
+                    continue
+                text = self._text(path)
+                if text is None:
+                    continue
+                used += f.full_tokens
+                chosen.append(Retrieved(path, f.full_tokens, why))
+                blocks.append(file_block(path, f.language, text, Level.FULL, self.fmt))
+            return used
+
+        used = take(strong, budget)
+        if found:
+            # What the question names is found: the rest is there to trace it (where the
+            # named things are used), so a file must mention one of them, and all such
+            # files together take at most a share of the room. Without that, a small
+            # model is handed several big files and names the wrong one.
+            names = self._names(question, strong)
+            near = [(dep, f"imported by {path}") for path in found
+                    for dep in self.files[path].imports]
+            near += [(user, f"imports {path}") for path in found
+                     for user in self.dependents.get(path, [])]
+            lexical = self._lexical_matches(question)
+            # A file named by its path is the subject whole: what it imports is related.
+            subject = [(dep, f"imported by {path}") for path, why in strong
+                       if why == "named in the question" for dep in self.files[path].imports]
+            related = subject + [(p, why) for p, why in near[: NEIGHBOURS * len(found)]
+                                 + lexical if self._mentions(p, names)]
+            take(related, min(budget - used, budget // SECONDARY_SHARE))
+        else:
+            take(self._lexical_matches(question)[:LEXICAL_TOP], budget)
+        if not blocks:
+            return Retrieval((), "", tuple(notes))
+        listing = "; ".join(f"{f.path} ({f.why})" for f in chosen)
         text = ("The full text of the files most relevant to the question (the repository "
-                "above shows them at less detail):\n\n" + "".join(blocks)) if blocks else ""
+                f"above shows them at less detail): {listing}.\n\n" + "".join(blocks))
         return Retrieval(tuple(chosen), text, tuple(notes))
+
+    def _names(self, question: str, strong: list[tuple[str, str]]) -> list[str]:
+        """What the question names that was found: the identifiers, and named files' stems."""
+        names = [why.removeprefix("defines `").removesuffix("`") for _, why in strong
+                 if why.startswith("defines `")]
+        names += [p.rpartition("/")[2].partition(".")[0] for p, why in strong
+                  if why == "named in the question"]
+        return [n for n in dict.fromkeys(names) if len(n) >= 3]
+
+    def _mentions(self, path: str, names: list[str]) -> bool:
+        text = self._text(path)
+        return text is not None and any(
+            re.search(rf"\b{re.escape(name)}\b", text) for name in names)
 
     # -- the signals ------------------------------------------------------------------
 

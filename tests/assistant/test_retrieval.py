@@ -54,11 +54,16 @@ def test_a_named_symbol_and_a_named_path_are_retrieved(tmp_path: Path) -> None:
     assert levels["pkg/mod17.py"] is not Level.FULL
     found = retriever.retrieve("What does settle_17 return?", 2000)
     assert found.files[0].path == "pkg/mod17.py" and found.files[0].why == "defines `settle_17`"
+    # nothing else mentions settle_17: what mod17 imports is not brought in for it
+    assert [f.path for f in found.files] == ["pkg/mod17.py"]
     assert "return 'settled 17'" in found.text  # the full text, not the outline
-    named = retriever.retrieve("Explain pkg/mod05.py", 2000)
+    named = retriever.retrieve("Explain pkg/mod05.py", 4000)
     assert named.files[0].path == "pkg/mod05.py" and named.files[0].why == "named in the question"
-    # neighbours of what was found come after it: mod05 imports mod04, mod06 imports mod05
+    # neighbours of what was found come after it, within a quarter of the budget: mod05
+    # imports mod04, mod06 imports mod05 (and names it)
     assert {"pkg/mod04.py", "pkg/mod06.py"} <= {f.path for f in named.files}
+    assert sum(f.tokens for f in named.files[1:]) <= 4000 // 4
+    assert "pkg/mod05.py (named in the question)" in named.text
     lexical = retriever.retrieve("how much rain falls in the north region?", 2000)
     assert lexical.files[0].path == "pkg/weather.py"
     assert lexical.files[0].why == "matches the question's words"
