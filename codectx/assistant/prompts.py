@@ -9,10 +9,11 @@ template's own pieces are tokenized with special tokens.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 
 from codectx.indexer.serialize import Segment
-from codectx.models.backend import Message, Prompt
+from codectx.models.backend import Message, Prompt, Span
 from codectx.models.chat import ChatFormat
 
 INSTRUCTIONS = (
@@ -39,12 +40,21 @@ def build_prompt(
     question: str | None,
     history: Sequence[tuple[str, str]] = (),
     bos: Sequence[int] = (),
+    exact: bool = False,
 ) -> Prompt:
     """Prefix: instructions and repository; suffix: past turns, then the question."""
     prefix = [*bos, *tokenize(chat.system_before, special=True), *tokenize(INSTRUCTIONS)]
+    spans = [Span(_key("head", None, INSTRUCTIONS + chat.system_before), 0, len(prefix))]
     for segment in segments:
+        start = len(prefix)
         prefix += tokenize(segment.text)
+        if len(prefix) > start:
+            spans.append(Span(_key(segment.kind, segment.path, segment.text), start,
+                              len(prefix)))
+    start = len(prefix)
     prefix += tokenize(chat.system_after, special=True)
+    if len(prefix) > start:
+        spans.append(Span(_key("tail", None, chat.system_after), start, len(prefix)))
     suffix: list[int] = []
     messages: list[Message] = [("system", INSTRUCTIONS + "".join(s.text for s in segments))]
     if question is not None:
@@ -56,7 +66,13 @@ def build_prompt(
         suffix += _turn(chat, tokenize, question)
         suffix += tokenize(chat.generation_prompt, special=True)
         messages.append(("user", question))
-    return Prompt(tuple(prefix), tuple(suffix), tuple(messages))
+    return Prompt(tuple(prefix), tuple(suffix), tuple(messages), tuple(spans), exact)
+
+
+def _key(kind: str, path: str | None, text: str) -> str:
+    """A span's name: what it is and a hash of its text (same text, same cells)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+    return f"{kind}:{path or ''}:{digest}"
 
 
 def _turn(chat: ChatFormat, tokenize: Tokenize, text: str) -> list[int]:

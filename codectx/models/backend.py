@@ -25,12 +25,30 @@ Message = tuple[str, str]
 
 
 @dataclass(frozen=True)
+class Span:
+    """A piece of the prefix that a KV cache can keep on its own (the instructions, a file
+    block, the file tree): `key` names its content, [start, end) are its token positions."""
+
+    key: str
+    start: int
+    end: int
+
+    @property
+    def tokens(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
 class Prompt:
     prefix: tuple[int, ...]
     suffix: tuple[int, ...]
     messages: tuple[Message, ...] = ()
     """The same prompt as chat messages, for a backend that sends text (the system message
     is the prefix; an empty suffix means a warm-up, which asks nothing)."""
+    spans: tuple[Span, ...] = ()
+    """The prefix as spans that tile it exactly (empty: one opaque prefix)."""
+    exact: bool = False
+    """Reuse cached cells only as an exact common prefix, whatever the backend's setting."""
 
     @property
     def tokens(self) -> tuple[int, ...]:
@@ -64,6 +82,10 @@ class Completion:
     notes: tuple[str, ...] = ()
     reuse_reported: bool = True
     """False when the backend could not tell how many prompt tokens were reused."""
+    shifted_tokens: int = 0
+    """Of the reused tokens, those kept at a new position (segment-level reuse)."""
+    stale_tokens: int = 0
+    """Prompt tokens whose cells were computed against text that has since changed."""
 
 
 class ModelBackend(Protocol):

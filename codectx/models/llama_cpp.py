@@ -14,18 +14,20 @@ import ctypes
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codectx.errors import ModelError
 from codectx.files import gguf_identity
 from codectx.llama_logs import quiet_llama
-from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
+from codectx.models import kv_cells
+from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt, Span
 from codectx.models.chat import ChatFormat, chat_format
 from codectx.models.gguf import ModelInfo
-from codectx.models.prompt_cache import Entry, PromptCache, common_prefix
+from codectx.models.prompt_cache import Entry, PromptCache
+from codectx.models.reuse import Held, Plan, choose, valid
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -41,6 +43,12 @@ class LlamaOptions:
     flash_attn: bool = False
     threads: int | None = None
     n_batch: int = 512
+    reuse: str = "shift"
+    """shift: keep every unchanged span wherever it stands; prefix: only a common prefix."""
+    stale_limit: float = 0.5
+    """Past this share of approximate (stale) cells, the prefill is exact."""
+    recompute: int = 0
+    """Tokens evaluated again at the head of each span moved past a change."""
 
 
 def cache_key(info: ModelInfo, options: LlamaOptions) -> str:
@@ -61,8 +69,7 @@ class LlamaCppBackend:
 
         if (options.kv_type != "f16") and not options.flash_attn:
             # llama.cpp needs flash attention for a quantized V cache.
-            options = LlamaOptions(options.n_ctx, options.kv_type, True, options.threads,
-                                   options.n_batch)
+            options = replace(options, flash_attn=True)
         self.info = info
         self.options = options
         self.cache = cache
@@ -77,9 +84,12 @@ class LlamaCppBackend:
                 type_k=KV_TYPES[options.kv_type], type_v=KV_TYPES[options.kv_type],
                 verbose=False,
             )
+            kv_cells.two_sequence_context(self._llm)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load {info.path}: {exc}",
                              "Check the file, or try a smaller context (lower --budget).") from exc
+        self._can_shift = kv_cells.can_shift(self._llm)
+        self._held: tuple[Held, ...] = ()  # the span table of the cells in memory
         self._chat = chat_format(info.chat_template, info.bos_token, info.eos_token)
 
     @property
@@ -93,6 +103,15 @@ class LlamaCppBackend:
     @property
     def chat(self) -> ChatFormat:
         return self._chat
+
+    def forget(self) -> None:
+        """Drop every cell in memory (the next prompt starts from a saved state, or none)."""
+        import llama_cpp
+
+        with self._lock:
+            llama_cpp.llama_memory_clear(kv_cells.memory(self._llm), True)
+            self._llm.n_tokens = 0
+            self._held = ()
 
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
         with self._lock:
@@ -127,45 +146,100 @@ class LlamaCppBackend:
                 f"the prompt has {len(tokens):,} tokens; the context holds {self.options.n_ctx:,}",
                 "Lower --budget, or raise the context.")
         notes: list[str] = []
-        reused = common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        spans = prompt.spans if prompt.spans and prompt.spans[-1].end == n_prefix else (
+            (Span("prefix", 0, n_prefix),) if n_prefix else ())
+        mode = self._mode(prompt, notes)
+        old = llm.input_ids[: llm.n_tokens].tolist()
+        plan = self._plan(old, self._held, tokens, spans, mode, notes)
         load_s = 0.0
-        if self.cache is not None and reused < n_prefix:
-            restored, load_s, attempted = self._restore_best(tokens, reused, notes)
-            if attempted:  # memory now holds the loaded state, or nothing if loading failed
-                reused = restored
-        keep = min(reused, len(tokens) - 1)  # at least one token is evaluated, for its logits
-        llm._ctx.kv_cache_seq_rm(-1, keep, -1)
-        llm.n_tokens = keep
-        todo = len(tokens) - keep
-        done = 0
+        waited: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+        if self.cache is not None and plan.evaluated > 0:
+            waited = self._prefill_lock(cancel, notes)
+        with waited:
+            if self.cache is not None and plan.evaluated > 0:
+                plan, load_s = self._restore_best(tokens, spans, mode, plan, notes)
+            todo = plan.evaluated + len(tokens) - n_prefix
+            done = 0
 
-        def evaluate(end: int) -> bool:
-            nonlocal done
-            while llm.n_tokens < end:
-                if cancel.is_set():
-                    return False
-                batch = tokens[llm.n_tokens : min(end, llm.n_tokens + PREFILL_CHUNK)]
-                llm.eval(batch)
-                done += len(batch)
+            def counted(n: int) -> None:
+                nonlocal done
+                done += n
                 if progress:
                     progress(done, todo)
-            return True
 
-        finished = evaluate(n_prefix)
-        if self.cache is not None and llm.n_tokens > reused and llm.n_tokens <= n_prefix:
-            self._save(tokens[: llm.n_tokens])  # the prefix, or as much of it as was evaluated
-        if finished:
-            finished = evaluate(len(tokens))
+            plan, tail = _keep_conversation(plan, llm.input_ids[: llm.n_tokens].tolist(),
+                                            tokens, n_prefix)
+            reached = kv_cells.carry_out(llm, plan, tokens, PREFILL_CHUNK, cancel, counted)
+            self._held = tuple(h for h in plan.held if h.end <= reached)
+            if self.cache is not None and (plan.evaluated > 0 or plan.moves) and self._held:
+                self._save(tokens, self._held)
+        if reached == n_prefix and tail:
+            llm.n_tokens = n_prefix + tail  # the cells of the same conversation stay
+        reused = plan.reused + tail
+        finished = reached == n_prefix and self._evaluate(tokens, cancel, counted)
         if not finished:
             elapsed = time.perf_counter() - started
-            yield Completion("", "cancelled", len(tokens), keep, done, 0, load_s, elapsed,
-                             elapsed, tuple(notes))
+            yield Completion("", "cancelled", len(tokens), reused, done, 0, load_s,
+                             elapsed, elapsed, tuple(notes), shifted_tokens=plan.shifted,
+                             stale_tokens=plan.stale)
             return
         yield from self._generate(tokens, min(params.max_tokens, room), params, cancel,
-                                  started, keep, done, load_s, notes)
+                                  started, (plan, reused, done), load_s, notes)
+
+    def _evaluate(self, tokens: list[int], cancel: threading.Event,
+                  counted: Callable[[int], None]) -> bool:
+        """The rest of the prompt after the prefix: the conversation and the question."""
+        llm = self._llm
+        while llm.n_tokens < len(tokens):
+            if cancel.is_set():
+                return False
+            batch = tokens[llm.n_tokens : min(len(tokens), llm.n_tokens + PREFILL_CHUNK)]
+            llm.eval(batch)
+            counted(len(batch))
+        return True
+
+    def _mode(self, prompt: Prompt, notes: list[str]) -> str:
+        if prompt.exact or self.options.reuse != "shift":
+            return "prefix"
+        if not self._can_shift:
+            notes.append("this model's KV cache cannot be shifted (sliding-window or "
+                         "recurrent attention): only a common prefix is reused")
+            return "prefix"
+        return "shift"
+
+    def _plan(self, old: list[int], held: Sequence[Held], tokens: list[int],
+              spans: Sequence[Span], mode: str, notes: list[str] | None = None) -> Plan:
+        table = held if held and valid(held, held[-1].end) and held[-1].end <= len(old) else ()
+        plan, note = choose(table, old, tokens, spans, mode, self.options.stale_limit,
+                            self.options.recompute)
+        if note and notes is not None:
+            notes.append(note)
+        return plan
+
+    def _prefill_lock(self, cancel: threading.Event,
+                      notes: list[str]) -> contextlib.AbstractContextManager[object]:
+        """Another codectx process prefilling this repository with this model: wait for it
+        to save its state rather than evaluate the same tokens at the same time."""
+        from filelock import FileLock, Timeout
+
+        assert self.cache is not None
+        name = hashlib.sha256(self.label.encode()).hexdigest()[:16]
+        lock = FileLock(str(self.cache.directory / f"prefill-{name}.lock"))
+        t0 = time.perf_counter()
+        while True:
+            try:
+                held = lock.acquire(timeout=0.5)  # released when its block ends
+                break
+            except Timeout:
+                if cancel.is_set():
+                    return contextlib.nullcontext()
+        if (waited := time.perf_counter() - t0) > 1:
+            notes.append(f"waited {waited:.0f} s for another codectx process prefilling "
+                         "this repository with this model")
+        return held
 
     def _generate(self, tokens: list[int], max_tokens: int, params: GenerationParams,
-                  cancel: threading.Event, started: float, reused: int, evaluated: int,
+                  cancel: threading.Event, started: float, work: tuple[Plan, int, int],
                   load_s: float, notes: list[str]) -> Iterator[str | Completion]:
         import llama_cpp
         from llama_cpp.llama_grammar import LlamaGrammar
@@ -202,29 +276,35 @@ class LlamaCppBackend:
             text.append(tail)
             yield tail
         total = time.perf_counter() - started
+        plan, reused, evaluated = work
         yield Completion("".join(text), stop, len(tokens), reused, evaluated, generated,  # type: ignore[arg-type]
-                         load_s, ttft, total, tuple(notes))
+                         load_s, ttft, total, tuple(notes), shifted_tokens=plan.shifted,
+                         stale_tokens=plan.stale)
 
-    def _restore_best(self, tokens: list[int], have: int,
-                      notes: list[str]) -> tuple[int, float, bool]:
-        """Load the saved state sharing most with `tokens`, if it beats what is in memory.
-
-        Returns (tokens now in memory, seconds spent, whether a load was attempted).
-        """
+    def _restore_best(self, tokens: list[int], spans: Sequence[Span], mode: str, plan: Plan,
+                      notes: list[str]) -> tuple[Plan, float]:
+        """Load the saved state that keeps the most of `tokens`, if it beats what is in
+        memory; the plan from what memory then holds, and the seconds spent loading."""
         assert self.cache is not None
-        found = self.cache.best(tokens)
-        if found is None or found[1] <= have:
-            return 0, 0.0, False
-        entry, shared = found
+
+        def kept(entry: Entry) -> int:
+            return self._plan(list(entry.tokens), entry.held, tokens, spans, mode).reused
+
+        found = self.cache.best(tokens, kept)
+        if found is None or found[1] <= plan.reused:
+            return plan, 0.0
+        entry, _ = found
         t0 = time.perf_counter()
         if self._load(entry):
             self.cache.touch(entry)
-            return shared, time.perf_counter() - t0, True
-        self.cache.discard(entry)
-        notes.append("a saved prompt state was damaged and has been discarded; "
-                     "the prompt was evaluated afresh")
-        self._llm.reset()  # type: ignore[no-untyped-call]
-        return 0, time.perf_counter() - t0, True
+            self._held = entry.held
+        else:
+            self.cache.discard(entry)
+            notes.append("a saved prompt state was damaged and has been discarded; "
+                         "the prompt was evaluated afresh")
+            self._held = ()
+        old = self._llm.input_ids[: self._llm.n_tokens].tolist()
+        return self._plan(old, self._held, tokens, spans, mode, notes), time.perf_counter() - t0
 
     def _load(self, entry: Entry) -> bool:
         import llama_cpp
@@ -241,17 +321,24 @@ class LlamaCppBackend:
             llm._ctx.ctx, str(entry.state_path).encode(), 0, out, n, ctypes.byref(count))
         if read == 0 or count.value != n or tuple(out[:n]) != entry.tokens:
             llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(llm._ctx.ctx), True)
+            llm.n_tokens = 0
             return False
         llm.input_ids[:n] = entry.tokens
         llm.n_tokens = n
         llm._requires_eval = True  # the logits in memory are not those of this state
         return True
 
-    def _save(self, tokens: list[int]) -> None:
+    def _save(self, tokens: list[int], held: tuple[Held, ...]) -> None:
+        """Save the cells of the spans in `held` (the prefix, or as much of it as was
+        evaluated), with the span table beside them."""
         import llama_cpp
 
         assert self.cache is not None
         llm = self._llm
+        tokens = tokens[: held[-1].end]
+        if llm.n_tokens > len(tokens):  # a span cut short by a cancel is not kept
+            llama_cpp.llama_memory_seq_rm(kv_cells.memory(llm), 0, len(tokens), -1)
+            llm.n_tokens = len(tokens)
         array = (llama_cpp.llama_token * len(tokens))(*tokens)
 
         def write(path: Path) -> None:
@@ -262,4 +349,24 @@ class LlamaCppBackend:
 
         # A full disk must not fail the answer; the next run prefills again.
         with contextlib.suppress(OSError):
-            self.cache.save(tokens, write, label=self.label, model=self._name)
+            self.cache.save(tokens, write, label=self.label, model=self._name, held=held)
+
+
+
+def _keep_conversation(plan: Plan, old: list[int], tokens: list[int],
+                       n_prefix: int) -> tuple[Plan, int]:
+    """When the prefix stays exactly as it is, the cells after it that the new prompt shares
+    (the earlier turns of a conversation) stay too; one token is always evaluated, for its
+    logits. Returns the plan, and how many tokens after the prefix are kept."""
+    if plan.evaluate or plan.moves or not plan.held or plan.held[-1].end != n_prefix \
+            or len(old) <= n_prefix:
+        return plan, 0
+    tail = 0
+    for a, b in zip(old[n_prefix:], tokens[n_prefix: len(tokens) - 1], strict=False):
+        if a != b:
+            break
+        tail += 1
+    if not tail:
+        return plan, 0
+    return replace(plan, drop=((n_prefix + tail, len(old)),) if len(old) > n_prefix + tail
+                   else ()), tail

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from codectx.models.reuse import Held, valid
+
 _BLOCK = 8 << 20
 
 
@@ -35,6 +37,12 @@ class Entry:
     last_used: float
     label: str
     model: str
+    held: tuple[Held, ...] = ()
+    """The state's span table (empty for a state saved without one: prefix reuse only)."""
+
+    @property
+    def stale(self) -> int:
+        return sum(h.tokens for h in self.held if h.stale)
 
     @property
     def state_path(self) -> Path:
@@ -103,15 +111,26 @@ class PromptCache:
             return None
         if len(tokens) != meta.get("n_tokens"):
             return None
+        try:
+            held = tuple(Held.from_json(item) for item in meta.get("spans", []))
+        except (TypeError, ValueError):
+            held = (Held("unreadable", 0, 0),)  # tiles nothing: `best` removes the entry
         return Entry(meta_path.parent, meta_path.stem, tuple(tokens), size,
                      float(meta.get("last_used", 0)), str(meta.get("label", "")),
-                     str(meta.get("model", "")))
+                     str(meta.get("model", "")), held)
 
-    def best(self, tokens: Sequence[int]) -> tuple[Entry, int] | None:
-        """The entry sharing the longest token prefix with `tokens`, and that length."""
+    def best(self, tokens: Sequence[int],
+             score: Callable[[Entry], int] | None = None) -> tuple[Entry, int] | None:
+        """The entry that keeps the most of `tokens`, and how many: by default the longest
+        common token prefix; `score` says otherwise (segment-level reuse). An entry whose
+        span table does not tile its tokens is damaged and removed."""
         with self.lock:
-            scored = [(common_prefix(e.tokens, tokens), e) for e in self.entries()]
-        scored = [(n, e) for n, e in scored if n > 0]
+            entries = self.entries()
+            for entry in [e for e in entries if e.held and not valid(e.held, len(e.tokens))]:
+                self._remove(entry)
+                entries.remove(entry)
+        measure = score or (lambda e: common_prefix(e.tokens, tokens))
+        scored = [(n, e) for n, e in ((measure(e), e) for e in entries) if n > 0]
         if not scored:
             return None
         n, entry = max(scored, key=lambda item: (item[0], -len(item[1].tokens)))
@@ -128,7 +147,7 @@ class PromptCache:
     # -- writing ----------------------------------------------------------------
 
     def save(self, tokens: Sequence[int], write_state: Callable[[Path], None],
-             label: str = "", model: str = "") -> Entry:
+             label: str = "", model: str = "", held: Sequence[Held] = ()) -> Entry:
         """Write a state (through `write_state(path)`) for `tokens`, atomically."""
         data = array("i", tokens).tobytes()
         entry_id = hashlib.sha256(data).hexdigest()[:24]
@@ -141,7 +160,7 @@ class PromptCache:
             tokens_tmp.write_bytes(data)
             meta = {"n_tokens": len(tokens), "sha256": _sha256(state_tmp),
                     "created": time.time(), "last_used": time.time(), "label": label,
-                    "model": model}
+                    "model": model, "spans": [h.to_json() for h in held]}
             meta_tmp.write_text(json.dumps(meta))
             with self.lock:
                 # The meta file goes last: an entry without it is never read.
@@ -178,10 +197,12 @@ class PromptCache:
             path.unlink(missing_ok=True)
 
     def _drop_dominated(self, new: Entry) -> None:
-        """An entry whose tokens are a prefix of the new one's can never be the best again."""
+        """An entry whose tokens are a prefix of the new one's can never be the best again
+        (unless the new one is approximate where the old one is exact)."""
         for entry in self.entries():
             if entry.id != new.id and len(entry.tokens) <= len(new.tokens) \
-                    and new.tokens[: len(entry.tokens)] == entry.tokens:
+                    and new.tokens[: len(entry.tokens)] == entry.tokens \
+                    and (new.stale == 0 or entry.stale > 0):
                 self._remove(entry)
 
     def _evict(self) -> None:
