@@ -21,6 +21,7 @@ import platformdirs
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -108,6 +109,22 @@ class Settings(BaseModel):
 
     threads: PositiveInt | None = None
     """CPU threads for the model; default: all cores."""
+
+    cache_reuse: Literal["shift", "prefix"] = "shift"
+    """How a saved prompt state is reused: shift (every unchanged file's cells are kept
+    wherever the file now stands, so a change costs about its own tokens; cells after a
+    change are an approximation until the next exact prefill) or prefix (only the common
+    prefix of the prompt is kept: exact, but a change costs everything after it). --exact
+    or CODECTX_CACHE_REUSE=prefix forces prefix for one run."""
+
+    stale_limit: float = Field(default=0.5, ge=0.0, le=1.0)
+    """With cache_reuse = shift: a saved state with more than this share of its tokens
+    computed against text that has since changed is not shifted again: the next change is
+    prefilled exactly (approximations compound)."""
+
+    recompute_tokens: NonNegativeInt = 0
+    """With cache_reuse = shift: tokens evaluated again at the head of each file moved past
+    a change (0: none)."""
 
     max_answer_tokens: PositiveInt = 1024
     """The longest answer generated, in tokens (room for it is kept in the context)."""

@@ -246,6 +246,8 @@ class CodectxAgent:
         state.watcher = watcher
 
     async def _watched(self, state: SessionState, event: WatchEvent) -> None:
+        if event.message == "exact":
+            return  # an idle re-prefill of cells reused at new positions: nothing to show
         tool_id = f"refresh-{state.id}-{state.refreshes}"
         if event.kind == "changed":
             state.refreshes += 1

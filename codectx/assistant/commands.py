@@ -175,6 +175,10 @@ def tokens_text(chat: Chat) -> str:
         lines.append(f"Last turn: {last.prompt_tokens:,} prompt tokens{of}, "
                      f"{last.reused_tokens:,} reused from the cache, "
                      f"{last.evaluated_tokens:,} evaluated, {last.generated_tokens} generated.")
+        if last.shifted_tokens or last.stale_tokens:
+            lines.append(f"Reuse: {last.shifted_tokens:,} of the reused tokens at a new "
+                         f"position; {last.stale_tokens:,} computed against text that has "
+                         "since changed (approximate until the next exact prefill).")
         lines.append(f"Split: prefix {last.prefix_tokens:,}, retrieved "
                      f"{last.retrieved_tokens:,} ({len(last.retrieved)} files), conversation "
                      f"{last.conversation_tokens:,}, question {last.question_tokens:,}.")

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from codectx.assistant.context import Context, Topic, split_tokens
@@ -33,7 +33,7 @@ from codectx.errors import CodectxError, ModelError
 from codectx.indexer.levels import Level
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
-from codectx.models.backend import Completion, GenerationParams, ModelBackend, Prompt
+from codectx.models.backend import Completion, GenerationParams, ModelBackend
 from codectx.models.provider import Provider, provider_for
 from codectx.progress import Progress, no_progress
 
@@ -65,6 +65,7 @@ class Session:
         # One model, one turn at a time: a question asked while the prefix is being
         # warmed in the background waits for it instead of loading a second model.
         self._turn = threading.Lock()
+        self._refreshing: threading.Event | None = None  # cancels an exact re-prefill
         self.context = Context(root, loaded.settings.retrieval_tokens, loaded.settings.format)
 
     # -- what the front ends call ------------------------------------------------
@@ -94,6 +95,23 @@ class Session:
                 result = item
         assert result is not None
         return result
+
+    def refresh(self, *, cancel: threading.Event | None = None,
+                progress: Progress = no_progress) -> Answer:
+        """An exact prefill of the prefix, for when cells were reused at new positions
+        (approximate): run while the user is idle, it gives way to any question, which
+        stops it at its next chunk and goes on from the saved state."""
+        stop = cancel if cancel is not None else threading.Event()
+        self._refreshing = stop  # set by the next question
+        try:
+            result = None
+            for item in self._run(None, stop, progress, 0, exact=True):
+                if isinstance(item, Answer):
+                    result = item
+            assert result is not None
+            return result
+        finally:
+            self._refreshing = None
 
     def edit(self, instruction: str, *, files: Sequence[str] = (), fmt: str | None = None,
              revising: EditProposal | None = None, allow_new: bool = False,
@@ -257,17 +275,21 @@ class Session:
     def _run(self, question: str | None, cancel: threading.Event | None, progress: Progress,
              max_tokens: int, history: Sequence[tuple[str, str]] = (),
              tree: str | None = None, grammar: str | None = None,
-             about: Topic | None = None) -> Iterator[str | Answer]:
-        """One turn. `about`: what retrieval works from (None: nothing is retrieved)."""
+             about: Topic | None = None, exact: bool = False) -> Iterator[str | Answer]:
+        """One turn. `about`: what retrieval works from (None: nothing is retrieved);
+        `exact`: reuse cached cells only as an exact prefix."""
+        refreshing = self._refreshing
+        if question is not None and refreshing is not None:
+            refreshing.set()  # a question never waits for an exact re-prefill
         with self._turn:
             yield from self._turn_locked(question, cancel, progress, max_tokens, history, tree,
-                                         grammar, about)
+                                         grammar, about, exact)
 
     def _turn_locked(self, question: str | None, cancel: threading.Event | None,
                      progress: Progress, max_tokens: int,
                      history: Sequence[tuple[str, str]],
                      tree: str | None, grammar: str | None,
-                     about: Topic | None) -> Iterator[str | Answer]:
+                     about: Topic | None, exact: bool) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress, tree)
         room = self.context.room(index, self.repository_budget(progress))
@@ -282,7 +304,8 @@ class Session:
         dropped = 0
         while True:
             prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question,
-                                  history, bos=backend.bos_tokens())
+                                  history, bos=backend.bos_tokens(),
+                                  exact=exact or self.loaded.settings.cache_reuse == "prefix")
             if len(prompt.tokens) + max_tokens <= backend.context_window:
                 break
             try:
@@ -299,7 +322,7 @@ class Session:
         trimmed = (f"the {dropped} oldest turn(s) of the conversation were left out to fit "
                    "the context",) if dropped else ()
         if question is None:
-            prompt = Prompt(prompt.prefix, (), prompt.messages[:1])
+            prompt = replace(prompt, suffix=(), messages=prompt.messages[:1])
         params = GenerationParams(max_tokens=max_tokens, grammar=grammar)
         split = split_tokens(backend.tokenize, prompt, question, retrieval)
         load_s = self.provider.take_load_s()  # the model loads once per session

@@ -6,8 +6,12 @@ debounced: events are gathered until the tree has been quiet for a moment,
 so a branch switch or a formatter touching a thousand files causes one
 rebuild. A rebuild re-indexes (the index cache makes that incremental:
 only changed files are parsed) and, when the prompt changed, prefills it
-again; the backend's prompt cache keeps every token before the first
-changed one, so only the rest is evaluated, and the new state is saved. A
+again; the backend's prompt cache keeps every unchanged file's cells (or,
+with cache_reuse = prefix, every token before the first changed one), so
+only the rest is evaluated, and the new state is saved. Cells reused at new
+positions are an approximation: once the repository has been quiet a while,
+the prefix is prefilled exactly in the background (a question stops that and
+goes on from the saved state). A
 file changed back to what it was leaves the prompt as it was: nothing is
 evaluated. A change during a re-prefill stops it at its next chunk and
 starts over from the new first changed token.
@@ -20,6 +24,7 @@ editor agent alike.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import subprocess
 import threading
@@ -43,6 +48,7 @@ from codectx.assistant.session import Session
 from codectx.errors import CodectxError
 
 DEBOUNCE_S = 0.3  # quiet time that ends a burst of events
+EXACT_AFTER_S = 10.0  # quiet time after which approximate (shifted) cells are made exact
 MAX_WAIT_S = 3.0  # a burst that never quiets is still handled after this
 SWAP_PATTERNS = ("*.swp", "*.swo", "*.swx", "*~", ".#*", "#*#", "4913", "*___jb_tmp___",
                  "*___jb_old___", ".DS_Store", "*.tmp")
@@ -100,13 +106,15 @@ class _Events(FileSystemEventHandler):
 class Watcher:
     def __init__(self, session: Session, on_event: Callable[[WatchEvent], None], *,
                  poll: bool = False, debounce_s: float = DEBOUNCE_S,
-                 max_wait_s: float = MAX_WAIT_S) -> None:
+                 max_wait_s: float = MAX_WAIT_S, exact_after_s: float = EXACT_AFTER_S) -> None:
         """Watch session.root; `poll` forces polling instead of the OS's notifications."""
         self.session = session
         self.root = session.root.resolve()
         self.on_event = on_event
         self.debounce_s = debounce_s
         self.max_wait_s = max_wait_s
+        self.exact_after_s = exact_after_s
+        self._stale = False  # the saved state has cells reused at new positions
         self.force_poll = poll
         self.cache_dir = session.loaded.cache_path().resolve()
         self._lock = threading.Lock()
@@ -226,29 +234,54 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if not self._wake.wait(1.0):
+            if not self._wake.wait(min(1.0, self.exact_after_s)):
                 if not self.root.is_dir():  # moved away or deleted: no event need say so
                     self._gone()
+                elif self._stale and time.monotonic() - self._last >= self.exact_after_s:
+                    self._guarded(self._make_exact)
                 continue
             if self._stop.is_set():
                 break
             batch = self._settled()
             if batch is None:
                 continue
-            self._cancel = threading.Event()
-            try:
-                self._rebuild(batch)
-            except CodectxError as exc:
-                self.on_event(WatchEvent("error", message=exc.message))
-            except Exception as exc:  # the watcher goes on; the next change retries
-                self.on_event(WatchEvent("error", message=f"{type(exc).__name__}: {exc}"))
-            finally:
-                with self._lock:
-                    if not self._pending:
-                        self._idle.set()
+            self._guarded(functools.partial(self._rebuild, batch))
             if not self.root.is_dir():
                 self._gone()
         self.on_event(WatchEvent("stopped"))
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        self._cancel = threading.Event()
+        self._idle.clear()
+        try:
+            work()
+        except CodectxError as exc:
+            self.on_event(WatchEvent("error", message=exc.message))
+        except Exception as exc:  # the watcher goes on; the next change retries
+            self.on_event(WatchEvent("error", message=f"{type(exc).__name__}: {exc}"))
+        finally:
+            with self._lock:
+                if not self._pending:
+                    self._idle.set()
+
+    def _make_exact(self) -> None:
+        """Once the repository has been quiet a while, prefill exactly what was reused at
+        new positions, so the approximation is short-lived. A change or a question stops
+        it; it is tried again at the next quiet spell."""
+        started = time.perf_counter()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage == "prefill":
+                self.on_event(WatchEvent("prefilling", tokens=total, done=done,
+                                         message="exact"))
+
+        answer = self.session.refresh(cancel=self._cancel, progress=progress)
+        if answer.stop_reason == "cancelled":
+            self._last = time.monotonic()
+            return
+        self._stale = False
+        self.on_event(WatchEvent("ready", tokens=answer.evaluated_tokens, message="exact",
+                                 elapsed_s=time.perf_counter() - started))
 
     def _settled(self) -> list[str] | None:
         """The pending paths once events have been quiet for debounce_s (or max_wait_s)."""
@@ -284,9 +317,14 @@ class Watcher:
             self.on_event(WatchEvent("unchanged", files, parsed=index.parsed,
                                      elapsed_s=time.perf_counter() - started))
             return
-        first = next((i for i, (a, b) in enumerate(zip(prompt, self._prompt or (), strict=False))
-                      if a != b), min(len(prompt), len(self._prompt or ())))
-        tokens = sum(s.tokens for s in index.segments[first:])
+        if self.session.loaded.settings.cache_reuse == "shift":  # the changed segments
+            before = set(self._prompt or ())
+            tokens = sum(s.tokens for s in index.segments if s.text not in before)
+        else:  # everything from the first changed segment on
+            first = next((i for i, (a, b) in enumerate(zip(prompt, self._prompt or (),
+                                                           strict=False)) if a != b),
+                         min(len(prompt), len(self._prompt or ())))
+            tokens = sum(s.tokens for s in index.segments[first:])
         self.on_event(WatchEvent("prefilling", files, tokens=tokens))
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -298,6 +336,7 @@ class Watcher:
             self._carried.update(files)  # reported with the next rebuild, which starts over
             return
         self._prompt = prompt
+        self._stale = answer.stale_tokens > 0
         self.on_event(WatchEvent("ready", files, parsed=index.parsed,
                                  tokens=answer.evaluated_tokens,
                                  elapsed_s=time.perf_counter() - started))

@@ -147,6 +147,10 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         # null when the backend (a server) does not report what it reused
         "reused_tokens": answer.reused_tokens if answer.reuse_reported else None,
         "evaluated_tokens": answer.evaluated_tokens if answer.reuse_reported else None,
+        # of the reused, those kept at a new position; of the prompt, those computed
+        # against text that has since changed (an approximation until an exact prefill)
+        "shifted_tokens": answer.shifted_tokens if answer.reuse_reported else None,
+        "stale_tokens": answer.stale_tokens if answer.reuse_reported else None,
         "load_s": round(answer.load_s, 3),
         "ttft_s": round(answer.ttft_s, 3), "total_s": round(answer.total_s, 3),
         "generated_tokens": answer.generated_tokens,
@@ -162,6 +166,9 @@ def print_answer_stats(answer: Answer, warm: bool = False) -> None:
     line = (f"prompt {answer.prompt_tokens:,} tokens: {answer.reused_tokens:,} reused, "
             f"{answer.evaluated_tokens:,} evaluated" if answer.reuse_reported
             else f"prompt {answer.prompt_tokens:,} tokens")
+    if answer.shifted_tokens:
+        line += f" ({answer.shifted_tokens:,} reused at a new position"
+        line += f", {answer.stale_tokens:,} approximate)" if answer.stale_tokens else ")"
     if warm:
         line += f"; saved in {answer.total_s:.1f} s"
     else:

@@ -73,13 +73,15 @@ def _command(kind: str, path: Path, lengths: list[int], depths: list[float], sam
     """The command line that repeats this run."""
     words = ["codectx", "eval", kind, str(path),
              "--lengths", ",".join(f"{n // 1000}k" if n % 1000 == 0 else str(n) for n in lengths)]
-    if kind == "niah":
+    if kind in ("niah", "reuse"):
         words += ["--depths", ",".join(f"{d * 100:g}" for d in depths)]
-    else:
+    if kind != "niah":
         words += ["--tasks", ",".join(tasks)]
     words += ["--samples", str(samples), "--seed", str(seed)]
     for key, value in flags.items():
-        if value is not None:
+        if key == "cache_reuse":
+            words += ["--exact"] if value == "prefix" else []
+        elif value is not None:
             words += [f"--{key.replace('_', '-')}", str(value)]
     return shlex.join(words)
 
@@ -147,6 +149,107 @@ def ruler_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
         raise click.BadParameter(f"unknown task(s) {', '.join(unknown) or '(none)'}; choose "
                                  f"from {', '.join(RULER_TASKS)}", param_hint="--tasks")
     _evaluate("ruler", path, lengths, [], samples, seed, output, flags, chosen)
+
+
+@eval_group.command("reuse")
+@_common
+@click.option("--depths", default="0,50,90", show_default=True, metavar="LIST",
+              callback=lambda c, p, v: parse_depths(v),
+              help="Where the edited file stands, in percent of the haystack (0: the first "
+                   "file).")
+@click.option("--tasks", default="niah,multikey,vartrack", show_default=True, metavar="LIST",
+              help="The questions asked: niah and any of the RULER tasks.")
+@model_options
+@friendly_errors
+def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: Path,
+              depths: list[float], tasks: str, flags: dict[str, Any]) -> None:
+    """Segment-level cache reuse against exact prefill, after an edit.
+
+    Each haystack is prefilled and saved; then a file at each depth is edited and
+    the questions (the task's, and one about what the edit added) are answered
+    from the saved state twice: with every unchanged file's cells kept at their
+    new positions, and exactly. Reports greedy agreement, accuracy both ways,
+    and time to first token against a prefill from nothing.
+    """
+    from codectx import config
+    from codectx.assistant.evaluation import ANSWER_ROOM, plan_grid
+    from codectx.assistant.session import PROMPT_OVERHEAD, Session
+    from codectx.cli import console
+    from codectx.evals.reuse import ReuseRun, run_reuse
+    from codectx.models.llama_cpp import LlamaCppBackend
+    from codectx.models.provider import provider_for
+
+    chosen = [t.strip() for t in tasks.split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in ("niah", *RULER_TASKS)]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown task(s) {', '.join(unknown) or '(none)'}; choose "
+                                 f"from niah, {', '.join(RULER_TASKS)}", param_hint="--tasks")
+    require_directory(path)
+    _writable(output)
+    loaded = config.load(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
+    session = Session(path, loaded, provider_for(path, loaded, persist=False))
+    with console.progress_bar() as progress:
+        cases = []
+        ruler = [t for t in chosen if t != "niah"]
+        if "niah" in chosen:
+            grid = plan_grid(session, "niah", lengths, [0.5], samples, seed, (), progress)
+            cases += grid.cases
+        if ruler:
+            grid = plan_grid(session, "ruler", lengths, [], samples, seed, ruler, progress)
+            cases += grid.cases
+        longest = max(c.haystack.tokens for c in cases)
+        backend = session.model_for(longest + PROMPT_OVERHEAD, progress)
+    if not isinstance(backend, LlamaCppBackend):
+        raise CodectxError("eval reuse measures the in-process model's saved states",
+                           "Run it without --backend (a server keeps its cache itself).")
+    languages = {f.path: f.language for f in grid.index.files}
+    run = ReuseRun(backend.name, grid.index.name, seed, grid.runnable, depths, [])
+    with console.progress_bar() as progress:
+        run.results.extend(in_background(
+            lambda cancel, p: run_reuse(cases, depths, backend, languages, seed,
+                                        loaded.settings.format, cancel, p), progress))
+    if not run.results:
+        raise KeyboardInterrupt
+    report = output / "eval-reuse.json"
+    data = {**run.to_json(), "command": _command("reuse", path, lengths, depths, samples, seed,
+                                                 tuple(chosen), flags)}
+    write_atomic(report, json.dumps(data, indent=2) + "\n")
+    console.out.print(reuse_table(run))
+    summary = run.summary()
+    ratio = summary["ttft_first_file_vs_cold"]
+    err.print(f"{summary['answers']} answers: agreement {summary['agreement']:.0%}, accuracy "
+              f"{summary['accuracy_shifted']:.0%} shifted against {summary['accuracy_exact']:.0%} "
+              f"exact; first token after an edit to the first file: "
+              + (f"{ratio:.1%} of a prefill from nothing" if ratio is not None else "not run"),
+              markup=False, highlight=False)
+    err.print(f"wrote {report}", markup=False, highlight=False)
+
+
+def reuse_table(run: Any) -> Table:
+    from rich.table import Table
+
+    from codectx.evals.heatmap import length_label
+
+    table = Table("length", "edit at", "answers", "agree", "right (shift / exact)",
+                  "first token (shift / exact / cold)", "evaluated (shift / exact)",
+                  title=f"reuse: {run.model} on {run.repository} (seed {run.seed})")
+    for length in run.lengths:
+        for depth in run.depths:
+            rs = [r for r in run.results if r.length == length and r.edit_depth == depth]
+            if not rs:
+                continue
+            n = len(rs)
+            table.add_row(
+                length_label(length), f"{depth * 100:g}%", str(n),
+                f"{sum(r.agree for r in rs) / n:.0%}",
+                f"{sum(r.shifted_score for r in rs) / n:.2f} / "
+                f"{sum(r.exact_score for r in rs) / n:.2f}",
+                f"{sum(r.shifted_ttft_s for r in rs) / n:.1f} / "
+                f"{sum(r.exact_ttft_s for r in rs) / n:.1f} / "
+                f"{sum(r.cold_ttft_s for r in rs) / n:.1f} s",
+                f"{sum(r.shifted_evaluated for r in rs) / n:,.0f} / "
+                f"{sum(r.exact_evaluated for r in rs) / n:,.0f}")
+    return table
 
 
 def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], samples: int,

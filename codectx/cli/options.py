@@ -25,7 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 MODEL_FLAGS = ("model", "budget", "backend", "base_url", "api_key_env", "server_model",
-               "server_context")
+               "server_context", "exact")
 
 
 def model_options(func: F) -> F:
@@ -52,11 +52,16 @@ def model_options(func: F) -> F:
         click.option("--server-context", type=click.IntRange(min=1), default=None, metavar="N",
                      help="The server's context size, for a server that does not report it "
                           "(llama-cpp-python's)."),
+        click.option("--exact", is_flag=True, default=False,
+                     help="Reuse the saved prompt state only as an exact common prefix for this "
+                          "run (cache_reuse = prefix): no file's cells are reused at a new "
+                          "position."),
     ]
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flags = {name: kwargs.pop(name) for name in MODEL_FLAGS}
+        flags["cache_reuse"] = "prefix" if flags.pop("exact") else None
         return func(*args, flags=flags, **kwargs)
 
     for option in reversed(options):

@@ -39,7 +39,7 @@ class Haystack:
         return "".join(s.text for s in self.segments)
 
 
-REPORT = re.compile(r"(^|/)eval-(niah|ruler)\.json$")
+REPORT = re.compile(r"(^|/)eval-(niah|ruler|reuse)\.json$")
 """An earlier run's report: its needles and answers would leak into the haystack."""
 
 

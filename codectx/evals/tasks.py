@@ -55,7 +55,7 @@ class Case:
         return len(names_in(answer, list(self.expected))) / len(self.expected)
 
 
-def _value_question(name: str) -> str:
+def value_question(name: str) -> str:
     return (f"What is the value of the constant {name} in this repository? "
             "Answer with the number only.")
 
@@ -87,7 +87,7 @@ class CaseMaker:
                     needle = self.needles.constant()
                     yield Case("niah", length, depth, sample,
                                self._insert(length, [(needle, depth)]),
-                               _value_question(needle.name), (str(needle.value),))
+                               value_question(needle.name), (str(needle.value),))
 
     def ruler(self, lengths: Sequence[int], samples: int,
               tasks: Sequence[str] = RULER_TASKS) -> Iterator[Case]:
@@ -113,7 +113,7 @@ class CaseMaker:
         others = tuple(str(n.value) for i, n in enumerate(needles) if i != asked)
         return Case("multikey", length, depths[asked], sample,
                     self._insert(length, list(zip(needles, depths, strict=True))),
-                    _value_question(needles[asked].name), (str(needles[asked].value),), others)
+                    value_question(needles[asked].name), (str(needles[asked].value),), others)
 
     def _multivalue(self, length: int, sample: int) -> Case:
         name = self.needles.name()

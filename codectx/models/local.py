@@ -81,7 +81,9 @@ class LocalProvider:
                                     answer_tokens, self._kv_type(),
                                     planner.available_memory())
         options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type,
-                               flash_attn=settings.flash_attn, threads=settings.threads)
+                               flash_attn=settings.flash_attn, threads=settings.threads,
+                               reuse=settings.cache_reuse, stale_limit=settings.stale_limit,
+                               recompute=settings.recompute_tokens)
         cache = PromptCache(self.loaded.prompts_path(), cache_key(info, options),
                             int(settings.prompt_cache_gb * (1 << 30))) if self.persist else None
         progress("load", 0, 1)

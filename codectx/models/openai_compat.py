@@ -57,6 +57,9 @@ GRAMMAR_FIELDS = {"llama.cpp": "grammar", "vllm": "guided_grammar"}
 TOKEN_CACHE = 1 << 16  # texts whose tokens are remembered (segments repeat every question)
 
 
+SERVER_CACHE_REUSE = 256  # the smallest chunk llama.cpp's server shifts (its --cache-reuse)
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     base_url: str
@@ -286,7 +289,11 @@ class OpenAICompatBackend:
         if self.server.kind != "llama-cpp-python":
             body["stream_options"] = {"include_usage": True}
         if self.server.kind == "llama.cpp":
-            body.update(cache_prompt=True, id_slot=self.options.slot, return_progress=True)
+            # n_cache_reuse: the server keeps chunks of at least this many tokens of its
+            # cached prompt that reappear at other positions, shifting them (when started
+            # with --cache-reuse); 0 keeps only the common prefix.
+            body.update(cache_prompt=True, id_slot=self.options.slot, return_progress=True,
+                        n_cache_reuse=0 if prompt.exact else SERVER_CACHE_REUSE)
         if params.grammar and self.server.kind in GRAMMAR_FIELDS:
             body[GRAMMAR_FIELDS[self.server.kind]] = params.grammar
         if self.route == "chat":

@@ -211,7 +211,11 @@ class CodectxApp(App[None]):
             panel.cache_state(f"re-indexing: {', '.join(event.files[:2])}"
                               f"{' ...' if len(event.files) > 2 else ''}")
         elif event.kind == "prefilling":
-            panel.cache_state(f"re-prefilling {event.tokens:,} tokens", event.done, event.tokens)
+            what = "making the cache exact" if event.message == "exact" else "re-prefilling"
+            panel.cache_state(f"{what}: {event.tokens:,} tokens", event.done, event.tokens)
+        elif event.kind == "ready" and event.message == "exact":
+            panel.cache_state(f"cache: warm and exact ({event.tokens:,} tokens in "
+                              f"{event.elapsed_s:.1f} s)")
         elif event.kind == "ready":
             panel.cache_state(f"cache: warm (re-prefilled {event.tokens:,} tokens in "
                               f"{event.elapsed_s:.1f} s)")

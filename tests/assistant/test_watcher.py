@@ -6,6 +6,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,65 @@ def test_codectx_watch_reports_each_change_and_stops_on_ctrl_c(repo: Path) -> No
     assert "changed: mid.py (1 file(s) parsed)" in output
     assert "re-prefilling about" in output and "tokens evaluated" in output
     assert proc.returncode == 0 and "Traceback" not in output
+
+
+class Shifting(FakeBackend):
+    """Reports what a cache that moves cells reports: after a change, the prefix after it is
+    approximate (stale), until a prompt asks for exactness. An exact prefill waits to be
+    cancelled (or 20 s), as a long one would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exact_started = threading.Event()
+
+    def stream(self, prompt: Prompt, params: GenerationParams,
+               cancel: threading.Event | None = None,
+               progress: PrefillProgress | None = None) -> Iterator[str | Completion]:
+        for item in super().stream(prompt, params, cancel, progress):
+            if isinstance(item, Completion):
+                stale = 0 if prompt.exact else len(prompt.prefix) - min(
+                    item.reused_tokens, len(prompt.prefix))
+                stop = item.stop_reason
+                if prompt.exact and cancel is not None and self.block:
+                    self.exact_started.set()
+                    stop = "cancelled" if cancel.wait(20) else stop
+                item = replace(item, stale_tokens=stale, stop_reason=stop)
+            yield item
+
+    block = False
+
+
+def test_after_a_quiet_spell_shifted_cells_are_made_exact_once(repo: Path) -> None:
+    backend = Shifting()
+    watcher, seen = started(repo, backend, exact_after_s=0.5)
+    try:
+        (repo / "core.py").write_text("def base():\n    return 2\n")
+        settle(watcher)
+        deadline = time.monotonic() + 30
+        while not any(e.message == "exact" and e.kind == "ready" for e in seen.events):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(1.5)  # quiet again: nothing more to make exact
+    finally:
+        watcher.stop()
+    exact = [p for p in backend.prompts if p.exact]
+    assert len(exact) == 1 and backend.prompts[-1].exact
+    changed = [e for e in seen.events if e.kind == "ready" and e.message != "exact"]
+    assert len(changed) == 1 and changed[0].files == ("core.py",)
+
+
+def test_a_question_stops_an_exact_refresh_and_goes_ahead(repo: Path) -> None:
+    backend = Shifting()
+    backend.block = True
+    session = Session(repo, config.load(repo), ScriptedProvider(backend))
+    session.warm()
+    result: list[object] = []
+    worker = threading.Thread(target=lambda: result.append(session.refresh()))
+    worker.start()
+    assert backend.exact_started.wait(20)
+    backend.replies.append("an answer")
+    *_, answer = session.ask("What does base return?")
+    worker.join(30)
+    assert answer.text == "an answer"  # type: ignore[union-attr]
+    (refreshed,) = result
+    assert refreshed.stop_reason == "cancelled"  # type: ignore[attr-defined]

@@ -29,3 +29,30 @@ def test_a_small_grid_with_the_embedded_model(tmp_path: Path) -> None:
     assert all(case["reused_tokens"] > 0 for case in data["results"][1:])
     assert 0.3 < data["prefill"]["saved"] < 1.0
     assert (out / "eval-niah.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_eval_reuse_answers_from_shifted_cells_and_exactly(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["eval", "reuse", str(tmp_path / "r"), "--lengths",
+                                       "700", "--depths", "0,50", "--tasks", "niah",
+                                       "--seed", "3", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "eval-reuse.json").read_text())
+    assert data["kind"] == "reuse" and data["depths"] == [0.0, 0.5]
+    # two edits, each answered twice: the task's question and one about the edit
+    assert len(data["results"]) == 4
+    assert {r["question"] for r in data["results"]} == {"task", "edited"}
+    for r in data["results"]:
+        assert r["shifted_answer"].strip() and r["exact_answer"].strip()
+        assert r["agree"] == (r["shifted_answer"].strip() == r["exact_answer"].strip())
+    for r in data["results"]:
+        if r["question"] == "task" and r["edit_depth"] == 0.0:
+            # the shifted run evaluates the edited file and the question, the exact one
+            # everything after the edit
+            assert r["shifted_evaluated"] < r["exact_evaluated"]
+    first = [r for r in data["results"] if r["edit_depth"] == 0.0]
+    assert all(r["stale_tokens"] > 0 for r in first if r["question"] == "task")
+    summary = data["summary"]
+    assert summary["answers"] == 4 and 0.0 <= summary["agreement"] <= 1.0
+    assert "agreement" in result.output

@@ -14,6 +14,9 @@ class StatusBar(Static):
         window = f" / {context_window:,}" if context_window else ""
         self.text = (
             f"{answer.model} | context {answer.prompt_tokens + answer.generated_tokens:,}{window}"
-            f" | last turn: {answer.reused_tokens:,} reused, {answer.evaluated_tokens:,} "
-            f"evaluated | {answer.tokens_per_s:.1f} tok/s")
+            f" | last turn: {answer.reused_tokens:,} reused"
+            + (f" ({answer.shifted_tokens:,} shifted)" if answer.shifted_tokens else "")
+            + f", {answer.evaluated_tokens:,} evaluated"
+            + (f", {answer.stale_tokens:,} stale" if answer.stale_tokens else "")
+            + f" | {answer.tokens_per_s:.1f} tok/s")
         self.update(self.text)
