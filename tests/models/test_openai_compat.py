@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,18 @@ def test_llama_cpp_server_is_probed_and_sent_token_ids(tmp_path: Path) -> None:
     assert body["prompt"] == list(b"sysq?") and body["cache_prompt"] is True
     assert body["id_slot"] == 0 and body["stream"] is True
     assert done.stop_reason == "stop" and done.generated_tokens == 3
+    # the server may keep unchanged runs of its cache at new positions, unless exactness
+    # is asked for
+    assert body["n_cache_reuse"] == 256
+
+
+def test_an_exact_prompt_asks_llama_cpp_server_for_prefix_reuse_only(tmp_path: Path) -> None:
+    with fake_llama_server(State(replies=deque(["one"]), n_ctx=4096)) as (url, state):
+        model = backend(url, tmp_path)
+        exact = replace(prompt(model, "sys", "q?"), exact=True)
+        run_all(model.stream(exact, GenerationParams(max_tokens=5)))
+        body = state.completions()[-1]
+    assert body["n_cache_reuse"] == 0 and body["cache_prompt"] is True
 
 
 def test_cached_tokens_are_read_back(tmp_path: Path) -> None:
