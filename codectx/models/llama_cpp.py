@@ -170,7 +170,7 @@ class LlamaCppBackend:
             plan, tail = _keep_conversation(plan, llm.input_ids[: llm.n_tokens].tolist(),
                                             tokens, n_prefix)
             reached = kv_cells.carry_out(llm, plan, tokens, PREFILL_CHUNK, cancel, counted)
-            self._held = tuple(h for h in plan.held if h.end <= reached)
+            self._held = _cut(plan.held, reached)
             if self.cache is not None and (plan.evaluated > 0 or plan.moves) and self._held:
                 self._save(tokens, self._held)
         if reached == n_prefix and tail:
@@ -370,3 +370,13 @@ def _keep_conversation(plan: Plan, old: list[int], tokens: list[int],
         return plan, 0
     return replace(plan, drop=((n_prefix + tail, len(old)),) if len(old) > n_prefix + tail
                    else ()), tail
+
+
+def _cut(held: tuple[Held, ...], reached: int) -> tuple[Held, ...]:
+    """The span table of the cells before `reached` (a prefill stopped there): a span cut
+    short keeps its cells under a name of its own, so only its common head is reused."""
+    whole = tuple(h for h in held if h.end <= reached)
+    part = next((h for h in held if h.start < reached < h.end), None)
+    if part is None:
+        return whole
+    return (*whole, Held(part.key + ":partial", part.start, reached, part.stale))
