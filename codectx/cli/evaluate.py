@@ -223,6 +223,9 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
               + (f"{ratio:.1%} of a prefill from nothing" if ratio is not None else "not run"),
               markup=False, highlight=False)
     err.print(f"wrote {report}", markup=False, highlight=False)
+    if len(run.results) < 2 * len(cases) * len(depths):
+        err.print("interrupted: the results so far are kept", markup=False)
+        sys.exit(130)
 
 
 def reuse_table(run: Any) -> Table:

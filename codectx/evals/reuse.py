@@ -109,6 +109,8 @@ def run_reuse(cases: Sequence[Case], depths: Sequence[float], backend: LlamaCppB
                     cache.discard(entry)
                 backend.forget()
                 cold = _answer(backend, _prompt(backend, case.haystack, case.question), case)
+                if cancel.is_set():
+                    return
                 (original,) = cache.entries()
                 progress("reuse", number * (1 + len(depths)) + 1, total)
                 for k, depth in enumerate(depths):
@@ -128,6 +130,8 @@ def run_reuse(cases: Sequence[Case], depths: Sequence[float], backend: LlamaCppB
                         runs[mode] = [_answer(backend, _prompt(backend, edited, c.question,
                                                                mode == "exact"), c)
                                       for _, c in asked]
+                    if cancel.is_set():
+                        return  # answers cut short by the stop are not results
                     for (label, c), shifted, exact in zip(asked, runs["shift"], runs["exact"],
                                                           strict=True):
                         yield ReuseResult(
