@@ -336,9 +336,6 @@ class LlamaCppBackend:
         assert self.cache is not None
         llm = self._llm
         tokens = tokens[: held[-1].end]
-        if llm.n_tokens > len(tokens):  # a span cut short by a cancel is not kept
-            llama_cpp.llama_memory_seq_rm(kv_cells.memory(llm), 0, len(tokens), -1)
-            llm.n_tokens = len(tokens)
         array = (llama_cpp.llama_token * len(tokens))(*tokens)
 
         def write(path: Path) -> None:
