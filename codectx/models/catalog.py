@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from codectx.errors import ModelError
 
 EMBEDDED = "qwen2.5-coder-0.5b-instruct"
 
@@ -22,10 +25,23 @@ class CatalogModel:
     layers: int
     kv_heads: int
     head_dim: int
+    # Where `codectx models pull` gets `file`: a Hugging Face repository and revision.
+    repo: str | None = None
+    revision: str = "main"
+    # The file's size in bytes; an approximate one (rounded, as the hub's pages show it)
+    # is shown and planned with but never used to check a download.
+    size: int | None = None
+    size_approx: bool = False
+    sha256: str | None = None
 
     @property
     def embedded(self) -> bool:
         return self.source == "embedded"
+
+    @property
+    def exact_size(self) -> int | None:
+        """The size a downloaded file must have, when the catalog knows it exactly."""
+        return None if self.size_approx else self.size
 
 
 @cache
@@ -33,3 +49,20 @@ def catalog() -> dict[str, CatalogModel]:
     text = resources.files("codectx.models").joinpath("catalog.toml").read_text()
     return {name: CatalogModel(name=name, **entry)
             for name, entry in tomllib.loads(text)["models"].items()}
+
+
+def unknown_model(name: str) -> ModelError:
+    """The error for a name the catalog does not have, with the closest one it does."""
+    close = difflib.get_close_matches(name, list(catalog()), n=1)
+    return ModelError(
+        f"unknown model '{name}'",
+        f"Did you mean '{close[0]}'?" if close else "See `codectx models list` for known names.",
+    )
+
+
+def lookup(name: str) -> CatalogModel:
+    """The catalog entry called `name`, or a ModelError suggesting the closest name."""
+    entry = catalog().get(name)
+    if entry is None:
+        raise unknown_model(name)
+    return entry

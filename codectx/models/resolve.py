@@ -7,13 +7,13 @@ for in the models directory); with nothing set, the embedded default.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from codectx.errors import ModelError
-from codectx.models.catalog import EMBEDDED, CatalogModel, catalog
+from codectx.models.catalog import EMBEDDED, CatalogModel, catalog, unknown_model
 from codectx.models.embedded import embedded_model_path
+from codectx.models.pull import download_url
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,13 @@ def resolve_model(spec: str | None, cache_dir: Path, models_dir: Path) -> Resolv
         local = models_dir / entry.file
         if local.is_file():
             return ResolvedModel(local, entry.name, entry)
+        by_hand = download_url(entry) if entry.repo else entry.source
         raise ModelError(
             f"model '{spec}' is not downloaded: {local} does not exist",
-            f"Download {entry.file} from {entry.source} into {models_dir}, "
-            "or pass --model with the file's path.",
+            f"Get it with `codectx models pull {entry.name}`, or download {entry.file} from "
+            f"{by_hand} into {models_dir} by hand, or pass --model with the file's path.",
         )
     if "/" in spec or spec.endswith(".gguf"):
         raise ModelError(f"model file not found: {path}",
                          "Check the path, or use a name from `codectx models list`.")
-    close = difflib.get_close_matches(spec, list(catalog()), n=1)
-    raise ModelError(
-        f"unknown model '{spec}'",
-        f"Did you mean '{close[0]}'?" if close else "See `codectx models list` for known names.",
-    )
+    raise unknown_model(spec)
