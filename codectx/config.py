@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -104,11 +105,31 @@ class Settings(BaseModel):
     kv_type: Literal["auto", "f16", "q8_0", "q4_0"] = "auto"
     """KV cache type; auto: the catalog's recommendation for the model, else f16."""
 
-    flash_attn: bool = False
-    """Use flash attention (always on with a quantized KV cache)."""
+    flash_attn: Literal["auto"] | bool = "auto"
+    """Flash attention: auto (whichever prefills faster here, measured once per model and
+    machine: `codectx doctor --tune`), true or false. Always on with a quantized KV cache."""
+
+    n_batch: Literal["auto"] | PositiveInt = "auto"
+    """Prompt tokens per evaluation call: auto (measured with flash_attn), or a number."""
 
     threads: PositiveInt | None = None
-    """CPU threads for the model; default: all cores."""
+    """CPU threads for the model (generation and prompt); default: the physical cores this
+    process may run on."""
+
+    gpu_layers: Literal["auto"] | NonNegativeInt = "auto"
+    """Model layers offloaded to the GPU: auto (all of them when this llama-cpp-python build
+    has a GPU backend and a GPU is visible, fewer if they do not fit; else none), or a
+    number (0: CPU only)."""
+
+    main_gpu: NonNegativeInt = 0
+    """The GPU that holds the scratch buffers (and everything, with one GPU)."""
+
+    tensor_split: list[NonNegativeFloat] = []
+    """How offloaded layers are spread over several GPUs, as proportions, e.g. [3, 1];
+    empty: in proportion to each GPU's free memory."""
+
+    offload_kqv: bool = True
+    """Keep each offloaded layer's KV cache on its GPU (false: in system memory)."""
 
     cache_reuse: Literal["shift", "prefix"] = "shift"
     """How a saved prompt state is reused: shift (every unchanged file's cells are kept

@@ -38,6 +38,10 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
             monkeypatch.delenv(name)
     monkeypatch.setenv("CODECTX_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("CODECTX_CACHE_DIR", str(home / "cache"))
+    # Prefill settings are measured once per cache directory (tests/models/test_tuning_real.py
+    # tests that); elsewhere they are set, so that no test pays for a measurement.
+    monkeypatch.setenv("CODECTX_FLASH_ATTN", "false")
+    monkeypatch.setenv("CODECTX_N_BATCH", "512")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for role in ("AUTHOR", "COMMITTER"):

@@ -24,7 +24,9 @@ err = Console(stderr=True)
 out = Console()
 
 STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting tokens",
-          "load": "Loading model", "prefill": "Prefilling", "grid": "Evaluating"}
+          "load": "Loading model",
+          "tune": "Measuring prefill settings (once)", "prefill": "Prefilling",
+          "grid": "Evaluating"}
 
 
 class _RateColumn(ProgressColumn):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from codectx.models.reuse import Plan
@@ -89,7 +89,12 @@ def carry_out(llm: Llama, plan: Plan, tokens: Sequence[int], chunk: int,
                     return _truncate(llm, tokens, at)
                 batch = list(tokens[at:min(end, at + chunk)])
                 llm._batch.set_batch(batch=batch, n_past=at, logits_all=False)
-                llm._ctx.decode(llm._batch)
+                try:
+                    llm._ctx.decode(llm._batch)
+                except RuntimeError:
+                    if cancel.is_set():  # stopped inside the call (see `Abort`)
+                        return _truncate(llm, tokens, at)
+                    raise
                 at += len(batch)
                 on_batch(len(batch))
         finally:
@@ -102,13 +107,40 @@ def carry_out(llm: Llama, plan: Plan, tokens: Sequence[int], chunk: int,
     return n
 
 
+class Abort:
+    """llama.cpp's abort callback on `llm`'s context, watching a cancel event while one
+    is set (`on`): a prefill call is stopped between two of its graph's operations, so a
+    cancel is noticed within one call without making the calls small. llama.cpp then
+    drops the cells of the stopped call. (Backends that run a whole graph at once, such
+    as CUDA, notice it when the call ends.)"""
+
+    def __init__(self, llm: Llama) -> None:
+        import llama_cpp
+
+        self._event: threading.Event | None = None
+
+        def stop(_: object) -> bool:
+            event = self._event
+            return event is not None and event.is_set()
+
+        self._callback = llama_cpp.ggml_abort_callback(stop)  # kept: C holds a pointer
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._callback, None)
+
+    @contextlib.contextmanager
+    def on(self, cancel: threading.Event) -> Iterator[None]:
+        self._event = cancel
+        try:
+            yield
+        finally:
+            self._event = None
+
+
 def _truncate(llm: Llama, tokens: Sequence[int], at: int) -> int:
     """After a cancel mid-plan: keep only the cells before `at`, which are whole and right."""
     import llama_cpp
 
     mem = memory(llm)
-    with contextlib.suppress(Exception):
-        llama_cpp.llama_memory_seq_rm(mem, STASH, -1, -1)
+    llama_cpp.llama_memory_seq_rm(mem, STASH, -1, -1)
     llama_cpp.llama_memory_seq_rm(mem, 0, at, -1)
     llm.input_ids[:at] = tokens[:at]
     llm.n_tokens = at

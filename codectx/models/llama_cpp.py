@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from llama_cpp import Llama
 
 KV_TYPES = {"f16": 1, "q8_0": 8, "q4_0": 2}  # GGML type ids
-PREFILL_CHUNK = 128  # tokens per eval call: how soon a cancel is noticed (throughput is the same)
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,12 @@ class LlamaOptions:
     flash_attn: bool = False
     threads: int | None = None
     n_batch: int = 512
+    """Tokens per evaluation call while prefilling (a cancel is noticed within one call
+    on the CPU: llama.cpp's abort callback stops the call)."""
+    gpu_layers: int = 0
+    main_gpu: int = 0
+    tensor_split: tuple[float, ...] = ()
+    offload_kqv: bool = True
     reuse: str = "shift"
     """shift: keep every unchanged span wherever it stands; prefix: only a common prefix."""
     stale_limit: float = 0.5
@@ -63,7 +68,8 @@ def cache_key(info: ModelInfo, options: LlamaOptions) -> str:
 class LlamaCppBackend:
     def __init__(self, info: ModelInfo, options: LlamaOptions,
                  cache: PromptCache | None = None, label: str = "",
-                 name: str | None = None) -> None:
+                 name: str | None = None, notes: Sequence[str] = ()) -> None:
+        """`notes`: what the plan fell back to (said once, with the first answer)."""
         quiet_llama()
         from llama_cpp import Llama
 
@@ -82,14 +88,18 @@ class LlamaCppBackend:
                 n_ubatch=options.n_batch, n_threads=options.threads,
                 n_threads_batch=options.threads, flash_attn=options.flash_attn,
                 type_k=KV_TYPES[options.kv_type], type_v=KV_TYPES[options.kv_type],
-                verbose=False,
+                n_gpu_layers=options.gpu_layers, main_gpu=options.main_gpu,
+                tensor_split=list(options.tensor_split) or None,
+                offload_kqv=options.offload_kqv, verbose=False,
             )
             kv_cells.two_sequence_context(self._llm)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load {info.path}: {exc}",
                              "Check the file, or try a smaller context (lower --budget).") from exc
         self._can_shift = kv_cells.can_shift(self._llm)
+        self._stop = kv_cells.Abort(self._llm)
         self._held: tuple[Held, ...] = ()  # the span table of the cells in memory
+        self._notes = list(notes)
         self._chat = chat_format(info.chat_template, info.bos_token, info.eos_token)
 
     @property
@@ -129,8 +139,9 @@ class LlamaCppBackend:
         cancel: threading.Event | None = None,
         progress: PrefillProgress | None = None,
     ) -> Iterator[str | Completion]:
+        cancel = cancel or threading.Event()
         with self._lock:
-            yield from self._stream(prompt, params, cancel or threading.Event(), progress)
+            yield from self._stream(prompt, params, cancel, progress)
 
     # -- the work, under the lock -------------------------------------------------
 
@@ -145,7 +156,7 @@ class LlamaCppBackend:
             raise ModelError(
                 f"the prompt has {len(tokens):,} tokens; the context holds {self.options.n_ctx:,}",
                 "Lower --budget, or raise the context.")
-        notes: list[str] = []
+        notes, self._notes = self._notes, []
         spans = prompt.spans if prompt.spans and prompt.spans[-1].end == n_prefix else (
             (Span("prefix", 0, n_prefix),) if n_prefix else ())
         mode = self._mode(prompt, notes)
@@ -169,14 +180,17 @@ class LlamaCppBackend:
 
             plan, tail = _keep_conversation(plan, llm.input_ids[: llm.n_tokens].tolist(),
                                             tokens, n_prefix)
-            reached = kv_cells.carry_out(llm, plan, tokens, PREFILL_CHUNK, cancel, counted)
+            with self._stop.on(cancel):
+                reached = kv_cells.carry_out(llm, plan, tokens, self.options.n_batch, cancel,
+                                             counted)
             self._held = _cut(plan.held, reached)
             if self.cache is not None and (plan.evaluated > 0 or plan.moves) and self._held:
                 self._save(tokens, self._held)
         if reached == n_prefix and tail:
             llm.n_tokens = n_prefix + tail  # the cells of the same conversation stay
         reused = plan.reused + tail
-        finished = reached == n_prefix and self._evaluate(tokens, cancel, counted)
+        with self._stop.on(cancel):
+            finished = reached == n_prefix and self._evaluate(tokens, cancel, counted)
         if not finished:
             elapsed = time.perf_counter() - started
             yield Completion("", "cancelled", len(tokens), reused, done, 0, load_s,
@@ -193,8 +207,13 @@ class LlamaCppBackend:
         while llm.n_tokens < len(tokens):
             if cancel.is_set():
                 return False
-            batch = tokens[llm.n_tokens : min(len(tokens), llm.n_tokens + PREFILL_CHUNK)]
-            llm.eval(batch)
+            batch = tokens[llm.n_tokens : min(len(tokens), llm.n_tokens + self.options.n_batch)]
+            try:
+                llm.eval(batch)
+            except RuntimeError:
+                if cancel.is_set():  # stopped inside the call; llama.cpp dropped its cells
+                    return False
+                raise
             counted(len(batch))
         return True
 

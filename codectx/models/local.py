@@ -14,9 +14,10 @@ from pathlib import Path
 
 from codectx.config import Loaded
 from codectx.errors import ModelError
-from codectx.models import planner
+from codectx.models import devices, planner, tuning
 from codectx.models.backend import ModelBackend
 from codectx.models.gguf import ModelInfo, read_info
+from codectx.models.placement import GpuSettings, Machine
 from codectx.models.provider import saved_states
 from codectx.models.resolve import ResolvedModel, resolve_model
 from codectx.progress import Progress, no_progress
@@ -36,6 +37,7 @@ class LocalProvider:
         self._backend: ModelBackend | None = None
         self._counter: TokenCounter | None = None
         self._load_s = 0.0
+        self._here: Machine | None = None
 
     @classmethod
     def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> LocalProvider:
@@ -54,8 +56,9 @@ class LocalProvider:
 
     def context_limit(self, progress: Progress = no_progress) -> int:
         _, info = self.resolved()
-        return planner.max_context(info.architecture, info.size_bytes, self._kv_type(),
-                                   planner.available_memory())
+        kv_type, auto = self._kv_type()
+        return planner.max_context(info.architecture, info.size_bytes, kv_type,
+                                   self._machine(), self._gpu(), auto_kv=auto)
 
     def counter(self) -> TokenCounter:
         if self._counter is None:
@@ -77,22 +80,38 @@ class LocalProvider:
         from codectx.models.prompt_cache import PromptCache
 
         resolved, info = self.resolved()
-        plan = planner.plan_context(info.architecture, info.size_bytes, prompt_tokens,
-                                    answer_tokens, self._kv_type(),
-                                    planner.available_memory())
-        options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type,
-                               flash_attn=settings.flash_attn, threads=settings.threads,
-                               reuse=settings.cache_reuse, stale_limit=settings.stale_limit,
+        plan, setup = self.plan(prompt_tokens, answer_tokens)
+        flash_attn, n_batch = self.prefill_settings(setup, progress)
+        gpu = self._gpu()
+        options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type, flash_attn=flash_attn,
+                               threads=setup.threads, n_batch=n_batch,
+                               gpu_layers=plan.gpu_layers,
+                               main_gpu=gpu.main_gpu, tensor_split=gpu.tensor_split,
+                               offload_kqv=gpu.offload_kqv, reuse=settings.cache_reuse,
+                               stale_limit=settings.stale_limit,
                                recompute=settings.recompute_tokens)
         cache = PromptCache(self.loaded.prompts_path(), cache_key(info, options),
                             int(settings.prompt_cache_gb * (1 << 30))) if self.persist else None
         progress("load", 0, 1)
         started = time.perf_counter()
         self._backend = LlamaCppBackend(info, options, cache, label=self.label,
-                                        name=resolved.name)
+                                        name=resolved.name, notes=plan.notes)
         self._load_s += time.perf_counter() - started
         progress("load", 1, 1)
         return self._backend
+
+    def plan(self, prompt_tokens: int, answer_tokens: int) -> tuple[planner.Plan, tuning.Setup]:
+        """Where a context for this prompt goes (ModelError when it cannot), and what the
+        prefill settings are measured for."""
+        _, info = self.resolved()
+        kv_type, auto = self._kv_type()
+        gpu = self._gpu()
+        plan = planner.plan_context(info.architecture, info.size_bytes, prompt_tokens,
+                                    answer_tokens, kv_type, self._machine(), gpu,
+                                    auto_kv=auto)
+        threads = self.loaded.settings.threads or devices.default_threads()
+        return plan, tuning.Setup(info.path, threads, plan.gpu_layers, gpu.main_gpu,
+                                  gpu.tensor_split, gpu.offload_kqv, plan.kv_type)
 
     def take_load_s(self) -> float:
         seconds, self._load_s = self._load_s, 0.0
@@ -118,9 +137,35 @@ class LocalProvider:
             "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
             "a smaller model.")
 
-    def _kv_type(self) -> str:
+    def _kv_type(self) -> tuple[str, bool]:
+        """The KV cache type, and whether it was chosen here (so a smaller one may do)."""
         setting = self.loaded.settings.kv_type
         if setting != "auto":
-            return setting
+            return setting, False
         resolved, _ = self.resolved()
-        return resolved.entry.kv if resolved.entry else "f16"
+        return (resolved.entry.kv if resolved.entry else "f16"), True
+
+    def _gpu(self) -> GpuSettings:
+        settings = self.loaded.settings
+        return GpuSettings(None if settings.gpu_layers == "auto" else settings.gpu_layers,
+                           settings.main_gpu, tuple(settings.tensor_split),
+                           settings.offload_kqv)
+
+    def _machine(self) -> Machine:
+        if self._here is None:
+            self._here = planner.this_machine()
+        return self._here
+
+    def prefill_settings(self, setup: tuning.Setup, progress: Progress = no_progress, *,
+                         again: bool = False) -> tuple[bool, int]:
+        """flash_attn and n_batch as set, or as measured here (once, then kept; `again`
+        measures anew)."""
+        settings = self.loaded.settings
+        fa = None if settings.flash_attn == "auto" else bool(settings.flash_attn)
+        batch = None if settings.n_batch == "auto" else int(settings.n_batch)
+        if fa is not None and batch is not None:
+            return fa, batch
+        chosen = tuning.tune(setup, self.loaded.cache_path(), flash_attn=fa, n_batch=batch,
+                             again=again,
+                             step=lambda done, total: progress("tune", done, total))
+        return chosen.flash_attn, chosen.n_batch

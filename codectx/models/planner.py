@@ -9,10 +9,12 @@ refused before anything is loaded, with the numbers and what to change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from codectx.errors import ModelError
 from codectx.models.gguf import Architecture
+from codectx.models.placement import GpuSettings, Machine, Placement, check, place
 
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 MIN_CONTEXT_STEP = 4096
@@ -36,10 +38,17 @@ class Plan:
     weights_bytes: int
     kv_bytes: int
     compute_bytes: int
+    placement: Placement | None = None
+    notes: tuple[str, ...] = ()
+    """Planned fall-backs, one line each (fewer layers on the GPU, a smaller KV type)."""
 
     @property
     def total_bytes(self) -> int:
         return self.weights_bytes + self.kv_bytes + self.compute_bytes
+
+    @property
+    def gpu_layers(self) -> int:
+        return self.placement.gpu_layers if self.placement else 0
 
 
 def estimate(arch: Architecture, weights_bytes: int, n_ctx: int, kv_type: str) -> Plan:
@@ -70,24 +79,75 @@ def available_memory() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def max_context(arch: Architecture, weights_bytes: int, kv_type: str, available_bytes: int) -> int:
-    """The longest context the model was trained for that also fits in memory."""
-    free = int(available_bytes * MEMORY_HEADROOM) - weights_bytes - COMPUTE_BASE
-    per_token = kv_bytes_per_token(arch, kv_type) + COMPUTE_PER_TOKEN
-    return max(0, min(arch.trained_context, free // per_token))
+def this_machine() -> Machine:
+    """System memory now, and the GPUs this llama-cpp-python build can offload to."""
+    from codectx.models import devices
+
+    offload = devices.supports_offload()
+    return Machine(available_memory(), tuple(devices.llama_devices()) if offload else (),
+                   offload)
+
+
+def kv_candidates(kv_type: str, auto: bool) -> tuple[str, ...]:
+    """`kv_type` first; when it was chosen automatically, the smaller types after it."""
+    if not auto:
+        return (kv_type,)
+    return (kv_type, *[k for k in KV_BYTES_PER_ELEMENT
+                       if KV_BYTES_PER_ELEMENT[k] < KV_BYTES_PER_ELEMENT[kv_type]])
+
+
+def fit(arch: Architecture, weights_bytes: int, n_ctx: int, kv_types: Sequence[str],
+        machine: Machine, gpu: GpuSettings) -> Plan | None:
+    """The first way to hold `n_ctx` tokens that fits: every layer on the GPUs with each KV
+    type in turn, then as many layers as fit; None when nothing fits."""
+    fixed, notes = check(gpu, machine, arch.layers)
+    most = arch.layers + 1 if machine.devices and machine.offload else 0
+    tries = [fixed] if fixed is not None else [most, *range(most - 1, -1, -1)]
+    limit = int(machine.ram_bytes * MEMORY_HEADROOM)
+    for layers in tries:
+        for kv_type in kv_types:
+            plan = estimate(arch, weights_bytes, n_ctx, kv_type)
+            where = place(arch.layers, weights_bytes, plan.kv_bytes, plan.compute_bytes,
+                          layers, gpu, machine)
+            if where.fits(limit):
+                said = list(notes)
+                if kv_type != kv_types[0]:
+                    said.append(f"the KV cache is {kv_type} rather than {kv_types[0]}, "
+                                "to fit the context in memory")
+                if fixed is None and 0 < layers < most:
+                    said.append(f"{layers} of {most} layers fit on the GPU; the rest run on "
+                                "the CPU")
+                return replace(plan, placement=where, notes=tuple(said))
+    return None
+
+
+def max_context(arch: Architecture, weights_bytes: int, kv_type: str, machine: Machine,
+                gpu: GpuSettings | None = None, *, auto_kv: bool = False) -> int:
+    """The longest context the model was trained for that also fits here."""
+    gpu = gpu or GpuSettings()
+    kv_types = kv_candidates(kv_type, auto_kv)
+    low, high = 0, arch.trained_context
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fit(arch, weights_bytes, mid, kv_types, machine, gpu):
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def plan_context(
     arch: Architecture, weights_bytes: int, prompt_tokens: int, reserve_tokens: int,
-    kv_type: str, available_bytes: int,
+    kv_type: str, machine: Machine, gpu: GpuSettings | None = None, *, auto_kv: bool = False,
 ) -> Plan:
-    """The smallest context that holds the prompt plus `reserve_tokens` for the answer.
+    """The smallest context that holds the prompt plus `reserve_tokens` for the answer,
+    placed on this machine's GPUs and memory.
 
-    Raises ModelError (before anything is loaded) when the model's trained
-    context or the available memory cannot hold it.
+    Raises ModelError (before anything is loaded) when the model's trained context or
+    the memory cannot hold it, with each device's numbers.
     """
+    gpu = gpu or GpuSettings()
     needed = prompt_tokens + reserve_tokens
-    n_ctx = round_context(needed)
     if needed > arch.trained_context:
         raise ModelError(
             f"the prompt needs {needed:,} tokens ({prompt_tokens:,} + {reserve_tokens:,} for "
@@ -95,19 +155,26 @@ def plan_context(
             "Lower --budget so the repository fits, or use a model with a longer context "
             "(`codectx models list`).",
         )
-    n_ctx = min(n_ctx, arch.trained_context)
+    n_ctx = min(round_context(needed), arch.trained_context)
+    found = fit(arch, weights_bytes, n_ctx, kv_candidates(kv_type, auto_kv), machine, gpu)
+    if found is not None:
+        return found
     plan = estimate(arch, weights_bytes, n_ctx, kv_type)
-    limit = int(available_bytes * MEMORY_HEADROOM)
-    if plan.total_bytes > limit:
-        smaller = [k for k in KV_BYTES_PER_ELEMENT
-                   if KV_BYTES_PER_ELEMENT[k] < KV_BYTES_PER_ELEMENT[kv_type]]
-        hint = "Lower --budget so the repository takes fewer tokens"
-        if smaller:
-            hint += f", or quantize the KV cache (kv_type = \"{smaller[-1]}\")"
-        raise ModelError(
-            f"{n_ctx:,} tokens of context need {gib(plan.total_bytes)} (weights "
-            f"{gib(plan.weights_bytes)}, KV cache {gib(plan.kv_bytes)} as {kv_type}, compute "
-            f"{gib(plan.compute_bytes)}) but only {gib(limit)} can be used",
-            hint + ".",
-        )
-    return plan
+    fixed, _ = check(gpu, machine, arch.layers)
+    layers = fixed if fixed is not None else (arch.layers + 1 if machine.devices else 0)
+    where = place(arch.layers, weights_bytes, plan.kv_bytes, plan.compute_bytes, layers, gpu,
+                  machine)
+    smaller = [k for k in KV_BYTES_PER_ELEMENT
+               if KV_BYTES_PER_ELEMENT[k] < KV_BYTES_PER_ELEMENT[kv_type]]
+    hint = "Lower --budget so the repository takes fewer tokens"
+    if smaller and not auto_kv:
+        hint += f", or quantize the KV cache (kv_type = \"{smaller[-1]}\")"
+    if fixed:
+        hint += ", or offload fewer layers (gpu_layers)"
+    raise ModelError(
+        f"{n_ctx:,} tokens of context need {gib(plan.total_bytes)} (weights "
+        f"{gib(plan.weights_bytes)}, KV cache {gib(plan.kv_bytes)} as {kv_type}, compute "
+        f"{gib(plan.compute_bytes)}): "
+        + "; ".join(where.overflows(int(machine.ram_bytes * MEMORY_HEADROOM))),
+        hint + ".",
+    )

@@ -243,6 +243,8 @@ class CodectxApp(App[None]):
                 self.prefill_started = None
         elif event.stage == "load":
             panel.cache_state("loading the model")
+        elif event.stage == "tune":
+            panel.cache_state("measuring prefill settings (once for this model and machine)")
         elif event.stage == "warm":
             panel.cache_state("cache: warm")
 

@@ -151,10 +151,12 @@ def test_a_missing_or_corrupt_model_file_is_a_clear_error(
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_ctrl_c_during_prefill_keeps_what_was_evaluated(tmp_path: Path,
-                                                        isolated_env: Path) -> None:
+def test_ctrl_c_during_prefill_keeps_what_was_evaluated(
+        tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import signal
     import time
+
+    monkeypatch.setenv("CODECTX_N_BATCH", "128")  # several calls done before the signal
 
     body = "\n".join(f"VALUE_{i} = {i * 7}  # constant number {i}" for i in range(60))
     write_tree(tmp_path / "big", {"values.py": body + "\n"})

@@ -7,6 +7,7 @@ import pytest
 from codectx.errors import ModelError
 from codectx.models import planner
 from codectx.models.gguf import Architecture
+from codectx.models.placement import Machine
 
 LLAMA3_8B = Architecture("llama", layers=32, kv_heads=8, head_dim=128, trained_context=1 << 20)
 QWEN_05B = Architecture("qwen2", layers=24, kv_heads=2, head_dim=64, trained_context=32768)
@@ -37,7 +38,7 @@ def test_context_is_rounded_in_coarse_steps(needed: int, n_ctx: int) -> None:
 
 
 def test_plan_is_what_the_prompt_needs_plus_the_answer() -> None:
-    plan = planner.plan_context(QWEN_05B, 500 << 20, 7000, 1024, "f16", 16 * GIB)
+    plan = planner.plan_context(QWEN_05B, 500 << 20, 7000, 1024, "f16", Machine(16 * GIB))
     assert plan.n_ctx == 8192
     assert plan.kv_bytes == 8192 * 12 * 1024
     assert plan.total_bytes == (500 << 20) + plan.kv_bytes + plan.compute_bytes
@@ -45,18 +46,27 @@ def test_plan_is_what_the_prompt_needs_plus_the_answer() -> None:
 
 def test_a_prompt_longer_than_the_trained_context_is_refused() -> None:
     with pytest.raises(ModelError, match=r"needs 40,024 tokens .* trained for 32,768") as info:
-        planner.plan_context(QWEN_05B, 0, 39000, 1024, "f16", 64 * GIB)
+        planner.plan_context(QWEN_05B, 0, 39000, 1024, "f16", Machine(64 * GIB))
     assert info.value.hint is not None and "--budget" in info.value.hint
 
 
 def test_a_context_that_does_not_fit_in_memory_is_refused_with_the_numbers() -> None:
     with pytest.raises(ModelError) as info:
-        planner.plan_context(LLAMA3_8B, 5 * GIB, 500_000, 1024, "f16", 24 * GIB)
+        planner.plan_context(LLAMA3_8B, 5 * GIB, 500_000, 1024, "f16", Machine(24 * GIB))
     assert "KV cache 64.00 GiB as f16" in info.value.message
     assert info.value.hint is not None and 'kv_type = "q4_0"' in info.value.hint
 
 
 def test_max_context_is_capped_by_training_and_memory() -> None:
-    assert planner.max_context(QWEN_05B, 500 << 20, "f16", 64 * GIB) == 32768
-    small = planner.max_context(LLAMA3_8B, 5 * GIB, "q4_0", 24 * GIB)
+    assert planner.max_context(QWEN_05B, 500 << 20, "f16", Machine(64 * GIB)) == 32768
+    small = planner.max_context(LLAMA3_8B, 5 * GIB, "q4_0", Machine(24 * GIB))
     assert 400_000 < small < 500_000
+
+
+def test_a_context_too_big_for_f16_gets_a_smaller_kv_type_when_chosen_automatically() -> None:
+    plan = planner.plan_context(LLAMA3_8B, 5 * GIB, 200_000, 1024, "f16", Machine(24 * GIB),
+                                auto_kv=True)
+    assert plan.kv_type in ("q8_0", "q4_0")
+    assert any("rather than f16" in note for note in plan.notes)
+    with pytest.raises(ModelError):
+        planner.plan_context(LLAMA3_8B, 5 * GIB, 200_000, 1024, "f16", Machine(24 * GIB))

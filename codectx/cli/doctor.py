@@ -1,0 +1,147 @@
+"""`codectx doctor`: what this machine and this llama-cpp-python build give the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from codectx.cli.console import err, out, progress_bar
+from codectx.cli.options import friendly_errors
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from codectx.models.devices import Device
+    from codectx.models.local import LocalProvider
+    from codectx.models.tuning import Tuning
+
+PLAN_TOKENS = 8192  # the context the placement is shown for
+
+
+@click.command("doctor")
+@click.option("--tune", is_flag=True,
+              help="Measure the prefill settings (flash attention, n_batch) again and keep "
+                   "the faster.")
+@click.option("--model", default=None, help="A GGUF file or catalog name (default: `model`).")
+@friendly_errors
+def doctor_cmd(tune: bool, model: str | None) -> None:
+    """Say which llama.cpp backends this build has, the GPUs and cores it sees, where the
+    model's layers and KV cache go, and the prefill settings in use.
+
+    \b
+    Examples:
+      codectx doctor
+      codectx doctor --tune     # measure flash attention and n_batch again
+    """
+    from codectx import config
+    from codectx.models.local import LocalProvider
+
+    loaded = config.load(Path("."), {"model": model} if model else None)
+    provider = LocalProvider(loaded, "doctor", persist=False)
+    out.print(build_table(provider))
+    plan_tokens = min(PLAN_TOKENS, provider.resolved()[1].architecture.trained_context)
+    _, setup = provider.plan(plan_tokens - 1024, 1024)
+    out.print(placement_table(provider, plan_tokens))
+    if tune:
+        with progress_bar() as progress:
+            provider.prefill_settings(setup, progress, again=True)
+    from codectx.models import tuning
+
+    found = tuning.cached(setup, loaded.cache_path())
+    settings = loaded.settings
+    if settings.flash_attn != "auto" and settings.n_batch != "auto":
+        out.print(f"prefill settings: set: flash attention {settings.flash_attn}, n_batch "
+                  f"{settings.n_batch}", markup=False)
+    elif found is None:
+        out.print("prefill settings: not measured yet (measured at the first load of this "
+                  "model; or now with `codectx doctor --tune`)", markup=False)
+    else:
+        out.print(tuning_table(found))
+    for warning in warnings(provider):
+        err.print(f"warning: {warning}", markup=False)
+
+
+def _size(n: float) -> str:
+    return f"{n / (1 << 30):.1f} GiB"
+
+
+def _device(d: Device) -> str:
+    return (f"{d.name}: {d.description}, {_size(d.free_bytes)} free of "
+            f"{_size(d.total_bytes)}{' (shared with the system)' if d.unified else ''}")
+
+
+def build_table(provider: LocalProvider) -> Table:
+    import llama_cpp
+    from rich.table import Table
+
+    from codectx.models import devices
+
+    settings = provider.loaded.settings
+    cpus = devices.usable_cpus()
+    cores = devices.physical_cores(cpus)
+    table = Table("", "", show_header=False, box=None, title="codectx doctor")
+    table.add_row("llama-cpp-python", llama_cpp.__version__)
+    table.add_row("llama.cpp backends", ", ".join(devices.llama_backends()))
+    table.add_row("CPU features", llama_cpp.llama_print_system_info().decode().strip(" |"))
+    table.add_row("GPU offload", "yes" if devices.supports_offload() else
+                  "no (a CPU build: see the README's install commands for a GPU)")
+    gpus = devices.llama_devices() if devices.supports_offload() else []
+    table.add_row("GPUs llama.cpp uses", "\n".join(map(_device, gpus)) or "none")
+    nvidia = devices.nvidia_devices()
+    if nvidia:
+        table.add_row("NVIDIA GPUs (driver)", "\n".join(map(_device, nvidia)))
+    threads = settings.threads or cores
+    table.add_row("CPU", f"{len(cpus)} logical CPUs for this process, {cores} physical "
+                         f"core(s)")
+    table.add_row("threads", f"{threads} ({'set' if settings.threads else 'the physical cores'})")
+    resolved, info = provider.resolved()
+    table.add_row("model", f"{resolved.name} ({info.path})")
+    return table
+
+
+def placement_table(provider: LocalProvider, tokens: int) -> Table:
+    from rich.table import Table
+
+    plan, _ = provider.plan(tokens - 1024, 1024)
+    table = Table("where", "layers", "weights", f"KV cache ({plan.kv_type})", "scratch",
+                  title=f"{plan.n_ctx:,} tokens of context: prefill and generation run on "
+                        f"{'the GPU' if plan.gpu_layers else 'the CPU'}")
+    if plan.placement is not None:
+        for share in (*plan.placement.gpus, plan.placement.ram):
+            table.add_row(share.where, str(share.layers), _size(share.weights_bytes),
+                          _size(share.kv_bytes), _size(share.compute_bytes))
+    for note in plan.notes:
+        table.add_row("note", note, "", "", "")
+    return table
+
+
+def tuning_table(found: Tuning) -> Table:
+    import time
+
+    from rich.table import Table
+
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.measured_at))
+    table = Table("flash attention", "n_batch", "prefill tokens/s",
+                  title=f"prefill settings: measured {when}: {found.describe()}")
+    for trial in found.trials:
+        chosen = (trial.flash_attn, trial.n_batch) == (found.flash_attn, found.n_batch)
+        table.add_row("on" if trial.flash_attn else "off", str(trial.n_batch),
+                      f"{trial.tokens_per_s:,.0f}{'  <- used' if chosen else ''}")
+    return table
+
+
+def warnings(provider: LocalProvider) -> list[str]:
+    from codectx.models import devices
+
+    said = []
+    settings = provider.loaded.settings
+    if devices.nvidia_devices() and not devices.supports_offload():
+        said.append("an NVIDIA GPU is present but this llama-cpp-python build cannot use it: "
+                    "reinstall it with CUDA (README: Install for a GPU)")
+    cores = devices.physical_cores()
+    if settings.threads and settings.threads > cores:
+        said.append(f"threads = {settings.threads} is more than the {cores} physical core(s) "
+                    "this process may use; extra threads contend for the same cores")
+    return said

@@ -1,0 +1,78 @@
+"""`codectx doctor`: the build, the machine, the placement and the prefill settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codectx.cli import main
+from codectx.models import devices, tuning
+
+
+def run(*args: str, env: dict[str, str] | None = None,
+        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "codectx", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_doctor_names_the_backends_cores_threads_and_where_the_model_runs(
+        tmp_path: Path) -> None:
+    proc = run("doctor", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "llama.cpp backends CPU" in text
+    cores = devices.physical_cores()
+    assert f"{cores} physical core(s)" in text
+    assert f"threads {cores} (the physical cores)" in text
+    if not devices.supports_offload():
+        assert "prefill and generation run on the CPU" in text
+        assert "GPU offload no" in text
+    # The test environment sets both prefill settings.
+    assert "prefill settings: set: flash attention False, n_batch 512" in text
+
+
+def test_more_threads_than_cores_is_a_warning(tmp_path: Path) -> None:
+    proc = run("doctor", env={"CODECTX_THREADS": "64"}, cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "threads 64 (set)" in " ".join(proc.stdout.split())
+    assert "warning: threads = 64 is more than the" in proc.stderr
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CODECTX_GPU_LAYERS": "10"}, "has no GPU backend"),
+    ({"CODECTX_GPU_LAYERS": "99"}, "gpu_layers = 99, but the model has 24 layers"),
+    ({"CODECTX_TENSOR_SPLIT": "1,1"}, "tensor_split names 2 devices"),
+])
+def test_gpu_settings_that_cannot_work_here_are_one_line_errors(
+        tmp_path: Path, env: dict[str, str], message: str) -> None:
+    if devices.supports_offload() and "GPU backend" in message:
+        pytest.fail("this test expects a CPU build of llama-cpp-python")
+    proc = run("doctor", env=env, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_doctor_tune_measures_and_keeps_the_faster_settings(
+        tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CODECTX_FLASH_ATTN")
+    monkeypatch.delenv("CODECTX_N_BATCH")
+    monkeypatch.setattr(tuning, "PROBE_CPU", 256)
+    monkeypatch.setattr(tuning, "BATCHES", (128, 256))
+    monkeypatch.setattr(tuning, "FIRST_BATCH", 256)
+    monkeypatch.chdir(tmp_path)
+    before = CliRunner().invoke(main, ["doctor"])
+    assert before.exit_code == 0, before.output
+    assert "not measured yet" in before.output
+    result = CliRunner().invoke(main, ["doctor", "--tune"])
+    assert result.exit_code == 0, result.output
+    assert "<- used" in result.output
+    kept = json.loads((isolated_env / "cache" / "tuning.json").read_text())
+    (entry,) = kept.values()
+    assert len(entry["trials"]) == 3
+    assert f"n_batch {entry['n_batch']}" in result.output
