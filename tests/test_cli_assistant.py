@@ -42,6 +42,13 @@ def test_models_list_and_info() -> None:
     assert "KV 36.00 GiB" in info and "128.0 KiB" in info and "not downloaded" in info
     embedded = run("models", "info", "qwen2.5-coder-0.5b-instruct").stdout
     assert "qwen2: 24 layers, 2 KV heads of 64" in embedded and "f16 12.0 KiB" in embedded
+    flat = " ".join(run("models", "info", "llama-3-8b-instruct-gradient-1048k", "--ctx",
+                        "1048576", "--kv", "f16").stdout.split())
+    # 128 GiB of KV cache: the plan says where it overflows.
+    assert "does not fit" in flat and "RAM needs 133.83 GiB" in flat
+    small = " ".join(run("models", "info", "qwen2.5-coder-0.5b-instruct", "--ctx", "8192")
+                     .stdout.split())
+    assert "RAM weights 0.46 GiB + KV 0.09 GiB" in small and "does not fit" not in small
     unknown = run("models", "info", "gpt-5")
     assert unknown.returncode == 2 and "unknown model 'gpt-5'" in unknown.stderr
 

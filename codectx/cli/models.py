@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from codectx.models.catalog import CatalogModel
+    from codectx.models.placement import GpuSettings
     from codectx.models.prompt_cache import Entry
     from codectx.progress import Progress
 
@@ -102,10 +103,11 @@ def models_info(model: str, ctx: int | None, kv: str | None) -> None:
       codectx models info llama-3-8b-instruct-gradient-1048k --ctx 1048576 --kv q4_0
     """
     from codectx import config
+    from codectx.models.local import gpu_settings
 
     loaded = config.load(Path("."))
-    out.print(model_info(model, ctx, kv, loaded.cache_path(),
-                                         loaded.models_path()))
+    out.print(model_info(model, ctx, kv, loaded.cache_path(), loaded.models_path(),
+                         gpu_settings(loaded.settings)))
 
 
 @models_group.command("pull")
@@ -228,7 +230,7 @@ def models_table(models_dir: Path) -> Table:
 
 
 def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
-               models_dir: Path) -> Table:
+               models_dir: Path, gpu: GpuSettings) -> Table:
     from rich.table import Table
 
     from codectx.errors import ModelError
@@ -255,8 +257,8 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
                       f"`codectx models pull {entry.name}`"
     kv_type = kv or (entry.kv if entry else "f16")
     n_ctx = ctx or arch.trained_context
-    plan = planner.estimate(arch, weights, n_ctx, kv_type)
-    available = planner.available_memory()
+    machine = planner.this_machine()
+    plan, fits = planner.attempt(arch, weights, n_ctx, kv_type, machine, gpu)
     table = Table("", "", show_header=False, box=None, title=spec)
     if entry is not None:
         table.add_row("model", entry.description)
@@ -271,9 +273,20 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
                   f"{planner.gib(plan.total_bytes)} = weights "
                   f"{planner.gib(weights) if weights else '(unknown)'} + KV "
                   f"{planner.gib(plan.kv_bytes)} + compute {planner.gib(plan.compute_bytes)}")
-    fits = plan.total_bytes <= available * planner.MEMORY_HEADROOM
-    table.add_row("available here", f"{planner.gib(available)}: "
-                                    f"{'fits' if fits else 'does not fit'}")
+    assert plan.placement is not None
+    table.add_row("plan here", f"{plan.gpu_layers} of {arch.layers + 1} layers on the GPU"
+                  + ("" if fits else ": does not fit"))
+    ram_limit = int(machine.ram_bytes * planner.MEMORY_HEADROOM)
+    for share in (*plan.placement.gpus, plan.placement.ram):
+        limit = share.limit_bytes if share.device else ram_limit
+        table.add_row(f"  {share.where}",
+                      f"weights {planner.gib(share.weights_bytes)} + KV "
+                      f"{planner.gib(share.kv_bytes)} + compute "
+                      f"{planner.gib(share.compute_bytes)} of {planner.gib(limit)} usable")
+    for note in plan.notes:
+        table.add_row("note", note)
+    if not fits:
+        table.add_row("does not fit", "; ".join(plan.placement.overflows(ram_limit)))
     if n_ctx > arch.trained_context:
         table.add_row("warning", "longer than the model was trained for")
     return table

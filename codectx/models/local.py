@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from codectx.config import Loaded
+from codectx.config import Loaded, Settings
 from codectx.errors import ModelError
 from codectx.models import devices, planner, tuning
 from codectx.models.backend import ModelBackend
@@ -146,10 +146,7 @@ class LocalProvider:
         return (resolved.entry.kv if resolved.entry else "f16"), True
 
     def _gpu(self) -> GpuSettings:
-        settings = self.loaded.settings
-        return GpuSettings(None if settings.gpu_layers == "auto" else settings.gpu_layers,
-                           settings.main_gpu, tuple(settings.tensor_split),
-                           settings.offload_kqv)
+        return gpu_settings(self.loaded.settings)
 
     def _machine(self) -> Machine:
         if self._here is None:
@@ -169,3 +166,8 @@ class LocalProvider:
                              again=again,
                              step=lambda done, total: progress("tune", done, total))
         return chosen.flash_attn, chosen.n_batch
+
+
+def gpu_settings(settings: Settings) -> GpuSettings:
+    return GpuSettings(None if settings.gpu_layers == "auto" else settings.gpu_layers,
+                       settings.main_gpu, tuple(settings.tensor_split), settings.offload_kqv)

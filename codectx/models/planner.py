@@ -156,25 +156,38 @@ def plan_context(
             "(`codectx models list`).",
         )
     n_ctx = min(round_context(needed), arch.trained_context)
-    found = fit(arch, weights_bytes, n_ctx, kv_candidates(kv_type, auto_kv), machine, gpu)
-    if found is not None:
-        return found
-    plan = estimate(arch, weights_bytes, n_ctx, kv_type)
-    fixed, _ = check(gpu, machine, arch.layers)
-    layers = fixed if fixed is not None else (arch.layers + 1 if machine.devices else 0)
-    where = place(arch.layers, weights_bytes, plan.kv_bytes, plan.compute_bytes, layers, gpu,
-                  machine)
+    plan, fits = attempt(arch, weights_bytes, n_ctx, kv_type, machine, gpu, auto_kv=auto_kv)
+    if fits:
+        return plan
     smaller = [k for k in KV_BYTES_PER_ELEMENT
                if KV_BYTES_PER_ELEMENT[k] < KV_BYTES_PER_ELEMENT[kv_type]]
     hint = "Lower --budget so the repository takes fewer tokens"
     if smaller and not auto_kv:
         hint += f", or quantize the KV cache (kv_type = \"{smaller[-1]}\")"
-    if fixed:
+    if gpu.layers:
         hint += ", or offload fewer layers (gpu_layers)"
+    assert plan.placement is not None
     raise ModelError(
         f"{n_ctx:,} tokens of context need {gib(plan.total_bytes)} (weights "
         f"{gib(plan.weights_bytes)}, KV cache {gib(plan.kv_bytes)} as {kv_type}, compute "
         f"{gib(plan.compute_bytes)}): "
-        + "; ".join(where.overflows(int(machine.ram_bytes * MEMORY_HEADROOM))),
+        + "; ".join(plan.placement.overflows(int(machine.ram_bytes * MEMORY_HEADROOM))),
         hint + ".",
     )
+
+
+def attempt(arch: Architecture, weights_bytes: int, n_ctx: int, kv_type: str,
+            machine: Machine, gpu: GpuSettings, *, auto_kv: bool = False) -> tuple[Plan, bool]:
+    """The plan for exactly `n_ctx` tokens and whether it fits; when nothing fits, the
+    placement that was wanted (every layer where a GPU is to be used), to show where it
+    overflows. ModelError for a GPU setting that cannot be right here."""
+    found = fit(arch, weights_bytes, n_ctx, kv_candidates(kv_type, auto_kv), machine, gpu)
+    if found is not None:
+        return found, True
+    plan = estimate(arch, weights_bytes, n_ctx, kv_type)
+    fixed, notes = check(gpu, machine, arch.layers)
+    layers = fixed if fixed is not None else (arch.layers + 1 if machine.devices
+                                              and machine.offload else 0)
+    where = place(arch.layers, weights_bytes, plan.kv_bytes, plan.compute_bytes, layers, gpu,
+                  machine)
+    return replace(plan, placement=where, notes=notes), False
