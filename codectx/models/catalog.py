@@ -33,6 +33,10 @@ class CatalogModel:
     size: int | None = None
     size_approx: bool = False
     sha256: str | None = None
+    # The codectx extra whose chunk packages also carry the file (`models.embedded.PACKAGES`);
+    # when they are installed, the file is joined from them instead of read from the models
+    # directory.
+    package: str | None = None
 
     @property
     def embedded(self) -> bool:

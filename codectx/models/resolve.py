@@ -1,8 +1,9 @@
 """Which model file a setting names: a path, a catalog name, or the embedded default.
 
-First match wins: an existing file at the given path; a catalog name (the
-embedded model is joined from its packages on first use, others are looked
-for in the models directory); with nothing set, the embedded default.
+First match wins: an existing file at the given path; a catalog name (a model
+whose chunk packages are installed, the embedded one always, is joined from
+them on first use; others are looked for in the models directory); with
+nothing set, the embedded default.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from codectx.errors import ModelError
 from codectx.models.catalog import EMBEDDED, CatalogModel, catalog, unknown_model
-from codectx.models.embedded import embedded_model_path
+from codectx.models.embedded import packaged_for, packaged_model_path
 from codectx.models.pull import download_url
 
 
@@ -31,16 +32,18 @@ def resolve_model(spec: str | None, cache_dir: Path, models_dir: Path) -> Resolv
         return ResolvedModel(path, known.name if known else path.stem, known)
     entry = catalog().get(spec)
     if entry is not None:
-        if entry.embedded:
-            return ResolvedModel(embedded_model_path(cache_dir), entry.name, entry)
+        packaged = packaged_for(entry.package)
+        if packaged is not None and (entry.embedded or packaged.installed()):
+            return ResolvedModel(packaged_model_path(packaged, cache_dir), entry.name, entry)
         local = models_dir / entry.file
         if local.is_file():
             return ResolvedModel(local, entry.name, entry)
         by_hand = download_url(entry) if entry.repo else entry.source
+        extra = f"install it with `{packaged.install}`, or " if packaged else ""
         raise ModelError(
             f"model '{spec}' is not downloaded: {local} does not exist",
-            f"Get it with `codectx models pull {entry.name}`, or download {entry.file} from "
-            f"{by_hand} into {models_dir} by hand, or pass --model with the file's path.",
+            f"Get it with `codectx models pull {entry.name}`, or {extra}download {entry.file} "
+            f"from {by_hand} into {models_dir} by hand, or pass --model with the file's path.",
         )
     if "/" in spec or spec.endswith(".gguf"):
         raise ModelError(f"model file not found: {path}",

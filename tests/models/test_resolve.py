@@ -8,7 +8,7 @@ import pytest
 
 from codectx.errors import ModelError
 from codectx.models.catalog import EMBEDDED, catalog
-from codectx.models.embedded import SHA256, embedded_model_path
+from codectx.models.embedded import EMBEDDED_MODEL, embedded_model_path
 from codectx.models.resolve import resolve_model
 
 
@@ -16,7 +16,7 @@ def test_nothing_set_means_the_embedded_default(tmp_path: Path) -> None:
     resolved = resolve_model(None, tmp_path, tmp_path / "models")
     assert resolved.name == EMBEDDED and resolved.entry is not None
     assert resolved.path == embedded_model_path(tmp_path)
-    assert resolved.path.with_suffix(".sha256").read_text().strip() == SHA256
+    assert resolved.path.with_suffix(".sha256").read_text().strip() == EMBEDDED_MODEL.sha256
 
 
 def test_a_path_wins_and_is_recognised_from_the_catalog(tmp_path: Path,
@@ -49,9 +49,11 @@ def test_unknown_names_and_missing_paths_are_clear_errors(tmp_path: Path) -> Non
 def test_a_tampered_embedded_model_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from dataclasses import replace
+
     import codectx.models.embedded as embedded
 
-    monkeypatch.setattr(embedded, "SHA256", "0" * 64)
+    monkeypatch.setattr(embedded, "EMBEDDED_MODEL", replace(EMBEDDED_MODEL, sha256="0" * 64))
     with pytest.raises(ModelError, match="checksum does not match"):
         embedded.embedded_model_path(tmp_path)
     left = [p.name for p in (tmp_path / "models").iterdir() if not p.name.endswith(".lock")]
