@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench server clean
 
 # llama.cpp's native build uses AMX tile kernels where the CPU reports AMX, and on some
 # machines those fault (a general protection fault in ggml's AMX matrix multiply, at the
@@ -36,8 +36,49 @@ lint: setup
 	$(BIN)/ruff check codectx tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: lint server
 	$(BIN)/python -m pytest -n 2 -q
+
+# llama.cpp's own `llama-server` (the server backend's tests run against it) and `llama-bench`,
+# built from the llama.cpp sources vendored in the llama-cpp-python sdist of the pinned version,
+# so the server and the in-process backend are the same llama.cpp. No network at build time:
+# no web UI (neither npm nor the prebuilt download), no curl, no OpenSSL. `nice`: a build on a
+# shared machine leaves the other work some CPU. cmake comes from PyPI where the system has none.
+LLAMA_VERSION := $(shell grep -o '"llama-cpp-python==[^"]*"' pyproject.toml | head -1 | tr -d '"' \
+	| cut -d= -f3)
+LLAMA_SDIST := build/llama_cpp_python-$(LLAMA_VERSION).tar.gz
+LLAMA_SRC := build/llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp
+LLAMA_BUILD := build/llama.cpp
+CMAKE := $(shell command -v cmake 2>/dev/null || echo $(BIN)/cmake)
+LLAMA_SERVER_FLAGS := -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF \
+	-DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_TESTS=OFF \
+	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
+	$(if $(shell command -v ninja 2>/dev/null),-G Ninja) $(if $(AMX),$(LLAMA_NO_AMX))
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(BIN)/cmake: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet cmake
+
+$(LLAMA_SDIST): | $(BIN)/python
+	mkdir -p build
+	$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
+		llama-cpp-python==$(LLAMA_VERSION) -d build/
+
+$(LLAMA_SRC)/CMakeLists.txt: $(LLAMA_SDIST)
+	tar -xzf $(LLAMA_SDIST) -C build llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp
+	touch $@
+
+$(LLAMA_BUILD)/bin/llama-server $(LLAMA_BUILD)/bin/llama-bench &: $(LLAMA_SRC)/CMakeLists.txt \
+		| $(CMAKE)
+	rm -f $(LLAMA_BUILD)/CMakeCache.txt  # configured from another version's sources
+	$(CMAKE) -S $(LLAMA_SRC) -B $(LLAMA_BUILD) $(LLAMA_SERVER_FLAGS)
+	nice -n 10 $(CMAKE) --build $(LLAMA_BUILD) --config Release -j$(shell nproc) \
+		--target llama-server llama-bench
+	touch $(LLAMA_BUILD)/bin/llama-server $(LLAMA_BUILD)/bin/llama-bench
+
+server: $(LLAMA_BUILD)/bin/llama-server $(LLAMA_BUILD)/bin/llama-bench
 
 bench: setup
 	$(BIN)/python benchmarks/bench_index.py

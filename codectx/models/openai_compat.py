@@ -289,9 +289,10 @@ class OpenAICompatBackend:
         if self.server.kind != "llama-cpp-python":
             body["stream_options"] = {"include_usage": True}
         if self.server.kind == "llama.cpp":
-            # n_cache_reuse: the server keeps chunks of at least this many tokens of its
-            # cached prompt that reappear at other positions, shifting them (when started
-            # with --cache-reuse); 0 keeps only the common prefix.
+            # n_cache_reuse (it overrides the server's --cache-reuse): after the common
+            # prefix the server skips cached tokens the prompt no longer has and keeps,
+            # shifted, each run of at least this many that the prompt goes on with; new
+            # text ends the reuse. 0 keeps only the common prefix.
             body.update(cache_prompt=True, id_slot=self.options.slot, return_progress=True,
                         n_cache_reuse=0 if prompt.exact else SERVER_CACHE_REUSE)
         if params.grammar and self.server.kind in GRAMMAR_FIELDS:

@@ -3,7 +3,12 @@
 Tokens are UTF-8 bytes (as in FakeBackend); a completion streams the next
 scripted reply word by word (a one-token warm-up gets "fine" and leaves the
 script alone), then a final chunk with llama.cpp's `timings` (how much of the
-prompt its cache held) and OpenAI's `usage`. `mode` makes
+prompt its cache held) and OpenAI's `usage`. What it does follows the real
+`llama-server` (tests/models/test_llama_server_real.py runs the backend against
+that): `return_progress` chunks before the answer, "length" when `max_tokens`
+cut the reply, the cache kept as a common prefix and, with `n_cache_reuse`,
+chunks of the cached prompt shifted back over tokens that were removed, the
+last prompt token always evaluated. `mode` makes
 it fail on purpose: "cut" drops the connection after two words, "cut-early"
 before the first, "slow" waits `delay` seconds before answering, "busy"
 answers 503 to the first `busy_count` requests, "error" answers 500, and
@@ -85,8 +90,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"object": "list", "data": [
                 {"id": "fake-model", "object": "model", "owned_by": "llamacpp"}]})
         elif path == "/props":
+            # Qwen's, as the real server reports them (its tokenizer adds no BOS all the same)
             props: dict[str, Any] = {"default_generation_settings": {"n_ctx": self.state.n_ctx},
-                                     "total_slots": 1, "bos_token": "", "eos_token": "<|im_end|>"}
+                                     "total_slots": 1, "bos_token": "<|endoftext|>",
+                                     "eos_token": "<|im_end|>"}
             if self.state.template:
                 props["chat_template"] = self.state.template
             self._send(200, props)
@@ -116,18 +123,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _slots(self, action: str, body: dict[str, Any]) -> None:
         state = self.state
         if not state.slot_save:
-            self._send(501, {"error": {"message": "This server does not support slots action.",
-                                       "code": 501}})
+            self._send(501, {"error": {
+                "message": "This server does not support slots action. Start it with "
+                           "`--slot-save-path`", "code": 501, "type": "not_supported_error"}})
         elif action == "save":
             state.saved[body["filename"]] = list(state.last_prompt)
             self._send(200, {"id_slot": 0, "filename": body["filename"],
-                             "n_saved": len(state.last_prompt)})
+                             "n_saved": len(state.last_prompt),
+                             "n_written": 12288 * len(state.last_prompt)})
         elif action == "restore" and body["filename"] in state.saved:
             state.last_prompt = list(state.saved[body["filename"]])
             self._send(200, {"id_slot": 0, "filename": body["filename"],
-                             "n_restored": len(state.last_prompt)})
+                             "n_restored": len(state.last_prompt),
+                             "n_read": 12288 * len(state.last_prompt)})
         else:
-            self._send(400, {"error": {"message": "failed to restore slot", "code": 400}})
+            self._send(400, {"error": {
+                "message": "Unable to restore slot: No available space in KV cache or invalid "
+                           "slot save file", "code": 400, "type": "invalid_request_error"}})
 
     def _complete(self, path: str, body: dict[str, Any]) -> None:
         state = self.state
@@ -138,12 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
             tokens = [int(t) for t in prompt]
         else:
             tokens = _tokens(str(prompt))
-        cached = 0
-        if body.get("cache_prompt"):
-            for a, b in zip(state.last_prompt, tokens, strict=False):
-                if a != b:
-                    break
-                cached += 1
+        cached = cached_tokens(state.last_prompt, tokens, int(body.get("n_cache_reuse") or 0)
+                         ) if body.get("cache_prompt") else 0
         state.last_prompt = tokens
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -155,11 +163,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.close()
             return
+        chat = path.endswith("chat/completions")
+        if body.get("return_progress"):
+            for processed in (cached, len(tokens)):
+                self._event({"choices": [{"index": 0, **({"delta": {}} if chat else {"text": ""}),
+                                          "finish_reason": None}],
+                             "prompt_progress": {"total": len(tokens), "cache": cached,
+                                                 "processed": processed, "time_ms": 0}})
         # A request for one token is a warm-up: it leaves the script alone.
         warm = int(body.get("max_tokens") or 0) == 1
         reply = state.replies.popleft() if state.replies and not warm else "fine"
-        words = reply.split(" ")[: max(int(body.get("max_tokens") or 1), 1)]
-        chat = path.endswith("chat/completions")
+        every = reply.split(" ")
+        words = every[: max(int(body.get("max_tokens") or 1), 1)]
         for i, word in enumerate(words):
             if state.mode == "cut" and i == 2:
                 self.wfile.flush()
@@ -169,15 +184,41 @@ class _Handler(BaseHTTPRequestHandler):
             choice: dict[str, Any] = {"delta": {"content": piece}} if chat else {"text": piece}
             self._event({"choices": [{"index": 0, **choice, "finish_reason": None}]})
         last: dict[str, Any] = {"delta": {}} if chat else {"text": ""}
-        self._event({"choices": [{"index": 0, **last, "finish_reason": "stop"}],
-                     "timings": {"prompt_n": len(tokens) - cached, "cache_n": cached},
-                     "usage": {"prompt_tokens": len(tokens), "completion_tokens": len(words)}})
+        finish = "length" if len(words) < len(every) else "stop"
+        self._event({"choices": [{"index": 0, **last, "finish_reason": finish}],
+                     "timings": {"cache_n": cached, "prompt_n": len(tokens) - cached},
+                     "usage": {"completion_tokens": len(words), "prompt_tokens": len(tokens),
+                               "total_tokens": len(tokens) + len(words),
+                               "prompt_tokens_details": {"cached_tokens": cached}}})
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
     def _event(self, data: dict[str, Any]) -> None:
         self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
         self.wfile.flush()
+
+
+def cached_tokens(cache: list[int], prompt: list[int], reuse: int) -> int:
+    """How many prompt tokens llama-server takes from its cache: the common prefix, then,
+    with `n_cache_reuse`, each run of at least `reuse` cached tokens that the prompt continues
+    with once the cached tokens before it are skipped (it never skips the prompt's own, so
+    new text ends the reuse); the last prompt token is always evaluated."""
+    n = 0
+    while n < min(len(cache), len(prompt)) and cache[n] == prompt[n]:
+        n += 1
+    head_c = head_p = n
+    while reuse > 0 and head_c < len(cache) and head_p < len(prompt):
+        match = 0
+        while (head_c + match < len(cache) and head_p + match < len(prompt)
+               and cache[head_c + match] == prompt[head_p + match]):
+            match += 1
+        if match >= reuse:
+            n += match
+            head_c += match
+            head_p += match
+        else:
+            head_c += 1
+    return min(n, len(prompt) - 1) if prompt else 0
 
 
 @contextmanager
