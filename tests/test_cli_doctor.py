@@ -62,7 +62,7 @@ def test_doctor_tune_measures_and_keeps_the_faster_settings(
         tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CODECTX_FLASH_ATTN")
     monkeypatch.delenv("CODECTX_N_BATCH")
-    monkeypatch.setattr(tuning, "PROBE_CPU", 256)
+    monkeypatch.setattr(tuning, "PROBE_FULL", 256)
     monkeypatch.setattr(tuning, "BATCHES", (128, 256))
     monkeypatch.setattr(tuning, "FIRST_BATCH", 256)
     monkeypatch.chdir(tmp_path)

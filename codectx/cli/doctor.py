@@ -123,8 +123,10 @@ def tuning_table(found: Tuning) -> Table:
     from rich.table import Table
 
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.measured_at))
+    partial = "" if found.complete else \
+        " (a first load's quick measurement: `codectx doctor --tune` tries every setting)"
     table = Table("flash attention", "n_batch", "prefill tokens/s",
-                  title=f"prefill settings: measured {when}: {found.describe()}")
+                  title=f"prefill settings: measured {when}: {found.describe()}{partial}")
     for trial in found.trials:
         chosen = (trial.flash_attn, trial.n_batch) == (found.flash_attn, found.n_batch)
         table.add_row("on" if trial.flash_attn else "off", str(trial.n_batch),

@@ -3,10 +3,11 @@
 Which is faster depends on the model, the machine and where the layers run: on a
 2-core CPU, flash attention with 512-token calls prefilled 2,048 tokens 37% faster
 than without it in 128-token calls, and at 8,192 tokens the two were level. So the
-settings are not guessed: a short measurement (a prompt of ~1k tokens on a CPU, 4k
-on a GPU, in fresh contexts over the model already in memory) picks them once per
-model, machine and placement, and the choice is kept in the cache directory.
-`codectx doctor --tune` measures again.
+settings are not guessed: a short measurement (a prompt of 512 tokens on a CPU, 4k
+on a GPU, in fresh contexts over the model already in memory, within about a minute
+even for a large model on a small CPU) picks them once per model, machine and
+placement, and the choice is kept in the cache directory. `codectx doctor --tune`
+measures again, longer (1k tokens) and with every batch size.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from codectx.files import gguf_identity, write_bytes_atomic
 
 BATCHES = (256, 512, 1024)
 FIRST_BATCH = 512  # flash attention is decided at this batch size, then the size
-PROBE_CPU = 1024
+PROBE = 512  # prompt tokens per trial at a model's first load, on a CPU
+PROBE_FULL = 1024  # with `codectx doctor --tune`
 PROBE_GPU = 4096
-DEFAULT = (False, 512)  # used when nothing can be measured
+BUDGET_S = 60.0  # a first load starts no trial past this (the one under way finishes)
+FAST = 500.0  # tokens/s from which calls longer than the probe are tried at a first load
 _TEXT = ("def {name}(items, key=None):\n    \"\"\"Return the items sorted by key.\"\"\"\n"
          "    result = sorted(items, key=key)\n    return [x for x in result if x is not None]\n\n")
 
@@ -45,6 +48,8 @@ class Tuning:
     n_batch: int
     trials: tuple[Trial, ...]
     measured_at: float
+    complete: bool = True
+    """False when a first load's time limit left trials out (`doctor --tune` runs all)."""
 
     def describe(self) -> str:
         return f"flash attention {'on' if self.flash_attn else 'off'}, n_batch {self.n_batch}"
@@ -104,7 +109,8 @@ def cached(setup: Setup, cache_dir: Path, fixed: str = "") -> Tuning | None:
         return None
     try:
         return Tuning(bool(entry["flash_attn"]), int(entry["n_batch"]),
-                      tuple(Trial(**t) for t in entry["trials"]), float(entry["measured_at"]))
+                      tuple(Trial(**t) for t in entry["trials"]), float(entry["measured_at"]),
+                      bool(entry.get("complete", True)))
     except (TypeError, KeyError, ValueError):
         return None
 
@@ -127,23 +133,26 @@ Step = Callable[[int, int], None]
 def tune(setup: Setup, cache_dir: Path, *, flash_attn: bool | None = None,
          n_batch: int | None = None, again: bool = False,
          step: Step | None = None) -> Tuning:
-    """The cached choice for `setup`, or a new measurement (always with `again`).
-    A setting given (`flash_attn`, `n_batch`) is not measured, only the other."""
+    """The cached choice for `setup`, or a new measurement (always with `again`, which
+    also measures longer and without a time limit). A setting given (`flash_attn`,
+    `n_batch`) is not measured, only the other."""
     fixed = "" if flash_attn is None and n_batch is None else f"{flash_attn}/{n_batch}"
     if not again and (found := cached(setup, cache_dir, fixed)) is not None:
         return found
     quantized = setup.kv_type != "f16"  # a quantized V cache needs flash attention
-    fas = (True,) if quantized else ((flash_attn,) if flash_attn is not None else (False, True))
+    fas = (True,) if quantized else ((flash_attn,) if flash_attn is not None else (True, False))
     batches = (n_batch,) if n_batch is not None else BATCHES
-    tuning = measure(setup, fas, batches, step)
+    tuning = measure(setup, fas, batches, step, full=again)
     _store(setup.key(fixed), tuning, cache_dir)
     return tuning
 
 
 def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
-            step: Step | None = None, probe: int | None = None) -> Tuning:
+            step: Step | None = None, *, full: bool = False) -> Tuning:
     """Prefill speed for each choice: first flash attention on and off at one batch
-    size, then the other batch sizes with the faster of the two."""
+    size, then the other batch sizes with the faster of the two. Unless `full`, the
+    probe is short, calls longer than it are tried only where prefill is fast, and no
+    trial starts past BUDGET_S."""
     from codectx.llama_logs import quiet_llama
 
     quiet_llama()
@@ -151,33 +160,41 @@ def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
 
     from codectx.models.llama_cpp import KV_TYPES
 
-    probe = max(probe or (PROBE_GPU if setup.gpu_layers else PROBE_CPU), *batches)
-    llm = Llama(str(setup.model), n_ctx=probe, n_batch=max(batches), n_ubatch=max(batches),
-                n_threads=setup.threads, n_threads_batch=setup.threads,
-                n_gpu_layers=setup.gpu_layers, main_gpu=setup.main_gpu,
-                tensor_split=list(setup.tensor_split) or None,
+    probe = PROBE_GPU if setup.gpu_layers else (PROBE_FULL if full else PROBE)
+    first = FIRST_BATCH if FIRST_BATCH in batches else batches[0]
+    planned = [(fa, first) for fa in fas] + [(None, b) for b in batches if b != first]
+    longest = max(probe, *batches)
+    llm = Llama(str(setup.model), n_ctx=longest, n_batch=max(batches),
+                n_ubatch=max(batches), n_threads=setup.threads,
+                n_threads_batch=setup.threads, n_gpu_layers=setup.gpu_layers,
+                main_gpu=setup.main_gpu, tensor_split=list(setup.tensor_split) or None,
                 offload_kqv=setup.offload_kqv, type_k=KV_TYPES[setup.kv_type],
                 type_v=KV_TYPES[setup.kv_type], verbose=False)
+    trials: list[Trial] = []
+    started = time.perf_counter()
     try:
-        text = "".join(_TEXT.format(name=f"f{i}") for i in range(probe // 20))
-        tokens = llm.tokenize(text.encode(), add_bos=False)[:probe]
-        first = FIRST_BATCH if FIRST_BATCH in batches else batches[0]
-        todo = len(fas) + len(batches) - 1
-        trials = []
-        for fa in fas:
-            trials.append(_trial(llm, tokens, fa, first))
+        text = "".join(_TEXT.format(name=f"f{i}") for i in range(longest // 20))
+        tokens = llm.tokenize(text.encode(), add_bos=False)[:longest]
+        for fa, size in planned:
+            if trials and not full:
+                slowest = min(t.tokens_per_s for t in trials)
+                fastest = max(t.tokens_per_s for t in trials)
+                n = max(probe, size)
+                if (size > probe and fastest < FAST) or \
+                        time.perf_counter() - started + n / slowest > BUDGET_S:
+                    continue
+            faster = max(trials, key=lambda t: t.tokens_per_s).flash_attn if trials else True
+            trials.append(_trial(llm, tokens[:max(probe, size)],
+                                 faster if fa is None else fa, size))
             if step:
-                step(len(trials), todo)
-        fa = max(trials, key=lambda t: t.tokens_per_s).flash_attn
-        for size in batches:
-            if size != first:
-                trials.append(_trial(llm, tokens, fa, size))
-                if step:
-                    step(len(trials), todo)
+                step(len(trials), len(planned))
     finally:
         llm.close()
+    if step:
+        step(len(planned), len(planned))
     best = max(trials, key=lambda t: t.tokens_per_s)
-    return Tuning(best.flash_attn, best.n_batch, tuple(trials), time.time())
+    return Tuning(best.flash_attn, best.n_batch, tuple(trials), time.time(),
+                  len(trials) == len(planned))
 
 
 def _trial(llm: Any, tokens: list[int], flash_attn: bool, n_batch: int) -> Trial:

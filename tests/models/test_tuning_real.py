@@ -21,15 +21,34 @@ def setup_for(model: Path) -> tuning.Setup:
 
 
 def test_a_measurement_tries_both_attention_kinds_then_the_batch_sizes(
-        embedded_gguf: Path) -> None:
-    result = tuning.measure(setup_for(embedded_gguf), (False, True), (256, 512), probe=512)
+        embedded_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tuning, "PROBE_FULL", 256)
+    steps: list[tuple[int, int]] = []
+    result = tuning.measure(setup_for(embedded_gguf), (True, False), (128, 256),
+                            lambda done, total: steps.append((done, total)), full=True)
     tried = [(t.flash_attn, t.n_batch) for t in result.trials]
-    assert tried[:2] == [(False, 512), (True, 512)]
+    assert tried[:2] == [(True, 128), (False, 128)]  # the first size given (512 is not)
     faster = max(result.trials[:2], key=lambda t: t.tokens_per_s).flash_attn
     assert tried[2] == (faster, 256)
     assert all(t.tokens_per_s > 0 for t in result.trials)
     best = max(result.trials, key=lambda t: t.tokens_per_s)
     assert (result.flash_attn, result.n_batch) == (best.flash_attn, best.n_batch)
+    assert result.complete and steps[-1] == (3, 3)
+
+
+def test_a_first_load_measures_within_its_time_limit(
+        embedded_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tuning, "PROBE", 128)
+    monkeypatch.setattr(tuning, "FIRST_BATCH", 128)
+    monkeypatch.setattr(tuning, "BUDGET_S", 0.0)  # no trial after the first
+    result = tuning.measure(setup_for(embedded_gguf), (True, False), (128, 256))
+    assert [(t.flash_attn, t.n_batch) for t in result.trials] == [(True, 128)]
+    assert not result.complete and (result.flash_attn, result.n_batch) == (True, 128)
+    # Calls longer than the probe are tried only where prefill is fast.
+    monkeypatch.setattr(tuning, "BUDGET_S", 600.0)
+    monkeypatch.setattr(tuning, "FAST", 1e9)
+    slow = tuning.measure(setup_for(embedded_gguf), (True, False), (64, 128, 256))
+    assert {t.n_batch for t in slow.trials} == {64, 128} and not slow.complete
 
 
 def test_the_choice_is_kept_and_measured_again_only_when_asked(
@@ -37,7 +56,7 @@ def test_the_choice_is_kept_and_measured_again_only_when_asked(
     calls: list[tuple[tuple[bool, ...], tuple[int, ...]]] = []
 
     def measured(setup: tuning.Setup, fas: tuple[bool, ...], batches: tuple[int, ...],
-                 step: tuning.Step | None = None) -> tuning.Tuning:
+                 step: tuning.Step | None = None, *, full: bool = False) -> tuning.Tuning:
         calls.append((tuple(fas), tuple(batches)))
         trial = tuning.Trial(fas[-1], batches[0], 100.0 + len(calls))
         return tuning.Tuning(trial.flash_attn, trial.n_batch, (trial,), float(len(calls)))
@@ -45,7 +64,7 @@ def test_the_choice_is_kept_and_measured_again_only_when_asked(
     monkeypatch.setattr(tuning, "measure", measured)
     setup = setup_for(embedded_gguf)
     first = tuning.tune(setup, tmp_path)
-    assert calls == [((False, True), tuning.BATCHES)]
+    assert calls == [((True, False), tuning.BATCHES)]
     assert tuning.tune(setup, tmp_path) == first and len(calls) == 1  # from the cache
     assert (tmp_path / "tuning.json").is_file()
     assert tuning.tune(setup, tmp_path, again=True).measured_at == 2.0
@@ -75,7 +94,7 @@ def test_the_provider_uses_the_measured_settings_and_reports_the_measurement(
         tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CODECTX_FLASH_ATTN")
     monkeypatch.delenv("CODECTX_N_BATCH")
-    monkeypatch.setattr(tuning, "PROBE_CPU", 256)
+    monkeypatch.setattr(tuning, "PROBE", 256)
     monkeypatch.setattr(tuning, "BATCHES", (128, 256))
     monkeypatch.setattr(tuning, "FIRST_BATCH", 256)
     stages: list[str] = []
