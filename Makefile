@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
 .PHONY: setup run test lint bench server clean
 
@@ -16,12 +15,32 @@ LLAMA_NO_AMX := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DG
 	-DGGML_BMI2=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON \
 	-DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON
 
+# A GPU build of llama-cpp-python: `make setup GPU=cuda` (or metal, vulkan, rocm). The choice
+# is kept in the virtual environment, so later `make` commands keep that build; `make setup
+# GPU=` goes back to the CPU. A switch compiles llama-cpp-python afresh, never from pip's cache.
+GPU ?= $(shell cat $(VENV)/.gpu 2>/dev/null)
+GPU_CMAKE_cuda := -DGGML_CUDA=on
+GPU_CMAKE_metal := -DGGML_METAL=on
+GPU_CMAKE_vulkan := -DGGML_VULKAN=on
+GPU_CMAKE_rocm := -DGGML_HIP=on
+ifneq ($(GPU),)
+ifeq ($(GPU_CMAKE_$(GPU)),)
+$(error GPU=$(GPU): use cuda, metal, vulkan or rocm, or leave it empty for the CPU)
+endif
+endif
+STAMP := $(VENV)/.installed$(if $(GPU),-$(GPU))
+LLAMA_CMAKE := $(strip $(if $(AMX),$(LLAMA_NO_AMX)) $(GPU_CMAKE_$(GPU)))
+SWITCH := $(filter-out $(STAMP),$(wildcard $(VENV)/.installed $(VENV)/.installed-*))
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(if $(AMX),CMAKE_ARGS="$(LLAMA_NO_AMX)" $(BIN)/python -m pip install --quiet \
-		--no-cache-dir '$(LLAMA)')
+	$(if $(or $(LLAMA_CMAKE),$(SWITCH)),CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/python -m pip \
+		install --quiet --no-cache-dir --no-binary llama-cpp-python \
+		$(if $(SWITCH),--force-reinstall --no-deps) '$(LLAMA)')
 	$(BIN)/python -m pip install --quiet -e '.[model,dev]'
+	rm -f $(VENV)/.installed $(VENV)/.installed-*
+	echo '$(GPU)' > $(VENV)/.gpu
 	touch $(STAMP)
 
 setup: $(STAMP)
