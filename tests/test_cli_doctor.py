@@ -71,8 +71,11 @@ def test_doctor_tune_measures_and_keeps_the_faster_settings(
     assert "not measured yet" in before.output
     result = CliRunner().invoke(main, ["doctor", "--tune"])
     assert result.exit_code == 0, result.output
-    assert "<- used" in result.output
     kept = json.loads((isolated_env / "cache" / "tuning.json").read_text())
     (entry,) = kept.values()
     assert len(entry["trials"]) == 3
     assert f"n_batch {entry['n_batch']}" in result.output
+    used = [line.split() for line in result.output.splitlines() if "used" in line.split()]
+    assert len(used) == 1  # the row of the chosen settings
+    words = [w for w in used[0] if w not in "│┃|"]
+    assert words[1:3] == ["on" if entry["flash_attn"] else "off", str(entry["n_batch"])]

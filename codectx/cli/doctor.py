@@ -122,15 +122,21 @@ def tuning_table(found: Tuning) -> Table:
 
     from rich.table import Table
 
+    from codectx.models import tuning
+
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.measured_at))
     partial = "" if found.complete else \
         " (a first load's quick measurement: `codectx doctor --tune` tries every setting)"
-    table = Table("flash attention", "n_batch", "prefill tokens/s",
+    table = Table("", "flash attention", "n_batch", "prefill tok/s", "generation tok/s",
+                  "typical question",
                   title=f"prefill settings: measured {when}: {found.describe()}{partial}")
     for trial in found.trials:
         chosen = (trial.flash_attn, trial.n_batch) == (found.flash_attn, found.n_batch)
-        table.add_row("on" if trial.flash_attn else "off", str(trial.n_batch),
-                      f"{trial.tokens_per_s:,.0f}{'  <- used' if chosen else ''}")
+        table.add_row("used" if chosen else "", "on" if trial.flash_attn else "off",
+                      str(trial.n_batch), f"{trial.prefill_per_s:,.0f}",
+                      f"{trial.generation_per_s:,.1f}", f"{trial.seconds:,.1f} s")
+    table.caption = (f"typical question: {tuning.TYPICAL_PROMPT:,} prompt tokens evaluated, "
+                     f"{tuning.TYPICAL_ANSWER} generated")
     return table
 
 

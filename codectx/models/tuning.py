@@ -31,6 +31,12 @@ PROBE_FULL = 1024  # with `codectx doctor --tune`
 PROBE_GPU = 4096
 BUDGET_S = 60.0  # a first load starts no trial past this (the one under way finishes)
 FAST = 500.0  # tokens/s from which calls longer than the probe are tried at a first load
+GEN_STEPS = 16  # tokens generated after each trial's prompt
+# Flash attention can speed up the prompt and slow down generation (on a 2-core CPU: 1% faster
+# prefill, 22% slower generation), so settings are compared by the time of a typical warm
+# question: this many prompt tokens evaluated, and this many generated.
+TYPICAL_PROMPT = 2048
+TYPICAL_ANSWER = 256
 _TEXT = ("def {name}(items, key=None):\n    \"\"\"Return the items sorted by key.\"\"\"\n"
          "    result = sorted(items, key=key)\n    return [x for x in result if x is not None]\n\n")
 
@@ -39,7 +45,13 @@ _TEXT = ("def {name}(items, key=None):\n    \"\"\"Return the items sorted by key
 class Trial:
     flash_attn: bool
     n_batch: int
-    tokens_per_s: float
+    prefill_per_s: float
+    generation_per_s: float
+
+    @property
+    def seconds(self) -> float:
+        """What a typical question would take with these settings (the measure of best)."""
+        return TYPICAL_PROMPT / self.prefill_per_s + TYPICAL_ANSWER / self.generation_per_s
 
 
 @dataclass(frozen=True)
@@ -163,7 +175,7 @@ def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
     probe = PROBE_GPU if setup.gpu_layers else (PROBE_FULL if full else PROBE)
     first = FIRST_BATCH if FIRST_BATCH in batches else batches[0]
     planned = [(fa, first) for fa in fas] + [(None, b) for b in batches if b != first]
-    longest = max(probe, *batches)
+    longest = max(probe, *batches) + GEN_STEPS
     llm = Llama(str(setup.model), n_ctx=longest, n_batch=max(batches),
                 n_ubatch=max(batches), n_threads=setup.threads,
                 n_threads_batch=setup.threads, n_gpu_layers=setup.gpu_layers,
@@ -174,16 +186,16 @@ def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
     started = time.perf_counter()
     try:
         text = "".join(_TEXT.format(name=f"f{i}") for i in range(longest // 20))
-        tokens = llm.tokenize(text.encode(), add_bos=False)[:longest]
+        tokens = llm.tokenize(text.encode(), add_bos=False)[:longest - GEN_STEPS]
         for fa, size in planned:
             if trials and not full:
-                slowest = min(t.tokens_per_s for t in trials)
-                fastest = max(t.tokens_per_s for t in trials)
+                slowest = min(t.prefill_per_s for t in trials)
+                fastest = max(t.prefill_per_s for t in trials)
                 n = max(probe, size)
                 if (size > probe and fastest < FAST) or \
                         time.perf_counter() - started + n / slowest > BUDGET_S:
                     continue
-            faster = max(trials, key=lambda t: t.tokens_per_s).flash_attn if trials else True
+            faster = min(trials, key=lambda t: t.seconds).flash_attn if trials else True
             trials.append(_trial(llm, tokens[:max(probe, size)],
                                  faster if fa is None else fa, size))
             if step:
@@ -192,12 +204,13 @@ def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
         llm.close()
     if step:
         step(len(planned), len(planned))
-    best = max(trials, key=lambda t: t.tokens_per_s)
+    best = min(trials, key=lambda t: t.seconds)
     return Tuning(best.flash_attn, best.n_batch, tuple(trials), time.time(),
                   len(trials) == len(planned))
 
 
 def _trial(llm: Any, tokens: list[int], flash_attn: bool, n_batch: int) -> Trial:
+    """Prefill `tokens` in calls of `n_batch`, then generate GEN_STEPS tokens after them."""
     import llama_cpp
     from llama_cpp import _internals
 
@@ -211,8 +224,13 @@ def _trial(llm: Any, tokens: list[int], flash_attn: bool, n_batch: int) -> Trial
         for at in range(0, len(tokens), n_batch):
             batch.set_batch(batch=tokens[at:at + n_batch], n_past=at, logits_all=False)
             ctx.decode(batch)
-        elapsed = time.perf_counter() - started
+        prefilled = time.perf_counter()
+        for step in range(GEN_STEPS):  # one token a call, with its logits, as generation does
+            batch.set_batch(batch=[tokens[step]], n_past=len(tokens) + step, logits_all=True)
+            ctx.decode(batch)
+        generated = time.perf_counter()
     finally:
         batch.close()  # type: ignore[no-untyped-call]
         ctx.close()  # type: ignore[no-untyped-call]
-    return Trial(flash_attn, n_batch, round(len(tokens) / elapsed, 1))
+    return Trial(flash_attn, n_batch, round(len(tokens) / (prefilled - started), 1),
+                 round(GEN_STEPS / (generated - prefilled), 1))

@@ -28,10 +28,10 @@ def test_a_measurement_tries_both_attention_kinds_then_the_batch_sizes(
                             lambda done, total: steps.append((done, total)), full=True)
     tried = [(t.flash_attn, t.n_batch) for t in result.trials]
     assert tried[:2] == [(True, 128), (False, 128)]  # the first size given (512 is not)
-    faster = max(result.trials[:2], key=lambda t: t.tokens_per_s).flash_attn
+    faster = min(result.trials[:2], key=lambda t: t.seconds).flash_attn
     assert tried[2] == (faster, 256)
-    assert all(t.tokens_per_s > 0 for t in result.trials)
-    best = max(result.trials, key=lambda t: t.tokens_per_s)
+    assert all(t.prefill_per_s > 0 and t.generation_per_s > 0 for t in result.trials)
+    best = min(result.trials, key=lambda t: t.seconds)
     assert (result.flash_attn, result.n_batch) == (best.flash_attn, best.n_batch)
     assert result.complete and steps[-1] == (3, 3)
 
@@ -58,7 +58,7 @@ def test_the_choice_is_kept_and_measured_again_only_when_asked(
     def measured(setup: tuning.Setup, fas: tuple[bool, ...], batches: tuple[int, ...],
                  step: tuning.Step | None = None, *, full: bool = False) -> tuning.Tuning:
         calls.append((tuple(fas), tuple(batches)))
-        trial = tuning.Trial(fas[-1], batches[0], 100.0 + len(calls))
+        trial = tuning.Trial(fas[-1], batches[0], 100.0 + len(calls), 20.0)
         return tuning.Tuning(trial.flash_attn, trial.n_batch, (trial,), float(len(calls)))
 
     monkeypatch.setattr(tuning, "measure", measured)
@@ -130,3 +130,11 @@ def test_a_cancel_stops_a_prefill_inside_one_evaluation_call(embedded_gguf: Path
     *_, again = backend.stream(Prompt(tuple(short), (short[0],)), GenerationParams(max_tokens=4))
     assert isinstance(again, Completion) and again.stop_reason != "cancelled"
     assert again.evaluated_tokens == 101
+
+
+def test_settings_are_compared_by_the_time_of_a_typical_question() -> None:
+    # Flash attention on a small CPU: a little faster prompt, much slower generation.
+    on = tuning.Trial(True, 512, prefill_per_s=126.0, generation_per_s=25.0)
+    off = tuning.Trial(False, 256, prefill_per_s=124.0, generation_per_s=32.0)
+    assert off.seconds < on.seconds
+    assert on.seconds == pytest.approx(tuning.TYPICAL_PROMPT / 126 + tuning.TYPICAL_ANSWER / 25)
