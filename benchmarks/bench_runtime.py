@@ -18,9 +18,9 @@ Each configuration of the sweep runs once; then codectx and the sweep's best
 prefill and best generation configurations run again side by side, interleaved,
 best of two each, and those are compared (the maximum of a sweep over many single
 runs is favoured by noise). Prefill is tokens per second to the first generated
-token; generation is tokens per second after it. Target: codectx at least 95% of the best raw prefill and
-generation at every length. Where llama.cpp sees a GPU, the same runs use it
-(all layers offloaded) and the table says so.
+token; generation is tokens per second after it. Target: codectx at least 95% of
+the best raw prefill and generation at every length. Where llama.cpp sees a GPU,
+the same runs use it (all layers offloaded) and the table says so.
 
 Usage: python benchmarks/bench_runtime.py [--long] [--model PATH] [--gen N]
 """
