@@ -38,3 +38,12 @@ def gguf_identity(path: Path) -> str:
     with path.open("rb") as fh:
         digest.update(fh.read(16 << 20))
     return digest.hexdigest()[:16]
+
+
+def human_size(n: float) -> str:
+    """Bytes as B, KiB, MiB or GiB, for messages."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

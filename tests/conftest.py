@@ -126,3 +126,16 @@ def embedded_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from codectx.models.embedded import embedded_model_path
 
     return embedded_model_path(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture
+def quick_tuning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefill settings left to measurement (`auto`), measured on short prompts."""
+    from codectx.models import tuning
+
+    monkeypatch.delenv("CODECTX_FLASH_ATTN")
+    monkeypatch.delenv("CODECTX_N_BATCH")
+    monkeypatch.setattr(tuning, "PROBE", 256)
+    monkeypatch.setattr(tuning, "PROBE_FULL", 256)
+    monkeypatch.setattr(tuning, "BATCHES", (128, 256))
+    monkeypatch.setattr(tuning, "FIRST_BATCH", 256)

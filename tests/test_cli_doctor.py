@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from codectx.cli import main
-from codectx.models import devices, tuning
+from codectx.models import devices
 
 
 def run(*args: str, env: dict[str, str] | None = None,
@@ -59,12 +59,8 @@ def test_gpu_settings_that_cannot_work_here_are_one_line_errors(
 
 
 def test_doctor_tune_measures_and_keeps_the_faster_settings(
-        tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CODECTX_FLASH_ATTN")
-    monkeypatch.delenv("CODECTX_N_BATCH")
-    monkeypatch.setattr(tuning, "PROBE_FULL", 256)
-    monkeypatch.setattr(tuning, "BATCHES", (128, 256))
-    monkeypatch.setattr(tuning, "FIRST_BATCH", 256)
+        tmp_path: Path, isolated_env: Path, quick_tuning: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     before = CliRunner().invoke(main, ["doctor"])
     assert before.exit_code == 0, before.output

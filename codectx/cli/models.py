@@ -13,6 +13,7 @@ import click
 
 from codectx.cli.console import err, out
 from codectx.cli.options import friendly_errors, model_options, warm_now
+from codectx.files import human_size
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -158,23 +159,15 @@ def models_pull(name: str) -> None:
         sys.exit(130)
     checked = {"sha256": ", sha256 checked", "size": ", size checked"}.get(pulled.checked, "")
     what = "downloaded" if pulled.status == "downloaded" else "already downloaded"
-    err.print(f"{what}: {pulled.path} ({_size(pulled.size)}{checked})", markup=False,
+    err.print(f"{what}: {pulled.path} ({human_size(pulled.size)}{checked})", markup=False,
               soft_wrap=True)
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 def _catalog_size(entry: CatalogModel) -> str:
     """The catalog's size of a model's file, marked when it is a rounded figure."""
     if entry.size is None:
         return ""
-    return ("about " if entry.size_approx else "") + _size(entry.size)
+    return ("about " if entry.size_approx else "") + human_size(entry.size)
 
 
 @contextmanager
@@ -211,14 +204,15 @@ def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
 
     total = sum(e.size_bytes for e in entries)
     table = Table("repository", "model", "tokens", "size", "last used",
-                  title=f"{len(entries)} saved prompt state(s), {_size(total)} of {_size(cap)} "
+                  title=f"{len(entries)} saved prompt state(s), {human_size(total)} of "
+                        f"{human_size(cap)} "
                         f"in {root}")
     now = time.time()
     for entry in sorted(entries, key=lambda e: -e.last_used):
         ago = now - entry.last_used
         when = f"{ago / 3600:.1f} h ago" if ago >= 3600 else f"{ago / 60:.0f} min ago"
         table.add_row(entry.label or "?", entry.model or "?", f"{len(entry.tokens):,}",
-                      _size(entry.size_bytes), when)
+                      human_size(entry.size_bytes), when)
     return table
 
 
@@ -287,7 +281,7 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
                                   f"of {arch.head_dim}")
     table.add_row("trained context", f"{arch.trained_context:,} tokens")
     table.add_row("KV cache per token",
-                  ", ".join(f"{k} {_size(planner.kv_bytes_per_token(arch, k))}"
+                  ", ".join(f"{k} {human_size(planner.kv_bytes_per_token(arch, k))}"
                             for k in planner.KV_BYTES_PER_ELEMENT))
     table.add_row(f"memory for {n_ctx:,} tokens ({kv_type})",
                   f"{planner.gib(plan.total_bytes)} = weights "

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from codectx.errors import ModelError
+from codectx.files import human_size
 from codectx.models.catalog import CatalogModel
 from codectx.progress import Progress, no_progress
 
@@ -189,7 +190,8 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
         free = shutil.disk_usage(target.parent).free
         if expected - done > free:
             raise ModelError(f"not enough disk space for {entry.file}: it needs "
-                             f"{_human(expected - done)} more, {target.parent} has {_human(free)}",
+                             f"{human_size(expected - done)} more, {target.parent} has "
+                             f"{human_size(free)}",
                              "Free some space, or set `models_dir` to a larger disk.")
 
     headers = build_hf_headers(library_name=library, library_version=__version__)
@@ -266,11 +268,3 @@ def _bar(progress: Progress, stage: str) -> Any:
             self.close()
 
     return Bar
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"

@@ -91,12 +91,8 @@ def test_a_damaged_tuning_file_is_measured_again(embedded_gguf: Path, tmp_path: 
 
 
 def test_the_provider_uses_the_measured_settings_and_reports_the_measurement(
-        tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CODECTX_FLASH_ATTN")
-    monkeypatch.delenv("CODECTX_N_BATCH")
-    monkeypatch.setattr(tuning, "PROBE", 256)
-    monkeypatch.setattr(tuning, "BATCHES", (128, 256))
-    monkeypatch.setattr(tuning, "FIRST_BATCH", 256)
+        tmp_path: Path, isolated_env: Path, quick_tuning: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     stages: list[str] = []
     provider = LocalProvider(config.load(tmp_path), "repo", persist=False)
     backend = provider.backend(500, 100, lambda stage, done, total: stages.append(stage))
