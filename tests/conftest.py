@@ -42,6 +42,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     # tests that); elsewhere they are set, so that no test pays for a measurement.
     monkeypatch.setenv("CODECTX_FLASH_ATTN", "false")
     monkeypatch.setenv("CODECTX_N_BATCH", "512")
+    # Two test workers share the machine's cores: one thread each, or llama.cpp's spinning
+    # threads would contend for the same cores.
+    monkeypatch.setenv("CODECTX_THREADS", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for role in ("AUTHOR", "COMMITTER"):
@@ -135,6 +138,7 @@ def quick_tuning(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.delenv("CODECTX_FLASH_ATTN")
     monkeypatch.delenv("CODECTX_N_BATCH")
+    monkeypatch.delenv("CODECTX_THREADS")
     monkeypatch.setattr(tuning, "PROBE", 256)
     monkeypatch.setattr(tuning, "PROBE_FULL", 256)
     monkeypatch.setattr(tuning, "BATCHES", (128, 256))

@@ -22,7 +22,8 @@ def run(*args: str, env: dict[str, str] | None = None,
 
 
 def test_doctor_names_the_backends_cores_threads_and_where_the_model_runs(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CODECTX_THREADS")
     proc = run("doctor", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stdout.split())
