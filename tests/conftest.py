@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+import socket
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from codectx import config
 from codectx.indexer.repository import IndexResult, index_repository
+from codectx.models.backend import Completion
 from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.models.provider import index_counter
 
@@ -143,3 +145,23 @@ def quick_tuning(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tuning, "PROBE_FULL", 256)
     monkeypatch.setattr(tuning, "BATCHES", (128, 256))
     monkeypatch.setattr(tuning, "FIRST_BATCH", 256)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_all(stream: Iterable[str | Completion]) -> tuple[list[str], Completion]:
+    """The text pieces a backend streamed, and the Completion that ended them."""
+    pieces: list[str] = []
+    final = None
+    for item in stream:
+        if isinstance(item, Completion):
+            final = item
+        else:
+            pieces.append(item)
+    assert final is not None
+    return pieces, final

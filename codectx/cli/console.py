@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
     Task,
     TextColumn,
     TimeRemainingColumn,
+    TransferSpeedColumn,
 )
 from rich.text import Text
 
@@ -41,20 +43,51 @@ class _RateColumn(ProgressColumn):
 @contextmanager
 def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
     """A progress callback drawing a transient bar on stderr (only on a terminal)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               _RateColumn(), TimeRemainingColumn())
+
+    def task(stage: str, total: int) -> dict[str, Any] | None:
+        if total == 0:
+            return None
+        unit = "tokens" if stage in ("prefill", "grid") else "files"
+        return {"description": STAGES.get(stage, stage), "total": total, "unit": unit}
+
+    with _bars(columns, task, enabled) as update:
+        yield update
+
+
+@contextmanager
+def download_bar() -> Iterator[ProgressCallback]:
+    """Bytes downloaded and checked, with speed and time left, on stderr (on a terminal)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+               TransferSpeedColumn(), TimeRemainingColumn())
+    labels = {"download": "Downloading", "verify": "Checking sha256"}
+
+    def task(stage: str, total: int) -> dict[str, Any]:
+        return {"description": labels.get(stage, stage), "total": total or None}
+
+    with _bars(columns, task, True, unknown_total=None) as update:
+        yield update
+
+
+@contextmanager
+def _bars(columns: tuple[ProgressColumn, ...],
+          task: Callable[[str, int], dict[str, Any] | None], enabled: bool,
+          unknown_total: int | None = 0) -> Iterator[ProgressCallback]:
+    """One transient bar per stage, added by `task` (None: not yet) at the stage's first
+    report; a total of 0 is shown as `unknown_total`. Nothing off a terminal."""
     if not enabled or not err.is_terminal:
         yield lambda stage, done, total: None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               _RateColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                if total == 0:
+                fields = task(stage, total)
+                if fields is None:
                     return
-                unit = "tokens" if stage in ("prefill", "grid") else "files"
-                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total, unit=unit)
-            bar.update(tasks[stage], completed=done, total=total)
+                tasks[stage] = bar.add_task(**fields)
+            bar.update(tasks[stage], completed=done, total=total or unknown_total)
 
         yield update

@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
     from codectx.models.devices import Device
     from codectx.models.local import LocalProvider
+    from codectx.models.planner import Plan
     from codectx.models.tuning import Tuning
 
 PLAN_TOKENS = 8192  # the context the placement is shown for
+ANSWER_TOKENS = 1024  # of which this much is room for an answer
 
 
 @click.command("doctor")
@@ -42,8 +44,8 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
     provider = LocalProvider(loaded, "doctor", persist=False)
     out.print(build_table(provider))
     plan_tokens = min(PLAN_TOKENS, provider.resolved()[1].architecture.trained_context)
-    _, setup = provider.plan(plan_tokens - 1024, 1024)
-    out.print(placement_table(provider, plan_tokens))
+    plan, setup = provider.plan(plan_tokens - ANSWER_TOKENS, ANSWER_TOKENS)
+    out.print(placement_table(plan))
     if tune:
         with progress_bar() as progress:
             provider.prefill_settings(setup, progress, again=True)
@@ -101,10 +103,9 @@ def build_table(provider: LocalProvider) -> Table:
     return table
 
 
-def placement_table(provider: LocalProvider, tokens: int) -> Table:
+def placement_table(plan: Plan) -> Table:
     from rich.table import Table
 
-    plan, _ = provider.plan(tokens - 1024, 1024)
     table = Table("where", "layers", "weights", f"KV cache ({plan.kv_type})", "scratch",
                   title=f"{plan.n_ctx:,} tokens of context: prefill and generation run on "
                         f"{'the GPU' if plan.gpu_layers else 'the CPU'}")

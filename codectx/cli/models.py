@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli.console import err, out
+from codectx.cli.console import download_bar, err, out
 from codectx.cli.options import friendly_errors, model_options, warm_now
 from codectx.files import human_size
 
@@ -21,7 +19,6 @@ if TYPE_CHECKING:
     from codectx.models.catalog import CatalogModel
     from codectx.models.placement import GpuSettings
     from codectx.models.prompt_cache import Entry
-    from codectx.progress import Progress
 
 
 @click.group("cache")
@@ -151,7 +148,7 @@ def models_pull(name: str) -> None:
         err.print(f"{entry.file} ({_catalog_size(entry) or 'size unknown'}) from "
                   f"{download_url(entry)}", markup=False, soft_wrap=True)
     try:
-        with _download_bar() as progress:
+        with download_bar() as progress:
             pulled = pull(entry, models_dir, progress)
     except KeyboardInterrupt:
         click.echo(f"codectx: interrupted; `codectx models pull {name}` resumes the download",
@@ -164,39 +161,8 @@ def models_pull(name: str) -> None:
 
 
 def _catalog_size(entry: CatalogModel) -> str:
-    """The catalog's size of a model's file, marked when it is a rounded figure."""
-    if entry.size is None:
-        return ""
-    return ("about " if entry.size_approx else "") + human_size(entry.size)
-
-
-@contextmanager
-def _download_bar() -> Iterator[Progress]:
-    """Bytes downloaded and checked, with speed and time left, on stderr (on a terminal)."""
-    if not err.is_terminal:
-        yield lambda stage, done, total: None
-        return
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-    from rich.progress import Progress as RichProgress
-
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TransferSpeedColumn(), TimeRemainingColumn())
-    with RichProgress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                label = {"download": "Downloading", "verify": "Checking sha256"}.get(stage, stage)
-                tasks[stage] = bar.add_task(label, total=total or None)
-            bar.update(tasks[stage], completed=done, total=total or None)
-
-        yield update
+    """The catalog's size of a model's file ("" when it does not know it)."""
+    return human_size(entry.size) if entry.size is not None else ""
 
 
 def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
@@ -251,6 +217,7 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
     from codectx.models import planner
     from codectx.models.catalog import catalog
     from codectx.models.gguf import Architecture, read_info
+    from codectx.models.placement import gib
     from codectx.models.resolve import resolve_model
 
     entry = catalog().get(spec)
@@ -284,23 +251,22 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
                   ", ".join(f"{k} {human_size(planner.kv_bytes_per_token(arch, k))}"
                             for k in planner.KV_BYTES_PER_ELEMENT))
     table.add_row(f"memory for {n_ctx:,} tokens ({kv_type})",
-                  f"{planner.gib(plan.total_bytes)} = weights "
-                  f"{planner.gib(weights) if weights else '(unknown)'} + KV "
-                  f"{planner.gib(plan.kv_bytes)} + compute {planner.gib(plan.compute_bytes)}")
+                  f"{gib(plan.total_bytes)} = weights "
+                  f"{gib(weights) if weights else '(unknown)'} + KV "
+                  f"{gib(plan.kv_bytes)} + compute {gib(plan.compute_bytes)}")
     assert plan.placement is not None
     table.add_row("plan here", f"{plan.gpu_layers} of {arch.layers + 1} layers on the GPU"
                   + ("" if fits else ": does not fit"))
-    ram_limit = int(machine.ram_bytes * planner.MEMORY_HEADROOM)
     for share in (*plan.placement.gpus, plan.placement.ram):
-        limit = share.limit_bytes if share.device else ram_limit
         table.add_row(f"  {share.where}",
-                      f"weights {planner.gib(share.weights_bytes)} + KV "
-                      f"{planner.gib(share.kv_bytes)} + compute "
-                      f"{planner.gib(share.compute_bytes)} of {planner.gib(limit)} usable")
+                      f"weights {gib(share.weights_bytes)} + KV "
+                      f"{gib(share.kv_bytes)} + compute "
+                      f"{gib(share.compute_bytes)} of {gib(share.limit_bytes)} "
+                      "usable")
     for note in plan.notes:
         table.add_row("note", note)
     if not fits:
-        table.add_row("does not fit", "; ".join(plan.placement.overflows(ram_limit)))
+        table.add_row("does not fit", "; ".join(plan.placement.overflows()))
     if n_ctx > arch.trained_context:
         table.add_row("warning", "longer than the model was trained for")
     return table

@@ -28,10 +28,8 @@ class CatalogModel:
     # Where `codectx models pull` gets `file`: a Hugging Face repository and revision.
     repo: str | None = None
     revision: str = "main"
-    # The file's size in bytes; an approximate one (rounded, as the hub's pages show it)
-    # is shown and planned with but never used to check a download.
+    # The file's size in bytes: shown, planned with, and checked after a download.
     size: int | None = None
-    size_approx: bool = False
     sha256: str | None = None
     # The codectx extra whose chunk packages also carry the file (`models.embedded.PACKAGES`);
     # when they are installed, the file is joined from them instead of read from the models
@@ -41,11 +39,6 @@ class CatalogModel:
     @property
     def embedded(self) -> bool:
         return self.source == "embedded"
-
-    @property
-    def exact_size(self) -> int | None:
-        """The size a downloaded file must have, when the catalog knows it exactly."""
-        return None if self.size_approx else self.size
 
 
 @cache

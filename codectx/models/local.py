@@ -17,7 +17,7 @@ from codectx.errors import ModelError
 from codectx.models import devices, planner, tuning
 from codectx.models.backend import ModelBackend
 from codectx.models.gguf import ModelInfo, read_info
-from codectx.models.placement import GpuSettings, Machine
+from codectx.models.placement import GpuSettings, Machine, gib
 from codectx.models.provider import saved_states
 from codectx.models.resolve import ResolvedModel, resolve_model
 from codectx.progress import Progress, no_progress
@@ -82,12 +82,11 @@ class LocalProvider:
         resolved, info = self.resolved()
         plan, setup = self.plan(prompt_tokens, answer_tokens)
         flash_attn, n_batch = self.prefill_settings(setup, progress)
-        gpu = self._gpu()
         options = LlamaOptions(n_ctx=plan.n_ctx, kv_type=plan.kv_type, flash_attn=flash_attn,
                                threads=setup.threads, n_batch=n_batch,
-                               gpu_layers=plan.gpu_layers,
-                               main_gpu=gpu.main_gpu, tensor_split=gpu.tensor_split,
-                               offload_kqv=gpu.offload_kqv, reuse=settings.cache_reuse,
+                               gpu_layers=setup.gpu_layers, main_gpu=setup.main_gpu,
+                               tensor_split=setup.tensor_split,
+                               offload_kqv=setup.offload_kqv, reuse=settings.cache_reuse,
                                stale_limit=settings.stale_limit,
                                recompute=settings.recompute_tokens)
         cache = PromptCache(self.loaded.prompts_path(), cache_key(info, options),
@@ -133,7 +132,7 @@ class LocalProvider:
     def no_room(self) -> ModelError:
         return ModelError(
             f"{self.resolved()[0].name} leaves no room for a prompt in the "
-            f"{planner.gib(planner.available_memory())} of memory available",
+            f"{gib(planner.available_memory())} of memory available",
             "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
             "a smaller model.")
 

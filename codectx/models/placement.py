@@ -11,12 +11,12 @@ anything is loaded, with each device's numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from codectx.errors import ModelError
 from codectx.models.devices import Device
 
-HEADROOM = 0.9  # never plan to use the last tenth of a device's free memory
+HEADROOM = 0.9  # never plan to use the last tenth of a device's (or the system's) free memory
 REBUILD = ("Install llama-cpp-python built for your GPU (README: Install for a GPU), "
            "or set gpu_layers = 0.")
 
@@ -42,9 +42,10 @@ class Machine:
 
 @dataclass(frozen=True)
 class Share:
-    """What one place holds: a GPU (`device` set) or system memory."""
+    """What one place holds, a GPU (`device` set) or system memory, and what it can hold."""
 
     device: Device | None
+    limit_bytes: int
     layers: int = 0
     weights_bytes: int = 0
     kv_bytes: int = 0
@@ -53,10 +54,6 @@ class Share:
     @property
     def total_bytes(self) -> int:
         return self.weights_bytes + self.kv_bytes + self.compute_bytes
-
-    @property
-    def limit_bytes(self) -> int:
-        return int(self.device.free_bytes * HEADROOM) if self.device else 0
 
     @property
     def where(self) -> str:
@@ -68,23 +65,23 @@ class Placement:
     gpu_layers: int
     gpus: tuple[Share, ...]
     ram: Share
-    notes: tuple[str, ...] = field(default=())
 
-    def fits(self, ram_limit: int) -> bool:
-        return not self.overflows(ram_limit)
+    def fits(self) -> bool:
+        return not self.overflows()
 
-    def overflows(self, ram_limit: int) -> list[str]:
-        """'where: needs X of Y' for each place that cannot hold its share."""
-        bad = [f"{s.where} needs {_gib(s.total_bytes)} of {_gib(s.limit_bytes)} usable"
+    def overflows(self) -> list[str]:
+        """'where needs X of Y usable' for each place that cannot hold its share (a GPU
+        sharing the system's memory counts against RAM too)."""
+        bad = [f"{s.where} needs {gib(s.total_bytes)} of {gib(s.limit_bytes)} usable"
                for s in self.gpus if s.total_bytes > s.limit_bytes]
         ram = self.ram.total_bytes + sum(s.total_bytes for s in self.gpus
                                          if s.device and s.device.unified)
-        if ram > ram_limit:
-            bad.append(f"RAM needs {_gib(ram)} of {_gib(ram_limit)} usable")
+        if ram > self.ram.limit_bytes:
+            bad.append(f"RAM needs {gib(ram)} of {gib(self.ram.limit_bytes)} usable")
         return bad
 
 
-def _gib(n: float) -> str:
+def gib(n: float) -> str:
     return f"{n / (1 << 30):.2f} GiB"
 
 
@@ -139,13 +136,14 @@ def place(layers: int, weights_bytes: int, kv_bytes: int, compute_bytes: int,
     gpus = []
     for n, device in enumerate(devices):
         gpus.append(Share(
-            device, counts[n], counts[n] * per_layer,
+            device, int(device.free_bytes * HEADROOM), counts[n], counts[n] * per_layer,
             kv_counts[n] * kv_layer if gpu.offload_kqv else 0,
             compute_bytes if n == gpu.main_gpu else 0))
     on_gpu = sum(counts)
     kv_on_gpu = sum(s.kv_bytes for s in gpus)
-    ram = Share(None, layers + 1 - on_gpu, weights_bytes - on_gpu * per_layer,
-                kv_bytes - kv_on_gpu, compute_bytes if not gpus else compute_bytes // 4)
+    ram = Share(None, int(machine.ram_bytes * HEADROOM), layers + 1 - on_gpu,
+                weights_bytes - on_gpu * per_layer, kv_bytes - kv_on_gpu,
+                compute_bytes if not gpus else compute_bytes // 4)
     return Placement(on_gpu, tuple(gpus), ram)
 
 

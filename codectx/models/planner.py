@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 
 from codectx.errors import ModelError
 from codectx.models.gguf import Architecture
-from codectx.models.placement import GpuSettings, Machine, Placement, check, place
+from codectx.models.placement import GpuSettings, Machine, Placement, check, gib, place
 
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 MIN_CONTEXT_STEP = 4096
 COMPUTE_BASE = 256 << 20  # scratch buffers llama.cpp needs whatever the context
 COMPUTE_PER_TOKEN = 1024  # and a little more per token of context (attention scores)
-MEMORY_HEADROOM = 0.9  # never plan to use the last tenth of available memory
 
 
 def kv_bytes_per_token(arch: Architecture, kv_type: str) -> int:
@@ -59,10 +58,6 @@ def estimate(arch: Architecture, weights_bytes: int, n_ctx: int, kv_type: str) -
     )
 
 
-def gib(n: float) -> str:
-    return f"{n / (1 << 30):.2f} GiB"
-
-
 def round_context(needed: int) -> int:
     """Round up in quarter-octave steps (at least 4,096 tokens).
 
@@ -96,20 +91,21 @@ def kv_candidates(kv_type: str, auto: bool) -> tuple[str, ...]:
                        if KV_BYTES_PER_ELEMENT[k] < KV_BYTES_PER_ELEMENT[kv_type]])
 
 
-def fit(arch: Architecture, weights_bytes: int, n_ctx: int, kv_types: Sequence[str],
-        machine: Machine, gpu: GpuSettings) -> Plan | None:
+def _fit(arch: Architecture, weights_bytes: int, n_ctx: int, kv_types: Sequence[str],
+         machine: Machine, gpu: GpuSettings, checked: tuple[int | None, tuple[str, ...]],
+         ) -> Plan | None:
     """The first way to hold `n_ctx` tokens that fits: every layer on the GPUs with each KV
-    type in turn, then as many layers as fit; None when nothing fits."""
-    fixed, notes = check(gpu, machine, arch.layers)
-    most = arch.layers + 1 if machine.devices and machine.offload else 0
+    type in turn, then as many layers as fit; None when nothing fits. `checked`: what
+    `check` said of the GPU settings."""
+    fixed, notes = checked
+    most = _offloadable(arch, machine)
     tries = [fixed] if fixed is not None else [most, *range(most - 1, -1, -1)]
-    limit = int(machine.ram_bytes * MEMORY_HEADROOM)
     for layers in tries:
         for kv_type in kv_types:
             plan = estimate(arch, weights_bytes, n_ctx, kv_type)
             where = place(arch.layers, weights_bytes, plan.kv_bytes, plan.compute_bytes,
                           layers, gpu, machine)
-            if where.fits(limit):
+            if where.fits():
                 said = list(notes)
                 if kv_type != kv_types[0]:
                     said.append(f"the KV cache is {kv_type} rather than {kv_types[0]}, "
@@ -121,15 +117,21 @@ def fit(arch: Architecture, weights_bytes: int, n_ctx: int, kv_types: Sequence[s
     return None
 
 
+def _offloadable(arch: Architecture, machine: Machine) -> int:
+    """The layers that can go to a GPU here: all, with the output layer, or none."""
+    return arch.layers + 1 if machine.devices and machine.offload else 0
+
+
 def max_context(arch: Architecture, weights_bytes: int, kv_type: str, machine: Machine,
                 gpu: GpuSettings | None = None, *, auto_kv: bool = False) -> int:
     """The longest context the model was trained for that also fits here."""
     gpu = gpu or GpuSettings()
     kv_types = kv_candidates(kv_type, auto_kv)
+    checked = check(gpu, machine, arch.layers)
     low, high = 0, arch.trained_context
     while low < high:
         mid = (low + high + 1) // 2
-        if fit(arch, weights_bytes, mid, kv_types, machine, gpu):
+        if _fit(arch, weights_bytes, mid, kv_types, machine, gpu, checked):
             low = mid
         else:
             high = mid - 1
@@ -159,8 +161,7 @@ def plan_context(
     plan, fits = attempt(arch, weights_bytes, n_ctx, kv_type, machine, gpu, auto_kv=auto_kv)
     if fits:
         return plan
-    smaller = [k for k in KV_BYTES_PER_ELEMENT
-               if KV_BYTES_PER_ELEMENT[k] < KV_BYTES_PER_ELEMENT[kv_type]]
+    smaller = kv_candidates(kv_type, auto=True)[1:]
     hint = "Lower --budget so the repository takes fewer tokens"
     if smaller and not auto_kv:
         hint += f", or quantize the KV cache (kv_type = \"{smaller[-1]}\")"
@@ -170,8 +171,7 @@ def plan_context(
     raise ModelError(
         f"{n_ctx:,} tokens of context need {gib(plan.total_bytes)} (weights "
         f"{gib(plan.weights_bytes)}, KV cache {gib(plan.kv_bytes)} as {kv_type}, compute "
-        f"{gib(plan.compute_bytes)}): "
-        + "; ".join(plan.placement.overflows(int(machine.ram_bytes * MEMORY_HEADROOM))),
+        f"{gib(plan.compute_bytes)}): " + "; ".join(plan.placement.overflows()),
         hint + ".",
     )
 
@@ -181,13 +181,14 @@ def attempt(arch: Architecture, weights_bytes: int, n_ctx: int, kv_type: str,
     """The plan for exactly `n_ctx` tokens and whether it fits; when nothing fits, the
     placement that was wanted (every layer where a GPU is to be used), to show where it
     overflows. ModelError for a GPU setting that cannot be right here."""
-    found = fit(arch, weights_bytes, n_ctx, kv_candidates(kv_type, auto_kv), machine, gpu)
+    checked = check(gpu, machine, arch.layers)
+    found = _fit(arch, weights_bytes, n_ctx, kv_candidates(kv_type, auto_kv), machine, gpu,
+                 checked)
     if found is not None:
         return found, True
     plan = estimate(arch, weights_bytes, n_ctx, kv_type)
-    fixed, notes = check(gpu, machine, arch.layers)
-    layers = fixed if fixed is not None else (arch.layers + 1 if machine.devices
-                                              and machine.offload else 0)
+    fixed, notes = checked
+    layers = fixed if fixed is not None else _offloadable(arch, machine)
     where = place(arch.layers, weights_bytes, plan.kv_bytes, plan.compute_bytes, layers, gpu,
                   machine)
     return replace(plan, placement=where, notes=notes), False

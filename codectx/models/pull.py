@@ -97,7 +97,7 @@ def _present(entry: CatalogModel, target: Path) -> Pulled | None:
     if not target.is_file():
         return None
     size = target.stat().st_size
-    expected = entry.exact_size
+    expected = entry.size
     if expected is not None and size != expected:
         raise ModelError(
             f"{target} is {size:,} bytes, not the {expected:,} of {entry.name}",
@@ -168,13 +168,13 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
         raise failure(f"cannot reach {endpoint} ({exc})") from exc
 
     outdated = "The catalog may be out of date: pass --model with a GGUF file"
-    if meta.size is not None and entry.exact_size not in (None, meta.size):
+    if meta.size is not None and entry.size not in (None, meta.size):
         raise failure(f"the hub's file is {meta.size:,} bytes, the catalog's "
-                      f"{entry.exact_size:,}", outdated)
+                      f"{entry.size:,}", outdated)
     if entry.sha256 and meta.etag and _SHA256.fullmatch(meta.etag) and meta.etag != entry.sha256:
         raise failure(f"the hub's file has sha256 {meta.etag}, the catalog's {entry.sha256}",
                       outdated)
-    expected = meta.size if meta.size is not None else entry.exact_size
+    expected = meta.size if meta.size is not None else entry.size
 
     # The ETag names the partial file: a later pull resumes it only for the same remote file.
     tag = re.sub(r"[^0-9A-Za-z]", "", meta.etag or "")[:16] or "unknown"
@@ -223,11 +223,11 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
                           f"Run `codectx models pull {entry.name}` again; if it fails the same "
                           "way, the catalog may be out of date")
         checked = "sha256"
-    elif entry.exact_size is not None:
-        if size != entry.exact_size:
+    elif entry.size is not None:
+        if size != entry.size:
             partial.unlink(missing_ok=True)
             raise failure(f"the download is {size:,} bytes, not the catalog's "
-                          f"{entry.exact_size:,}; it was removed")
+                          f"{entry.size:,}; it was removed")
         checked = "size"
     os.replace(partial, target)
     return Pulled("downloaded", target, size, checked)

@@ -15,7 +15,6 @@ system text of its own, so no test depends on what an earlier one left in the sl
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -33,7 +32,7 @@ from codectx.errors import ModelError
 from codectx.models.backend import Completion, GenerationParams, Prompt
 from codectx.models.openai_compat import SERVER_CACHE_REUSE, OpenAICompatBackend, ServerOptions
 from codectx.models.tokenizer import GGUFCounter
-from tests.conftest import write_tree
+from tests.conftest import free_port, run_all, write_tree
 from tests.support.fake_server import cached_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,12 +55,6 @@ class LlamaServer:
         assert isinstance(slots, list) and len(slots) == 1
         slot: dict[str, Any] = slots[0]
         return slot
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -128,18 +121,6 @@ def chat_prompt(model: OpenAICompatBackend, system: str, question: str | None,
                             + chat.generation_prompt, special=True) if question else []
     messages = (("system", system), *((("user", question),) if question else ()))
     return Prompt(tuple(prefix), tuple(suffix), messages, exact=exact)
-
-
-def run_all(stream: Iterator[str | Completion]) -> tuple[list[str], Completion]:
-    pieces: list[str] = []
-    final = None
-    for item in stream:
-        if isinstance(item, Completion):
-            final = item
-        else:
-            pieces.append(item)
-    assert final is not None
-    return pieces, final
 
 
 def common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,10 +17,10 @@ import pytest
 from codectx import config
 from codectx.assistant.session import Answer, Session
 from codectx.errors import ModelError
-from codectx.models.backend import Completion, GenerationParams, Prompt
+from codectx.models.backend import GenerationParams, Prompt
 from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
 from codectx.models.server_api import split_base_url
-from tests.conftest import write_tree
+from tests.conftest import free_port, run_all, write_tree
 from tests.support.fake_server import State, fake_llama_server
 
 TOY = {"util.py": "def add(a, b):\n    return a + b\n",
@@ -33,29 +32,11 @@ def backend(url: str, tmp_path: Path, **options: object) -> OpenAICompatBackend:
                                              label="repo", **options))  # type: ignore[arg-type]
 
 
-def run_all(stream: object) -> tuple[list[str], Completion]:
-    pieces: list[str] = []
-    final = None
-    for item in stream:  # type: ignore[attr-defined]
-        if isinstance(item, Completion):
-            final = item
-        else:
-            pieces.append(item)
-    assert final is not None
-    return pieces, final
-
-
 def prompt(model: OpenAICompatBackend, system: str, question: str | None) -> Prompt:
     prefix = tuple(model.tokenize(system))
     suffix = tuple(model.tokenize(question)) if question else ()
     messages = (("system", system), *((("user", question),) if question else ()))
     return Prompt(prefix, suffix, messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_base_url_forms() -> None:

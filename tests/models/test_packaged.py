@@ -115,7 +115,7 @@ def test_the_catalog_names_packaged_models_with_their_files_and_checksums() -> N
         assert entry.sha256 in (None, packaged.sha256)
     entry = catalog()[NAME]
     assert entry.package == "model-1.5b" and entry.size == 1_117_320_768
-    assert not entry.size_approx and entry.repo == "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF"
+    assert entry.repo == "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF"
     assert len(embedded.QWEN_CODER_1_5B.parts) == 22
 
 

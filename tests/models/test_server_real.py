@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from codectx.assistant.session import Answer, Session
 from codectx.errors import ModelError
 from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
 from codectx.models.tokenizer import GGUFCounter
-from tests.conftest import write_tree
+from tests.conftest import free_port, write_tree
 
 N_CTX = 4096
 TOY = {"util.py": "def add(a, b):\n    return a + b\n",
@@ -27,9 +26,7 @@ TOY = {"util.py": "def add(a, b):\n    return a + b\n",
 
 
 def start_server(model: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", str(N_CTX), "--model_alias", "qwen"],
