@@ -27,6 +27,7 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -34,6 +35,7 @@ from codectx.errors import ConfigError
 from codectx.models.registry import PROVIDERS
 
 ENV_PREFIX = "CODECTX_"
+_BOOL_WORDS = {"true", "false", "1", "0", "yes", "no", "on", "off"}
 REPO_CONFIG = ".codectx.toml"
 
 
@@ -130,6 +132,26 @@ class Settings(BaseModel):
 
     offload_kqv: bool = True
     """Keep each offloaded layer's KV cache on its GPU (false: in system memory)."""
+
+    @field_validator("flash_attn", "n_batch", "gpu_layers", mode="before")
+    @classmethod
+    def _auto_or_value(cls, value: Any, info: ValidationInfo) -> Any:
+        """Say what is wanted in one line (the union's own error names only "auto")."""
+        if value == "auto":
+            return value
+        if info.field_name == "flash_attn" and str(value).lower() in _BOOL_WORDS:
+            return value  # pydantic reads it as a bool
+        wanted = {"flash_attn": "auto, true or false",
+                  "n_batch": "auto or a whole number of at least 1",
+                  "gpu_layers": "auto or a whole number of at least 0"}[str(info.field_name)]
+        least = {"n_batch": 1, "gpu_layers": 0}.get(str(info.field_name))
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+        if least is None or number is None or number < least or str(number) != str(value):
+            raise ValueError(f"must be {wanted}, not {value!r}")
+        return number
 
     cache_reuse: Literal["shift", "prefix"] = "shift"
     """How a saved prompt state is reused: shift (every unchanged file's cells are kept

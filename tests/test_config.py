@@ -96,3 +96,27 @@ def test_each_backend_setting_gives_its_provider(tmp_path: Path,
     monkeypatch.setenv("CODECTX_SCRIPTED_REPLIES", "not json")
     with pytest.raises(ConfigError, match="CODECTX_SCRIPTED_REPLIES"):
         provider_for(tmp_path, config.load(None, {"backend": "scripted"}))
+
+
+@pytest.mark.parametrize(("key", "value", "wanted"), [
+    ("gpu_layers", "-3", "must be auto or a whole number of at least 0, not '-3'"),
+    ("gpu_layers", "2.5", "must be auto or a whole number of at least 0"),
+    ("n_batch", "0", "must be auto or a whole number of at least 1, not '0'"),
+    ("n_batch", "abc", "must be auto or a whole number of at least 1"),
+    ("flash_attn", "maybe", "must be auto, true or false, not 'maybe'"),
+])
+def test_a_runtime_setting_that_is_neither_auto_nor_a_value_says_what_it_takes(
+        key: str, value: str, wanted: str) -> None:
+    with pytest.raises(ConfigError, match=f"setting '{key}'") as info:
+        config.load(None, environ={f"CODECTX_{key.upper()}": value})
+    assert wanted in info.value.message
+
+
+def test_runtime_settings_take_auto_or_a_value() -> None:
+    settings = config.load(None, environ={"CODECTX_GPU_LAYERS": "12", "CODECTX_N_BATCH": "256",
+                                          "CODECTX_FLASH_ATTN": "off"}).settings
+    assert (settings.gpu_layers, settings.n_batch, settings.flash_attn) == (12, 256, False)
+    default = config.load(None, environ={}).settings
+    assert (default.gpu_layers, default.n_batch, default.flash_attn) == ("auto",) * 3
+    with pytest.raises(ConfigError, match="gpu_layers"):
+        config.load(None, {"gpu_layers": True}, environ={})
