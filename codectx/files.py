@@ -1,4 +1,5 @@
-"""File helpers every layer needs: atomic writes and a cheap identity for model files."""
+"""File helpers every layer needs: atomic writes, a cheap identity for model files, and
+whether a repository path stays inside the repository."""
 
 from __future__ import annotations
 
@@ -30,6 +31,21 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def resolves_inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:
+    """Whether `path` (relative to `root`) leads to `root` or under it once every symlink on
+    the way is followed.
+
+    A repository is untrusted input: a link in it (a file, or a directory on the way) must
+    never carry a read outside. A path that does not exist is judged by the part that does.
+    """
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(os.path.join(real_root, path))
+    try:
+        return os.path.commonpath([real_root, target]) == real_root
+    except ValueError:  # another drive, on Windows
+        return False
 
 
 def gguf_identity(path: Path) -> str:

@@ -20,7 +20,7 @@ from codectx.assistant import conversations
 from codectx.assistant.background import Work
 from codectx.assistant.conversations import Conversation
 from codectx.assistant.edits import show
-from codectx.assistant.edits.paths import safe_path
+from codectx.assistant.edits.paths import readable_path
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.session import Session
 from codectx.errors import CodectxError
@@ -195,7 +195,7 @@ def _tokens(chat: Chat, argument: str) -> Outcome:
 def _add(chat: Chat, path: str) -> Outcome:
     root = chat.session.root
     try:
-        safe = safe_path(root, path)
+        safe = readable_path(root, path, f"/add {path}")
     except CodectxError as exc:
         return _failed(exc)
     if not (root / safe).is_file():

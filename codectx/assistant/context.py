@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from codectx.assistant.retrieval import NOTHING, Retrieval, Retriever, given
+from codectx.files import resolves_inside
 from codectx.indexer.levels import Level
 from codectx.indexer.result import IndexResult
 from codectx.models.backend import Prompt
@@ -88,6 +89,10 @@ class Context:
         return self._retriever[1]
 
     def _read(self, path: str) -> str | None:
+        # The index checked each file when it listed it; the work tree may have changed
+        # since (or the index came from a git tree): a link out is never read through.
+        if not resolves_inside(self.root, path):
+            return None
         target = self.root / path
         try:
             return target.read_text(encoding="utf-8", errors="replace")

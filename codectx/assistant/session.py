@@ -21,7 +21,7 @@ from codectx.assistant.context import Context, Topic, split_tokens
 from codectx.assistant.edits import formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
-from codectx.assistant.edits.paths import safe_path
+from codectx.assistant.edits.paths import readable_path
 from codectx.assistant.edits.plan import Plan
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
@@ -261,7 +261,7 @@ class Session:
     def _pinned(self, files: Sequence[str], buffers: Mapping[str, str] | None = None) -> str:
         parts = []
         for path in files:
-            target = self.root / safe_path(self.root, path)
+            target = self.root / readable_path(self.root, path, f"--files {path}")
             if buffers and path in buffers:
                 text = buffers[path]
             elif not target.is_file():

@@ -10,15 +10,17 @@ reported with that reason.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
 from codectx.errors import RepositoryError
+from codectx.files import resolves_inside
 
 IGNORE_FILE = ".codectxignore"
 
@@ -84,14 +86,21 @@ def _human(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
+def _ignore_lines(root: Path, rel: str) -> list[str]:
+    """The lines of the ignore file at `rel`: none when there is no such file, or when it is
+    a symlink leading outside the repository (repository content never makes codectx read
+    a file elsewhere)."""
+    path = root / rel
+    if not resolves_inside(root, rel) or not path.is_file():
+        return []
+    return path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
 class _Filter:
     """`.codectxignore` plus the include/exclude globs, both in gitignore syntax."""
 
     def __init__(self, root: Path, include: list[str], exclude: list[str]) -> None:
-        lines = list(exclude)
-        ignore_file = root / IGNORE_FILE
-        if ignore_file.is_file():
-            lines += ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = [*exclude, *_ignore_lines(root, IGNORE_FILE)]
         self.exclude = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
         self.include = pathspec.GitIgnoreSpec.from_lines(include) if include else None
 
@@ -127,10 +136,12 @@ def list_files(
     paths, skipped, untracked = git_paths if git_paths is not None else (*_plain_paths(root), [])
     keep = _Filter(root, include or [], exclude or [])
     files: list[Candidate] = []
+    # Whether a directory stays inside once its symlinks are followed: asked once for each.
+    dir_inside = functools.lru_cache(maxsize=None)(functools.partial(resolves_inside, root))
     for path in sorted(set(paths)):
         if not keep.keeps(path):
             continue
-        entry = _check(str(root), path, max_file_size)
+        entry = _check(str(root), path, max_file_size, dir_inside)
         if isinstance(entry, Skipped):
             skipped.append(entry)
         elif entry is not None:
@@ -140,8 +151,13 @@ def list_files(
     return Listing(files, skipped, is_git, sorted(untracked))
 
 
-def _check(root: str, path: str, max_file_size: int) -> Candidate | Skipped | None:
+def _check(root: str, path: str, max_file_size: int,
+           dir_inside: Callable[[str], bool]) -> Candidate | Skipped | None:
     # os.* on strings, not pathlib: this runs once per file on every index.
+    parent = path.rpartition("/")[0]
+    if parent and not dir_inside(parent):
+        # git lists what its index holds: a directory of it may be a link out in the work tree.
+        return Skipped(path, "under a symlinked directory leading outside the repository")
     abspath = os.path.join(root, path)
     try:
         st = os.lstat(abspath)
@@ -150,11 +166,12 @@ def _check(root: str, path: str, max_file_size: int) -> Candidate | Skipped | No
     except OSError as exc:
         return Skipped(path, f"unreadable: {exc.strerror}")
     if stat.S_ISLNK(st.st_mode):
+        # Outside first: whether a file exists out there is none of the prompt's business.
+        if not resolves_inside(root, path):
+            return Skipped(path, "symlink leading outside the repository")
         target = os.path.realpath(abspath)
         if not os.path.exists(target):
             return Skipped(path, "broken symlink")
-        if os.path.commonpath([root, target]) != root:
-            return Skipped(path, "symlink leading outside the repository")
         if os.path.isdir(target):
             return Skipped(path, "symlinked directory (not followed)")
         st = os.stat(target)
@@ -272,9 +289,8 @@ def _walk(root: Path, rel_dir: str, specs: _Specs) -> Iterator[str | Skipped]:
     except OSError as exc:
         yield Skipped(rel_dir.rstrip("/") or ".", f"unreadable directory: {exc.strerror}")
         return
-    gitignore = directory / ".gitignore"
-    if gitignore.is_file():
-        lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = _ignore_lines(root, rel_dir + ".gitignore")
+    if lines:
         specs = [*specs, (rel_dir, pathspec.GitIgnoreSpec.from_lines(lines))]
     for entry in entries:
         path = rel_dir + entry.name

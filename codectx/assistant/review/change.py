@@ -8,6 +8,7 @@ path is relative to the reviewed directory, as the prompt names them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
 
+from codectx.assistant.edits.paths import readable_path
 from codectx.errors import RepositoryError
 from codectx.indexer.gittree import INDEX
 
@@ -132,7 +134,7 @@ def worktree(root: Path) -> Change:
     untracked = cmd.ls_files("-z", "--others", "--exclude-standard",
                              strip_newline_in_stdout=False)
     for path in sorted(filter(None, untracked.split("\0"))):
-        files.append(_whole_file(root, path, "added"))
+        files.append(_untracked(root, path))
     return Change("worktree", None, files, "the uncommitted changes")
 
 
@@ -160,12 +162,22 @@ def whole_files(root: Path, paths: list[str]) -> Change:
     """Whole files as they are in the work tree: every line is under review."""
     files = []
     for path in paths:
-        target = root / path
-        if not target.is_file():
+        # A symlink leading out of the repository is refused, never read through.
+        safe = readable_path(root, path, f"--files {path}")
+        if not (root / safe).is_file():
             raise RepositoryError(f"--files {path}: no such file in {root}",
                                   "Name files relative to the repository root.")
-        files.append(_whole_file(root, Path(path).as_posix(), "modified"))
+        files.append(_whole_file(root, safe, "modified"))
     return Change("files", None, files, "whole files")
+
+
+def _untracked(root: Path, path: str) -> ChangedFile:
+    """A new file as `git add` would stage it: a symlink as the path it holds, never the
+    content it leads to (which may lie outside the repository)."""
+    target = root / path
+    if target.is_symlink():
+        return ChangedFile(path, "added", [Hunk(1, [Line("+", 1, os.readlink(target))])])
+    return _whole_file(root, path, "added")
 
 
 def _whole_file(root: Path, path: str, status: Literal["added", "modified"]) -> ChangedFile:
