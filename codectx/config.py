@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -32,11 +32,23 @@ from pydantic import (
 )
 
 from codectx.errors import ConfigError
+from codectx.files import resolves_inside
+from codectx.models.catalog import catalog
 from codectx.models.registry import PROVIDERS
+from codectx.trust import Outside, RepoTrust, TrustStore, assess
 
 ENV_PREFIX = "CODECTX_"
 _BOOL_WORDS = {"true", "false", "1", "0", "yes", "no", "on", "off"}
 REPO_CONFIG = ".codectx.toml"
+
+
+def _catalog_name(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value in catalog()
+                             and not Path(value).expanduser().exists())
+
+
+_SERVER = Outside("a server of its choosing would be sent the repository and your questions",
+                  lambda value: value in (None, "local"))
 
 
 class Settings(BaseModel):
@@ -66,14 +78,16 @@ class Settings(BaseModel):
     include_dirs: list[str] = []
     """Extra C/C++ include directories, relative to the repository root."""
 
-    model: str | None = None
+    model: Annotated[str | None, Outside(
+        "loads a model file from a path of its choosing", _catalog_name)] = None
     """A GGUF file or a name from `codectx models list`; unset: the embedded default model.
     `codectx index` counts tokens with it exactly only when it is set."""
 
-    models_dir: str | None = None
+    models_dir: Annotated[str | None,
+                          Outside("reads models from a directory of its choosing")] = None
     """Where models named from the catalog are looked for; default: <cache_dir>/models."""
 
-    backend: str = "local"
+    backend: Annotated[str, _SERVER] = "local"
     """How the model is had: local (in this process), openai (a server with an
     OpenAI-compatible API, e.g. llama.cpp's llama-server or vLLM, at base_url), or scripted
     (replies from $CODECTX_SCRIPTED_REPLIES, for tests)."""
@@ -85,13 +99,14 @@ class Settings(BaseModel):
             raise ValueError(f"must be one of {', '.join(PROVIDERS)}, not {value!r}")
         return value
 
-    base_url: str | None = None
+    base_url: Annotated[str | None, _SERVER] = None
     """The server's address for backend = "openai", e.g. http://127.0.0.1:8080."""
 
-    api_key_env: str | None = None
+    api_key_env: Annotated[str | None, Outside(
+        "sends the value of one of your environment variables to the server")] = None
     """The environment variable that holds the server's API key (the key never goes in a file)."""
 
-    server_model: str | None = None
+    server_model: Annotated[str | None, Outside("chooses the model a server runs")] = None
     """The server's name for the model; default: the first one it lists. With this backend,
     `model` may name a local GGUF copy of the same model, for its chat template and tokenizer."""
 
@@ -101,7 +116,8 @@ class Settings(BaseModel):
     server_timeout: PositiveFloat = 1800.0
     """Seconds to wait for the server's next bytes; a long prefill comes before the first."""
 
-    server_slot: NonNegativeInt = 0
+    server_slot: Annotated[NonNegativeInt, Outside(
+        "chooses which of the server's saved prompts is used")] = 0
     """llama.cpp's server: the slot that keeps the prompt (saved with --slot-save-path)."""
 
     kv_type: Literal["auto", "f16", "q8_0", "q4_0"] = "auto"
@@ -194,7 +210,8 @@ class Settings(BaseModel):
     keys: dict[str, str] = {}
     """Key rebindings for `codectx chat`, binding id to keys, e.g. {new_chat = "ctrl+k"}."""
 
-    cache_dir: str | None = None
+    cache_dir: Annotated[str | None, Outside(
+        "reads and writes caches in a directory of its choosing")] = None
     """Where caches live; defaults to the platform's user cache directory."""
 
 
@@ -207,6 +224,8 @@ class Loaded:
 
     settings: Settings
     sources: dict[str, str]
+    trust: RepoTrust | None = None
+    """The repository's config and whether the user trusts it (None: no repository)."""
 
     def excluding(self, pattern: str) -> Loaded:
         """The same settings with one more exclude pattern."""
@@ -260,21 +279,33 @@ def _check_keys(layer: Mapping[str, Any], source: str) -> None:
             )
 
 
-def repo_layers(root: Path) -> list[tuple[str, dict[str, Any]]]:
-    """The repository's own settings: `.codectx.toml`, else `[tool.codectx]`."""
+def repo_layer(root: Path) -> tuple[str, dict[str, Any]] | None:
+    """The repository's own settings: `.codectx.toml`, else `[tool.codectx]` (never read
+    through a symlink leading out of the repository)."""
     dotfile = root / REPO_CONFIG
-    if dotfile.is_file():
-        return [(REPO_CONFIG, _read_toml(dotfile))]
+    if dotfile.is_file() and resolves_inside(root, REPO_CONFIG):
+        return REPO_CONFIG, _read_toml(dotfile)
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    if pyproject.is_file() and resolves_inside(root, "pyproject.toml"):
         try:
             data = _read_toml(pyproject)
         except ConfigError:
-            return []  # a broken pyproject.toml is the project's business, not a codectx setting
+            return None  # a broken pyproject.toml is the project's business, not a codectx setting
         table = data.get("tool", {}).get("codectx")
         if isinstance(table, dict):
-            return [("pyproject.toml [tool.codectx]", table)]
-    return []
+            return "pyproject.toml [tool.codectx]", table
+    return None
+
+
+def trust_store() -> TrustStore:
+    """The user's record of trusted repositories, beside their config file."""
+    return TrustStore(user_config_path().with_name("trusted.json"))
+
+
+def outside_settings() -> dict[str, Outside]:
+    """The settings that reach outside the repository, each with what it would allow."""
+    return {key: mark for key, field in Settings.model_fields.items()
+            for mark in field.metadata if isinstance(mark, Outside)}
 
 
 def _env_value(key: str, raw: str) -> Any:
@@ -307,8 +338,15 @@ def load(
     user_path = user_config_path()
     if user_path.is_file():
         layers.append((f"user config {user_path}", _read_toml(user_path)))
+    trust = None
     if root is not None:
-        layers.extend(repo_layers(root))
+        own = repo_layer(root)
+        if own is not None:
+            _check_keys(own[1], own[0])
+        trust = assess(root, own, outside_settings(), trust_store())
+        if own is not None:
+            layers.append((own[0], {key: value for key, value in own[1].items()
+                                    if key not in trust.ignored}))
     layers.append(("environment", env_layer(environ)))
     if flags:
         layers.append(("command line", {k: v for k, v in flags.items() if v is not None}))
@@ -320,8 +358,15 @@ def load(
         for key, value in layer.items():
             merged[key] = value
             sources[key] = f"{ENV_PREFIX}{key.upper()}" if source == "environment" else source
+    if trust is not None and trust.ignored:  # a wrong value is an error, applied or not
+        _validate({**merged, **trust.ignored}, {**sources, **dict.fromkeys(
+            trust.ignored, str(trust.source))})
+    return Loaded(_validate(merged, sources), sources, trust)
+
+
+def _validate(merged: dict[str, Any], sources: Mapping[str, str]) -> Settings:
     try:
-        settings = Settings.model_validate(merged)
+        return Settings.model_validate(merged)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = str(err["loc"][0]) if err["loc"] else "?"
@@ -331,4 +376,3 @@ def load(
             if key in Settings.model_fields
             else None,
         ) from exc
-    return Loaded(settings, sources)

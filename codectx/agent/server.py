@@ -197,6 +197,11 @@ class CodectxAgent:
     async def _prepare(self, state: SessionState) -> None:
         """After session/new: the slash commands, then the index and the prefill, with progress."""
         await asyncio.sleep(0)  # the session/new response goes out first
+        trust = state.session.loaded.trust
+        notice = trust.notice() if trust is not None else None
+        if notice:  # an editor session never asks: it goes on without them and says so
+            await self.say(state, f"Note: {notice}; run that in a terminal, then start a new "
+                                  "session.")
         await self.client.session_update(state.id, AvailableCommandsUpdate(
             session_update="available_commands_update",
             available_commands=[

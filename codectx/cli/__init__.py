@@ -23,12 +23,12 @@ def main() -> None:
 
 
 def _register() -> None:
-    from codectx.cli import acp, ask, doctor, edit, evaluate, index, models, review, watch
+    from codectx.cli import acp, ask, doctor, edit, evaluate, index, models, review, trust, watch
 
     for command in (index.index_cmd, index.config_group, ask.chat_cmd, ask.ask_cmd,
                     edit.edit_cmd, edit.undo_cmd, review.review_cmd, review.hook_group,
                     acp.acp_cmd, watch.watch_cmd, evaluate.eval_group, models.cache_group,
-                    models.models_group, doctor.doctor_cmd):
+                    models.models_group, doctor.doctor_cmd, trust.trust_cmd):
         main.add_command(command)
 
 

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from codectx.cli.console import err, out
-from codectx.cli.options import friendly_errors, in_background, model_options, require_directory
+from codectx.cli.options import (
+    friendly_errors,
+    in_background,
+    load_settings,
+    model_options,
+    require_directory,
+)
 
 if TYPE_CHECKING:
     from rich.live import Live
@@ -35,11 +41,10 @@ def ask_cmd(question: str, path: Path, flags: dict[str, Any],
     The answer streams to stdout; prefill progress and how many prompt tokens
     were reused go to stderr. Ctrl-C stops cleanly and keeps what was prefilled.
     """
-    from codectx import config
     from codectx.assistant.session import Answer, Session
     from codectx.cli.console import progress_bar
 
-    session = Session(path, config.load(path, flags))
+    session = Session(path, load_settings(path, flags))
     with progress_bar() as progress:
         stream = in_background(lambda cancel, p: session.ask(question, cancel=cancel, progress=p),
                                 progress)
@@ -85,7 +90,7 @@ def chat_cmd(path: Path, flags: dict[str, Any], resume: str | None,
     from codectx.assistant.session import Session
 
     require_directory(path)
-    loaded = config.load(path, flags)
+    loaded = config.load(path, flags)  # the app asks about the repository's own settings
     if list_saved:
         saved_ones = conversations.listing(loaded.cache_path(), path)
         for saved in saved_ones:
@@ -99,7 +104,8 @@ def chat_cmd(path: Path, flags: dict[str, Any], resume: str | None,
         resumed = conversations.load(loaded.cache_path(), path, resume or None)
     from codectx.tui.app import CodectxApp
 
-    CodectxApp(Session(path, loaded), resumed, watch=not no_watch).run()
+    CodectxApp(Session(path, loaded), resumed, watch=not no_watch,
+               reopen=lambda: Session(path, config.load(path, flags))).run()
 
 
 class AnswerView:

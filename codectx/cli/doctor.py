@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from codectx.cli.console import err, out, progress_bar
-from codectx.cli.options import friendly_errors
+from codectx.cli.options import friendly_errors, load_settings
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -37,10 +37,9 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
       codectx doctor
       codectx doctor --tune     # measure flash attention and n_batch again
     """
-    from codectx import config
     from codectx.models.local import LocalProvider
 
-    loaded = config.load(Path("."), {"model": model} if model else None)
+    loaded = load_settings(Path("."), {"model": model} if model else None)
     provider = LocalProvider(loaded, "doctor", persist=False)
     out.print(build_table(provider))
     plan_tokens = min(PLAN_TOKENS, provider.resolved()[1].architecture.trained_context)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from codectx.cli.options import friendly_errors, in_background, model_options
+from codectx.cli.options import friendly_errors, in_background, load_settings, model_options
 
 
 @click.command("edit")
@@ -48,7 +48,6 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     once more; if they still do not, nothing is written. `codectx undo`
     restores the files as they were before the last applied edit.
     """
-    from codectx import config
     from codectx.assistant.session import EditProposal, Session
     from codectx.cli import console
 
@@ -58,7 +57,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         from codectx.assistant.edits.git import require_repository
 
         require_repository(path)  # before anything is written, not after
-    session = Session(path, config.load(path, flags))
+    session = Session(path, load_settings(path, flags))
     with console.progress_bar() as progress:
         proposals = [item for item in in_background(
             lambda cancel, p: session.edit(instruction, files=files, fmt=fmt,
@@ -159,11 +158,10 @@ def undo_cmd(path: Path) -> None:
 
     Refuses, changing nothing, if any of those files changed since the edit.
     """
-    from codectx import config
     from codectx.assistant.session import Session
     from codectx.cli import console
 
-    restored = Session(path, config.load(path)).undo()  # no model is loaded for this
+    restored = Session(path, load_settings(path)).undo()  # no model is loaded for this
     console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
 
 

@@ -15,6 +15,7 @@ from codectx.cli.console import err
 from codectx.cli.options import (
     friendly_errors,
     in_background,
+    load_settings,
     model_options,
     require_directory,
     write_atomic,
@@ -171,7 +172,6 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
     new positions, and exactly. Reports greedy agreement, accuracy both ways,
     and time to first token against a prefill from nothing.
     """
-    from codectx import config
     from codectx.assistant.evaluation import ANSWER_ROOM, plan_grid
     from codectx.assistant.session import PROMPT_OVERHEAD, Session
     from codectx.cli import console
@@ -186,7 +186,7 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
                                  f"from niah, {', '.join(RULER_TASKS)}", param_hint="--tasks")
     require_directory(path)
     _writable(output)
-    loaded = config.load(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
+    loaded = load_settings(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
     session = Session(path, loaded, provider_for(path, loaded, persist=False))
     with console.progress_bar() as progress:
         cases = []
@@ -257,7 +257,6 @@ def reuse_table(run: Any) -> Table:
 
 def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], samples: int,
               seed: int, output: Path, flags: dict[str, Any], tasks: tuple[str, ...]) -> None:
-    from codectx import config
     from codectx.assistant.evaluation import ANSWER_ROOM, plan_grid, run_grid
     from codectx.assistant.session import Session
     from codectx.cli import console
@@ -267,7 +266,7 @@ def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], sa
 
     require_directory(path)
     _writable(output)
-    loaded = config.load(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
+    loaded = load_settings(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
     session = Session(path, loaded, provider_for(path, loaded, persist=False))
     with console.progress_bar() as progress:
         grid = plan_grid(session, kind, lengths, depths, samples, seed, tasks, progress)

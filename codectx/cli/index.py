@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from codectx.cli.console import err
-from codectx.cli.options import friendly_errors, path_inside, write_atomic
+from codectx.cli.options import friendly_errors, load_settings, path_inside, write_atomic
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -59,7 +59,6 @@ def index_cmd(
       codectx index -o prompt.xml        # ... written to a file
       codectx index --budget 100000 --json | jq .total_tokens
     """
-    from codectx import config
     from codectx.cli import console
     from codectx.indexer.repository import index_repository
     from codectx.models.provider import index_counter
@@ -69,7 +68,7 @@ def index_cmd(
         "include": list(include) or None, "exclude": list(exclude) or None,
         "tokenizer": "estimate" if estimate else None,
     }
-    loaded = config.load(path, flags)
+    loaded = load_settings(path, flags)
     counter = index_counter(loaded)
     own_output = path_inside(path, Path(output)) if output != "-" else None
     if own_output is not None:  # never index the prompt a previous run wrote
@@ -101,19 +100,32 @@ def config_show(path: Path, as_json: bool) -> None:
 
     Precedence, lowest first: defaults, the user config file, the repository's
     .codectx.toml (or [tool.codectx] in pyproject.toml), CODECTX_* environment
-    variables, command-line flags.
+    variables, command-line flags. Settings that reach outside the repository
+    are taken from its own config only once you trust it (`codectx trust`);
+    until then they are listed here as ignored.
     """
     from codectx import config
     from codectx.cli import console
 
     loaded = config.load(path)
+    trust = loaded.trust
     if as_json:
-        click.echo(json.dumps(
-            {k: {"value": v, "from": loaded.sources[k]}
-             for k, v in loaded.settings.model_dump().items()}, indent=2))
+        shown: dict[str, Any] = {k: {"value": v, "from": loaded.sources[k]}
+                                 for k, v in loaded.settings.model_dump().items()}
+        for key, value in (trust.ignored if trust is not None else {}).items():
+            assert trust is not None
+            shown[key]["ignored"] = {"value": value, "from": trust.source,
+                                     "why": "untrusted repository: " + trust.why[key]}
+        click.echo(json.dumps(shown, indent=2))
     else:
         console.err.print(f"user config file: {config.user_config_path()}", markup=False)
+        if trust is not None and trust.source is not None:
+            state = "trusted" if trust.trusted else "not trusted"
+            console.err.print(f"repository config: {trust.source} ({state})", markup=False)
         console.out.print(config_table(loaded))
+        notice = trust.notice() if trust is not None else None
+        if notice:
+            console.err.print(f"note: {notice}", markup=False, highlight=False)
 
 
 SHOW_DEGRADED = 20
@@ -188,12 +200,18 @@ def result_json(result: IndexResult) -> dict[str, Any]:
 
 def config_table(loaded: Loaded) -> Table:
     from rich.table import Table
+    from rich.text import Text
 
     from codectx.config import Settings
 
     table = Table("setting", "value", "from", "meaning", box=None, pad_edge=False)
+    trust = loaded.trust
     for key, field in Settings.model_fields.items():
         value = getattr(loaded.settings, key)
-        table.add_row(key, repr(value), loaded.sources[key], field.description or "")
+        source = Text(loaded.sources[key])
+        if trust is not None and key in trust.ignored:
+            source.append(f"\nignored: {trust.source} sets {trust.ignored[key]!r} (untrusted "
+                          f"repository: {trust.why[key]})", style="red")
+        table.add_row(Text(key), Text(repr(value)), source, Text(field.description or ""))
     return table
 

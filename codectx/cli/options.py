@@ -7,7 +7,7 @@ import functools
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +19,7 @@ from codectx.models.registry import PROVIDERS
 
 if TYPE_CHECKING:
     from codectx.assistant.background import Work
+    from codectx.config import Loaded
     from codectx.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +68,18 @@ def model_options(func: F) -> F:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def load_settings(path: Path, flags: Mapping[str, Any] | None = None) -> Loaded:
+    """The settings for the repository at `path`, with one line on stderr when its own config
+    sets something that reaches outside it and the user has not trusted it (so it was ignored)."""
+    from codectx import config
+
+    loaded = config.load(path, flags)
+    notice = loaded.trust.notice() if loaded.trust is not None else None
+    if notice:
+        click.echo(f"codectx: note: {notice}", err=True)
+    return loaded
 
 
 def friendly_errors(func: F) -> F:

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from codectx.cli.console import err, out
-from codectx.cli.options import friendly_errors, in_background, model_options, require_directory
+from codectx.cli.options import (
+    friendly_errors,
+    in_background,
+    load_settings,
+    model_options,
+    require_directory,
+)
 
 if TYPE_CHECKING:
     from codectx.assistant.results import Review
@@ -73,7 +79,6 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
       codectx review --staged --fail-on error
       codectx review --range main..HEAD --format sarif > review.sarif
     """
-    from codectx import config
     from codectx.assistant.review.findings import reaches
     from codectx.assistant.review.report import review_json, review_sarif
     from codectx.assistant.session import Review, Session
@@ -81,7 +86,7 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
 
     require_directory(path)
     change = _review_change(path, staged, spec, files)
-    session = Session(path, config.load(path, flags))
+    session = Session(path, load_settings(path, flags))
     with console.progress_bar() as progress:
         items = list(in_background(
             lambda cancel, p: session.review(change, cancel=cancel, progress=p), progress))
@@ -151,13 +156,12 @@ def hook_uninstall(path: Path) -> None:
 @friendly_errors
 def hook_status(path: Path) -> None:
     """Say whether the hook is installed, how it fails, and what it chains."""
-    from codectx import config
     from codectx.assistant.review import hook
     from codectx.cli.console import out
 
     now = hook.state(path)
     if now.installed:
-        timeout = config.load(path).settings.hook_timeout
+        timeout = load_settings(path).settings.hook_timeout
         chained = f", running {hook.PREVIOUS} first" if now.chained else ""
         line = f"installed: {now.path} (fail-on {now.fail_on}, time limit {timeout:g} s{chained})"
     elif now.other:
@@ -180,7 +184,6 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
     """
     if os.environ.get("CODECTX_SKIP") == "1":
         return
-    from codectx import config
     from codectx.assistant.review.findings import reaches
     from codectx.assistant.review.precommit import review_with_limit, staged_change
     from codectx.cli import console
@@ -193,7 +196,7 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
         if change is None:
             return
         with console.progress_bar() as progress:
-            review = review_with_limit(root, config.load(root), change, progress, timeout)
+            review = review_with_limit(root, load_settings(root), change, progress, timeout)
     except Exception as exc:  # never block a commit on codectx's own failure
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         click.echo(f"codectx: review skipped: {message}", err=True)

@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from codectx.cli.options import friendly_errors, model_options, require_directory, warm_now
+from codectx.cli.options import (
+    friendly_errors,
+    load_settings,
+    model_options,
+    require_directory,
+    warm_now,
+)
 
 
 def _describe(event: Any) -> str | None:
@@ -51,13 +57,12 @@ def watch_cmd(path: Path, flags: dict[str, Any], poll: bool) -> None:
     editor question starts warm. Ignored files, .git/ and editor swap files
     cause nothing. Ctrl-C stops.
     """
-    from codectx import config
     from codectx.assistant.session import Session
     from codectx.assistant.watcher import Watcher
     from codectx.cli import console
 
     require_directory(path)
-    session = Session(path, config.load(path, flags))
+    session = Session(path, load_settings(path, flags))
     warm_now(session)
     stopped = threading.Event()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
@@ -28,39 +29,10 @@ from codectx.errors import CodectxError
 from codectx.tui import messages as msg
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import ConfirmFiles, DiffView
+from codectx.tui.widgets.question_input import QuestionInput
 from codectx.tui.widgets.status_bar import StatusBar
 from codectx.tui.widgets.transcript import Transcript
-
-
-class QuestionInput(Input):
-    """The input line, with history on up/down and Tab completion of slash commands."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "history(-1)", "Previous", show=False),
-        Binding("down", "history(1)", "Next", show=False),
-        Binding("tab", "complete", "Complete", show=False),
-    ]
-
-    def on_mount(self) -> None:
-        self.history: list[str] = []
-        self.position = 0
-
-    def remember(self, line: str) -> None:
-        self.history.append(line)
-        self.position = len(self.history)
-
-    def action_history(self, step: int) -> None:
-        if not self.history:
-            return
-        self.position = max(0, min(len(self.history), self.position + step))
-        self.value = self.history[self.position] if self.position < len(self.history) else ""
-        self.cursor_position = len(self.value)
-
-    def action_complete(self) -> None:
-        matches = commands.complete(self.value)
-        if len(matches) == 1:
-            self.value = matches[0] + " "
-            self.cursor_position = len(self.value)
+from codectx.tui.widgets.trust_dialog import ConfirmTrust
 
 
 class CodectxApp(App[None]):
@@ -74,10 +46,12 @@ class CodectxApp(App[None]):
     ]
 
     def __init__(self, session: Session, conversation: Conversation | None = None,
-                 watch: bool = True) -> None:
-        """`watch`: follow the repository's changes, keeping the index and the cache warm."""
+                 watch: bool = True, reopen: Callable[[], Session] | None = None) -> None:
+        """`watch`: follow the repository's changes, keeping the index and the cache warm;
+        `reopen`: the session again, after the user trusts the repository's config."""
         super().__init__()
         self.session = session
+        self.reopen = reopen
         self.chat = Chat(session, conversation) if conversation else Chat(session)
         self.follow_changes = watch
         self.watcher: Watcher | None = None
@@ -123,6 +97,23 @@ class CodectxApp(App[None]):
         if self.turns:
             transcript.add_note(f"resumed: {len(self.turns)} earlier turn(s)")
         self.query_one(QuestionInput).focus()
+        trust = self.session.loaded.trust
+        if trust and trust.ignored and self.reopen is not None:
+            self.push_screen(ConfirmTrust(trust), self._trust_answered)
+        else:
+            self._index()
+
+    def _trust_answered(self, trusted: bool | None) -> None:
+        """Before anything is indexed: go on with the repository's settings, or without them."""
+        trust = self.session.loaded.trust
+        note = trust.notice() if trust is not None else None
+        if trusted and self.reopen is not None:
+            try:
+                self.session = self.chat.session = self.reopen()
+                note = f"trusted: {trust.source if trust else 'its config'} now applies"
+            except CodectxError as exc:
+                self.notify(str(exc), title="codectx", severity="error", timeout=10)
+        self.query_one(Transcript).add_note(note or "")
         self._index()
 
     # -- workers (threads): they only post messages ---------------------------

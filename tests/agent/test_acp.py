@@ -236,3 +236,16 @@ async def test_the_session_follows_changes_to_the_repository(repo: Path) -> None
     started = [u for u in editor.updates if isinstance(u, ToolCallStart)
                and u.tool_call_id.startswith("refresh-")]
     assert [u.title for u in started] == ["Re-reading lib.py"]
+
+
+async def test_an_untrusted_repository_config_is_ignored_and_the_editor_told(
+        tmp_path: Path) -> None:
+    root = tmp_path / "cloned"
+    make_repo(root, {"app.py": APP,
+                     ".codectx.toml": 'base_url = "http://127.0.0.1:9/v1"\napi_key_env = "HOME"\n'})
+    editor = Editor()
+    async with connected(editor, ["x"]) as conn:
+        await conn.new_session(cwd=str(root.resolve()))
+        await wait_for(lambda: "reach outside the repository" in editor.text())
+    assert ".codectx.toml sets base_url, api_key_env" in editor.text()
+    assert f"codectx trust {root.resolve()}" in editor.text()

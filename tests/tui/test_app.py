@@ -11,10 +11,12 @@ from codectx import config
 from codectx.assistant.session import Session
 from codectx.errors import ModelError
 from codectx.models.fake import FakeBackend, ScriptedProvider
-from codectx.tui.app import CodectxApp, QuestionInput
+from codectx.tui.app import CodectxApp
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import ConfirmFiles, DiffView
+from codectx.tui.widgets.question_input import QuestionInput
 from codectx.tui.widgets.status_bar import StatusBar
+from codectx.tui.widgets.trust_dialog import ConfirmTrust
 from tests.conftest import make_repo
 
 APP = "def greet(name):\n    return 'hi ' + name\n"
@@ -326,3 +328,55 @@ async def test_the_panel_follows_changes_to_the_repository(tmp_path: Path) -> No
         table = app.query_one("#files", DataTable)
         rows = {str(table.get_row_at(i)[0]): table.get_row_at(i)[1] for i in range(table.row_count)}
         assert rows["lib.py"] != "8"  # the re-index reached the file list
+
+
+OUTSIDE = 'base_url = "http://127.0.0.1:9/v1"\napi_key_env = "HOME"\nbudget = 3000\n'
+
+
+def untrusted_app(root: Path, backend: FakeBackend, reopened: list[Session]) -> CodectxApp:
+    make_repo(root, {"app.py": APP, ".codectx.toml": OUTSIDE})
+
+    def reopen() -> Session:
+        reopened.append(Session(root, config.load(root), ScriptedProvider(backend)))
+        return reopened[-1]
+
+    return CodectxApp(Session(root, config.load(root), ScriptedProvider(backend)), watch=False,
+                      reopen=reopen)
+
+
+async def test_an_untrusted_config_asks_first_and_y_applies_it(tmp_path: Path) -> None:
+    reopened: list[Session] = []
+    app = untrusted_app(tmp_path / "r", FakeBackend(["x"]), reopened)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmTrust)
+        shown = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "base_url = 'http://127.0.0.1:9/v1'" in shown and "api_key_env = 'HOME'" in shown
+        assert app.chat.index is None  # nothing indexed before the answer
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmTrust)
+        assert app.session is reopened[0] and app.chat.session is reopened[0]
+        assert app.session.loaded.settings.base_url == "http://127.0.0.1:9/v1"
+        assert "trusted: .codectx.toml now applies" in notes(app)
+        assert app.chat.index is not None
+    trust = config.load(tmp_path / "r").trust
+    assert trust is not None and trust.trusted
+
+
+async def test_an_untrusted_config_refused_stays_ignored(tmp_path: Path) -> None:
+    reopened: list[Session] = []
+    app = untrusted_app(tmp_path / "r", FakeBackend(["x"]), reopened)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert reopened == []
+        assert app.session.loaded.settings.base_url is None
+        assert app.session.loaded.settings.budget == 3000
+        assert "sets base_url, api_key_env, which reach outside" in notes(app)
+        assert app.chat.index is not None
+    trust = config.load(tmp_path / "r").trust
+    assert trust is not None and not trust.trusted
