@@ -138,9 +138,11 @@ def test_untrusted_outside_settings_are_ignored_until_trusted_and_again_after_a_
     assert config.load(root).settings.budget == 5000
 
 
-def test_config_show_marks_what_is_ignored_and_why(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "200")
+def test_config_show_marks_what_is_ignored_and_why(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from codectx.cli.index import config_table
+
     root = tmp_path / "r"
     write_tree(root, {".codectx.toml": outside_config("http://127.0.0.1:9/v1")})
     code, stdout, stderr = cli("config", "show", "--json", str(root))
@@ -153,8 +155,11 @@ def test_config_show_marks_what_is_ignored_and_why(tmp_path: Path,
     assert "ignored" not in shown["budget"] and shown["budget"]["value"] == 4000
     code, stdout, stderr = cli("config", "show", str(root))
     assert code == 0
-    assert "not trusted" in stderr
-    lines = stdout.splitlines()
+    assert "not trusted" in stderr and "ignored:" in stdout
+    wide = Console(width=250, record=True)
+    with wide.capture():
+        wide.print(config_table(config.load(root)))
+    lines = wide.export_text().splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith("backend "))
     assert "ignored: .codectx.toml sets 'openai' (untrusted repository" in lines[row + 1]
 
