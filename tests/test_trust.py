@@ -8,6 +8,7 @@ the check could fail).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -156,10 +157,9 @@ def test_config_show_marks_what_is_ignored_and_why(tmp_path: Path) -> None:
     code, stdout, stderr = cli("config", "show", str(root))
     assert code == 0
     assert "not trusted" in stderr and "ignored:" in stdout
-    wide = Console(width=250, record=True)
-    with wide.capture():
-        wide.print(config_table(config.load(root)))
-    lines = wide.export_text().splitlines()
+    wide = Console(width=250, file=io.StringIO())
+    wide.print(config_table(config.load(root)))
+    lines = wide.file.getvalue().splitlines()  # type: ignore[attr-defined]
     row = next(i for i, line in enumerate(lines) if line.startswith("backend "))
     assert "ignored: .codectx.toml sets 'openai' (untrusted repository" in lines[row + 1]
 
