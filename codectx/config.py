@@ -190,7 +190,19 @@ class Settings(BaseModel):
 
     retrieval_tokens: NonNegativeInt | None = None
     """Tokens of files retrieved in full for each question when the repository does not fit
-    in full; default: a quarter of the room for the repository; 0: no retrieval."""
+    in full; default: a quarter of the room, no more than question_seconds allows; 0: none."""
+
+    first_answer_seconds: NonNegativeFloat = 300.0
+    """Seconds the first answer on a repository may take, its prefill included: with the
+    speed measured here, this sizes the repository's prefix (0: the context alone does)."""
+
+    question_seconds: NonNegativeFloat = 30.0
+    """Seconds a question on a prefilled repository may take: this sizes what it retrieves,
+    and keeps the prefix shallow enough for it (0: no time limit)."""
+
+    edit_seconds: NonNegativeFloat = 120.0
+    """Seconds an edit may take: this sizes how much of the files it changes is shown
+    (0: no time limit)."""
 
     hook_timeout: PositiveFloat = 120.0
     """Seconds the pre-commit review may take; past that the commit goes ahead unreviewed."""

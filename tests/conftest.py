@@ -47,6 +47,10 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     # Two test workers share the machine's cores: one thread each, or llama.cpp's spinning
     # threads would contend for the same cores.
     monkeypatch.setenv("CODECTX_THREADS", "1")
+    # Turns are sized by the context, as before time targets: a test that loads the model
+    # would otherwise measure its speed first (tests/models/test_speed_real.py tests that).
+    for target in ("FIRST_ANSWER", "QUESTION", "EDIT"):
+        monkeypatch.setenv(f"CODECTX_{target}_SECONDS", "0")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for role in ("AUTHOR", "COMMITTER"):
@@ -145,6 +149,8 @@ def quick_tuning(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tuning, "PROBE_FULL", 256)
     monkeypatch.setattr(tuning, "BATCHES", (128, 256))
     monkeypatch.setattr(tuning, "FIRST_BATCH", 256)
+    monkeypatch.setattr(tuning, "DEPTH", 512)
+    monkeypatch.setattr(tuning, "DEPTH_FULL", 768)
 
 
 def free_port() -> int:

@@ -69,7 +69,11 @@ def test_doctor_tune_measures_and_keeps_the_faster_settings(
     result = CliRunner().invoke(main, ["doctor", "--tune"])
     assert result.exit_code == 0, result.output
     kept = json.loads((isolated_env / "cache" / "tuning.json").read_text())
-    (entry,) = kept.values()
+    (entry,) = [v for k, v in kept.items() if not k.startswith("speed:")]
+    (speed,) = [v for k, v in kept.items() if k.startswith("speed:")]  # measured too
+    assert speed["measured"] and speed["prefill"][0] > 0 and "over 7" in speed["source"]
+    assert "speed: prefill" in " ".join(result.output.split())
+    assert "question" in result.output and "first answer" in result.output
     assert len(entry["trials"]) == 3
     assert f"n_batch {entry['n_batch']}" in result.output
     used = [line.split() for line in result.output.splitlines() if "used" in line.split()]

@@ -180,8 +180,13 @@ def tokens_text(chat: Chat) -> str:
                          f"position; {last.stale_tokens:,} computed against text that has "
                          "since changed (approximate until the next exact prefill).")
         lines.append(f"Split: prefix {last.prefix_tokens:,}, retrieved "
-                     f"{last.retrieved_tokens:,} ({len(last.retrieved)} files), conversation "
-                     f"{last.conversation_tokens:,}, question {last.question_tokens:,}.")
+                     f"{last.retrieved_tokens:,} ({len(last.retrieved)} files), files shown "
+                     f"{last.shown_tokens:,}, conversation {last.conversation_tokens:,}, "
+                     f"question {last.question_tokens:,}.")
+        evaluated = ", ".join(f"{part} {n:,}" for part, n in last.evaluated_split.items())
+        expected = (f" (this machine's speed model expected {last.expected_s:,.1f} s)"
+                    if last.expected_s is not None else "")
+        lines.append(f"Evaluated: {evaluated}; {last.total_s:,.1f} s in all{expected}.")
         if last.retrieved:
             lines.append("Retrieved: " + ", ".join(f"{r.path} ({r.why})"
                                                    for r in last.retrieved))

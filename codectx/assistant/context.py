@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from codectx.assistant.retrieval import NOTHING, Retrieval, Retriever, given
+from codectx.assistant.sizing import TurnSizes
 from codectx.files import resolves_inside
 from codectx.indexer.levels import Level
 from codectx.indexer.result import IndexResult
@@ -53,27 +54,33 @@ class Context:
         self.fmt = fmt
         self._retriever: tuple[Any, Retriever] | None = None
 
-    def share(self, available: int) -> int:
-        """The tokens a question may retrieve when the repository does not fit."""
-        want = self.retrieval_tokens if self.retrieval_tokens is not None else available // 4
+    def share(self, available: int, sizes: TurnSizes | None = None) -> int:
+        """The tokens a question may retrieve when the repository does not fit: the
+        setting, else a quarter of the room, no more than the time allows."""
+        want = self.retrieval_tokens
+        if want is None:
+            want = min(available // 4, sizes.retrieval) if sizes else available // 4
         return max(0, min(want, available // 2))
 
-    def index(self, build: Callable[[int], IndexResult], available: int) -> IndexResult:
-        """The prefix's index under `available` tokens: all of it for a repository that
-        fits in full, the retrieval's share left over for one that does not."""
-        share = self.share(available)
+    def index(self, build: Callable[[int], IndexResult], available: int,
+              sizes: TurnSizes | None = None) -> IndexResult:
+        """The prefix's index under `available` tokens (and the time's caps, `sizes`): all
+        of it for a repository that fits in full, the retrieval's share left over for one
+        that does not."""
+        whole = min(available, sizes.prefix_alone) if sizes else available
+        share = self.share(available, sizes)
         if share == 0:
-            return build(available)
-        index = build(available - share)
-        if not all_full(index) and full_size(index) <= available:
-            return build(available)  # it fits in full when given all the room
+            return build(whole)
+        index = build(min(available - share, sizes.prefix) if sizes else available - share)
+        if not all_full(index) and full_size(index) <= whole:
+            return build(whole)  # it fits in full when given all the room
         return index
 
-    def room(self, index: IndexResult, available: int) -> int:
+    def room(self, index: IndexResult, available: int, sizes: TurnSizes | None = None) -> int:
         """What a question may retrieve: nothing when every file is in full."""
         if all_full(index):
             return 0
-        return max(0, min(self.share(available), available - index.total_tokens))
+        return max(0, min(self.share(available, sizes), available - index.total_tokens))
 
     def retrieve(self, index: IndexResult, topic: Topic, room: int) -> Retrieval:
         listed = given(index, topic.given, topic.why)
@@ -101,11 +108,13 @@ class Context:
 
 
 def split_tokens(tokenize: Callable[..., list[int]], prompt: Prompt, question: str | None,
-                 retrieval: Retrieval) -> dict[str, int]:
-    """How the prompt's tokens divide: the cached prefix, the retrieved files, the
-    conversation before the question, and the question (with what it carries)."""
+                 retrieval: Retrieval, shown: str = "") -> dict[str, int]:
+    """How the prompt's tokens divide: the cached prefix, the retrieved files, the files
+    the question shows in full (pinned, or to be changed), the conversation before the
+    question, and the question itself."""
     asked = len(tokenize(question)) if question else 0
     retrieved = len(tokenize(retrieval.text)) if retrieval.text else 0
+    files = len(tokenize(shown)) if shown else 0
     return {"prefix_tokens": len(prompt.prefix), "retrieved_tokens": retrieved,
-            "question_tokens": max(asked - retrieved, 0),
+            "shown_tokens": files, "question_tokens": max(asked - retrieved - files, 0),
             "conversation_tokens": max(len(prompt.suffix) - asked, 0)}

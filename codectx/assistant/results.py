@@ -22,10 +22,24 @@ class Answer(Completion):
     """How the prompt divides: the cached prefix (instructions and repository), ..."""
     retrieved_tokens: int = 0
     """... the retrieved files, ..."""
+    shown_tokens: int = 0
+    """... the files shown in full by request (pinned, or to be changed), ..."""
     conversation_tokens: int = 0
     """... the earlier turns, ..."""
     question_tokens: int = 0
-    """... and the question with what it carries (pinned files, an edit's instructions)."""
+    """... and the question (an edit's instructions included)."""
+    expected_s: float | None = None
+    """What the speed model measured here expected this turn to take, as it ran (None: no
+    speed model, as with a server)."""
+
+    @property
+    def evaluated_split(self) -> dict[str, int]:
+        """The evaluated tokens by part: the prefix's that were not reused, then the rest
+        of the prompt (never cached), then the reply."""
+        prefix = max(0, min(self.evaluated_tokens, self.prefix_tokens - self.reused_tokens))
+        return {"prefix": prefix, "retrieved": self.retrieved_tokens,
+                "shown": self.shown_tokens, "conversation": self.conversation_tokens,
+                "question": self.question_tokens, "reply": self.generated_tokens}
 
     @property
     def tokens_per_s(self) -> float:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from codectx.assistant import sizing
 from codectx.assistant.context import Context, Topic, split_tokens
 from codectx.assistant.edits import formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
@@ -66,6 +67,8 @@ class Session:
         # warmed in the background waits for it instead of loading a second model.
         self._turn = threading.Lock()
         self._refreshing: threading.Event | None = None  # cancels an exact re-prefill
+        self._sizes: sizing.TurnSizes | None = None
+        self._said_sizes = False
         self.context = Context(root, loaded.settings.retrieval_tokens, loaded.settings.format)
 
     # -- what the front ends call ------------------------------------------------
@@ -82,9 +85,10 @@ class Session:
         prefix (in case the prompt has them only as skeletons, or to draw attention);
         `buffers` gives the text of some of them as an editor has it, unsaved.
         """
-        yield from self._run(question + self._pinned(pinned, buffers), cancel, progress,
+        shown = self._pinned(pinned, buffers)
+        yield from self._run(question + shown, cancel, progress,
                              self.loaded.settings.max_answer_tokens, history,
-                             about=Topic(question, tuple(pinned), "pinned"))
+                             about=Topic(question, tuple(pinned), "pinned"), shown=shown)
 
     def warm(self, *, cancel: threading.Event | None = None,
              progress: Progress = no_progress) -> Answer:
@@ -127,7 +131,8 @@ class Session:
         asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
         allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
         fmt = fmt or self.provider.edit_format()
-        request = formats.edit_request(instruction, fmt, list(files)) + self._pinned(files)
+        shown = self._pinned(files)
+        request = formats.edit_request(instruction, fmt, list(files)) + shown
         shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
                              deletions=allow_delete or guard.asks_for_deletion(asked))
         history: list[tuple[str, str]] = []
@@ -139,7 +144,7 @@ class Session:
         for attempt in (1, 2):
             for item in self._run(request, cancel, progress,
                                   self.loaded.settings.max_answer_tokens, history,
-                                  grammar=shape,
+                                  grammar=shape, shown=shown if attempt == 1 else "",
                                   about=Topic(asked, tuple(files), "to be changed")):
                 if isinstance(item, Answer):
                     answer = item
@@ -213,6 +218,18 @@ class Session:
         instructions, the question and one retry's exchange."""
         return self.prompt_limit(progress) - PROMPT_OVERHEAD - RETRY_ROOM
 
+    def sizes(self, progress: Progress = no_progress) -> sizing.TurnSizes:
+        """How much a turn may hold here: the context's room, capped by the time targets
+        and this model's speed on this machine (measured at the first need, then kept)."""
+        if self._sizes is None:
+            settings = self.loaded.settings
+            targets = sizing.Targets(settings.first_answer_seconds, settings.question_seconds,
+                                     settings.edit_seconds)
+            timed = targets.first_answer or targets.question or targets.edit
+            speed = self.provider.speed(progress) if timed else None
+            self._sizes = sizing.plan(speed, self.repository_budget(progress), targets)
+        return self._sizes
+
     def apply(self, plan: Plan) -> list[str]:
         """Write a planned change (journaled, so `undo` restores it); the paths written."""
         apply_plan(plan, self.root, journal_dir(self.loaded.cache_path(), self.root))
@@ -275,24 +292,26 @@ class Session:
     def _run(self, question: str | None, cancel: threading.Event | None, progress: Progress,
              max_tokens: int, history: Sequence[tuple[str, str]] = (),
              tree: str | None = None, grammar: str | None = None,
-             about: Topic | None = None, exact: bool = False) -> Iterator[str | Answer]:
+             about: Topic | None = None, exact: bool = False,
+             shown: str = "") -> Iterator[str | Answer]:
         """One turn. `about`: what retrieval works from (None: nothing is retrieved);
-        `exact`: reuse cached cells only as an exact prefix."""
+        `exact`: reuse cached cells only as an exact prefix; `shown`: the files' text the
+        question carries (pinned, or to be changed), counted apart."""
         refreshing = self._refreshing
         if question is not None and refreshing is not None:
             refreshing.set()  # a question never waits for an exact re-prefill
         with self._turn:
             yield from self._turn_locked(question, cancel, progress, max_tokens, history, tree,
-                                         grammar, about, exact)
+                                         grammar, about, exact, shown)
 
     def _turn_locked(self, question: str | None, cancel: threading.Event | None,
                      progress: Progress, max_tokens: int,
                      history: Sequence[tuple[str, str]],
                      tree: str | None, grammar: str | None,
-                     about: Topic | None, exact: bool) -> Iterator[str | Answer]:
+                     about: Topic | None, exact: bool, shown: str) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress, tree)
-        room = self.context.room(index, self.repository_budget(progress))
+        room = self.context.room(index, self.repository_budget(progress), self.sizes(progress))
         retrieval = (self.context.retrieve(index, about, room)
                      if question is not None and about is not None else NOTHING)
         if retrieval.text and question is not None:
@@ -324,7 +343,7 @@ class Session:
         if question is None:
             prompt = replace(prompt, suffix=(), messages=prompt.messages[:1])
         params = GenerationParams(max_tokens=max_tokens, grammar=grammar)
-        split = split_tokens(backend.tokenize, prompt, question, retrieval)
+        split = split_tokens(backend.tokenize, prompt, question, retrieval, shown)
         load_s = self.provider.take_load_s()  # the model loads once per session
         for item in backend.stream(prompt, params, cancel,
                                    lambda done, total: progress("prefill", done, total)):
@@ -334,8 +353,9 @@ class Session:
                     **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
                     "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
                     "notes": (item.notes + tuple(index.notes) + _fit_notes(index) + trimmed
-                              + retrieval.notes),
+                              + retrieval.notes + self._sizes_notes()),
                     "retrieved": retrieval.files, **split,
+                    "expected_s": self._expected_s(item),
                 })
             else:
                 yield item
@@ -354,4 +374,19 @@ class Session:
         return self.context.index(
             lambda budget: index_repository(self.root, loaded.with_budget(budget),
                                             self.provider.counter(), progress, tree),
-            available)
+            available, self.sizes(progress))
+
+    def _expected_s(self, done: Completion) -> float | None:
+        """What the speed model expected for this turn as it ran (its reuse, its answer)."""
+        speed = self.provider.speed() if self._sizes and self._sizes.by_time else None
+        if speed is None:
+            return None
+        return round(speed.turn_s(done.reused_tokens, done.evaluated_tokens,
+                                  done.generated_tokens), 1)
+
+    def _sizes_notes(self) -> tuple[str, ...]:
+        """Targets the machine cannot meet, said with the first answer of the session."""
+        if self._sizes is None or self._said_sizes:
+            return ()
+        self._said_sizes = True
+        return self._sizes.notes

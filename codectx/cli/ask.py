@@ -163,8 +163,12 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "tokens_per_s": round(answer.tokens_per_s, 2), "notes": list(answer.notes),
         "retrieved": [r.to_json() for r in answer.retrieved],
         "split": {"prefix": answer.prefix_tokens, "retrieved": answer.retrieved_tokens,
-                  "conversation": answer.conversation_tokens,
+                  "shown": answer.shown_tokens, "conversation": answer.conversation_tokens,
                   "question": answer.question_tokens},
+        # what was evaluated (not reused) of each part, and the reply generated
+        "evaluated": answer.evaluated_split,
+        # what this machine's measured speed model expected for the turn as it ran
+        "expected_s": answer.expected_s,
     }
 
 
@@ -175,11 +179,12 @@ def print_answer_stats(answer: Answer, warm: bool = False) -> None:
     if answer.shifted_tokens:
         line += f" ({answer.shifted_tokens:,} reused at a new position"
         line += f", {answer.stale_tokens:,} approximate)" if answer.stale_tokens else ")"
+    expected = f" (expected {answer.expected_s:,.1f} s)" if answer.expected_s is not None else ""
     if warm:
-        line += f"; saved in {answer.total_s:.1f} s"
+        line += f"; saved in {answer.total_s:.1f} s{expected}"
     else:
         line += (f"; first token after {answer.ttft_s:.2f} s; {answer.generated_tokens} tokens "
-                 f"at {answer.tokens_per_s:.1f} tok/s")
+                 f"at {answer.tokens_per_s:.1f} tok/s; {answer.total_s:.1f} s in all{expected}")
     if answer.stop_reason == "cancelled":
         line += "; stopped (what was prefilled is saved)"
     elif answer.stop_reason == "error":

@@ -27,7 +27,8 @@ out = Console()
 
 STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting tokens",
           "load": "Loading model",
-          "tune": "Measuring prefill settings (once)", "prefill": "Prefilling",
+          "tune": "Measuring prefill settings (once)",
+          "speed": "Measuring this machine's speed (once)", "prefill": "Prefilling",
           "grid": "Evaluating"}
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from codectx.models.devices import Device
     from codectx.models.local import LocalProvider
     from codectx.models.planner import Plan
+    from codectx.models.speed import Speed
     from codectx.models.tuning import Tuning
 
 PLAN_TOKENS = 8192  # the context the placement is shown for
@@ -25,12 +26,13 @@ ANSWER_TOKENS = 1024  # of which this much is room for an answer
 @click.command("doctor")
 @click.option("--tune", is_flag=True,
               help="Measure the prefill settings (flash attention, n_batch) again and keep "
-                   "the faster.")
+                   "the faster, then this machine's speed against depth (8k tokens deep).")
 @click.option("--model", default=None, help="A GGUF file or catalog name (default: `model`).")
 @friendly_errors
 def doctor_cmd(tune: bool, model: str | None) -> None:
     """Say which llama.cpp backends this build has, the GPUs and cores it sees, where the
-    model's layers and KV cache go, and the prefill settings in use.
+    model's layers and KV cache go, the prefill settings in use, the model's speed here
+    and how large a turn is made from it (with its expected time).
 
     \b
     Examples:
@@ -60,6 +62,17 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
                   "model; or now with `codectx doctor --tune`)", markup=False)
     else:
         out.print(tuning_table(found))
+    speed: Speed | None
+    if tune:
+        with progress_bar() as progress:
+            speed = provider.speed(progress, again=True)
+    else:
+        speed = provider.measured_speed()
+    if speed is None:
+        out.print("speed: not measured yet (measured at the first question on a repository; "
+                  "or now with `codectx doctor --tune`)", markup=False)
+    else:
+        out.print(sizes_table(provider, speed))
     for warning in warnings(provider):
         err.print(f"warning: {warning}", markup=False)
 
@@ -137,6 +150,39 @@ def tuning_table(found: Tuning) -> Table:
                       f"{trial.generation_per_s:,.1f}", f"{trial.seconds:,.1f} s")
     table.caption = (f"typical question: {tuning.TYPICAL_PROMPT:,} prompt tokens evaluated, "
                      f"{tuning.TYPICAL_ANSWER} generated")
+    return table
+
+
+def sizes_table(provider: LocalProvider, speed: Speed) -> Table:
+    """The speed model, and what the time targets make of it: the sizes of a turn's parts
+    and the time each kind of turn is expected to take."""
+    from rich.table import Table
+
+    from codectx.assistant import sizing
+    from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM
+
+    settings = provider.loaded.settings
+    limit = provider.context_limit() - settings.max_answer_tokens - PROMPT_OVERHEAD - RETRY_ROOM
+    targets = sizing.Targets(settings.first_answer_seconds, settings.question_seconds,
+                             settings.edit_seconds)
+    sizes = sizing.plan(speed, limit, targets)
+    table = Table("turn", "sized", "expected", "target",
+                  title=f"speed: {speed.describe()}", title_justify="left")
+
+    def target(seconds: float) -> str:
+        return f"{seconds:,.0f} s" if seconds else "none"
+
+    expected = sizes.expected
+    table.add_row("first answer", f"prefix of {sizes.prefix:,} tokens (repository that fits "
+                  f"whole: {sizes.prefix_alone:,})", f"{expected.get('first_answer', 0):,.0f} s",
+                  target(targets.first_answer))
+    table.add_row("question", f"up to {sizes.retrieval:,} tokens retrieved",
+                  f"{expected.get('question', 0):,.0f} s", target(targets.question))
+    table.add_row("edit", f"up to {sizes.edit_view:,} tokens of files shown",
+                  f"{expected.get('edit', 0):,.0f} s", target(targets.edit))
+    table.caption = (f"within {limit:,} tokens of context for the repository; a question "
+                     f"answers about {sizing.ANSWER_TOKENS} tokens; --budget and "
+                     "retrieval_tokens override" + "".join(f"\nnote: {n}" for n in sizes.notes))
     return table
 
 

@@ -33,6 +33,7 @@ from codectx.models.backend import (
     Prompt,
 )
 from codectx.models.chat import CHATML, ChatFormat
+from codectx.models.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
@@ -125,10 +126,12 @@ class ScriptedProvider:
     warms_ahead = False  # tests read the prompts; a background warm-up would race them
 
     def __init__(self, backend: FakeBackend | None = None,
-                 counter: TokenCounter | None = None) -> None:
-        """`counter`: what the indexer counts with (default: the estimate)."""
+                 counter: TokenCounter | None = None, speed: Speed | None = None) -> None:
+        """`counter`: what the indexer counts with (default: the estimate); `speed`: the
+        machine it pretends to run on (default: none known, so turns take the context)."""
         self.fake = backend if backend is not None else FakeBackend()
         self._counter = counter or EstimateCounter()
+        self._speed = speed
 
     @classmethod
     def from_settings(cls, root: Path, loaded: Loaded, *,
@@ -169,6 +172,9 @@ class ScriptedProvider:
 
     def edit_format(self) -> str:
         return "search-replace"
+
+    def speed(self, progress: Progress = no_progress) -> Speed | None:
+        return self._speed
 
     def no_room(self) -> ModelError:
         return ModelError(f"the scripted model's context ({self.fake.context_window:,} "

@@ -10,6 +10,7 @@ loaded context gets a larger one.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from codectx.config import Loaded, Settings
@@ -20,6 +21,7 @@ from codectx.models.gguf import ModelInfo, read_info
 from codectx.models.placement import GpuSettings, Machine, gib
 from codectx.models.provider import saved_states
 from codectx.models.resolve import ResolvedModel, resolve_model
+from codectx.models.speed import CONSERVATIVE, Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
@@ -38,6 +40,7 @@ class LocalProvider:
         self._counter: TokenCounter | None = None
         self._load_s = 0.0
         self._here: Machine | None = None
+        self._speed: Speed | None = None
 
     @classmethod
     def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> LocalProvider:
@@ -151,6 +154,38 @@ class LocalProvider:
         if self._here is None:
             self._here = planner.this_machine()
         return self._here
+
+    def speed(self, progress: Progress = no_progress, *, again: bool = False) -> Speed:
+        """This model's speed here, for the placement a full context gets: measured at the
+        first need (once per model, machine and placement, then kept; `again` measures
+        anew and deeper), or a stated conservative default when it cannot be measured."""
+        if self._speed is None or again:
+            try:
+                setup = self._full_setup()
+                flash_attn, n_batch = self.prefill_settings(setup, progress)
+                self._speed = tuning.speed(
+                    setup, self.loaded.cache_path(), flash_attn, n_batch, again=again,
+                    step=lambda done, total: progress("speed", done, total))
+            except (ModelError, OSError, ValueError) as exc:
+                reason = getattr(exc, "message", None) or str(exc)
+                self._speed = replace(CONSERVATIVE, source=f"{CONSERVATIVE.source} ({reason})")
+        return self._speed
+
+    def measured_speed(self) -> Speed | None:
+        """The speed kept from an earlier measurement, if any (nothing is measured)."""
+        setup = self._full_setup()
+        settings = self.loaded.settings
+        if settings.flash_attn != "auto" and settings.n_batch != "auto":
+            chosen: tuple[bool, int] | None = (bool(settings.flash_attn), int(settings.n_batch))
+        else:
+            found = tuning.cached(setup, self.loaded.cache_path())
+            chosen = (found.flash_attn, found.n_batch) if found else None
+        return tuning.cached_speed(setup, self.loaded.cache_path(), *chosen) if chosen else None
+
+    def _full_setup(self) -> tuning.Setup:
+        """What the speed is measured for: the placement of the longest context here."""
+        answer = self.loaded.settings.max_answer_tokens
+        return self.plan(max(self.context_limit() - answer, 1), answer)[1]
 
     def prefill_settings(self, setup: tuning.Setup, progress: Progress = no_progress, *,
                          again: bool = False) -> tuple[bool, int]:

@@ -19,6 +19,7 @@ from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.models.backend import ModelBackend
 from codectx.models.registry import PROVIDERS
+from codectx.models.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
@@ -55,6 +56,10 @@ class Provider(Protocol):
 
     def no_room(self) -> ModelError:
         """The error when the prompt limit leaves no room for the repository."""
+
+    def speed(self, progress: Progress = no_progress) -> Speed | None:
+        """How fast this model runs here, against depth (measured once and kept), or None
+        where it is not known (a server): turns are then sized by the context alone."""
 
     @property
     def warms_ahead(self) -> bool:

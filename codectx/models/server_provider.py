@@ -17,6 +17,7 @@ from codectx.errors import ConfigError, ModelError
 from codectx.models.backend import ModelBackend
 from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
 from codectx.models.resolve import resolve_model
+from codectx.models.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import TokenCounter
 
@@ -99,6 +100,9 @@ class ServerProvider:
         entry = resolve_model(settings.model, self.loaded.cache_path(),
                               self.loaded.models_path()).entry
         return entry.edit_format if entry else "search-replace"
+
+    def speed(self, progress: Progress = no_progress) -> Speed | None:
+        return None  # not measured: turns take what the context allows
 
     def no_room(self) -> ModelError:
         return ModelError(

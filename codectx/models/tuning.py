@@ -23,12 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from codectx.files import gguf_identity, write_bytes_atomic
+from codectx.models.speed import Speed, fit
 
 BATCHES = (256, 512, 1024)
 FIRST_BATCH = 512  # flash attention is decided at this batch size, then the size
 PROBE = 512  # prompt tokens per trial at a model's first load, on a CPU
 PROBE_FULL = 1024  # with `codectx doctor --tune`
 PROBE_GPU = 4096
+DEPTH = 2048  # tokens deep the speed model is measured at a first load (CPU and GPU alike)
+DEPTH_FULL = 8192  # with `codectx doctor --tune`
+DEPTH_GEN = 8  # tokens generated after each prefill call of the speed measurement
 BUDGET_S = 60.0  # a first load starts no trial past this (the one under way finishes)
 FAST = 500.0  # tokens/s from which calls longer than the probe are tried at a first load
 GEN_STEPS = 16  # tokens generated after each trial's prompt
@@ -127,13 +131,13 @@ def cached(setup: Setup, cache_dir: Path, fixed: str = "") -> Tuning | None:
         return None
 
 
-def _store(key: str, tuning: Tuning, cache_dir: Path) -> None:
+def _store(key: str, entry: dict[str, Any], cache_dir: Path) -> None:
     from filelock import FileLock
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(_path(cache_dir)) + ".lock"):
         data = _read(cache_dir)
-        data[key] = asdict(tuning)
+        data[key] = entry
         # A full disk costs a measurement next time, nothing more.
         with contextlib.suppress(OSError):
             write_bytes_atomic(_path(cache_dir), json.dumps(data, indent=1).encode())
@@ -155,7 +159,7 @@ def tune(setup: Setup, cache_dir: Path, *, flash_attn: bool | None = None,
     fas = (True,) if quantized else ((flash_attn,) if flash_attn is not None else (True, False))
     batches = (n_batch,) if n_batch is not None else BATCHES
     tuning = measure(setup, fas, batches, step, full=again)
-    _store(setup.key(fixed), tuning, cache_dir)
+    _store(setup.key(fixed), asdict(tuning), cache_dir)
     return tuning
 
 
@@ -234,3 +238,77 @@ def _trial(llm: Any, tokens: list[int], flash_attn: bool, n_batch: int) -> Trial
         ctx.close()  # type: ignore[no-untyped-call]
     return Trial(flash_attn, n_batch, round(len(tokens) / (prefilled - started), 1),
                  round(GEN_STEPS / (generated - prefilled), 1))
+
+
+def cached_speed(setup: Setup, cache_dir: Path, flash_attn: bool, n_batch: int) -> Speed | None:
+    entry = _read(cache_dir).get(_speed_key(setup, flash_attn, n_batch))
+    if isinstance(entry, dict):
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            return Speed.from_json(entry)
+    return None
+
+
+def _speed_key(setup: Setup, flash_attn: bool, n_batch: int) -> str:
+    return "speed:" + setup.key(f"{flash_attn}/{n_batch}")
+
+
+def speed(setup: Setup, cache_dir: Path, flash_attn: bool, n_batch: int, *,
+          again: bool = False, step: Step | None = None) -> Speed:
+    """The speed model for `setup` with these prefill settings: cached, or measured now
+    (always with `again`, which measures deeper)."""
+    if not again and (found := cached_speed(setup, cache_dir, flash_attn, n_batch)):
+        return found
+    found = measure_speed(setup, flash_attn, n_batch, DEPTH_FULL if again else DEPTH, step)
+    _store(_speed_key(setup, flash_attn, n_batch), found.to_json(), cache_dir)
+    return found
+
+
+def measure_speed(setup: Setup, flash_attn: bool, n_batch: int, depth: int,
+                  step: Step | None = None) -> Speed:
+    """Prefill `depth` tokens in calls of `n_batch`, generating a few tokens after each
+    call: each call gives the seconds per token at its depth, for the prompt and for
+    generation, and a line through them is the speed model."""
+    from codectx.llama_logs import quiet_llama
+
+    quiet_llama()
+    from llama_cpp import Llama, _internals
+
+    from codectx.models.llama_cpp import KV_TYPES
+
+    calls = max(2, depth // n_batch)
+    n_ctx = calls * (n_batch + DEPTH_GEN) + 16
+    llm = Llama(str(setup.model), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch,
+                n_threads=setup.threads, n_threads_batch=setup.threads,
+                n_gpu_layers=setup.gpu_layers, main_gpu=setup.main_gpu,
+                tensor_split=list(setup.tensor_split) or None, offload_kqv=setup.offload_kqv,
+                type_k=KV_TYPES[setup.kv_type], type_v=KV_TYPES[setup.kv_type],
+                flash_attn=flash_attn, verbose=False)
+    text = "".join(_TEXT.format(name=f"f{i}") for i in range(n_ctx // 20))
+    tokens = llm.tokenize(text.encode(), add_bos=False)
+    batch = _internals.LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
+    prefill: list[tuple[float, float]] = []
+    generate: list[tuple[float, float]] = []
+    at = 0
+    try:
+        ctx = llm._ctx
+        for call in range(calls):
+            started = time.perf_counter()
+            batch.set_batch(batch=tokens[at:at + n_batch], n_past=at, logits_all=False)
+            ctx.decode(batch)
+            prefill.append((at + n_batch / 2, (time.perf_counter() - started) / n_batch))
+            at += n_batch
+            started = time.perf_counter()
+            for _ in range(DEPTH_GEN):  # one token a call, with its logits, as generation does
+                batch.set_batch(batch=[tokens[at]], n_past=at, logits_all=True)
+                ctx.decode(batch)
+                at += 1
+            generate.append((at - DEPTH_GEN / 2, (time.perf_counter() - started) / DEPTH_GEN))
+            if step:
+                step(call + 1, calls)
+    finally:
+        batch.close()  # type: ignore[no-untyped-call]
+        llm.close()
+    # The first call pays for warming caches and buffers: fitted only when it is all there is.
+    when = time.strftime("%Y-%m-%d %H:%M")
+    return Speed(fit(prefill[1:] or prefill), fit(generate[1:] or generate),
+                 f"measured {when} over {at:,} tokens")

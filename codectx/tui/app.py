@@ -236,6 +236,8 @@ class CodectxApp(App[None]):
             panel.cache_state("loading the model")
         elif event.stage == "tune":
             panel.cache_state("measuring prefill settings (once for this model and machine)")
+        elif event.stage == "speed":
+            panel.cache_state(f"measuring this machine's speed (once): {event.done}/{event.total}")
         elif event.stage == "warm":
             panel.cache_state("cache: warm")
 
