@@ -18,8 +18,9 @@ from typing import Any
 from codectx import __version__
 
 _CHUNK = 500
-# Bump whenever the layout of a stored value changes, so no release reads another's.
-SCHEMA = 3
+# Bump whenever the layout of a stored value, or what it holds, changes, so no release reads
+# another's.
+SCHEMA = 4
 
 
 class IndexCache:

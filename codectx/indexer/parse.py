@@ -283,6 +283,10 @@ def _shapes(record: LanguageSpec, source: bytes, captures: dict[str, list[Node]]
         if braces:
             out.append(indent + b"}")
 
+    # Constants and variables are definitions to look up, not skeleton lines.
+    symbols += [_text(n) for name, nodes in sorted(captures.items()) if name.startswith("symbol.")
+                for n in sorted(nodes, key=lambda n: n.start_byte)]
+
     def joined(lines: list[bytes]) -> str:
         return b"\n".join(lines).decode("utf-8", "replace") + ("\n" if lines else "")
 

@@ -11,3 +11,8 @@
 (type_definition) @skeleton.whole
 (declaration declarator: (function_declarator)) @skeleton.whole
 (field_declaration declarator: (function_declarator)) @skeleton.whole
+
+; Symbols only (the definition index, not the skeleton): module-level constants and
+; variables, and class-level ones.
+(translation_unit (preproc_def name: (identifier) @symbol.constant))
+(translation_unit (declaration declarator: (init_declarator declarator: (identifier) @symbol.constant)))

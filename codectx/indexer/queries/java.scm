@@ -9,3 +9,7 @@
 (record_declaration) @skeleton.container
 (method_declaration) @skeleton.function
 (constructor_declaration) @skeleton.function
+
+; Symbols only (the definition index, not the skeleton): module-level constants and
+; variables, and class-level ones.
+(field_declaration declarator: (variable_declarator name: (identifier) @symbol.constant))

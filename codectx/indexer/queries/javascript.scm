@@ -14,3 +14,9 @@
 (function_declaration) @skeleton.function
 (generator_function_declaration) @skeleton.function
 (method_definition) @skeleton.function
+
+; Symbols only (the definition index, not the skeleton): module-level constants and
+; variables, and class-level ones.
+(program (lexical_declaration (variable_declarator name: (identifier) @symbol.constant)))
+(program (variable_declaration (variable_declarator name: (identifier) @symbol.constant)))
+(program (export_statement (lexical_declaration (variable_declarator name: (identifier) @symbol.constant))))

@@ -6,3 +6,8 @@
 (class_definition) @skeleton.container
 (function_definition) @skeleton.function
 (module . (expression_statement (string)) @skeleton.whole)
+
+; Symbols only (the definition index, not the skeleton): module-level constants and
+; variables, and class-level ones.
+(module (expression_statement (assignment left: (identifier) @symbol.constant)))
+(class_definition body: (block (expression_statement (assignment left: (identifier) @symbol.constant))))

@@ -10,3 +10,8 @@
 (struct_item) @skeleton.whole
 (enum_item) @skeleton.whole
 (type_item) @skeleton.whole
+
+; Symbols only (the definition index, not the skeleton): module-level constants and
+; variables, and class-level ones.
+(const_item name: (identifier) @symbol.constant)
+(static_item name: (identifier) @symbol.constant)

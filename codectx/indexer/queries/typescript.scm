@@ -18,3 +18,9 @@
 (interface_declaration) @skeleton.whole
 (type_alias_declaration) @skeleton.whole
 (enum_declaration) @skeleton.whole
+
+; Symbols only (the definition index, not the skeleton): module-level constants and
+; variables, and class-level ones.
+(program (lexical_declaration (variable_declarator name: (identifier) @symbol.constant)))
+(program (variable_declaration (variable_declarator name: (identifier) @symbol.constant)))
+(program (export_statement (lexical_declaration (variable_declarator name: (identifier) @symbol.constant))))
