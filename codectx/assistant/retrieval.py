@@ -15,8 +15,11 @@ first:
    within a quarter of the budget;
 4. when they found nothing: lexical relevance, BM25 (bm25s) over the text of
    the files not in full, with identifiers split into their words (the best few).
-The retrieved text opens with each file's path and why it is there, so a small
-model can tell the file that defines a name from those that use it.
+A large file found by a name it defines comes as an excerpt (its imports, the
+definition, the header of a class around it: `excerpts`), so a small model reads
+the definition asked about rather than its neighbours, and a slow machine does not
+pay for the rest. The retrieved text opens with each file's path and why it is
+there, so a small model can tell the file that defines a name from those that use it.
 The budget is a ceiling, not a target: a question gets what is relevant to it,
 so a warm question costs little more than its own tokens.
 Only files of the index are candidates (nothing ignored, secret or outside the
@@ -30,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from codectx.assistant.excerpts import excerpt
 from codectx.indexer.levels import Level
 from codectx.indexer.result import IndexResult
 from codectx.indexer.serialize import file_block
@@ -41,6 +45,7 @@ MAX_DEFINERS = 4  # a name defined in more files than this says little about whi
 LEXICAL_TOP = 5  # lexical matches taken when nothing named in the question was found
 NEIGHBOURS = 4  # dependency-graph neighbours considered per file found by name
 SECONDARY_SHARE = 4  # beside what the question names, others take at most 1/4 of the room
+EXCERPT_FROM = 3  # a file found by a name it defines, larger than 1/3 of the room: an excerpt
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHLIKE = re.compile(r"(?<![\w@])((?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z][\w]{0,9}"
                        r"|(?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?)")
@@ -133,6 +138,10 @@ class Retriever:
         notes: list[str] = []
         strong = self._named_paths(question, notes) + self._defined(question)
         found = list(dict.fromkeys(p for p, _ in strong))
+        looked_up: dict[str, list[str]] = {}  # file -> the names the question finds in it
+        for path, why in strong:
+            if why.startswith("defines `"):
+                looked_up.setdefault(path, []).append(why.removeprefix("defines `")[:-1])
         chosen: list[Retrieved] = []
         blocks: list[str] = []
         seen: set[str] = set(skip)
@@ -144,14 +153,23 @@ class Retriever:
                 if path in seen or f is None or f.mode is Level.FULL:
                     continue
                 seen.add(path)
-                if used + f.full_tokens > limit:
-                    continue
                 text = self._text(path)
                 if text is None:
                     continue
-                used += f.full_tokens
-                chosen.append(Retrieved(path, f.full_tokens, why))
-                blocks.append(file_block(path, f.language, text, Level.FULL, self.fmt))
+                tokens, part = f.full_tokens, None
+                # A large file found by a name it defines: that definition, in context.
+                if path in looked_up and f.full_tokens > min(limit - used,
+                                                             budget // EXCERPT_FROM):
+                    cut = excerpt(f.language, text, looked_up[path])
+                    if cut is not None:
+                        tokens = max(1, f.full_tokens * len(cut.text) // max(len(text), 1))
+                        text, part = cut.text, "excerpt"
+                        why += f" (an excerpt: {', '.join(cut.names)} and the file's imports)"
+                if used + tokens > limit:
+                    continue
+                used += tokens
+                chosen.append(Retrieved(path, tokens, why))
+                blocks.append(file_block(path, f.language, text, Level.FULL, self.fmt, part))
             return used
 
         used = take(strong, budget)

@@ -63,9 +63,11 @@ def names_line(names: tuple[str, ...]) -> str:
     return shown + (f", ... ({more} more)" if more > 0 else "")
 
 
-def file_block(path: str, language: str, text: str, mode: Level, fmt: str) -> str:
+def file_block(path: str, language: str, text: str, mode: Level, fmt: str,
+               part: str | None = None) -> str:
     """A file's block at a level; for the names level, `text` is its names line and the
-    block one short line; a listed file has no block."""
+    block one short line; a listed file has no block. `part` names a piece of a file
+    ("excerpt") shown instead of a level."""
     if mode is Level.LISTED:
         return ""
     if mode is Level.NAMES:
@@ -77,11 +79,12 @@ def file_block(path: str, language: str, text: str, mode: Level, fmt: str) -> st
     if fmt == "markdown":
         longest = max((len(run) for run in _BACKTICKS.findall(body)), default=0)
         fence = "`" * max(3, longest + 1)
-        title = f"## {path}" + ("" if mode is Level.FULL else f" ({mode.value})")
+        shown = part or ("" if mode is Level.FULL else mode.value)
+        title = f"## {path}" + (f" ({shown})" if shown else "")
         return f"{title}\n\n{fence}{language}\n{body}{fence}\n\n"
     attrs = f"path={quoteattr(path)} language={quoteattr(language)}"
-    if mode is not Level.FULL:
-        attrs += f' mode="{mode.value}"'
+    if part or mode is not Level.FULL:
+        attrs += f' mode="{part or mode.value}"'
     return f"<file {attrs} lines=\"{body.count(chr(10))}\">\n{body}</file>\n\n"
 
 

@@ -27,7 +27,7 @@ def test_a_session_measures_once_then_sizes_and_times_its_turns(
     assert isinstance(answer, Answer)
     assert "speed" in stages and stages.index("tune") < stages.index("speed")
     speed = session.provider.speed()
-    assert speed.measured and "over" in speed.source
+    assert speed is not None and speed.measured and "over" in speed.source
     # Prefill is per token cheaper than generation, and deeper tokens cost no less.
     assert speed.prefill.at(1000) < speed.generate.at(1000)
     assert speed.prefill.slope >= 0 and speed.generate.slope >= 0
