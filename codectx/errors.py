@@ -31,6 +31,12 @@ class RepositoryError(CodectxError):
 class BudgetError(CodectxError):
     """The token budget cannot hold even the smallest form of the prompt."""
 
+    def __init__(self, message: str, hint: str | None = None,
+                 needed: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.needed = needed
+        """The smallest budget that would do, where it is known."""
+
 
 class TokenizerError(CodectxError):
     """The configured model's tokenizer could not be loaded."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from codectx.assistant.retrieval import NOTHING, Retrieval, Retriever, given
 from codectx.assistant.sizing import TurnSizes
+from codectx.errors import BudgetError
 from codectx.files import resolves_inside
 from codectx.indexer.levels import Level
 from codectx.indexer.result import IndexResult
@@ -53,6 +54,8 @@ class Context:
         self.retrieval_tokens = retrieval_tokens
         self.fmt = fmt
         self._retriever: tuple[Any, Retriever] | None = None
+        self.floor_note: str | None = None
+        """Set when the last prefix had to grow past the time's cap to hold the file list."""
 
     def share(self, available: int, sizes: TurnSizes | None = None) -> int:
         """The tokens a question may retrieve when the repository does not fit: the
@@ -69,12 +72,30 @@ class Context:
         that does not."""
         whole = min(available, sizes.prefix_alone) if sizes else available
         share = self.share(available, sizes)
+        self.floor_note = None
         if share == 0:
-            return build(whole)
-        index = build(min(available - share, sizes.prefix) if sizes else available - share)
+            return self._at_least_the_floor(build, whole, available)
+        index = self._at_least_the_floor(
+            build, min(available - share, sizes.prefix) if sizes else available - share,
+            available)
         if not all_full(index) and full_size(index) <= whole:
             return build(whole)  # it fits in full when given all the room
         return index
+
+    def _at_least_the_floor(self, build: Callable[[int], IndexResult], budget: int,
+                            available: int) -> IndexResult:
+        """A budget the time allows may be below what the file list alone takes: then the
+        smallest map the context holds, said in a note (never an error the user did not
+        cause: no budget was set)."""
+        try:
+            return build(budget)
+        except BudgetError as exc:
+            if exc.needed is None or exc.needed > available:
+                raise
+            self.floor_note = (f"the repository's file list alone takes {exc.needed:,} tokens, "
+                               f"more than this machine's time targets give the prefix "
+                               f"({budget:,}): turns take longer than the targets")
+            return build(exc.needed)
 
     def room(self, index: IndexResult, available: int, sizes: TurnSizes | None = None) -> int:
         """What a question may retrieve: nothing when every file is in full."""

@@ -353,7 +353,8 @@ class Session:
                     **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
                     "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
                     "notes": (item.notes + tuple(index.notes) + _fit_notes(index) + trimmed
-                              + retrieval.notes + self._sizes_notes()),
+                              + retrieval.notes + self._sizes_notes()
+                              + ((self.context.floor_note,) if self.context.floor_note else ())),
                     "retrieved": retrieval.files, **split,
                     "expected_s": self._expected_s(item),
                 })

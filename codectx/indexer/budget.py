@@ -83,7 +83,8 @@ def fit(
         raise BudgetError(
             f"a budget of {budget:,} tokens cannot hold the header and the file list: they "
             f"take {needed:,}",
-            f"Raise --budget to at least {needed:,}, or leave files out with --exclude.")
+            f"Raise --budget to at least {needed:,}, or leave files out with --exclude.",
+            needed)
     if not listed:
         for path in _steps(ladders, ranked):
             cost = ladders[path].rungs[step[path] + 1][1] - ladders[path].rungs[step[path]][1]

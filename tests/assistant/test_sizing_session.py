@@ -61,7 +61,10 @@ def test_an_explicit_budget_or_retrieval_setting_wins_over_time(tmp_path: Path) 
     many = "What do settle_17, settle_18, settle_19, settle_20 and settle_21 return?"
     wide = ask(session(root, SLOW, retrieval_tokens=20_000), many)
     capped = ask(session(root, SLOW), many)
-    assert len(wide.retrieved) == 5 and len(capped.retrieved) < 5
+    assert len(wide.retrieved) == 5 and not any("excerpt" in r.why for r in wide.retrieved)
+    # Within the time's cap the five defining files come as excerpts of what was asked.
+    assert capped.retrieved_tokens * 2 < wide.retrieved_tokens
+    assert all("excerpt" in r.why for r in capped.retrieved)
 
 
 def test_a_target_the_machine_cannot_meet_is_said_once(tmp_path: Path) -> None:
@@ -79,3 +82,16 @@ def test_tokens_shows_the_evaluated_split_and_the_expected_time(tmp_path: Path) 
     text = tokens_text(chat)
     assert "Evaluated: prefix" in text and "reply" in text
     assert "speed model expected" in text
+
+
+def test_a_file_list_longer_than_the_time_allows_grows_the_prefix_with_a_note(
+        tmp_path: Path) -> None:
+    from tests.conftest import make_repo
+
+    root = tmp_path / "r"
+    make_repo(root, {f"src/package_{i:03}/module_with_a_long_name_{i:03}.py": f"X = {i}\n"
+                     for i in range(500)})
+    slow = session(root, SLOW)
+    answer = ask(slow, "What is X in module_with_a_long_name_007?")
+    assert answer.prefix_tokens > slow.sizes().prefix  # grown to hold the file list
+    assert any("file list alone takes" in n for n in answer.notes)
