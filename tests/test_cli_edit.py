@@ -64,6 +64,11 @@ def test_a_reply_that_never_applies_fails_and_writes_nothing(tmp_path: Path,
     assert code == 1 and report["status"] == "failed" and report["attempts"] == 2
     assert "leads outside the repository" in report["errors"][0]
     assert not (tmp_path / "evil.py").exists()
+    # Why, in the JSON: both replies, and the last attempt's tokens and times.
+    assert report["replies"] == ["../evil.py\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n"] * 2
+    last = report["last_attempt"]
+    assert last["prompt_tokens"] > 0 and last["total_s"] >= 0
+    assert last["evaluated"]["shown"] == 0 and last["evaluated"]["reply"] > 0
 
 
 def test_commit_with_a_message_from_the_model(tmp_path: Path, scripted: FakeBackend) -> None:

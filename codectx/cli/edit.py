@@ -34,7 +34,9 @@ from codectx.cli.options import friendly_errors, in_background, load_settings, m
               help="Let the change delete files (by default only when the instruction says "
                    "delete, remove or rm and names the file).")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"status", "files", "attempts", "errors"} instead of the diff.')
+              help='Print {"status", "files", "attempts", "errors", "replies", '
+                   '"last_attempt"} instead of the diff (replies: every reply of the model; '
+                   "last_attempt: its tokens, evaluated split and times).")
 @model_options
 @friendly_errors
 def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | None,
@@ -50,6 +52,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     """
     from codectx.assistant.session import EditProposal, Session
     from codectx.cli import console
+    from codectx.cli.ask import answer_json
 
     if dry_run and apply_now:
         raise click.UsageError("--dry-run and --apply exclude each other")
@@ -70,6 +73,11 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),
         "files": [{"path": c.path, "action": c.action, "diff": c.diff} for c in plan.changes],
         "retrieved": [r.to_json() for r in proposal.answer.retrieved],
+        # What happened, for a user or a test to see why: every reply the model gave (a
+        # refused one included), and the last attempt's tokens and times.
+        "replies": list(proposal.replies),
+        "last_attempt": {k: v for k, v in answer_json(proposal.answer).items()
+                         if k not in ("answer", "retrieved")},
     }
     if proposal.answer.stop_reason == "cancelled":
         report["status"] = "failed"
