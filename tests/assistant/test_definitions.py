@@ -114,3 +114,12 @@ def test_the_embedded_model_adds_a_function_with_its_default_format(tmp_path: Pa
     exec(compile(after, "stats.py", "exec"), namespace)  # the merged file runs
     median = namespace["median"]
     assert callable(median) and median([3, 1, 2]) == 2
+
+
+def test_a_reply_that_does_not_parse_is_refused_with_the_line_and_what_failed() -> None:
+    original = "def f(x):\n    return x\n"
+    with pytest.raises(MergeError, match=r"a\.py does not parse \(line 1: cannot parse "
+                                         r"`def f\(x:`\)"):
+        merge("a.py", original, "def f(x:\n    return x\n")
+    with pytest.raises(MergeError, match=r"line 2: (cannot parse|missing)"):
+        merge("a.py", original, "def f(x):\n    return \"abc\n")

@@ -35,6 +35,23 @@ def _members(node: Node) -> tuple[Node | None, list[TopLevel]]:
     return body, (top_level(body) if body is not None else [])
 
 
+def syntax_problem(root: Node) -> str:
+    """Where a tree first fails to parse, as the model can mend it: the line, and what
+    tree-sitter found missing there or could not parse."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_missing:
+            return f"line {node.start_point[0] + 1}: missing `{node.type}`"
+        if node.type == "ERROR":
+            text = (node.text or b"").decode("utf-8", "replace").strip().splitlines()
+            shown = text[0][:60] if text else ""
+            return f"line {node.start_point[0] + 1}: cannot parse `{shown}`"
+        if node.has_error:
+            stack.extend(reversed(node.children))
+    return "a syntax error"
+
+
 def merge(path: str, original: str, reply: str) -> str:
     """`original` with the reply's definitions merged in."""
     language = language_of(path)
@@ -45,7 +62,8 @@ def merge(path: str, original: str, reply: str) -> str:
     parser = Parser(grammar(language))
     new_tree = parser.parse(reply.encode("utf-8"))
     if new_tree.root_node.has_error:
-        raise MergeError("the reply's code does not parse; write complete definitions")
+        raise MergeError(f"the reply's code for {path} does not parse ("
+                         f"{syntax_problem(new_tree.root_node)}); write complete definitions")
     source = original.encode("utf-8")
     old_parts = top_level(parser.parse(source).root_node)
     gap = b"\n\n" if spec(language).braces else b"\n\n\n"
