@@ -232,6 +232,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("projects", nargs="+", help="NAME==VERSION of a PyPI project")
     parser.add_argument("--questions", type=int, default=10)
+    parser.add_argument("--room-questions", type=int, default=None, metavar="N",
+                        help="Questions for the room-sized run (default: --questions): on a "
+                             "CPU each of its questions takes minutes.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--modes", default="time,room")
     parser.add_argument("--json", type=Path, help="Write the results here as JSON.")
@@ -250,7 +253,8 @@ def main() -> None:
         root = fetch(spec)
         print(f"{spec}: {root}", flush=True)
         for mode in modes:
-            results.append(run(spec, root, mode, args.questions, args.seed, measured))
+            n = args.room_questions if mode == "room" and args.room_questions else args.questions
+            results.append(run(spec, root, mode, n, args.seed, measured))
     report(results)
     if args.json:
         args.json.write_text(json.dumps([{**asdict(r), "warm_median": r.warm_median}
