@@ -22,15 +22,15 @@ from codectx.assistant.context import Context, Topic, split_tokens
 from codectx.assistant.edits import formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
-from codectx.assistant.edits.paths import readable_path
 from codectx.assistant.edits.plan import Plan
+from codectx.assistant.edits.view import edit_view
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import parse_findings, render_change, review_request
 from codectx.config import Loaded
-from codectx.errors import CodectxError, ModelError
+from codectx.errors import ModelError
 from codectx.indexer.levels import Level
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
@@ -131,7 +131,9 @@ class Session:
         asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
         allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
         fmt = fmt or self.provider.edit_format()
-        shown = self._pinned(files)
+        sizes = self.sizes(progress)
+        shown = edit_view(self.root, files, asked, fmt, sizes.edit_view if sizes.by_time
+                          else None, self.provider.counter()).text
         request = formats.edit_request(instruction, fmt, list(files)) + shown
         shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
                              deletions=allow_delete or guard.asks_for_deletion(asked))
@@ -276,18 +278,9 @@ class Session:
     # -- the work ------------------------------------------------------------------
 
     def _pinned(self, files: Sequence[str], buffers: Mapping[str, str] | None = None) -> str:
-        parts = []
-        for path in files:
-            target = self.root / readable_path(self.root, path, f"--files {path}")
-            if buffers and path in buffers:
-                text = buffers[path]
-            elif not target.is_file():
-                raise CodectxError(f"--files {path}: no such file in {self.root}",
-                                   "Name files relative to the repository root.")
-            else:
-                text = target.read_text(encoding="utf-8", errors="replace")
-            parts.append(f"\n\nThe current content of {path}:\n```\n{text}```")
-        return "".join(parts)
+        """The files' text, whole, as the question carries them."""
+        return edit_view(self.root, files, "", "whole", None, self.provider.counter(),
+                         dict(buffers) if buffers else None).text
 
     def _run(self, question: str | None, cancel: threading.Event | None, progress: Progress,
              max_tokens: int, history: Sequence[tuple[str, str]] = (),
