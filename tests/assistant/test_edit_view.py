@@ -46,7 +46,8 @@ def test_an_edit_on_a_slow_machine_sends_the_view_and_merges_back(tmp_path: Path
     session = Session(tmp_path / "r", loaded, ScriptedProvider(backend, speed=SLOW))
     *_, proposal = session.edit("make helper_07 return value * 70", files=["big.py"],
                                 fmt="definitions")
-    assert isinstance(proposal, EditProposal) and proposal.plan.ok, proposal.problems
+    assert isinstance(proposal, EditProposal)
+    assert proposal.plan.ok, proposal.problems
     sent = bytes(backend.prompts[0].suffix).decode()
     assert "helper_07" in sent and "return value + 8" not in sent
     assert proposal.answer.shown_tokens < len(LARGE) // 2  # bytes are the fake's tokens
