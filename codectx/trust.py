@@ -69,8 +69,7 @@ class RepoTrust:
 
     def lines(self) -> list[str]:
         """Exactly what the repository asks for, one setting a line."""
-        return [f"{key} = {value!r}: {self.why.get(key, '')}".rstrip(": ")
-                for key, value in self.asked.items()]
+        return [f"{key} = {value!r}: {self.why[key]}" for key, value in self.asked.items()]
 
     def notice(self) -> str | None:
         """One line for an untrusted repository whose config was partly ignored."""
@@ -109,20 +108,24 @@ class TrustStore:
         """Trust this repository with this content of its config."""
         entry = {"digest": trust.digest, "config": trust.source, "settings": dict(trust.asked),
                  "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        self._update(lambda repos: repos.__setitem__(str(trust.root), entry))
+        self._update(str(trust.root), entry)
 
     def revoke(self, root: Path) -> bool:
         """Forget a repository; False when it was not trusted."""
         found = str(root) in _read(self.path)
         if found:
-            self._update(lambda repos: repos.pop(str(root), None))
+            self._update(str(root), None)
         return found
 
-    def _update(self, change: Any) -> None:
+    def _update(self, root: str, entry: dict[str, Any] | None) -> None:
+        """Record (or, with None, forget) one repository, under the lock."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.path) + ".lock", timeout=30):
             repos = _read(self.path)
-            change(repos)
+            if entry is None:
+                repos.pop(root, None)
+            else:
+                repos[root] = entry
             text = json.dumps({"repositories": repos}, indent=2, sort_keys=True, default=str)
             write_bytes_atomic(self.path, (text + "\n").encode("utf-8"))
 

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codectx.indexer.languages import grammar, has_grammar
 from codectx.indexer.parse import TopLevel, top_level
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # The node types that declare names without a `name` field of their own.
 _DECLARATIONS = ("lexical_declaration", "variable_declaration", "const_declaration",
@@ -56,9 +60,8 @@ def declared(part: TopLevel) -> list[str]:
     return []
 
 
-def _text(node: object) -> str:
-    raw = getattr(node, "text", b"") or b""
-    return bytes(raw).decode("utf-8", "replace")
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
 
 
 def excerpt(language: str, text: str, names: Iterable[str]) -> Excerpt | None:

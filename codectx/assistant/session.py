@@ -23,7 +23,7 @@ from codectx.assistant.edits import formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.plan import Plan
-from codectx.assistant.edits.view import edit_view
+from codectx.assistant.edits.view import edit_view, whole_files
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
@@ -224,11 +224,8 @@ class Session:
         """How much a turn may hold here: the context's room, capped by the time targets
         and this model's speed on this machine (measured at the first need, then kept)."""
         if self._sizes is None:
-            settings = self.loaded.settings
-            targets = sizing.Targets(settings.first_answer_seconds, settings.question_seconds,
-                                     settings.edit_seconds)
-            timed = targets.first_answer or targets.question or targets.edit
-            speed = self.provider.speed(progress) if timed else None
+            targets = sizing.Targets.of(self.loaded.settings)
+            speed = self.provider.speed(progress) if targets.any else None
             self._sizes = sizing.plan(speed, self.repository_budget(progress), targets)
         return self._sizes
 
@@ -279,8 +276,7 @@ class Session:
 
     def _pinned(self, files: Sequence[str], buffers: Mapping[str, str] | None = None) -> str:
         """The files' text, whole, as the question carries them."""
-        return edit_view(self.root, files, "", "whole", None, self.provider.counter(),
-                         dict(buffers) if buffers else None).text
+        return whole_files(self.root, files, buffers)
 
     def _run(self, question: str | None, cancel: threading.Event | None, progress: Progress,
              max_tokens: int, history: Sequence[tuple[str, str]] = (),

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from codectx.config import Settings
 from codectx.models.speed import Speed
 
 QUESTION_TOKENS = 96
@@ -47,6 +48,15 @@ class Targets:
     first_answer: float = 300.0
     question: float = 30.0
     edit: float = 120.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Targets:
+        return cls(settings.first_answer_seconds, settings.question_seconds,
+                   settings.edit_seconds)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.first_answer or self.question or self.edit)
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ def _largest(fits: Callable[[int], bool], low: int, high: int) -> int:
 def plan(speed: Speed | None, limit: int, targets: Targets) -> TurnSizes:
     """The caps for a context of `limit` tokens for the repository and what a turn adds
     (the answer's room excluded)."""
-    if speed is None or not (targets.first_answer or targets.question or targets.edit):
+    if speed is None or not targets.any:
         return TurnSizes(limit, limit, limit, limit, by_time=False)
 
     def question_s(prefix: int, retrieved: int) -> float:

@@ -163,8 +163,7 @@ def sizes_table(provider: LocalProvider, speed: Speed) -> Table:
 
     settings = provider.loaded.settings
     limit = provider.context_limit() - settings.max_answer_tokens - PROMPT_OVERHEAD - RETRY_ROOM
-    targets = sizing.Targets(settings.first_answer_seconds, settings.question_seconds,
-                             settings.edit_seconds)
+    targets = sizing.Targets.of(settings)
     sizes = sizing.plan(speed, limit, targets)
     table = Table("turn", "sized", "expected", "target",
                   title=f"speed: {speed.describe()}", title_justify="left")

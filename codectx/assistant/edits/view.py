@@ -13,7 +13,7 @@ files are always shown whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,23 +38,33 @@ def whole(path: str, text: str) -> str:
     return f"\n\nThe current content of {path}:\n```\n{text}```"
 
 
+def _read(root: Path, path: str, buffers: Mapping[str, str] | None) -> str:
+    """A named file's text: as an editor has it unsaved, else from disk, never through a
+    link out of the repository."""
+    target = root / readable_path(root, path, f"--files {path}")
+    if buffers and path in buffers:
+        return buffers[path]
+    if not target.is_file():
+        raise CodectxError(f"--files {path}: no such file in {root}",
+                           "Name files relative to the repository root.")
+    return target.read_text(encoding="utf-8", errors="replace")
+
+
+def whole_files(root: Path, files: Sequence[str],
+                buffers: Mapping[str, str] | None = None) -> str:
+    """The files' text, each whole, as a question carries pinned files."""
+    return "".join(whole(path, _read(root, path, buffers)) for path in files)
+
+
 def edit_view(root: Path, files: Sequence[str], instruction: str, fmt: str,
-              cap: int | None, counter: TokenCounter,
-              buffers: dict[str, str] | None = None) -> View:
+              cap: int | None, counter: TokenCounter) -> View:
     """The files to change as the request shows them; `cap`: the tokens they may take
     together (None: no cap, every file whole)."""
     parts: list[str] = []
     partial: list[str] = []
     share = cap // max(len(files), 1) if cap else None
     for path in files:
-        target = root / readable_path(root, path, f"--files {path}")
-        if buffers and path in buffers:
-            text = buffers[path]
-        elif not target.is_file():
-            raise CodectxError(f"--files {path}: no such file in {root}",
-                               "Name files relative to the repository root.")
-        else:
-            text = target.read_text(encoding="utf-8", errors="replace")
+        text = _read(root, path, None)
         shown = None
         if share is not None and fmt == "definitions" and counter.count(text) > share:
             shown = _part(path, text, instruction)
