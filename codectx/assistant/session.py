@@ -19,7 +19,7 @@ from pathlib import Path
 
 from codectx.assistant import sizing
 from codectx.assistant.context import Context, Topic, split_tokens
-from codectx.assistant.edits import formats, guard
+from codectx.assistant.edits import ending, formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.plan import Plan
@@ -54,6 +54,27 @@ def _fit_notes(index: IndexResult) -> tuple[str, ...]:
     return (f"to fit the context, {levels[Level.FULL]} file(s) are in the prompt in full and "
             f"the others at less detail: {', '.join(partial)} (`codectx index --json` lists "
             "them)",)
+
+
+def _ended(answer: Answer, fmt: str, limit: int) -> tuple[Answer, str, str | None]:
+    """An edit's answer, the reply to plan from and, when the reply ran out before any
+    definition was complete, why it is refused. A definitions reply cut by its limit is
+    ended at its last complete definition, and the answer's notes say what was cut."""
+    if answer.stop_reason != "length" or fmt != "definitions":
+        return answer, answer.text, None
+    ended = ending.at_last_definition(answer.text)
+    if ended is None:
+        return answer, answer.text, None
+    where = f" inside `{ended.cut}`" if ended.cut else ""
+    if not ended.kept:
+        return answer, answer.text, (
+            f"{ended.path}: the reply reached its limit of {limit:,} tokens{where} before "
+            "any definition was complete; write only the definitions that change, each "
+            "once and complete")
+    note = (f"the reply reached its limit of {limit:,} tokens{where}: it ends after "
+            f"`{ended.kept[-1]}`" + (", and the definition cut short is left out"
+                                      if ended.cut else ""))
+    return replace(answer, notes=(*answer.notes, note)), ended.text, None
 
 
 class Session:
@@ -132,8 +153,13 @@ class Session:
         allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
         fmt = fmt or self.provider.edit_format()
         sizes = self.sizes(progress)
-        shown = edit_view(self.root, files, asked, fmt, sizes.edit_view if sizes.by_time
-                          else None, self.provider.counter()).text
+        # The files go after the prefix, in what the context leaves it (and the time allows).
+        left = self.repository_budget(progress) - self._index(progress).total_tokens
+        view = edit_view(self.root, files, asked, fmt, max(min(sizes.edit_view, left), 0)
+                         if files else None, self.provider.counter())
+        shown = view.text
+        most = self.loaded.settings.max_answer_tokens
+        limit = ending.reply_limit(view.need, most) if files else most
         request = formats.edit_request(instruction, fmt, list(files)) + shown
         shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
                              deletions=allow_delete or guard.asks_for_deletion(asked))
@@ -144,8 +170,7 @@ class Session:
         problems: tuple[str, ...] = ()
         answer: Answer | None = None
         for attempt in (1, 2):
-            for item in self._run(request, cancel, progress,
-                                  self.loaded.settings.max_answer_tokens, history,
+            for item in self._run(request, cancel, progress, limit, history,
                                   grammar=shape, shown=shown if attempt == 1 else "",
                                   about=Topic(asked, tuple(files), "to be changed")):
                 if isinstance(item, Answer):
@@ -154,7 +179,10 @@ class Session:
                     yield item
             assert answer is not None
             replies.append(answer.text)
-            plan, problems = guard.plan_reply(answer.text, self.root, fmt, allowed)
+            answer, reply, ran_out = _ended(answer, fmt, limit)
+            plan, problems = guard.plan_reply(reply, self.root, fmt, allowed)
+            if ran_out:
+                problems = (ran_out,)
             if plan.ok or answer.stop_reason == "cancelled" or attempt == 2:
                 yield EditProposal(plan, attempt, problems, tuple(replies), answer, request,
                                    asked)
@@ -300,7 +328,13 @@ class Session:
                      about: Topic | None, exact: bool, shown: str) -> Iterator[str | Answer]:
         started = time.perf_counter()
         index = self._index(progress, tree)
-        room = self.context.room(index, self.repository_budget(progress), self.sizes(progress))
+        available = self.repository_budget(progress)
+        if shown:
+            # The files an edit changes always go in: the prefix yields room to them.
+            available -= self.provider.counter().count(shown)
+            if index.total_tokens > available:
+                index = self._index(progress, tree, cap=available)
+        room = self.context.room(index, available, self.sizes(progress))
         retrieval = (self.context.retrieve(index, about, room)
                      if question is not None and about is not None else NOTHING)
         if retrieval.text and question is not None:
@@ -351,14 +385,18 @@ class Session:
                 yield item
 
     def _index(self, progress: Progress, tree: str | None = None,
-               whole: bool = False) -> IndexResult:
+               whole: bool = False, cap: int | None = None) -> IndexResult:
         """The repository as this turn's prefix shows it. With the budget left to the model
         (the default), a repository that does not fit in full leaves a quarter of the room
-        to question-time retrieval (see `context`)."""
+        to question-time retrieval (see `context`). `cap`: the tokens the prefix may take at
+        most, when a turn's own files need the rest."""
         loaded = self.loaded.with_budget(None) if whole else self.loaded
+        budget = loaded.settings.budget
+        if cap is not None and budget is not None:
+            loaded = loaded.with_budget(min(budget, cap))
         if loaded.settings.budget is not None or whole:
             return index_repository(self.root, loaded, self.provider.counter(), progress, tree)
-        available = self.repository_budget(progress)
+        available = self.repository_budget(progress) if cap is None else cap
         if available <= 0:
             raise self.provider.no_room()
         return self.context.index(

@@ -57,3 +57,51 @@ def test_an_edit_on_a_slow_machine_sends_the_view_and_merges_back(tmp_path: Path
     before_07, _, rest = LARGE.partition("def helper_07(value):")
     assert after.startswith(before_07)  # everything before it, untouched
     assert after.endswith(rest[rest.index("def helper_08"):])  # and everything after it
+
+
+class Bytes:
+    """Counts as the fake backend tokenizes: one token per byte."""
+
+    name = "bytes"
+    exact = True
+
+    def count(self, text: str) -> int:
+        return len(text.encode("utf-8"))
+
+
+def crowded(root: Path, fmt: str) -> tuple[EditProposal, FakeBackend, str, str]:
+    """A repository that fills the prefix's room, an edit to a large file of it, and a
+    question after it; with the prefixes of the edit and of the question."""
+    files = {f"pkg/m{i:02}.py": f"def f{i}(x):\n" + "    x += 1\n" * 90 + "    return x\n"
+             for i in range(30)}
+    make_repo(root, {**files, "big.py": LARGE})
+    reply = ("big.py\n```python\ndef helper_07(value):\n    return value * 70\n```\n"
+             if fmt == "definitions" else
+             "big.py\n<<<<<<< SEARCH\n    return value + 7\n=======\n    return value * 70\n"
+             ">>>>>>> REPLACE\n")
+    backend = FakeBackend([reply, "an answer"], context_window=len(LARGE) + 30_000)
+    session = Session(root, config.load(root), ScriptedProvider(backend, counter=Bytes()))
+    *_, proposal = session.edit("make helper_07 return value * 70", files=["big.py"], fmt=fmt)
+    assert isinstance(proposal, EditProposal)
+    list(session.ask("what does f3 do?"))
+    asked = bytes(backend.prompts[1].prefix).decode()
+    return proposal, backend, bytes(backend.prompts[0].prefix).decode(), asked
+
+
+def test_the_prefix_yields_room_to_a_file_shown_whole(tmp_path: Path) -> None:
+    proposal, backend, prefix, asked = crowded(tmp_path / "r", "search-replace")
+    assert proposal.plan.ok, proposal.problems
+    prompt = backend.prompts[0]
+    assert len(prompt.tokens) + backend.params[0].max_tokens <= backend.context_window
+    assert "return value + 8" in bytes(prompt.suffix).decode()  # the file, whole
+    whole = "    x += 1\n" * 90
+    assert prefix.count(whole) < asked.count(whole)  # other files, at less detail
+
+
+def test_a_large_file_is_shown_in_part_where_the_prefix_leaves_too_little(
+        tmp_path: Path) -> None:
+    proposal, backend, prefix, asked = crowded(tmp_path / "r", "definitions")
+    assert proposal.plan.ok, proposal.problems
+    sent = bytes(backend.prompts[0].suffix).decode()
+    assert "is large: shown here" in sent and "return value + 8" not in sent
+    assert prefix == asked  # the prefix a question has: its cells are reused

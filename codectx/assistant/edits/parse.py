@@ -117,6 +117,26 @@ def parse_reply(text: str, whole_files: bool = True) -> Parsed:
     return Parsed(tuple(edits), tuple(errors))
 
 
+def unclosed_block(text: str) -> tuple[str, str, str] | None:
+    """For a reply that ends inside a fenced block under a path: the text before the
+    block's code (its opening fence included), the path, and the code; else None."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    i = 0
+    while i < len(lines):
+        fence = FENCE.match(lines[i])
+        if fence is None:
+            i += 1
+            continue
+        end = _closing_fence(lines, i, fence.group(1))
+        path = _looks_like_path_line(lines, i)
+        if end >= len(lines):
+            if path is None:
+                return None
+            return "\n".join(lines[: i + 1]) + "\n", path, "\n".join(lines[i + 1 :])
+        i = end + 1
+    return None
+
+
 def _has_diff(body: list[str]) -> bool:
     return any(DIFF_OLD.match(a) and DIFF_NEW.match(b) for a, b in itertools.pairwise(body))
 

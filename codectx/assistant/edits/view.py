@@ -32,6 +32,9 @@ class View:
     """What goes with the request: each file's text, or its excerpt and outline."""
     partial: tuple[str, ...] = ()
     """The files shown in part."""
+    need: int = 0
+    """Tokens of what the change may rewrite: the files shown whole and the definitions
+    shown in full of the others (what bounds the reply, see `ending`)."""
 
 
 def whole(path: str, text: str) -> str:
@@ -62,22 +65,27 @@ def edit_view(root: Path, files: Sequence[str], instruction: str, fmt: str,
     together (None: no cap, every file whole)."""
     parts: list[str] = []
     partial: list[str] = []
-    share = cap // max(len(files), 1) if cap else None
+    need = 0
+    share = cap // max(len(files), 1) if cap is not None else None
     for path in files:
         text = _read(root, path, None)
+        size = counter.count(text)
         shown = None
-        if share is not None and fmt == "definitions" and counter.count(text) > share:
+        if share is not None and fmt == "definitions" and size > share:
             shown = _part(path, text, instruction)
         if shown is None:
             parts.append(whole(path, text))
+            need += size
         else:
-            parts.append(shown)
+            parts.append(shown[0])
             partial.append(path)
-    return View("".join(parts), tuple(partial))
+            need += counter.count(shown[1])
+    return View("".join(parts), tuple(partial), need)
 
 
-def _part(path: str, text: str, instruction: str) -> str | None:
-    """The excerpt and outline of a large file, or None (no grammar, nothing to show)."""
+def _part(path: str, text: str, instruction: str) -> tuple[str, str] | None:
+    """The excerpt and outline of a large file, and the definitions it shows in full;
+    None when there is no grammar or nothing to show."""
     language = language_of(path)
     if not has_grammar(language):
         return None
@@ -94,4 +102,5 @@ def _part(path: str, text: str, instruction: str) -> str | None:
              "which stays exactly as it is. Write only the definitions you add or change.")
     if cut is not None:
         shown += f"\n```\n{cut.text}```"
-    return shown + f"\nThe outline of {path} (one line per definition):\n```\n{outline}```"
+    shown += f"\nThe outline of {path} (one line per definition):\n```\n{outline}```"
+    return shown, cut.text if cut is not None else ""
