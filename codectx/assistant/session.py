@@ -160,7 +160,7 @@ class Session:
         shown = view.text
         most = self.loaded.settings.max_answer_tokens
         limit = ending.reply_limit(view.need, most) if files else most
-        request = formats.edit_request(instruction, fmt, list(files)) + shown
+        request = formats.edit_request(instruction, fmt, list(files), shown)
         shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
                              deletions=allow_delete or guard.asks_for_deletion(asked))
         history: list[tuple[str, str]] = []

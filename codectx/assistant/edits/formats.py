@@ -61,9 +61,11 @@ RETRY_HINTS = {
 }
 
 
-def edit_request(instruction: str, fmt: str, files: list[str]) -> str:
+def edit_request(instruction: str, fmt: str, files: list[str], shown: str = "") -> str:
+    """The request: the format, the files to change as `shown`, then the change itself,
+    last, where a small model reads it just before it writes."""
     pinned = f"\nThe files to change: {', '.join(files)}.\n" if files else ""
-    return f"{FORMATS[fmt]}{pinned}\nThe change to make: {instruction}"
+    return f"{FORMATS[fmt]}{pinned}{shown}\n\nThe change to make: {instruction}"
 
 
 def retry_request(failures: list[str], fmt: str) -> str:
