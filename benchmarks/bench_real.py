@@ -242,8 +242,8 @@ def run(project: str, root: Path, mode: str, n: int, seed: int, measured: Path,
                     warmed = session.warm()
                     result.first_answer_s = time.perf_counter() - started  # a prefill only
                     result.prefix_tokens = warmed.prefix_tokens
-                python = [f.path for f in index.files
-                          if f.language == "python" and f.kind == "source"]
+                python = [f.path for f in index.files  # modules, not stubs (.pyi)
+                          if f.path.endswith(".py") and f.kind == "source"]
                 for task in tasks(root, python, edits, seed):
                     edit(session, root, task, result, mode)
         except CodectxError as exc:

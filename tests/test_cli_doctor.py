@@ -66,6 +66,8 @@ def test_doctor_tune_measures_and_keeps_the_faster_settings(
     before = CliRunner().invoke(main, ["doctor"])
     assert before.exit_code == 0, before.output
     assert "not measured yet" in before.output
+    info = CliRunner().invoke(main, ["models", "info", "qwen2.5-coder-0.5b-instruct"])
+    assert "speed: not measured yet here" in " ".join(info.output.split()), info.output
     result = CliRunner().invoke(main, ["doctor", "--tune"])
     assert result.exit_code == 0, result.output
     kept = json.loads((isolated_env / "cache" / "tuning.json").read_text())
@@ -76,6 +78,9 @@ def test_doctor_tune_measures_and_keeps_the_faster_settings(
     assert depth >= 768  # doctor --tune measures as deep as DEPTH_FULL (768 in quick_tuning)
     assert "speed: prefill" in " ".join(result.output.split())
     assert "question" in result.output and "first answer" in result.output
+    info = CliRunner().invoke(main, ["models", "info", "qwen2.5-coder-0.5b-instruct"])
+    plan = " ".join(info.output.split())  # the same plan, from the speed kept
+    assert "speed: prefill" in plan and "first answer" in plan and "edit" in plan, plan
     assert len(entry["trials"]) == 3
     assert f"n_batch {entry['n_batch']}" in result.output
     used = [line.split() for line in result.output.splitlines() if "used" in line.split()]

@@ -16,6 +16,7 @@ from codectx.files import human_size
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from codectx.config import Loaded
     from codectx.models.catalog import CatalogModel
     from codectx.models.placement import GpuSettings
     from codectx.models.prompt_cache import Entry
@@ -98,9 +99,29 @@ def models_info(model: str, ctx: int | None, kv: str | None) -> None:
     """
     from codectx.models.local import gpu_settings
 
-    loaded = load_settings(Path("."))
+    loaded = load_settings(Path("."), {"model": model})
     out.print(model_info(model, ctx, kv, loaded.cache_path(), loaded.models_path(),
                          gpu_settings(loaded.settings)))
+    turn_plan(model, loaded)
+
+
+def turn_plan(model: str, loaded: Loaded) -> None:
+    """How large a turn is made here from the model's measured speed, with its expected
+    time, once the model is downloaded and its speed measured."""
+    from codectx.cli.doctor import sizes_table
+    from codectx.errors import ModelError
+    from codectx.models.local import LocalProvider
+
+    try:
+        provider = LocalProvider(loaded, "info", persist=False)
+        speed = provider.measured_speed()
+    except ModelError:
+        return  # not downloaded: the table above says so
+    if speed is None:
+        out.print(f"speed: not measured yet here (`codectx doctor --tune --model {model}`)",
+                  markup=False)
+    else:
+        out.print(sizes_table(provider, speed))
 
 
 @models_group.command("pull")
