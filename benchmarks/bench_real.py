@@ -182,6 +182,11 @@ def edit(session: Session, root: Path, task: Task, result: Result, mode: str) ->
             good = good and not outside
     finally:
         reset(root)
+    if not good:  # what the model wrote, for reading afterwards
+        kept = WORK / "replies" / f"{result.project}-{mode}-{result.edits_asked}.txt"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(f"{task.instruction}\n{why}\n\n" + "\n\n----\n\n".join(
+            proposal.replies))
     result.edits_asked += 1
     result.edits_right += good
     result.edits_outside += bool(outside)
