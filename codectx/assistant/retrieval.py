@@ -51,6 +51,13 @@ _PATHLIKE = re.compile(r"(?<![\w@])((?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z
                        r"|(?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?)")
 _QUOTED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:\(\))?`")
 _CODE_LIKE = re.compile(r"_|\d|.[A-Z]")
+def code_names(text: str) -> set[str]:
+    """The names a text writes as code: in backticks, or with `_`, a digit or inner
+    capitals."""
+    quoted = set(_QUOTED.findall(text))
+    return {w for w in _WORD.findall(text) if w in quoted or _CODE_LIKE.search(w)}
+
+
 _SUBWORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 STOP = frozenset({
     "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "be",

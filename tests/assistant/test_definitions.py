@@ -25,6 +25,10 @@ STORE = ("class Store:\n    def __init__(self):\n        self.items = []\n\n"
 GO = ('package stats\n\nimport "sort"\n\nfunc Mean(v []float64) float64 {\n\treturn 0\n}\n')
 JS = 'import { a } from "./a.js";\n\nexport function one() {\n  return a(1);\n}\n'
 
+LIMITS = "import os\n\nMAX_SIZE = 10\nMIN_SIZE = 1\n\n\ndef size():\n    return MAX_SIZE\n"
+ERRORS = ('class Frozen(AttributeError):\n    """Raised on a write."""\n\n'
+          '    msg = "cannot set"\n\n    def __str__(self):\n        return "frozen"\n')
+
 MERGES = [
     ("a new function goes after the last function", "stats.py", STATS, MEDIAN,
      STATS + "\n\n" + MEDIAN),
@@ -50,6 +54,22 @@ MERGES = [
      JS + "\nexport function two() {\n  return 2;\n}\n"),
     ("a language without a grammar takes the reply whole", "notes.md", "# Old\n",
      "# New\n", "# New\n"),
+    ("the whole file copied around a new function adds only the function", "stats.py", STATS,
+     STATS + "\n\n" + MEDIAN, STATS + "\n\n" + MEDIAN),
+    ("a constant's assignment replaces it where it stands", "limits.py", LIMITS,
+     "MAX_SIZE = 987654\n", LIMITS.replace("MAX_SIZE = 10", "MAX_SIZE = 987654")),
+    ("a class copied with a new method: the method, and nothing else twice", "errors.py",
+     ERRORS, ERRORS.replace('        return "frozen"\n',
+                            '        return "frozen"\n\n    def answer(self):\n'
+                            '        return 42\n'),
+     ERRORS.replace('        return "frozen"\n',
+                    '        return "frozen"\n\n    def answer(self):\n        return 42\n')),
+    ("the view's markers of code left out are not code to add", "errors.py", ERRORS,
+     '...\n\nclass Frozen(AttributeError):\n    ...\n\n    def __str__(self):\n'
+     '        return "cold"\n\n\n...\n', ERRORS.replace('"frozen"', '"cold"')),
+    ("a class's docstring rewritten replaces it", "errors.py", ERRORS,
+     'class Frozen(AttributeError):\n    """Cannot be changed."""\n',
+     ERRORS.replace('"""Raised on a write."""', '"""Cannot be changed."""')),
 ]
 
 
@@ -73,6 +93,14 @@ def test_a_definitions_reply_is_planned_and_held_to_the_request(tmp_path: Path) 
     _, refused = plan_reply(reply, tmp_path / "r", "whole",
                             Request("In stats.py add median", ("stats.py",)))
     assert "drops `mean` and `spread`" in refused[0]
+
+
+def test_a_reply_that_only_repeats_the_file_is_refused_saying_so(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"stats.py": STATS})
+    reply = f"stats.py\n```python\n{STATS.rstrip()}\n\n```\n"  # a copy, blank space aside
+    plan, problems = plan_reply(reply, tmp_path / "r", "definitions",
+                                Request("In stats.py add median", ("stats.py",)))
+    assert not plan.ok and "repeats code that is already there" in " ".join(problems)
 
 
 def test_the_grammar_names_only_the_allowed_paths() -> None:

@@ -103,5 +103,17 @@ def test_a_large_file_is_shown_in_part_where_the_prefix_leaves_too_little(
     proposal, backend, prefix, asked = crowded(tmp_path / "r", "definitions")
     assert proposal.plan.ok, proposal.problems
     sent = bytes(backend.prompts[0].suffix).decode()
-    assert "is large: shown here" in sent and "return value + 8" not in sent
+    assert "shown here are its imports" in sent and "return value + 8" not in sent
     assert prefix == asked  # the prefix a question has: its cells are reused
+
+
+def test_a_file_that_gets_new_code_is_shown_without_code_to_copy(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"big.py": LARGE})
+    added = edit_view(tmp_path / "r", ["big.py"], "add a function `triple(value)` to big.py",
+                      "definitions", None, EstimateCounter())
+    assert added.partial == ("big.py",) and "gets new code (triple)" in added.text
+    assert "def helper_" not in added.text and added.need == 0
+    # Naming nothing of it and adding nothing, a file that fits is shown whole.
+    plain = edit_view(tmp_path / "r", ["big.py"], "make the helpers faster", "definitions",
+                      None, EstimateCounter())
+    assert plain.partial == () and "return value + 8" in plain.text

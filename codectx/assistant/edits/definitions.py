@@ -7,8 +7,10 @@ class, a type) replaces the file's definition of the same name, or, when the nam
 is new, goes after the file's last definition of its kind (else at the end). A
 class whose name the file has is merged member by member: a method with an
 existing name replaces it, a new one goes at the end of the class. Imports the
-reply has and the file lacks go after the file's imports. Anything else in the
-reply (a constant, a statement) goes at the end. A language without a grammar,
+reply has and the file lacks go after the file's imports. A constant's assignment
+replaces the assignment of the same name where it stands. A statement repeated as
+it is in the file (a small model often copies what it was shown around its change)
+is left as it is. Anything else in the reply goes at the end. A language without a grammar,
 or a new file, takes the reply as the whole file.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from codectx.assistant.excerpts import ELIDED, declared
 from codectx.indexer.languages import grammar, has_grammar, language_of, spec
 from codectx.indexer.parse import TopLevel, top_level
 
@@ -60,6 +63,9 @@ def merge(path: str, original: str, reply: str) -> str:
     from tree_sitter import Parser
 
     parser = Parser(grammar(language))
+    # The view of a large file marks code left out with a line of `...`: not code to add.
+    reply = "".join(line for line in reply.splitlines(keepends=True)
+                    if line.rstrip("\r\n") != ELIDED)
     new_tree = parser.parse(reply.encode("utf-8"))
     if new_tree.root_node.has_error:
         raise MergeError(f"the reply's code for {path} does not parse ("
@@ -79,8 +85,9 @@ def merge(path: str, original: str, reply: str) -> str:
             if text.strip() not in known_imports:
                 new_imports.append(text)
             continue
-        same = next((p for p in old_parts if p.name and p.name == part.name
-                     and p.kind == part.kind), None)
+        same = _same(part, old_parts)
+        if _copied(text, same, old_parts, source):
+            continue  # repeated as it is: nothing to merge
         if same is not None and _is_class(same):
             edits.extend(_merge_members(same, part, source, reply_bytes))
         elif same is not None:
@@ -106,6 +113,36 @@ def merge(path: str, original: str, reply: str) -> str:
     return merged.rstrip(b"\n").decode("utf-8") + "\n"
 
 
+def _names(part: TopLevel) -> tuple[str, ...]:
+    """What a statement defines: a definition's name, an assignment's targets."""
+    return tuple(declared(part))
+
+
+def _same(part: TopLevel, old: list[TopLevel]) -> TopLevel | None:
+    """The statement of `old` that `part` stands for: the same kind defining the same
+    names (a function, a class, a constant's assignment)."""
+    names = _names(part)
+    if not names:
+        return None
+    return next((p for p in old if p.kind == part.kind and _names(p) == names), None)
+
+
+def _copied(text: bytes, same: TopLevel | None, old: list[TopLevel], source: bytes) -> bool:
+    """Whether a reply's statement repeats one that is there already, byte for byte
+    (a small model often copies the file it was shown around its change)."""
+    if same is not None:
+        return source[same.start:same.end].strip() == text.strip()
+    return any(source[p.start:p.end].strip() == text.strip() for p in old)
+
+
+def _docstring(members: list[TopLevel]) -> TopLevel | None:
+    first = members[0] if members else None
+    if first is not None and first.kind == "expression_statement" and \
+            first.node.named_children and first.node.named_children[0].type == "string":
+        return first
+    return None
+
+
 def _merge_members(old: TopLevel, new: TopLevel, source: bytes,
                    reply: bytes) -> list[tuple[int, int, bytes]]:
     old_body, old_members = _members(old.node)
@@ -113,9 +150,15 @@ def _merge_members(old: TopLevel, new: TopLevel, source: bytes,
     if old_body is None or new_body is None:
         return [(old.start, old.end, reply[new.start:new.end])]
     edits = []
+    old_doc = _docstring(old_members)
     for member in new_members:
         text = reply[member.start:member.end]
-        same = next((m for m in old_members if m.name and m.name == member.name), None)
+        same = _same(member, old_members)
+        if same is None and member is _docstring(new_members) and old_doc is not None:
+            same = old_doc  # the class's docstring, rewritten
+        if _copied(text, same, old_members, source) or (
+                text.strip() == ELIDED.encode() and old_members):
+            continue  # repeated, or the view's marker of members left out
         if same is not None:
             edits.append((same.start, same.end, text))
         else:

@@ -65,7 +65,14 @@ def edit_request(instruction: str, fmt: str, files: list[str], shown: str = "") 
     """The request: the format, the files to change as `shown`, then the change itself,
     last, where a small model reads it just before it writes."""
     pinned = f"\nThe files to change: {', '.join(files)}.\n" if files else ""
-    return f"{FORMATS[fmt]}{pinned}{shown}\n\nThe change to make: {instruction}"
+    reminder = f"\n{REMINDERS[fmt]}" if fmt in REMINDERS else ""
+    return f"{FORMATS[fmt]}{pinned}{shown}\n\nThe change to make: {instruction}{reminder}"
+
+
+REMINDERS = {"definitions": "Write only the definitions that are new or change, with the "
+                            "change made; not the rest of the file."}
+"""What a format's request says last, after the change (a small model copies the file it
+has just read otherwise)."""
 
 
 def retry_request(failures: list[str], fmt: str) -> str:

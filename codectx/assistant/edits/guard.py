@@ -30,6 +30,10 @@ NEW_FILE_WORDS = re.compile(
     r"\b(new|create|add|write)\b(?:\s+\S+){0,3}?\s+(file|module|script)s?\b", re.IGNORECASE)
 
 
+REPEATS = ("the reply repeats code that is already there, without the change asked for; "
+           "write only the definitions that are new or change, with the change made")
+
+
 @dataclass(frozen=True)
 class Request:
     """What the user asked for, as far as what the change may touch."""
@@ -102,6 +106,7 @@ def refusals(edits: Sequence[Edit], changes: Sequence[FileChange],
     """Why the planned changes go beyond the request (empty: they may be applied)."""
     problems: list[str] = []
     whole = {posixpath.normpath(e.path) for e in edits if e.kind == "whole"}
+    merged = {posixpath.normpath(e.path) for e in edits if e.kind == "definitions"}
     for change in changes:
         if change.action == "delete" and not asks_to_delete(request, change.path):
             problems.append(f"{change.path}: the reply deletes this file, but the instruction "
@@ -109,6 +114,9 @@ def refusals(edits: Sequence[Edit], changes: Sequence[FileChange],
         elif change.action == "create" and not asks_to_create(request, change.path):
             problems.append(f"{change.path}: the reply creates this file, which the request "
                             "does not name; change the files that exist instead")
+        elif (change.action == "modify" and change.path in merged
+              and (change.before or "").split() == (change.after or "").split()):
+            problems.append(f"{change.path}: {REPEATS}")
         elif change.action == "modify" and change.path in whole:
             dropped = dropped_definitions(change, request.instruction)
             if dropped:
@@ -138,6 +146,8 @@ def plan_reply(reply: str, root: Path, fmt: str,
         return Plan((), ()), (copied,)
     plan = plan_edits(parsed.edits, root)
     if not plan.failures and not plan.changes:
+        if fmt == "definitions":
+            return plan, (REPEATS,)
         return plan, ("the edits leave every file as it was",)
     refused = refusals(parsed.edits, plan.changes, request) if request is not None else []
     if refused:

@@ -1,13 +1,18 @@
 """What an edit shows of the files it changes: whole when small, the part it needs when not.
 
 A ten-line change to a 5,000-token file should not cost minutes of prefill on a CPU,
-nor bury the definition to change in a small model's view. A file over the edit's
-share of the time-sized room is shown as its imports and, in full, the definitions
-the instruction names (with the header of a class around a method), then an outline
-of the whole file. The reply names definitions (the definitions format), which are
-merged into the real file by name, so what was not shown stays byte for byte as it
-was. Only that format is merged so: with the others (whole files, SEARCH/REPLACE),
-files are always shown whole.
+nor bury the definition to change in a small model's view; and a small model shown
+a file right before it writes copies the file instead of writing the change. So in
+the definitions format (the reply names definitions, merged into the real file by
+name, so what is not shown stays byte for byte), a file over `SMALL_FILE` tokens is
+shown as:
+- its imports and, in full, the definitions the instruction names (with the header
+  of a class around a method), then an outline of the whole file;
+- when the instruction names no definition of it but new code (a name written as
+  code that the file does not have): a line saying so, and no code to copy;
+- when it names neither: whole if it fits the edit's share of the time-sized room,
+  else its outline.
+With the other formats (whole files, SEARCH/REPLACE) files are always shown whole.
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from pathlib import Path
 
 from codectx.assistant.edits.paths import readable_path
 from codectx.assistant.excerpts import excerpt
+from codectx.assistant.retrieval import code_names
 from codectx.errors import CodectxError
 from codectx.indexer.languages import has_grammar, language_of
 from codectx.tokens import TokenCounter
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+SMALL_FILE = 256
+"""Tokens up to which a file to change is always shown whole."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ def whole_files(root: Path, files: Sequence[str],
 def edit_view(root: Path, files: Sequence[str], instruction: str, fmt: str,
               cap: int | None, counter: TokenCounter) -> View:
     """The files to change as the request shows them; `cap`: the tokens they may take
-    together (None: no cap, every file whole)."""
+    together (None: no cap)."""
     parts: list[str] = []
     partial: list[str] = []
     need = 0
@@ -71,8 +79,8 @@ def edit_view(root: Path, files: Sequence[str], instruction: str, fmt: str,
         text = _read(root, path, None)
         size = counter.count(text)
         shown = None
-        if share is not None and fmt == "definitions" and size > share:
-            shown = _part(path, text, instruction)
+        if fmt == "definitions" and size > SMALL_FILE:
+            shown = _part(path, text, instruction, share is None or size <= share)
         if shown is None:
             parts.append(whole(path, text))
             need += size
@@ -83,23 +91,31 @@ def edit_view(root: Path, files: Sequence[str], instruction: str, fmt: str,
     return View("".join(parts), tuple(partial), need)
 
 
-def _part(path: str, text: str, instruction: str) -> tuple[str, str] | None:
-    """The excerpt and outline of a large file, and the definitions it shows in full;
-    None when there is no grammar or nothing to show."""
+def _part(path: str, text: str, instruction: str, fits: bool) -> tuple[str, str] | None:
+    """What a file is shown as, short of whole, and the code it shows in full; None to
+    show it whole (no grammar; or nothing named nor added and it `fits`)."""
     language = language_of(path)
     if not has_grammar(language):
         return None
     from codectx.indexer.parse import parse_file
 
-    names = set(_WORD.findall(instruction))
-    cut = excerpt(language, text, names)
+    cut = excerpt(language, text, set(_WORD.findall(instruction)))
+    if cut is None:
+        present = set(_WORD.findall(text))
+        added = sorted(n for n in code_names(instruction) if n not in present)
+        if added:
+            # Code shown here would be copied, not extended: the repository above has it.
+            return (f"\n\n{path} gets new code ({', '.join(added)}); what it has now "
+                    "stays as it is. Write only the new code.", "")
+        if fits:
+            return None
     outline = parse_file(language, text.encode("utf-8", errors="surrogateescape")).outline
     if cut is None and not outline:
         return None
     named = (f"its imports and the definitions the change names ({', '.join(cut.names)})"
              if cut is not None else "nothing the change names: only its outline")
-    shown = (f"\n\n{path} is large: shown here are {named}; `...` marks code left out, "
-             "which stays exactly as it is. Write only the definitions you add or change.")
+    shown = (f"\n\nOf {path}, shown here are {named}; `...` marks code left out, which "
+             "stays exactly as it is. Write only the definitions you add or change.")
     if cut is not None:
         shown += f"\n```\n{cut.text}```"
     shown += f"\nThe outline of {path} (one line per definition):\n```\n{outline}```"
