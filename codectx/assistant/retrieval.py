@@ -49,7 +49,7 @@ EXCERPT_FROM = 3  # a file found by a name it defines, larger than 1/3 of the ro
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PATHLIKE = re.compile(r"(?<![\w@])((?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z][\w]{0,9}"
                        r"|(?:\.{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?)")
-_QUOTED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:\(\))?`")
+_QUOTED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)(?:\([^`]*\))?`")
 _CODE_LIKE = re.compile(r"_|\d|.[A-Z]")
 def code_names(text: str) -> set[str]:
     """The names a text writes as code: in backticks, or with `_`, a digit or inner
