@@ -28,6 +28,8 @@ class Answer(Completion):
     """... the earlier turns, ..."""
     question_tokens: int = 0
     """... and the question (an edit's instructions included)."""
+    asked: str = ""
+    """The question as the model got it, its retrieved files before it."""
     expected_s: float | None = None
     """What the speed model measured here expected this turn to take, as it ran (None: no
     speed model, as with a server)."""

@@ -48,7 +48,8 @@ def _fit_notes(index: IndexResult) -> tuple[str, ...]:
     """Say so when the repository did not fit in full (never degrade silently)."""
     levels = Counter(f.mode for f in index.files)
     partial = [f"{levels[level]} {level.value}" for level in
-               (Level.SKELETON, Level.OUTLINE, Level.NAMES, Level.LISTED) if levels[level]]
+               (Level.SKELETON, Level.OUTLINE, Level.NAMES, Level.LISTED, Level.COLLAPSED)
+               if levels[level]]
     if not partial:
         return ()
     return (f"to fit the context, {levels[Level.FULL]} file(s) are in the prompt in full and "
@@ -169,10 +170,11 @@ class Session:
         replies: list[str] = []
         problems: tuple[str, ...] = ()
         answer: Answer | None = None
+        about: Topic | None = Topic(asked, tuple(files), "to be changed")
         for attempt in (1, 2):
             for item in self._run(request, cancel, progress, limit, history,
                                   grammar=shape, shown=shown if attempt == 1 else "",
-                                  about=Topic(asked, tuple(files), "to be changed")):
+                                  about=about):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -187,8 +189,11 @@ class Session:
                 yield EditProposal(plan, attempt, problems, tuple(replies), answer, request,
                                    asked)
                 return
-            history.append((request, answer.text))
+            # The turn as it was sent (its retrieved files included), so that the retry
+            # reuses its cells and evaluates only the retry's message.
+            history.append((answer.asked or request, answer.text))
             request = formats.retry_request(list(problems), fmt)
+            about = None
 
     def review(self, change: Change, *, cancel: threading.Event | None = None,
                progress: Progress = no_progress) -> Iterator[str | Review]:
@@ -378,7 +383,7 @@ class Session:
                     "notes": (item.notes + tuple(index.notes) + _fit_notes(index) + trimmed
                               + retrieval.notes + self._sizes_notes()
                               + ((self.context.floor_note,) if self.context.floor_note else ())),
-                    "retrieved": retrieval.files, **split,
+                    "retrieved": retrieval.files, "asked": question or "", **split,
                     "expected_s": self._expected_s(item),
                 })
             else:

@@ -8,7 +8,7 @@ from codectx import config
 from codectx.assistant.context import Context, Topic
 from codectx.assistant.results import Answer
 from codectx.assistant.retrieval import Retriever, words
-from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM, Session
+from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM, EditProposal, Session
 from codectx.indexer.levels import Level
 from codectx.models.fake import ECHO, FakeBackend, ScriptedProvider
 from tests.conftest import index, make_repo
@@ -178,3 +178,40 @@ def test_a_name_written_as_code_outranks_an_ordinary_word_that_names_a_definitio
     # A two-letter name counts when written as code, not as an ordinary word.
     assert "defines `ok`" in [f.why for f in retriever.retrieve("Where is `ok`?", 4000).files]
     assert "defines `ok`" not in [f.why for f in retriever.retrieve("is it ok?", 4000).files]
+
+
+def test_a_file_inside_a_collapsed_directory_is_retrieved_by_path_and_by_name(
+        tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    files = {f"vendor/lib{i:02}/mod.py": module(i).replace("pkg.mod", "vendor.lib")
+             for i in range(40)}
+    files["app.py"] = "def main():\n    return 0\n"
+    make_repo(root, files)
+    result = index(root, budget=400)
+    assert result.collapsed, "the budget should collapse a directory"
+    levels = {f.path: f.mode for f in result.files}
+    assert levels["vendor/lib17/mod.py"] is Level.COLLAPSED
+    retriever = Context(root, None, "xml")._for(result)
+    by_name = retriever.retrieve("What does settle_17 return?", 2000)
+    assert by_name.files[0].path == "vendor/lib17/mod.py"
+    assert "return 'settled 17'" in by_name.text
+    by_path = retriever.retrieve("Explain vendor/lib05/mod.py", 2000)
+    assert by_path.files[0].path == "vendor/lib05/mod.py"
+
+
+def test_an_edit_s_retry_carries_the_first_attempt_as_it_was_sent(tmp_path: Path) -> None:
+    """Retrieved files and all: the retry's prompt starts with the first attempt's, so the
+    first attempt's cells are reused and only the reply and the retry are evaluated."""
+    root = big_repo(tmp_path / "r")
+    size = sum(len(p.read_bytes()) for p in root.rglob("*.py"))
+    window = size // 3 + 1024 + PROMPT_OVERHEAD + RETRY_ROOM
+    wrong = "pkg/mod02.py\n<<<<<<< SEARCH\nnot in the file\n=======\nx\n>>>>>>> REPLACE\n"
+    session = session_on(root, window, wrong, wrong, max_answer_tokens=1024)
+    *_, proposal = session.edit("make settle_17 return 'done'", files=["pkg/mod02.py"],
+                                fmt="search-replace")
+    assert isinstance(proposal, EditProposal) and proposal.attempts == 2
+    fake = session.provider.fake  # type: ignore[attr-defined]
+    first, retry = fake.prompts
+    assert "return 'settled 17'" in bytes(first.suffix).decode()  # mod17 was retrieved
+    assert retry.tokens[: len(first.tokens)] == first.tokens
+    assert bytes(retry.suffix).decode().count("return 'settled 17'") == 1  # not twice

@@ -112,11 +112,12 @@ def _part(path: str, text: str, instruction: str, fits: bool) -> tuple[str, str]
     outline = parse_file(language, text.encode("utf-8", errors="surrogateescape")).outline
     if cut is None and not outline:
         return None
-    named = (f"its imports and the definitions the change names ({', '.join(cut.names)})"
-             if cut is not None else "nothing the change names: only its outline")
-    shown = (f"\n\nOf {path}, shown here are {named}; `...` marks code left out, which "
-             "stays exactly as it is. Write only the definitions you add or change.")
-    if cut is not None:
-        shown += f"\n```\n{cut.text}```"
-    shown += f"\nThe outline of {path} (one line per definition):\n```\n{outline}```"
-    return shown, cut.text if cut is not None else ""
+    # The outline first: a small model continues from the code it read last, which should
+    # be the definitions to change.
+    shown = f"\n\nThe outline of {path} (one line per definition):\n```\n{outline}```"
+    if cut is None:
+        return shown + "\nWrite only the definitions you add or change.", ""
+    return (shown + f"\nOf {path}, here are its imports and the definitions the change names "
+            f"({', '.join(cut.names)}); `...` marks code left out, which stays exactly as it "
+            f"is. Write only the definitions you add or change.\n```\n{cut.text}```",
+            cut.text)
