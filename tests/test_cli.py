@@ -83,11 +83,28 @@ def test_index_json_describes_the_index(tmp_path: Path) -> None:
     assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
 
 
+def test_index_says_which_directories_collapsed(tmp_path: Path) -> None:
+    files = {f"vendor/lib{i:02}/mod.py": f"def vendored_{i}(x):\n    return x + {i}\n"
+             for i in range(40)}
+    make_repo(tmp_path / "r", {**files, "app.py": "def main():\n    return 0\n"})
+    proc = run("index", str(tmp_path / "r"), "--json", "-q", "--budget", "200")
+    data = json.loads(proc.stdout)
+    assert data["total_tokens"] <= 200 and data["collapsed"]
+    folder = data["collapsed"][0]
+    assert set(folder) == {"path", "files", "summary", "why"} and "budget" in folder["why"]
+    modes = [f["mode"] for f in data["files"]]
+    assert sum(c["files"] for c in data["collapsed"]) == modes.count("collapsed")
+    said = run("index", str(tmp_path / "r"), "--budget", "200", "-o", str(tmp_path / "p.xml"))
+    summary = " ".join(said.stderr.split())
+    assert f"{modes.count('collapsed')} collapsed" in summary
+    assert "shown as one line each" in summary and f"{folder['path']}/" in summary
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["index", "/definitely/not/here"], "no such directory"),
-        (["index", "--budget", "5"], "cannot hold the header and the file list"),
+        (["index", "--budget", "5"], "cannot hold the header and the repository"),
         (["index", "--model", "/no/model.gguf"], "model file not found"),
         (["index", "-o", "/no/such/dir/out.xml"], "directory /no/such/dir does not exist"),
     ],

@@ -84,16 +84,16 @@ class Context:
 
     def _at_least_the_floor(self, build: Callable[[int], IndexResult], budget: int,
                             available: int) -> IndexResult:
-        """A budget the time allows may be below what the file list alone takes: then the
-        smallest map the context holds, said in a note (never an error the user did not
-        cause: no budget was set)."""
+        """A budget the time allows may be below the smallest map (the header and the
+        repository's one line): then that map, said in a note (never an error the user did
+        not cause: no budget was set)."""
         try:
             return build(budget)
         except BudgetError as exc:
             if exc.needed is None or exc.needed > available:
                 raise
-            self.floor_note = (f"the repository's file list alone takes {exc.needed:,} tokens, "
-                               f"more than this machine's time targets give the prefix "
+            self.floor_note = (f"the smallest map of the repository takes {exc.needed:,} "
+                               f"tokens, more than this machine's time targets give the prefix "
                                f"({budget:,}): turns take longer than the targets")
             return build(exc.needed)
 

@@ -138,7 +138,8 @@ def print_summary(result: IndexResult) -> None:
     levels = Counter(f.mode for f in result.files)
     kind = "exact" if result.token_count_exact else "estimated"
     shown = ", ".join(f"{levels[level]} " + ("in full" if level is Level.FULL else level.value)
-                      for level in reversed(DEEPEST_LAST) if levels[level] or level is Level.FULL)
+                      for level in (*reversed(DEEPEST_LAST), Level.COLLAPSED)
+                      if levels[level] or level is Level.FULL)
     err.print(
         f"[bold]{result.name}[/]: {len(result.files)} files: {shown}; "
         f"{len(result.skipped)} skipped; {result.total_tokens:,} tokens ({kind}) "
@@ -156,6 +157,17 @@ def print_summary(result: IndexResult) -> None:
     if levels[Level.LISTED]:
         err.print(f"  {levels[Level.LISTED]} file(s) only listed in the file tree: the budget "
                   "does not hold even their names", markup=False)
+    if result.collapsed:
+        count = len(result.collapsed)
+        err.print(f"  {count} {'directory' if count == 1 else 'directories'} shown as one line "
+                  "each, the least important first, to fit the budget (their files can still "
+                  "be retrieved):", markup=False)
+        for folder in result.collapsed[:SHOW_DEGRADED]:
+            err.print(f"    {folder.path or '.'}/ ({folder.files:,} files)", markup=False,
+                      highlight=False)
+        if len(result.collapsed) > SHOW_DEGRADED:
+            err.print(f"    ... and {len(result.collapsed) - SHOW_DEGRADED} more (--json lists "
+                      "them)")
     data = [f for f in result.files if f.kind == "data"]
     if data:
         err.print(f"  data, snapshots and generated files, low in the prompt ({len(data)}):")
@@ -194,6 +206,10 @@ def result_json(result: IndexResult) -> dict[str, Any]:
             for f in result.files
         ],
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+        "collapsed": [{"path": c.path, "files": c.files, "summary": c.summary,
+                       "why": "among the least important directories: collapsed to one line "
+                              "of the file tree to fit the budget"}
+                      for c in result.collapsed],
         "elapsed_s": round(result.elapsed_s, 3),
     }
 

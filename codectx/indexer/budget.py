@@ -1,22 +1,33 @@
-"""Fitting the prompt into a token budget: cover every file first, then deepen.
+"""Fitting the prompt into a token budget: cover every file first, then deepen; below
+the files' own levels, the file tree collapses directory by directory.
 
 Each file has a ladder of levels, cheapest first (names, outline, skeleton,
 full text: those it has, each kept only if cheaper than every level above
-it). Every file starts on the first rung. If even that is over the budget,
-the least important files drop to "listed" (the file tree only). Then files
-are upgraded one rung at a time, in rounds, most important first, for as long
-as the next upgrade fits: a fixed sequence of steps whose prefix the budget
-decides, so a larger budget never shows a file at a lower level, and the
-result does not depend on anything but the files. Data, snapshots and
-generated files are upgraded only after every other file is in full.
+it). Every file starts on the first rung. If that is over the budget, the
+least important items go down one by one: a file drops to "listed" (the tree
+only); a directory, once its files are listed and its subdirectories collapsed,
+collapses to one line of the tree (its path, how many files of which kinds,
+its most important names), up to the repository's root, whose one line is the
+floor. If the first rungs fit, files are upgraded one rung at a time, in
+rounds, most important first, for as long as the next upgrade fits. Both are a
+fixed sequence of steps whose prefix the budget decides, so a larger budget
+never shows a file at a lower level nor collapses more, and the result depends
+on nothing but the files. Data, snapshots and generated files are upgraded only
+after every other file is in full.
+
+The costs are running totals over the blocks' and the tree lines' token counts,
+so the allocation is linear in the number of files (the caller checks the
+rendered text once, since a text's count is not exactly the sum of its lines').
 
 Importance is PageRank over the dependency graph (a file many others depend
-on ranks high), weighted by the file's kind (`levels.KIND_WEIGHT`).
+on ranks high), weighted by the file's kind (`levels.KIND_WEIGHT`); a directory
+is as important as its most important file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -53,46 +64,180 @@ class Ladder:
         return cls(tuple(reversed(rungs)), data)
 
 
-def fit(
-    ladders: Mapping[str, Ladder],
-    ranked: Sequence[str],
-    overhead: Callable[[set[str]], int],
-    budget: int,
-) -> dict[str, Level]:
-    """A level per file so the prompt fits in `budget` tokens.
+@dataclass(frozen=True)
+class TreeCosts:
+    """The tokens of everything but the file blocks, piece by piece."""
 
-    `ranked`: the files, most important first. `overhead(listed)`: the exact
-    tokens of everything but the file blocks (header and file tree) when the files
-    in `listed` are listed only.
-    """
-    full = {p: ladder.rungs[-1][1] for p, ladder in ladders.items()}
-    if sum(full.values()) + overhead(set()) <= budget:
-        return {p: Level.FULL for p in ladders}
-    step = {p: 0 for p in ladders}
-    body = sum(ladders[p].rungs[0][1] for p in ranked)
-    listed: set[str] = set()
-    fixed = overhead(listed)
-    for path in reversed(ranked):  # cover: the least important drop to "listed" first
-        if body + fixed <= budget:
-            break
-        body -= ladders[path].rungs[0][1]
-        listed.add(path)
-        fixed = overhead(listed)
-    if body + fixed > budget:
-        needed = overhead(set(ranked))
-        raise BudgetError(
-            f"a budget of {budget:,} tokens cannot hold the header and the file list: they "
-            f"take {needed:,}",
-            f"Raise --budget to at least {needed:,}, or leave files out with --exclude.",
-            needed)
-    if not listed:
-        for path in _steps(ladders, ranked):
-            cost = ladders[path].rungs[step[path] + 1][1] - ladders[path].rungs[step[path]][1]
-            if body + cost + fixed > budget:
+    fixed: int
+    """The header and the tree's frame."""
+    line: Mapping[str, int]
+    """Each file's line in the tree."""
+    listed: Mapping[str, int]
+    """Each file's line marked as listed only."""
+    directory: Mapping[str, int]
+    """Each directory's own line (the root, "", has none)."""
+    summary: Mapping[str, int]
+    """Each directory's one line when collapsed (the root's: the whole tree)."""
+
+
+@dataclass(frozen=True)
+class Allocation:
+    levels: dict[str, Level]
+    collapsed: tuple[str, ...] = ()
+    """The outermost collapsed directories, sorted ("" is the root)."""
+    tokens: int = 0
+    """The prompt's tokens, as the sum of its pieces' counts."""
+
+
+SHOWN = (Level.FULL, Level.SKELETON, Level.OUTLINE, Level.NAMES)
+"""The levels with a block of their own in the prompt."""
+
+
+def outermost(path: str, collapsed: Container[str]) -> str | None:
+    """The outermost collapsed directory holding `path`, if any."""
+    found = None
+    folder = parent(path)
+    while True:
+        if folder in collapsed:
+            found = folder
+        if not folder:
+            return found
+        folder = parent(folder)
+
+
+def parent(path: str) -> str:
+    """The directory holding a file or directory ("" for the root's entries)."""
+    return path.rpartition("/")[0]
+
+
+def directories(paths: Iterable[str]) -> set[str]:
+    """Every directory holding one of `paths`, the root ("") included."""
+    found = {""}
+    for path in paths:
+        folder = parent(path)
+        while folder not in found:
+            found.add(folder)
+            folder = parent(folder)
+    return found
+
+
+SUMMARY_NAMES = 5  # names a collapsed directory's line shows
+SUMMARY_KINDS = 3  # languages it names before "other"
+
+
+def summaries(ranked: Sequence[str], languages: Mapping[str, str],
+              names: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Each directory's one-line summary, as its collapsed line shows it: how many files,
+    of which languages, and the first names of its most important files."""
+    count: dict[str, Counter[str]] = {d: Counter() for d in directories(ranked)}
+    shown: dict[str, list[str]] = {d: [] for d in count}
+    for path in ranked:  # most important first
+        first = names.get(path, ())[:1]
+        folder = parent(path)
+        while True:
+            count[folder][languages.get(path) or "other"] += 1
+            if first and len(shown[folder]) < SUMMARY_NAMES and first[0] not in shown[folder]:
+                shown[folder].append(first[0])
+            if not folder:
                 break
-            body += cost
-            step[path] += 1
-    return {p: Level.LISTED if p in listed else ladders[p].rungs[step[p]][0] for p in ladders}
+            folder = parent(folder)
+    found = {}
+    for folder, kinds in count.items():
+        top = kinds.most_common()
+        parts = [f"{kind} {n:,}" for kind, n in top[:SUMMARY_KINDS]]
+        rest = sum(n for _, n in top[SUMMARY_KINDS:])
+        if rest:
+            parts.append(f"other {rest:,}")
+        text = f"({kinds.total():,} files: {', '.join(parts)})"
+        found[folder] = text + (f": {', '.join(shown[folder])}" if shown[folder] else "")
+    return found
+
+
+def fit(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCosts,
+        budget: int) -> Allocation:
+    """A level per file, and the directories collapsed, so the prompt fits in `budget`
+    tokens. `ranked`: the files, most important first."""
+    tree = costs.fixed + sum(costs.line[p] for p in ranked) + sum(
+        costs.directory[d] for d in directories(ranked))
+    everything = sum(ladders[p].rungs[-1][1] for p in ranked) + tree
+    if everything <= budget:
+        return Allocation({p: Level.FULL for p in ladders}, (), everything)
+    step = {p: 0 for p in ladders}
+    total = tree + sum(ladders[p].rungs[0][1] for p in ranked)
+    if total > budget:
+        return _cover(ladders, ranked, costs, budget, total)
+    for path in _steps(ladders, ranked):
+        cost = ladders[path].rungs[step[path] + 1][1] - ladders[path].rungs[step[path]][1]
+        if total + cost > budget:
+            break
+        total += cost
+        step[path] += 1
+    return Allocation({p: ladders[p].rungs[step[p]][0] for p in ladders}, (), total)
+
+
+def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCosts,
+           budget: int, total: int) -> Allocation:
+    """Least important first, files drop to listed and directories collapse until the
+    prompt fits (`total`: its tokens with every file on its first rung)."""
+    score = {p: len(ranked) - i for i, p in enumerate(ranked)}
+    folders = directories(ranked)
+    best = dict.fromkeys(folders, 0)
+    files_in: dict[str, list[str]] = {d: [] for d in folders}
+    subdirs: dict[str, list[str]] = {d: [] for d in folders}
+    for d in folders:
+        if d:
+            subdirs[parent(d)].append(d)
+    for path in ranked:
+        files_in[parent(path)].append(path)
+        folder = parent(path)
+        while True:
+            best[folder] = max(best[folder], score[path])
+            if not folder:
+                break
+            folder = parent(folder)
+    # A directory comes after its files and its subdirectories (deeper first at a tie).
+    order = sorted([(score[p], 0, 0, p) for p in ranked]
+                   + [(best[d], 1, -(d.count("/") + 1 if d else 0), d) for d in folders])
+    listed: set[str] = set()
+    collapsed: set[str] = set()
+    for _, is_dir, _, item in order:
+        if total <= budget:
+            break
+        if is_dir:
+            before = (costs.directory[item] + sum(costs.listed[f] for f in files_in[item])
+                      + sum(costs.summary[c] for c in subdirs[item]))
+            total += costs.summary[item] - before
+            collapsed.add(item)
+        else:
+            total += costs.listed[item] - costs.line[item] - ladders[item].rungs[0][1]
+            listed.add(item)
+    if total > budget:
+        needed = costs.fixed + costs.summary[""]
+        raise BudgetError(
+            f"a budget of {budget:,} tokens cannot hold the header and the repository's "
+            f"one-line summary: they take {needed:,}",
+            f"Raise --budget to at least {needed:,}.", needed)
+    outer = tuple(sorted(d for d in collapsed if not _inside(d, collapsed)))
+    levels = {}
+    for path in ladders:
+        if path in listed:
+            levels[path] = Level.COLLAPSED if _inside(path, collapsed) else Level.LISTED
+        else:
+            levels[path] = ladders[path].rungs[0][0]
+    return Allocation(levels, outer, total)
+
+
+def _inside(path: str, collapsed: set[str]) -> bool:
+    """Whether a directory holding `path` (not `path` itself) is collapsed."""
+    if not path:
+        return False
+    folder = parent(path)
+    while True:
+        if folder in collapsed:
+            return True
+        if not folder:
+            return False
+        folder = parent(folder)
 
 
 def _steps(ladders: Mapping[str, Ladder], ranked: Sequence[str]) -> list[str]:

@@ -20,7 +20,7 @@ from codectx import __version__
 _CHUNK = 500
 # Bump whenever the layout of a stored value, or what it holds, changes, so no release reads
 # another's.
-SCHEMA = 4
+SCHEMA = 5
 
 
 class IndexCache:

@@ -4,7 +4,8 @@ A file can be in the prompt at one of five levels, dearest first:
 full text; skeleton (signatures, class and function headers, each
 docstring's first line); outline (one line per definition, members
 indented); names (the path and its top-level names on one line); listed (in
-the file tree only). Files in a language with a grammar get their views from
+the file tree only); collapsed (counted in one line of the tree that stands for
+its directory). Files in a language with a grammar get their views from
 the tree-sitter parse (`parse`); the others from a text rule here: markdown
 shows its headings, JSON, YAML and TOML their top-level keys, other text its
 first lines.
@@ -31,6 +32,8 @@ class Level(StrEnum):
     OUTLINE = "outline"
     NAMES = "names"
     LISTED = "listed"
+    COLLAPSED = "collapsed"
+    """In a directory the file tree shows as one line (below every file's own levels)."""
 
 
 DEEPEST_LAST = (Level.LISTED, Level.NAMES, Level.OUTLINE, Level.SKELETON, Level.FULL)

@@ -9,11 +9,13 @@ nothing changed since the last run, the snapshot returns the last result.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 
+from codectx.errors import BudgetError
 from codectx.indexer import budget as budget_mod
 from codectx.indexer import order as order_mod
 from codectx.indexer import snapshot
@@ -23,8 +25,18 @@ from codectx.indexer.gittree import BlobReader
 from codectx.indexer.imports import Resolved, Resolver
 from codectx.indexer.levels import Level
 from codectx.indexer.parse import FileFacts
-from codectx.indexer.result import IndexedFile, IndexResult
-from codectx.indexer.serialize import Segment, file_block, header, names_line, tree
+from codectx.indexer.result import Collapsed, IndexedFile, IndexResult
+from codectx.indexer.serialize import (
+    Segment,
+    directory_line,
+    file_block,
+    file_line,
+    header,
+    names_line,
+    summary_line,
+    tree,
+    tree_frame,
+)
 from codectx.indexer.sources import Source, load_facts, read_sources
 from codectx.indexer.walk import Listing, Skipped, list_files
 from codectx.progress import Progress, no_progress
@@ -140,6 +152,7 @@ def _assemble(
     head_text = header(name, fmt)
     levels = {p: Level.FULL for p in analysis.order}
     full_tokens = {p: counts(t) for p, t in full_blocks.items()}
+    collapsed: dict[str, str] = {}
     if options.budget is not None and sum(full_tokens.values()) > options.budget:
         ladders = {}
         for path in analysis.order:
@@ -149,13 +162,26 @@ def _assemble(
                     costs[level] = counts(block(path, level))
             ladders[path] = budget_mod.Ladder.of(costs, sources[path].kind.name == "data")
         weights = {p: s.kind.weight for p, s in sources.items()}
-        levels = budget_mod.fit(
-            ladders, budget_mod.importance(analysis.graph, weights),
-            lambda listed: counts(head_text) + counts(tree(
-                [(p, Level.LISTED if p in listed else Level.FULL) for p in analysis.order],
-                fmt)),
-            options.budget,
-        )
+        ranked = budget_mod.importance(analysis.graph, weights)
+        summaries = budget_mod.summaries(ranked, {p: s.language for p, s in sources.items()},
+                                         {p: facts[p].names for p in ranked})
+        tree_costs = _tree_costs(ranked, summaries, counts, head_text, fmt, progress)
+        allowed = options.budget
+        for _ in range(8):  # a text's count is near, not exactly, the sum of its lines'
+            fitted = budget_mod.fit(ladders, ranked, tree_costs, allowed)
+            levels = fitted.levels
+            collapsed = {d: summaries[d] for d in fitted.collapsed}
+            shown = sum(counts(full_blocks[p] if lv is Level.FULL else block(p, lv))
+                        for p, lv in levels.items() if lv in budget_mod.SHOWN)
+            exact = (counts(head_text) + shown
+                     + counts(tree(list(levels.items()), fmt, collapsed)))
+            if exact <= options.budget:
+                break
+            # Fit again under the budget less what the sum of the pieces missed.
+            allowed = min(allowed - 1, options.budget - (exact - fitted.tokens))
+        else:
+            raise BudgetError(f"the budget of {options.budget:,} tokens could not be met",
+                              "Raise --budget.")
 
     segments: list[Segment] = []
 
@@ -168,19 +194,40 @@ def _assemble(
     files = []
     for path in analysis.order:
         level, tokens = levels[path], 0
-        if level is not Level.LISTED:
+        if level in budget_mod.SHOWN:
             text = full_blocks[path] if level is Level.FULL else block(path, level)
             tokens = add("file", path, text)
         src, deps, fact = sources[path], analysis.resolved[path], facts[path]
         files.append(IndexedFile(path, src.language, tokens, level, deps.internal, deps.external,
                                  src.invalid_utf8, full_tokens[path], fact.names, fact.symbols,
                                  src.kind.name, src.kind.reason))
-    add("tree", None, tree(list(levels.items()), fmt))
+    add("tree", None, tree(list(levels.items()), fmt, collapsed))
     counts.flush()
+    hidden = Counter(budget_mod.outermost(p, collapsed) for p, lv in levels.items()
+                     if lv is Level.COLLAPSED)
     return IndexResult(
         root=str(root), name=name, files=files, skipped=[], segments=segments,
         token_count_exact=counter.exact, tokenizer=counter.name, parsed=analysis.parsed,
+        collapsed=[Collapsed(d, hidden[d], text) for d, text in sorted(collapsed.items())],
     )
+
+
+def _tree_costs(ranked: list[str], summaries: dict[str, str], counts: CachedCounts,
+                head_text: str, fmt: str, progress: Progress) -> budget_mod.TreeCosts:
+    """The tokens of the tree's lines, each counted once (and cached, as blocks are)."""
+    folders = budget_mod.directories(ranked)
+    line = {p: file_line(p, Level.FULL) for p in ranked}
+    listed = {p: file_line(p, Level.LISTED) for p in ranked}
+    own = {d: directory_line(d) if d else "" for d in folders}
+    summary = {d: summary_line(d, summaries[d]) for d in folders}
+    counts.prefetch({*line.values(), *listed.values(), *own.values(), *summary.values()},
+                    progress)
+    opening, closing = tree_frame(fmt)
+    return budget_mod.TreeCosts(
+        counts(head_text) + counts(opening + closing),
+        {p: counts(t) for p, t in line.items()}, {p: counts(t) for p, t in listed.items()},
+        {d: counts(t) if t else 0 for d, t in own.items()},
+        {d: counts(t) for d, t in summary.items()})
 
 
 def _volatility(

@@ -35,6 +35,17 @@ class IndexedFile:
     """Why it counts as data (a snapshot, JSON over a size, generated...)."""
 
 
+@dataclass(frozen=True)
+class Collapsed:
+    """A directory the file tree shows as one line, to fit the budget."""
+
+    path: str
+    """"" for the repository's root."""
+    files: int
+    summary: str
+    """What its line says after its name: how many files, of which kinds, and names."""
+
+
 @dataclass
 class IndexResult:
     root: str
@@ -50,6 +61,9 @@ class IndexResult:
     from_snapshot: bool = False
     """True when nothing changed since the last index and its result was reused whole."""
     notes: list[str] = field(default_factory=list)
+    collapsed: list[Collapsed] = field(default_factory=list)
+    """The directories shown as one line each (outermost only), least important first
+    collapsed; their files are in `files` with the level `collapsed`."""
 
     @property
     def text(self) -> str:
@@ -69,6 +83,7 @@ class IndexResult:
             "skipped": [[s.path, s.reason] for s in self.skipped],
             "segments": [[s.kind, s.path, s.text, s.tokens, s.start] for s in self.segments],
             "token_count_exact": self.token_count_exact, "tokenizer": self.tokenizer,
+            "collapsed": [[c.path, c.files, c.summary] for c in self.collapsed],
         }
 
     @classmethod
@@ -83,6 +98,7 @@ class IndexResult:
             skipped=[Skipped(path, reason) for path, reason in data["skipped"]],
             segments=[Segment(*s) for s in data["segments"]],
             token_count_exact=data["token_count_exact"], tokenizer=data["tokenizer"],
+            collapsed=[Collapsed(*c) for c in data.get("collapsed", [])],
         )
 
 

@@ -16,6 +16,7 @@ touches. Nothing here depends on time, the machine or the working directory.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
@@ -68,7 +69,7 @@ def file_block(path: str, language: str, text: str, mode: Level, fmt: str,
     """A file's block at a level; for the names level, `text` is its names line and the
     block one short line; a listed file has no block. `part` names a piece of a file
     ("excerpt") shown instead of a level."""
-    if mode is Level.LISTED:
+    if mode in (Level.LISTED, Level.COLLAPSED):
         return ""
     if mode is Level.NAMES:
         line = text.strip().replace("\n", " ")
@@ -92,22 +93,57 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
-def tree(paths: list[tuple[str, Level]], fmt: str) -> str:
-    """Every file, as an indented tree; a file listed here only is marked "(listed)"
+def file_line(path: str, mode: Level) -> str:
+    """A file's line in the tree: its name, indented by its depth, marked when listed only
     (the other levels say theirs in their own block, so deepening a file never changes
     the tree)."""
+    depth = path.count("/")
+    mark = " (listed)" if mode is Level.LISTED else ""
+    return "  " * depth + path.rpartition("/")[2] + mark + "\n"
+
+
+def directory_line(directory: str) -> str:
+    return "  " * directory.count("/") + directory.rpartition("/")[2] + "/\n"
+
+
+def summary_line(directory: str, summary: str) -> str:
+    """A collapsed directory's one line: its name and `summary` (the root is "./")."""
+    if not directory:
+        return f"./ {summary}\n"
+    return "  " * directory.count("/") + directory.rpartition("/")[2] + f"/ {summary}\n"
+
+
+def tree_frame(fmt: str) -> tuple[str, str]:
+    if fmt == "markdown":
+        return "## Files\n\n```text\n", "```\n"
+    return "<tree>\n", "</tree>\n</repository>\n"
+
+
+def tree(paths: list[tuple[str, Level]], fmt: str,
+         collapsed: Mapping[str, str] | None = None) -> str:
+    """Every file, as an indented tree; `collapsed`: the summary of each directory shown
+    as one line instead of its files ("" for the root: the whole tree in one line)."""
+    collapsed = collapsed or {}
     lines: list[str] = []
     seen_dirs: set[str] = set()
+    if "" in collapsed:
+        lines.append(summary_line("", collapsed[""]))
+        paths = []
     for path, mode in sorted(paths):
         parts = path.split("/")
+        hidden = False
         for depth in range(len(parts) - 1):
             directory = "/".join(parts[: depth + 1])
+            if directory in collapsed:
+                if directory not in seen_dirs:
+                    seen_dirs.add(directory)
+                    lines.append(summary_line(directory, collapsed[directory]))
+                hidden = True
+                break
             if directory not in seen_dirs:
                 seen_dirs.add(directory)
-                lines.append("  " * depth + parts[depth] + "/")
-        mark = " (listed)" if mode is Level.LISTED else ""
-        lines.append("  " * (len(parts) - 1) + parts[-1] + mark)
-    listing = "\n".join(lines) + ("\n" if lines else "")
-    if fmt == "markdown":
-        return f"## Files\n\n```text\n{listing}```\n"
-    return f"<tree>\n{listing}</tree>\n</repository>\n"
+                lines.append(directory_line(directory))
+        if not hidden:
+            lines.append(file_line(path, mode))
+    opening, closing = tree_frame(fmt)
+    return opening + "".join(lines) + closing

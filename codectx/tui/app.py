@@ -184,7 +184,7 @@ class CodectxApp(App[None]):
     def _indexed(self, event: msg.Indexed) -> None:
         files = event.index.files
         self.chat.index = event.index
-        self.query_one(ContextPanel).show_files(files)
+        self.query_one(ContextPanel).show_files(files, event.index.collapsed)
         if not event.warm:
             return
         self.query_one(ContextPanel).cache_state(

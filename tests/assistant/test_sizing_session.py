@@ -10,7 +10,7 @@ from pathlib import Path
 from codectx import config
 from codectx.assistant import sizing
 from codectx.assistant.commands import Chat, tokens_text
-from codectx.assistant.session import Answer, Session
+from codectx.assistant.session import PROMPT_OVERHEAD, Answer, Session
 from codectx.models.fake import ECHO, FakeBackend, ScriptedProvider
 from codectx.models.speed import Line, Speed
 from tests.assistant.test_retrieval import Bytes, big_repo
@@ -84,7 +84,7 @@ def test_tokens_shows_the_evaluated_split_and_the_expected_time(tmp_path: Path) 
     assert "speed model expected" in text
 
 
-def test_a_file_list_longer_than_the_time_allows_grows_the_prefix_with_a_note(
+def test_a_file_list_longer_than_the_time_allows_collapses_directories_to_fit(
         tmp_path: Path) -> None:
     from tests.conftest import make_repo
 
@@ -92,6 +92,9 @@ def test_a_file_list_longer_than_the_time_allows_grows_the_prefix_with_a_note(
     make_repo(root, {f"src/package_{i:03}/module_with_a_long_name_{i:03}.py": f"X = {i}\n"
                      for i in range(500)})
     slow = session(root, SLOW)
-    answer = ask(slow, "What is X in module_with_a_long_name_007?")
-    assert answer.prefix_tokens > slow.sizes().prefix  # grown to hold the file list
-    assert any("file list alone takes" in n for n in answer.notes)
+    answer = ask(slow, "What is X in src/package_007/module_with_a_long_name_007.py?")
+    assert answer.prefix_tokens <= slow.sizes().prefix + PROMPT_OVERHEAD  # within the time
+    assert slow.index().collapsed  # the tree collapsed directories to fit
+    assert any("collapsed" in n for n in answer.notes)  # and the answer says so
+    assert "src/package_007/module_with_a_long_name_007.py" in [r.path for r in
+                                                                answer.retrieved]

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from codectx.errors import BudgetError
-from codectx.indexer.budget import Ladder, fit
+from codectx.indexer.budget import Allocation, Ladder, TreeCosts, directories, fit, outermost
 from codectx.indexer.levels import DEEPEST_LAST, Level
 from tests.conftest import index, write_tree
 
-DEPTH = {level: i for i, level in enumerate(DEEPEST_LAST)}
+DEPTH = {level: i for i, level in enumerate((Level.COLLAPSED, *DEEPEST_LAST))}
 
 
 def random_ladders(rng: random.Random, n: int) -> dict[str, Ladder]:
@@ -28,14 +28,31 @@ def random_ladders(rng: random.Random, n: int) -> dict[str, Ladder]:
     return ladders
 
 
-def overhead(listed: set[str]) -> int:
-    return 50 + 2 * len(listed)  # a header, and a mark per listed file
+def flat(paths: list[str] | dict[str, Ladder]) -> TreeCosts:
+    """Tree costs as the old tests had them: a header of 50, nothing for a file's line,
+    2 for a listed mark, and a one-line root of 5."""
+    return tree_costs(list(paths), line=0, mark=2, folder=0, summary=5)
 
 
-def total(ladders: dict[str, Ladder], levels: dict[str, Level]) -> int:
-    costs = {p: dict(ladder.rungs) for p, ladder in ladders.items()}
-    return sum(costs[p].get(level, 0) for p, level in levels.items()) + overhead(
-        {p for p, level in levels.items() if level is Level.LISTED})
+def tree_costs(paths: list[str], line: int = 3, mark: int = 2, folder: int = 2,
+               summary: int = 12) -> TreeCosts:
+    return TreeCosts(50, dict.fromkeys(paths, line), dict.fromkeys(paths, line + mark),
+                     {d: folder if d else 0 for d in directories(paths)},
+                     dict.fromkeys(directories(paths), summary))
+
+
+def total(ladders: dict[str, Ladder], got: Allocation, costs: TreeCosts) -> int:
+    """The prompt's tokens under an allocation, summed as the renderer lays it out."""
+    cost = {p: dict(ladder.rungs) for p, ladder in ladders.items()}
+    outer = set(got.collapsed)
+    blocks = sum(cost[p].get(level, 0) for p, level in got.levels.items())
+    if "" in outer:
+        return costs.fixed + blocks + costs.summary[""]
+    lines = sum(costs.listed[p] if level is Level.LISTED else costs.line[p]
+                for p, level in got.levels.items() if level is not Level.COLLAPSED)
+    folders = [d for d in directories(got.levels) if d and outermost(d + "/x", outer) is None]
+    return (costs.fixed + blocks + lines + sum(costs.directory[d] for d in folders)
+            + sum(costs.summary[d] for d in outer))
 
 
 def test_a_ladder_keeps_only_levels_cheaper_than_every_deeper_one() -> None:
@@ -48,15 +65,17 @@ def test_coverage_first_then_monotone_and_deterministic(seed: int) -> None:
     rng = random.Random(seed)
     ladders = random_ladders(rng, 60)
     ranked = sorted(ladders, key=lambda p: rng.random())
-    cheapest = sum(ladder.rungs[0][1] for ladder in ladders.values()) + overhead(set())
-    everything = sum(ladder.rungs[-1][1] for ladder in ladders.values()) + overhead(set())
+    costs = flat(ladders)
+    cheapest = sum(ladder.rungs[0][1] for ladder in ladders.values()) + 50
+    everything = sum(ladder.rungs[-1][1] for ladder in ladders.values()) + 50
     budgets = sorted({cheapest // 2, cheapest, *(rng.randint(cheapest, everything)
                                                   for _ in range(30)), everything})
     previous: dict[str, Level] | None = None
     for budget in budgets:
-        levels = fit(ladders, ranked, overhead, budget)
-        assert levels == fit(ladders, ranked, overhead, budget)  # deterministic
-        assert total(ladders, levels) <= budget
+        got = fit(ladders, ranked, costs, budget)
+        levels = got.levels
+        assert got == fit(ladders, ranked, costs, budget)  # deterministic
+        assert total(ladders, got, costs) <= budget
         upgraded = [p for p, level in levels.items()
                     if DEPTH[level] > DEPTH[ladders[p].rungs[0][0]]]
         if upgraded:  # coverage first: nobody is deepened while anybody is only listed
@@ -73,19 +92,23 @@ def test_data_is_deepened_only_after_everything_else_is_full() -> None:
     ladders = {"src.py": Ladder.of({Level.FULL: 100, Level.NAMES: 5}),
                "big.json": Ladder.of({Level.FULL: 100, Level.NAMES: 5}, data=True)}
     ranked = ["big.json", "src.py"]  # even when ranked first
-    assert fit(ladders, ranked, overhead, 50 + 5 + 100) == {
+    assert fit(ladders, ranked, flat(ladders), 50 + 5 + 100).levels == {
         "src.py": Level.FULL, "big.json": Level.NAMES}
-    assert fit(ladders, ranked, overhead, 50 + 100 + 100)["big.json"] is Level.FULL
+    assert fit(ladders, ranked, flat(ladders), 50 + 100 + 100).levels["big.json"] is Level.FULL
 
 
-def test_the_least_important_drop_to_listed_and_only_the_tree_is_a_floor() -> None:
+def test_the_least_important_drop_to_listed_then_the_root_collapses_to_the_floor() -> None:
     ladders = {f"f{i}.py": Ladder.of({Level.FULL: 100, Level.NAMES: 10}) for i in range(5)}
     ranked = sorted(ladders)
-    levels = fit(ladders, ranked, overhead, 50 + 30 + 2 * 2)
+    levels = fit(ladders, ranked, flat(ladders), 50 + 30 + 2 * 2).levels
     assert [levels[p] for p in ranked] == [Level.NAMES] * 3 + [Level.LISTED] * 2
-    with pytest.raises(BudgetError, match="cannot hold the header and the file list") as info:
-        fit(ladders, ranked, overhead, 40)
-    assert info.value.hint is not None and "at least 60" in info.value.hint
+    listed = fit(ladders, ranked, flat(ladders), 60)  # every file listed: 50 + 5 * 2
+    assert set(listed.levels.values()) == {Level.LISTED} and listed.collapsed == ()
+    floor = fit(ladders, ranked, flat(ladders), 59)  # the header and the root's one line
+    assert floor.collapsed == ("",) and set(floor.levels.values()) == {Level.COLLAPSED}
+    with pytest.raises(BudgetError, match="one-line summary") as info:
+        fit(ladders, ranked, flat(ladders), 54)
+    assert info.value.hint is not None and "at least 55" in info.value.hint
 
 
 BODY = "\n".join(f"    total += {i}" for i in range(40))
@@ -139,8 +162,53 @@ def test_skeletons_keep_signatures_and_a_docstring_s_first_line(tmp_path: Path) 
     assert "More." not in text.split('<file path="core.py"')[1].split("</file>")[0]
 
 
-def test_a_budget_smaller_than_the_file_tree_is_an_error(tmp_path: Path) -> None:
+def test_a_budget_below_the_floor_is_an_error(tmp_path: Path) -> None:
     write_tree(tmp_path, FILES)
-    with pytest.raises(BudgetError, match="cannot hold the header and the file list") as info:
+    with pytest.raises(BudgetError, match="one-line summary") as info:
         index(tmp_path, budget=20)
     assert info.value.hint is not None and "Raise --budget to at least" in info.value.hint
+
+
+def generated(n: int, seed: int) -> list[str]:
+    """`n` file paths in a random tree of directories up to four deep."""
+    rng = random.Random(seed)
+    folders = [""]
+    while len(folders) < max(2, n // 12):
+        base = rng.choice(folders)
+        if base.count("/") < 3:
+            folders.append(f"{base}/d{len(folders)}" if base else f"d{len(folders)}")
+    paths: set[str] = set()
+    while len(paths) < n:
+        folder = rng.choice(folders)
+        paths.add(f"{folder}/f{len(paths)}.py" if folder else f"f{len(paths)}.py")
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("n", [10, 1000, 20000])
+def test_the_tree_collapses_within_every_budget_monotone_and_nothing_is_lost(n: int) -> None:
+    rng = random.Random(n)
+    paths = generated(n, n)
+    ladders = {p: ladder for p, ladder in zip(paths, random_ladders(rng, n).values(),
+                                             strict=True)}
+    ranked = sorted(paths, key=lambda p: rng.random())
+    costs = tree_costs(paths)
+    floor = costs.fixed + costs.summary[""]
+    everything = total(ladders, Allocation(dict.fromkeys(paths, Level.FULL)), costs)
+    samples = 12 if n > 1000 else 40
+    budgets = sorted({floor, floor + 1, everything, *(
+        int(floor * (everything / floor) ** rng.random()) for _ in range(samples))})
+    with pytest.raises(BudgetError):
+        fit(ladders, ranked, costs, floor - 1)
+    previous: Allocation | None = None
+    for budget in budgets:
+        got = fit(ladders, ranked, costs, budget)
+        assert total(ladders, got, costs) <= budget
+        for path, level in got.levels.items():  # shown, listed, or in a collapsed directory
+            assert (level is Level.COLLAPSED) == (outermost(path, set(got.collapsed))
+                                                  is not None)
+        if previous is not None:  # a larger budget never shows less
+            assert all(DEPTH[got.levels[p]] >= DEPTH[previous.levels[p]] for p in paths)
+            assert all(outermost(d + "/x", set(previous.collapsed)) is not None
+                       or d in previous.collapsed for d in got.collapsed)
+        previous = got
+    assert fit(ladders, ranked, costs, budgets[1]) == fit(ladders, ranked, costs, budgets[1])

@@ -98,3 +98,23 @@ def test_the_file_tree_comes_after_the_files_so_a_new_file_keeps_the_prefix(
     after = index(root).text
     prefix = before[: before.index("<tree>")]
     assert after.startswith(prefix)
+
+
+@pytest.mark.parametrize("fmt", ["xml", "markdown"])
+def test_golden_prompt_with_collapsed_directories(fmt: str, tmp_path: Path) -> None:
+    files = {f"{top}/{sub}/m{i}.py": f"def {top}_{sub}_{i}():\n    return {i}\n"
+             for top in ("core", "plugins") for sub in ("alpha", "beta") for i in range(4)}
+    files["core/alpha/m0.py"] = "".join(f"from {t}.{s}.m1 import {t}_{s}_1\n"
+                                        for t in ("core", "plugins") for s in ("alpha", "beta"))
+    write_tree(tmp_path / "demo", files)
+    listed = index(tmp_path / "demo", format=fmt, budget=10_000)
+    budget = listed.total_tokens
+    while True:  # the largest budget at which a directory, not yet the root, collapses
+        budget -= 1
+        result = index(tmp_path / "demo", format=fmt, budget=budget)
+        if result.collapsed:
+            break
+    assert result.total_tokens <= budget and "" not in [c.path for c in result.collapsed]
+    assert sum(c.files for c in result.collapsed) == sum(
+        f.mode is Mode.COLLAPSED for f in result.files)
+    check_golden(f"collapsed.{fmt}", result.text)

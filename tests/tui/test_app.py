@@ -380,3 +380,38 @@ async def test_an_untrusted_config_refused_stays_ignored(tmp_path: Path) -> None
         assert app.chat.index is not None
     trust = config.load(tmp_path / "r").trust
     assert trust is not None and not trust.trusted
+
+
+async def test_a_collapsed_directory_is_one_row_that_opens(tmp_path: Path) -> None:
+    files = {f"vendor/lib{i:02}/mod.py": f"def vendored_{i}(x):\n    return x + {i}\n"
+             for i in range(30)}
+    make_repo(tmp_path / "r", {**files, "app.py": APP})
+    session = Session(tmp_path / "r", config.load(tmp_path / "r", {"budget": 200}),
+                      ScriptedProvider(FakeBackend(["x"])))
+    app = CodectxApp(session, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.query_one("#files", DataTable)
+
+        def rows() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        folded = [r for r in rows() if r.startswith("▸ ")]
+        assert folded, rows()
+        assert not any(r.startswith("vendor/lib") for r in rows())
+        table.focus()
+        table.move_cursor(row=rows().index(folded[0]))
+        await pilot.press("enter")
+        await pilot.pause()
+        opened = rows()
+        assert folded[0].replace("▸", "▾") in opened
+        assert any(r.startswith(folded[0][2:]) for r in opened)  # its files, under it
+        await pilot.press("enter")
+        await pilot.pause()
+        assert rows().count(folded[0]) == 1  # folded again
+        filter_box = app.query_one("#file-filter")
+        filter_box.focus()
+        await pilot.press(*"lib17")
+        await pilot.pause()
+        assert "vendor/lib17/mod.py" in rows()

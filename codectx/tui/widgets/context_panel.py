@@ -1,4 +1,10 @@
-"""The side panel: the files in prompt order (filterable) and the state of the cache."""
+"""The side panel: the files in prompt order (filterable) and the state of the cache.
+
+A directory the prompt shows as one line (collapsed to fit the budget) is one row,
+"dir/ (N files)", where its first file stands in the order; selecting it (Enter or a
+click) lists its files under it, and again folds them. A filter that matches files
+inside it lists them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,12 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from codectx.assistant.retrieval import Retrieved
-from codectx.indexer.result import IndexedFile
+from codectx.indexer.budget import outermost
+from codectx.indexer.levels import Level
+from codectx.indexer.result import Collapsed, IndexedFile
+
+DIRECTORY = "dir:"
+"""The row key prefix of a collapsed directory's row."""
 
 
 class ContextPanel(Vertical):
@@ -22,6 +33,9 @@ class ContextPanel(Vertical):
 
     def on_mount(self) -> None:
         self._files: list[IndexedFile] = []
+        self._collapsed: dict[str, Collapsed] = {}
+        self.expanded: set[str] = set()
+        """The collapsed directories whose files are listed under their row."""
         self.retrieved: dict[str, str] = {}
         """The files the last question brought in full after the prefix, and why."""
         self.states: list[str] = []
@@ -33,18 +47,39 @@ class ContextPanel(Vertical):
         self.query_one("#prefill", ProgressBar).display = False
         self.query_one("#retrieved", Static).display = False
 
-    def show_files(self, files: list[IndexedFile]) -> None:
+    def show_files(self, files: list[IndexedFile], collapsed: Sequence[Collapsed] = ()) -> None:
         self._files = files
+        self._collapsed = {c.path: c for c in collapsed}
         self._fill(self.query_one("#file-filter", Input).value)
 
     def _fill(self, pattern: str) -> None:
         table = self.query_one("#files", DataTable)
         table.clear()
+        seen: set[str] = set()
         for f in self._files:
-            if pattern.lower() in f.path.lower():
-                # "+full": not in full in the prefix, but retrieved for the last question
-                mode = "+full" if f.path in self.retrieved else f.mode.value
-                table.add_row(f.path, f"{f.tokens:,}", mode)
+            folder = (outermost(f.path, self._collapsed) if f.mode is Level.COLLAPSED
+                      else None)
+            match = pattern.lower() in f.path.lower()
+            if folder is not None and folder not in seen and (match or not pattern):
+                seen.add(folder)
+                count = self._collapsed[folder].files
+                mark = "▾" if folder in self.expanded or pattern else "▸"
+                table.add_row(f"{mark} {folder or '.'}/", f"{count:,} files", "collapsed",
+                              key=DIRECTORY + folder)
+            if not match or (folder is not None and folder not in self.expanded
+                             and not pattern):
+                continue
+            # "+full": not in full in the prefix, but retrieved for the last question
+            mode = "+full" if f.path in self.retrieved else f.mode.value
+            table.add_row(f.path, f"{f.tokens:,}", mode, key=f.path)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value or ""
+        if key.startswith(DIRECTORY):
+            self.expanded ^= {key.removeprefix(DIRECTORY)}
+            self._fill(self.query_one("#file-filter", Input).value)
+            table = self.query_one("#files", DataTable)
+            table.move_cursor(row=table.get_row_index(key))  # stay on the directory's row
 
     def show_retrieved(self, retrieved: Sequence[Retrieved]) -> None:
         """Mark the files the last question retrieved (and say which, above the table)."""
