@@ -153,7 +153,9 @@ def _assemble(
     levels = {p: Level.FULL for p in analysis.order}
     full_tokens = {p: counts(t) for p, t in full_blocks.items()}
     collapsed: dict[str, str] = {}
-    if options.budget is not None and sum(full_tokens.values()) > options.budget:
+    whole = (sum(full_tokens.values()) + counts(head_text)
+             + counts(tree(list(levels.items()), fmt)) if options.budget is not None else 0)
+    if options.budget is not None and whole > options.budget:
         ladders = {}
         for path in analysis.order:
             costs = {Level.FULL: full_tokens[path]}

@@ -212,3 +212,27 @@ def test_the_tree_collapses_within_every_budget_monotone_and_nothing_is_lost(n: 
                        or d in previous.collapsed for d in got.collapsed)
         previous = got
     assert fit(ladders, ranked, costs, budgets[1]) == fit(ladders, ranked, costs, budgets[1])
+
+
+def test_through_the_index_every_budget_from_the_floor_fits_and_is_monotone(
+        tmp_path: Path) -> None:
+    paths = generated(300, 7)
+    write_tree(tmp_path, {p: f"def {p.replace('/', '_')[:-3]}(x):\n    return x\n"
+                          for p in paths})
+    with pytest.raises(BudgetError) as info:
+        index(tmp_path, budget=10)
+    floor = info.value.needed
+    assert floor is not None and floor < 300  # the header and one line
+    full = index(tmp_path).total_tokens
+    previous = None
+    for budget in sorted({floor, floor + 1, *range(floor, full, max(1, (full - floor) // 25)),
+                          full}):
+        result = index(tmp_path, budget=budget)
+        assert result.total_tokens <= budget
+        levels = {f.path: f.mode for f in result.files}
+        hidden = sum(level is Level.COLLAPSED for level in levels.values())
+        assert sum(c.files for c in result.collapsed) == hidden  # every file accounted for
+        if previous is not None:
+            assert all(DEPTH[levels[p]] >= DEPTH[previous[p]] for p in levels), budget
+        previous = levels
+    assert set(previous.values()) == {Level.FULL}  # type: ignore[union-attr]
