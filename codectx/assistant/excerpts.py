@@ -64,9 +64,13 @@ def _text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", "replace")
 
 
-def excerpt(language: str, text: str, names: Iterable[str]) -> Excerpt | None:
-    """The imports and the named definitions of a file, or None (see the module's doc)."""
+def excerpt(language: str, text: str, names: Iterable[str],
+            headers: Iterable[str] = ()) -> Excerpt | None:
+    """The imports and the named definitions of a file, or None (see the module's doc).
+    A class named in `headers` is shown as its header and docstring (and the members
+    named), not whole: what a change that adds to it needs."""
     wanted = set(names)
+    short = set(headers)
     if not wanted or not has_grammar(language):
         return None
     from tree_sitter import Parser
@@ -80,21 +84,30 @@ def excerpt(language: str, text: str, names: Iterable[str]) -> Excerpt | None:
             spans.append((part.start, part.end))
             continue
         hit = [n for n in declared(part) if n in wanted]
-        if hit:
+        body = part.node.child_by_field_name("body")
+        is_class = body is not None and part.kind.startswith(
+            ("class", "struct", "interface", "impl"))
+        if hit and not (is_class and set(hit) <= short):
             spans.append((part.start, part.end))
             found += hit
             continue
-        body = part.node.child_by_field_name("body")
-        if body is None or not part.kind.startswith(("class", "struct", "interface", "impl")):
+        if body is None or not is_class:
             continue
-        members = [(m, [n for n in declared(m) if n in wanted]) for m in top_level(body)]
-        members = [(m, hit) for m, hit in members if hit]
-        if members:
-            spans.append((part.start, body.start_byte))  # the class's header
-            for member, hit in members:
-                spans.append((max(_line_start(source, member.start), body.start_byte),
-                              member.end))
-                found += hit
+        inside = top_level(body)
+        members = [(m, [n for n in declared(m) if n in wanted]) for m in inside]
+        members = [(m, named) for m, named in members if named]
+        if inside and inside[0].kind == "expression_statement" and hit:
+            members.insert(0, (inside[0], []))  # the docstring, with the header
+        if members or hit:
+            # The class's header; a body on lines of its own keeps its first indentation.
+            end = body.start_byte
+            if not source[_line_start(source, end):end].strip():
+                end = _line_start(source, end)
+            spans.append((part.start, end))
+            found += hit
+            for member, named in members:
+                spans.append((max(_line_start(source, member.start), end), member.end))
+                found += named
     if not found:
         return None
     return Excerpt(_join(source, spans), tuple(dict.fromkeys(found)))

@@ -95,6 +95,15 @@ def test_a_definitions_reply_is_planned_and_held_to_the_request(tmp_path: Path) 
     assert "drops `mean` and `spread`" in refused[0]
 
 
+def test_a_reply_that_replaces_a_body_with_a_stub_is_refused() -> None:
+    with pytest.raises(MergeError, match=r"replaces `mean` in stats\.py with a stub"):
+        merge("stats.py", STATS, "def mean(values): ...\n")
+    with pytest.raises(MergeError, match="replaces `add` with a stub"):
+        merge("store.py", STORE, "class Store:\n    def add(self, item):\n        pass\n")
+    # A new stub, or a stub replacing a stub, is the reply's own business.
+    assert "def median(values): ..." in merge("stats.py", STATS, "def median(values): ...\n")
+
+
 def test_a_reply_that_only_repeats_the_file_is_refused_saying_so(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"stats.py": STATS})
     reply = f"stats.py\n```python\n{STATS.rstrip()}\n\n```\n"  # a copy, blank space aside

@@ -117,3 +117,18 @@ def test_a_file_that_gets_new_code_is_shown_without_code_to_copy(tmp_path: Path)
     plain = edit_view(tmp_path / "r", ["big.py"], "make the helpers faster", "definitions",
                       None, EstimateCounter())
     assert plain.partial == () and "return value + 8" in plain.text
+
+
+def test_a_class_that_gets_a_new_method_is_shown_as_its_header(tmp_path: Path) -> None:
+    methods = "".join(f"    def step_{i:02}(self):\n        return {i}\n\n" for i in range(30))
+    source = f'class Ledger:\n    """Keeps the totals."""\n\n{methods}'
+    make_repo(tmp_path / "r", {"ledger.py": source})
+    view = edit_view(tmp_path / "r", ["ledger.py"],
+                     "add a method `bench_answer(self)` to the class `Ledger`", "definitions",
+                     None, EstimateCounter())
+    assert view.partial == ("ledger.py",)
+    assert 'class Ledger:\n    """Keeps the totals."""' in view.text  # its header, indented
+    assert "return 7" not in view.text  # not its body, which a small model would copy
+    named = edit_view(tmp_path / "r", ["ledger.py"], "make `step_07` return 70",
+                      "definitions", None, EstimateCounter())
+    assert "    def step_07(self):\n        return 7" in named.text

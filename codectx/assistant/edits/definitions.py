@@ -91,6 +91,7 @@ def merge(path: str, original: str, reply: str) -> str:
         if same is not None and _is_class(same):
             edits.extend(_merge_members(same, part, source, reply_bytes))
         elif same is not None:
+            _no_stub(same, part, path)
             edits.append((same.start, same.end, text))
         elif part.name is not None:
             kin = [p for p in old_parts if p.kind == part.kind]
@@ -135,6 +136,29 @@ def _copied(text: bytes, same: TopLevel | None, old: list[TopLevel], source: byt
     return any(source[p.start:p.end].strip() == text.strip() for p in old)
 
 
+def _stub(part: TopLevel) -> bool:
+    """Whether a Python function's body is only `...` or `pass` (a docstring aside)."""
+    body = part.node.child_by_field_name("body")
+    if part.kind != "function_definition" or body is None:
+        return False
+    rest = [n for n in body.named_children if n.type != "comment"]
+    if rest and rest[0].type == "expression_statement" and \
+            rest[0].named_children and rest[0].named_children[0].type == "string":
+        rest = rest[1:]  # its docstring
+    return len(rest) == 1 and (rest[0].type == "pass_statement" or (
+        rest[0].type == "expression_statement"
+        and [c.type for c in rest[0].named_children] == ["ellipsis"]))
+
+
+def _no_stub(old: TopLevel, new: TopLevel, path: str) -> None:
+    """Refuse a reply that replaces a definition's body with a stub (a small model copies
+    one from a `.pyi` file or an outline)."""
+    if _stub(new) and not _stub(old):
+        where = f" in {path}" if path else ""
+        raise MergeError(f"the reply replaces `{new.name}`{where} with a stub (`...`): write "
+                         "only the definitions that are new or change, each with its body")
+
+
 def _docstring(members: list[TopLevel]) -> TopLevel | None:
     first = members[0] if members else None
     if first is not None and first.kind == "expression_statement" and \
@@ -160,6 +184,7 @@ def _merge_members(old: TopLevel, new: TopLevel, source: bytes,
                 text.strip() == ELIDED.encode() and old_members):
             continue  # repeated, or the view's marker of members left out
         if same is not None:
+            _no_stub(same, member, "")
             edits.append((same.start, same.end, text))
         else:
             end = old_members[-1].end if old_members else old_body.end_byte

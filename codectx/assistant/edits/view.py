@@ -99,22 +99,26 @@ def _part(path: str, text: str, instruction: str, fits: bool) -> tuple[str, str]
         return None
     from codectx.indexer.parse import parse_file
 
-    cut = excerpt(language, text, set(_WORD.findall(instruction)))
+    present = set(_WORD.findall(text))
+    added = sorted(n for n in code_names(instruction) if n not in present)
+    words = set(_WORD.findall(instruction))
+    # A class the change adds to is shown as its header: its whole body would be copied.
+    cut = excerpt(language, text, words, headers=words if added else ())
     if cut is None:
-        present = set(_WORD.findall(text))
-        added = sorted(n for n in code_names(instruction) if n not in present)
         if added:
             # Code shown here would be copied, not extended: the repository above has it.
             return (f"\n\n{path} gets new code ({', '.join(added)}); what it has now "
                     "stays as it is. Write only the new code.", "")
         if fits:
             return None
-    outline = parse_file(language, text.encode("utf-8", errors="surrogateescape")).outline
+    # The outline, first: a small model continues from the code it read last, which should
+    # be the definitions to change; none when the change adds code (it would be copied).
+    outline = ("" if added and cut is not None else
+               parse_file(language, text.encode("utf-8", errors="surrogateescape")).outline)
     if cut is None and not outline:
         return None
-    # The outline first: a small model continues from the code it read last, which should
-    # be the definitions to change.
-    shown = f"\n\nThe outline of {path} (one line per definition):\n```\n{outline}```"
+    shown = (f"\n\nThe outline of {path} (one line per definition):\n```\n{outline}```"
+             if outline else "\n")
     if cut is None:
         return shown + "\nWrite only the definitions you add or change.", ""
     return (shown + f"\nOf {path}, here are its imports and the definitions the change names "
