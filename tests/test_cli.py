@@ -93,7 +93,7 @@ def test_index_says_which_directories_collapsed(tmp_path: Path) -> None:
     folder = data["collapsed"][0]
     assert set(folder) == {"path", "files", "summary", "why"} and "budget" in folder["why"]
     modes = [f["mode"] for f in data["files"]]
-    assert sum(c["files"] for c in data["collapsed"]) == modes.count("collapsed")
+    assert sum(c["files"] for c in data["collapsed"]) >= modes.count("collapsed") > 0
     said = run("index", str(tmp_path / "r"), "--budget", "200", "-o", str(tmp_path / "p.xml"))
     summary = " ".join(said.stderr.split())
     assert f"{modes.count('collapsed')} collapsed" in summary

@@ -175,42 +175,66 @@ def fit(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCosts,
     return Allocation({p: ladders[p].rungs[step[p]][0] for p in ladders}, (), total)
 
 
+KEEP_SHARE = 10
+"""A directory collapses once all but its most important tenth of files are listed: its
+tree lines are what a large flat directory costs, and its best files keep their blocks."""
+
+
 def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCosts,
            budget: int, total: int) -> Allocation:
     """Least important first, files drop to listed and directories collapse until the
     prompt fits (`total`: its tokens with every file on its first rung)."""
     score = {p: len(ranked) - i for i, p in enumerate(ranked)}
     folders = directories(ranked)
-    best = dict.fromkeys(folders, 0)
-    files_in: dict[str, list[str]] = {d: [] for d in folders}
-    subdirs: dict[str, list[str]] = {d: [] for d in folders}
-    for d in folders:
-        if d:
-            subdirs[parent(d)].append(d)
+    scores: dict[str, list[int]] = {d: [] for d in folders}  # most important first
+    tree = dict(costs.directory)  # each directory's lines in the tree, its own included
     for path in ranked:
-        files_in[parent(path)].append(path)
         folder = parent(path)
+        tree[folder] += costs.line[path]
         while True:
-            best[folder] = max(best[folder], score[path])
+            scores[folder].append(score[path])
             if not folder:
                 break
             folder = parent(folder)
-    # A directory comes after its files and its subdirectories (deeper first at a tie).
+    for folder in sorted(folders, key=lambda d: -d.count("/") if d else 1):
+        if folder:  # deepest first: a subdirectory's lines count in its parent's
+            tree[parent(folder)] += tree[folder]
+    # A directory's turn: when only its most important tenth is left (deeper first at a
+    # tie, and after the files of the same rank).
     order = sorted([(score[p], 0, 0, p) for p in ranked]
-                   + [(best[d], 1, -(d.count("/") + 1 if d else 0), d) for d in folders])
+                   + [(scores[d][len(scores[d]) // KEEP_SHARE], 1,
+                       -(d.count("/") + 1 if d else 0), d) for d in folders])
     listed: set[str] = set()
     collapsed: set[str] = set()
+
+    def grow(path: str, delta: int) -> None:
+        """Add `delta` to the tree lines of every directory holding `path`."""
+        folder = parent(path)
+        while True:
+            tree[folder] += delta
+            if not folder:
+                return
+            folder = parent(folder)
+
     for _, is_dir, _, item in order:
         if total <= budget:
             break
         if is_dir:
-            before = (costs.directory[item] + sum(costs.listed[f] for f in files_in[item])
-                      + sum(costs.summary[c] for c in subdirs[item]))
-            total += costs.summary[item] - before
+            if _inside(item, collapsed):
+                continue  # a directory holding it went first
+            delta = costs.summary[item] - tree[item]
+            tree[item] = costs.summary[item]
+            if item:
+                grow(item, delta)
             collapsed.add(item)
         else:
-            total += costs.listed[item] - costs.line[item] - ladders[item].rungs[0][1]
+            # Its block goes; its line, unless a collapsed directory hides it, gets the mark.
+            delta = -ladders[item].rungs[0][1]
+            if not _inside(item, collapsed):
+                grow(item, costs.listed[item] - costs.line[item])
+                delta += costs.listed[item] - costs.line[item]
             listed.add(item)
+        total += delta
     if total > budget:
         needed = costs.fixed + costs.summary[""]
         raise BudgetError(

@@ -205,8 +205,7 @@ def _assemble(
                                  src.kind.name, src.kind.reason))
     add("tree", None, tree(list(levels.items()), fmt, collapsed))
     counts.flush()
-    hidden = Counter(budget_mod.outermost(p, collapsed) for p, lv in levels.items()
-                     if lv is Level.COLLAPSED)
+    hidden = Counter(budget_mod.outermost(p, collapsed) for p in levels)
     return IndexResult(
         root=str(root), name=name, files=files, skipped=[], segments=segments,
         token_count_exact=counter.exact, tokenizer=counter.name, parsed=analysis.parsed,

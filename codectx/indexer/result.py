@@ -62,8 +62,8 @@ class IndexResult:
     """True when nothing changed since the last index and its result was reused whole."""
     notes: list[str] = field(default_factory=list)
     collapsed: list[Collapsed] = field(default_factory=list)
-    """The directories shown as one line each (outermost only), least important first
-    collapsed; their files are in `files` with the level `collapsed`."""
+    """The directories shown as one line each (outermost only); their files are in
+    `files`, with the level `collapsed` unless a block of theirs is in the prompt."""
 
     @property
     def text(self) -> str:

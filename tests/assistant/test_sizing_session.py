@@ -11,6 +11,7 @@ from codectx import config
 from codectx.assistant import sizing
 from codectx.assistant.commands import Chat, tokens_text
 from codectx.assistant.session import PROMPT_OVERHEAD, Answer, Session
+from codectx.indexer.levels import Level
 from codectx.models.fake import ECHO, FakeBackend, ScriptedProvider
 from codectx.models.speed import Line, Speed
 from tests.assistant.test_retrieval import Bytes, big_repo
@@ -96,5 +97,7 @@ def test_a_file_list_longer_than_the_time_allows_collapses_directories_to_fit(
     assert answer.prefix_tokens <= slow.sizes().prefix + PROMPT_OVERHEAD  # within the time
     assert slow.index().collapsed  # the tree collapsed directories to fit
     assert any("collapsed" in n for n in answer.notes)  # and the answer says so
-    assert "src/package_007/module_with_a_long_name_007.py" in [r.path for r in
-                                                                answer.retrieved]
+    asked = "src/package_007/module_with_a_long_name_007.py"
+    levels = {f.path: f.mode for f in slow.index().files}
+    # The file it asks about: in full in the prefix, or brought in full for the question.
+    assert levels[asked] is Level.FULL or asked in [r.path for r in answer.retrieved]

@@ -49,7 +49,7 @@ def total(ladders: dict[str, Ladder], got: Allocation, costs: TreeCosts) -> int:
     if "" in outer:
         return costs.fixed + blocks + costs.summary[""]
     lines = sum(costs.listed[p] if level is Level.LISTED else costs.line[p]
-                for p, level in got.levels.items() if level is not Level.COLLAPSED)
+                for p, level in got.levels.items() if outermost(p, outer) is None)
     folders = [d for d in directories(got.levels) if d and outermost(d + "/x", outer) is None]
     return (costs.fixed + blocks + lines + sum(costs.directory[d] for d in folders)
             + sum(costs.summary[d] for d in outer))
@@ -204,8 +204,9 @@ def test_the_tree_collapses_within_every_budget_monotone_and_nothing_is_lost(n: 
         got = fit(ladders, ranked, costs, budget)
         assert total(ladders, got, costs) <= budget
         for path, level in got.levels.items():  # shown, listed, or in a collapsed directory
-            assert (level is Level.COLLAPSED) == (outermost(path, set(got.collapsed))
-                                                  is not None)
+            hidden = outermost(path, set(got.collapsed)) is not None
+            assert level is not Level.COLLAPSED or hidden
+            assert level is not Level.LISTED or not hidden
         if previous is not None:  # a larger budget never shows less
             assert all(DEPTH[got.levels[p]] >= DEPTH[previous.levels[p]] for p in paths)
             assert all(outermost(d + "/x", set(previous.collapsed)) is not None
@@ -230,9 +231,24 @@ def test_through_the_index_every_budget_from_the_floor_fits_and_is_monotone(
         result = index(tmp_path, budget=budget)
         assert result.total_tokens <= budget
         levels = {f.path: f.mode for f in result.files}
-        hidden = sum(level is Level.COLLAPSED for level in levels.values())
-        assert sum(c.files for c in result.collapsed) == hidden  # every file accounted for
+        inside = sum(outermost(p, {c.path for c in result.collapsed}) is not None
+                     for p in levels)
+        assert sum(c.files for c in result.collapsed) == inside  # every file accounted for
+        assert all(levels[p] is not Level.LISTED or f"{p.rpartition('/')[2]} (listed)"
+                   in result.text for p in levels if levels[p] is Level.LISTED)
         if previous is not None:
             assert all(DEPTH[levels[p]] >= DEPTH[previous[p]] for p in levels), budget
         previous = levels
     assert set(previous.values()) == {Level.FULL}  # type: ignore[union-attr]
+
+
+def test_a_large_flat_directory_collapses_and_keeps_its_best_files_blocks() -> None:
+    paths = [f"big/f{i:04}.py" for i in range(2000)] + ["main.py"]
+    ladders = {p: Ladder.of({Level.FULL: 200, Level.NAMES: 6}) for p in paths}
+    ranked = ["main.py", *paths[:-1]]
+    costs = tree_costs(paths, line=6)
+    got = fit(ladders, ranked, costs, 4000)
+    assert got.collapsed == ("big",)  # 2,000 lines of it would not fit
+    shown = [p for p in paths if got.levels[p] is Level.NAMES]
+    assert "big/f0000.py" in shown and len(shown) > 100  # its best files keep their names
+    assert total(ladders, got, costs) <= 4000

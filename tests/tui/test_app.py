@@ -399,14 +399,15 @@ async def test_a_collapsed_directory_is_one_row_that_opens(tmp_path: Path) -> No
 
         folded = [r for r in rows() if r.startswith("▸ ")]
         assert folded, rows()
-        assert not any(r.startswith("vendor/lib") for r in rows())
+        before = len(rows())
         table.focus()
         table.move_cursor(row=rows().index(folded[0]))
         await pilot.press("enter")
         await pilot.pause()
         opened = rows()
         assert folded[0].replace("▸", "▾") in opened
-        assert any(r.startswith(folded[0][2:]) for r in opened)  # its files, under it
+        assert len(opened) > before  # its files, under it
+        assert any(r.startswith(folded[0][2:]) for r in opened)
         await pilot.press("enter")
         await pilot.pause()
         assert rows().count(folded[0]) == 1  # folded again
