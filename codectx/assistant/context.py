@@ -10,6 +10,7 @@ files relevant to it, after the prefix (see `retrieval`).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,3 +140,16 @@ def split_tokens(tokenize: Callable[..., list[int]], prompt: Prompt, question: s
     return {"prefix_tokens": len(prompt.prefix), "retrieved_tokens": retrieved,
             "shown_tokens": files, "question_tokens": max(asked - retrieved - files, 0),
             "conversation_tokens": max(len(prompt.suffix) - asked, 0)}
+
+
+def fit_notes(index: IndexResult) -> tuple[str, ...]:
+    """Say so when the repository did not fit in full (never degrade silently)."""
+    levels = Counter(f.mode for f in index.files)
+    partial = [f"{levels[level]} {level.value}" for level in
+               (Level.SKELETON, Level.OUTLINE, Level.NAMES, Level.LISTED, Level.COLLAPSED)
+               if levels[level]]
+    if not partial:
+        return ()
+    return (f"to fit the context, {levels[Level.FULL]} file(s) are in the prompt in full and "
+            f"the others at less detail: {', '.join(partial)} (`codectx index --json` lists "
+            "them)",)

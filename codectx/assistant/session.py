@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from codectx.assistant import sizing
-from codectx.assistant.context import Context, Topic, split_tokens
+from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
 from codectx.assistant.edits import ending, formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
@@ -31,7 +30,6 @@ from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import parse_findings, render_change, review_request
 from codectx.config import Loaded
 from codectx.errors import ModelError
-from codectx.indexer.levels import Level
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
 from codectx.models.backend import Completion, GenerationParams, ModelBackend
@@ -42,40 +40,6 @@ __all__ = ["PROMPT_OVERHEAD", "RETRY_ROOM", "Answer", "EditProposal", "Review", 
 
 PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, roughly
 RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
-
-
-def _fit_notes(index: IndexResult) -> tuple[str, ...]:
-    """Say so when the repository did not fit in full (never degrade silently)."""
-    levels = Counter(f.mode for f in index.files)
-    partial = [f"{levels[level]} {level.value}" for level in
-               (Level.SKELETON, Level.OUTLINE, Level.NAMES, Level.LISTED, Level.COLLAPSED)
-               if levels[level]]
-    if not partial:
-        return ()
-    return (f"to fit the context, {levels[Level.FULL]} file(s) are in the prompt in full and "
-            f"the others at less detail: {', '.join(partial)} (`codectx index --json` lists "
-            "them)",)
-
-
-def _ended(answer: Answer, fmt: str, limit: int) -> tuple[Answer, str, str | None]:
-    """An edit's answer, the reply to plan from and, when the reply ran out before any
-    definition was complete, why it is refused. A definitions reply cut by its limit is
-    ended at its last complete definition, and the answer's notes say what was cut."""
-    if answer.stop_reason != "length" or fmt != "definitions":
-        return answer, answer.text, None
-    ended = ending.at_last_definition(answer.text)
-    if ended is None:
-        return answer, answer.text, None
-    where = f" inside `{ended.cut}`" if ended.cut else ""
-    if not ended.kept:
-        return answer, answer.text, (
-            f"{ended.path}: the reply reached its limit of {limit:,} tokens{where} before "
-            "any definition was complete; write only the definitions that change, each "
-            "once and complete")
-    note = (f"the reply reached its limit of {limit:,} tokens{where}: it ends after "
-            f"`{ended.kept[-1]}`" + (", and the definition cut short is left out"
-                                      if ended.cut else ""))
-    return replace(answer, notes=(*answer.notes, note)), ended.text, None
 
 
 class Session:
@@ -181,7 +145,7 @@ class Session:
                     yield item
             assert answer is not None
             replies.append(answer.text)
-            answer, reply, ran_out = _ended(answer, fmt, limit)
+            answer, reply, ran_out = ending.end_reply(answer, fmt, limit)
             plan, problems = guard.plan_reply(reply, self.root, fmt, allowed)
             if ran_out:
                 problems = (ran_out,)
@@ -380,7 +344,7 @@ class Session:
                 yield Answer(**{
                     **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
                     "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
-                    "notes": (item.notes + tuple(index.notes) + _fit_notes(index) + trimmed
+                    "notes": (item.notes + tuple(index.notes) + fit_notes(index) + trimmed
                               + retrieval.notes + self._sizes_notes()
                               + ((self.context.floor_note,) if self.context.floor_note else ())),
                     "retrieved": retrieval.files, "asked": question or "", **split,

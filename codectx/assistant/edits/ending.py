@@ -10,11 +10,15 @@ the definitions before the cut are merged, the one it stopped inside is named.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from codectx.assistant.edits.parse import unclosed_block
 from codectx.indexer.languages import grammar, has_grammar, language_of
 from codectx.indexer.parse import top_level
+from codectx.models.backend import Completion
+
+C = TypeVar("C", bound=Completion)
 
 NEW_DEFINITION_TOKENS = 512
 """Room for a definition the change adds, beyond what it rewrites."""
@@ -70,3 +74,24 @@ def at_last_definition(reply: str) -> Ended | None:
                  for p in done)
     closed = head + source[: done[-1].end].decode("utf-8", "replace") + "\n```\n"
     return Ended(closed, kept, cut, path)
+
+
+def end_reply(answer: C, fmt: str, limit: int) -> tuple[C, str, str | None]:
+    """An edit's answer, the reply to plan from and, when the reply ran out before any
+    definition was complete, why it is refused. A definitions reply cut by its limit is
+    ended at its last complete definition, and the answer's notes say what was cut."""
+    if answer.stop_reason != "length" or fmt != "definitions":
+        return answer, answer.text, None
+    ended = at_last_definition(answer.text)
+    if ended is None:
+        return answer, answer.text, None
+    where = f" inside `{ended.cut}`" if ended.cut else ""
+    if not ended.kept:
+        return answer, answer.text, (
+            f"{ended.path}: the reply reached its limit of {limit:,} tokens{where} before "
+            "any definition was complete; write only the definitions that change, each "
+            "once and complete")
+    note = (f"the reply reached its limit of {limit:,} tokens{where}: it ends after "
+            f"`{ended.kept[-1]}`" + (", and the definition cut short is left out"
+                                      if ended.cut else ""))
+    return replace(answer, notes=(*answer.notes, note)), ended.text, None
