@@ -1,33 +1,32 @@
 """Fitting the prompt into a token budget: cover every file first, then deepen; below
 the files' own levels, the file tree collapses directory by directory.
 
-Each file has a ladder of levels, cheapest first (names, outline, skeleton,
-full text: those it has, each kept only if cheaper than every level above
-it). Every file starts on the first rung. If that is over the budget, the
-least important items go down one by one: a file drops to "listed" (the tree
-only); a directory, once its files are listed and its subdirectories collapsed,
-collapses to one line of the tree (its path, how many files of which kinds,
-its most important names), up to the repository's root, whose one line is the
-floor. If the first rungs fit, files are upgraded one rung at a time, in
-rounds, most important first, for as long as the next upgrade fits. Both are a
-fixed sequence of steps whose prefix the budget decides, so a larger budget
-never shows a file at a lower level nor collapses more, and the result depends
-on nothing but the files. Data, snapshots and generated files are upgraded only
-after every other file is in full.
+Each file has a ladder of levels, cheapest first (names, outline, skeleton, full
+text: those it has, each kept only if cheaper than every level above it). Every
+file starts on the first rung. If that is over the budget, the least important
+items go down one by one: a file drops to "listed" (the tree only); a directory,
+once all but its most important tenth of files are listed, collapses to one line
+of the tree (its path, how many files of which kinds, its most important names)
+while those best files keep their blocks, up to the repository's root, whose one
+line is the floor. If the first rungs fit, files are upgraded one rung at a
+time, in rounds, most important first, for as long as the next upgrade fits.
+Both are a fixed sequence of steps whose prefix the budget decides, so a larger
+budget never shows a file at a lower level nor collapses more, and the result
+depends on nothing but the files. Data, snapshots and generated files are
+upgraded only after every other file is in full.
 
 The costs are running totals over the blocks' and the tree lines' token counts,
 so the allocation is linear in the number of files (the caller checks the
 rendered text once, since a text's count is not exactly the sum of its lines').
 
 Importance is PageRank over the dependency graph (a file many others depend
-on ranks high), weighted by the file's kind (`levels.KIND_WEIGHT`); a directory
-is as important as its most important file.
+on ranks high), weighted by the file's kind (`levels.KIND_WEIGHT`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -93,32 +92,31 @@ SHOWN = (Level.FULL, Level.SKELETON, Level.OUTLINE, Level.NAMES)
 """The levels with a block of their own in the prompt."""
 
 
-def outermost(path: str, collapsed: Container[str]) -> str | None:
-    """The outermost collapsed directory holding `path`, if any."""
-    found = None
-    folder = parent(path)
-    while True:
-        if folder in collapsed:
-            found = folder
-        if not folder:
-            return found
-        folder = parent(folder)
-
-
 def parent(path: str) -> str:
     """The directory holding a file or directory ("" for the root's entries)."""
     return path.rpartition("/")[0]
 
 
+def ancestors(path: str) -> Iterator[str]:
+    """The directories holding `path`, innermost first, the root ("") last; none for the
+    root itself."""
+    if not path:
+        return
+    folder = parent(path)
+    while folder:
+        yield folder
+        folder = parent(folder)
+    yield ""
+
+
+def outermost(path: str, collapsed: Container[str]) -> str | None:
+    """The outermost collapsed directory holding `path`, if any."""
+    return next((d for d in reversed(list(ancestors(path))) if d in collapsed), None)
+
+
 def directories(paths: Iterable[str]) -> set[str]:
     """Every directory holding one of `paths`, the root ("") included."""
-    found = {""}
-    for path in paths:
-        folder = parent(path)
-        while folder not in found:
-            found.add(folder)
-            folder = parent(folder)
-    return found
+    return {""}.union(*(ancestors(p) for p in paths))
 
 
 SUMMARY_NAMES = 5  # names a collapsed directory's line shows
@@ -133,14 +131,10 @@ def summaries(ranked: Sequence[str], languages: Mapping[str, str],
     shown: dict[str, list[str]] = {d: [] for d in count}
     for path in ranked:  # most important first
         first = names.get(path, ())[:1]
-        folder = parent(path)
-        while True:
+        for folder in ancestors(path):
             count[folder][languages.get(path) or "other"] += 1
             if first and len(shown[folder]) < SUMMARY_NAMES and first[0] not in shown[folder]:
                 shown[folder].append(first[0])
-            if not folder:
-                break
-            folder = parent(folder)
     found = {}
     for folder, kinds in count.items():
         top = kinds.most_common()
@@ -189,13 +183,9 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
     scores: dict[str, list[int]] = {d: [] for d in folders}  # most important first
     tree = dict(costs.directory)  # each directory's lines in the tree, its own included
     for path in ranked:
-        folder = parent(path)
-        tree[folder] += costs.line[path]
-        while True:
+        tree[parent(path)] += costs.line[path]
+        for folder in ancestors(path):
             scores[folder].append(score[path])
-            if not folder:
-                break
-            folder = parent(folder)
     for folder in sorted(folders, key=lambda d: -d.count("/") if d else 1):
         if folder:  # deepest first: a subdirectory's lines count in its parent's
             tree[parent(folder)] += tree[folder]
@@ -209,12 +199,8 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
 
     def grow(path: str, delta: int) -> None:
         """Add `delta` to the tree lines of every directory holding `path`."""
-        folder = parent(path)
-        while True:
+        for folder in ancestors(path):
             tree[folder] += delta
-            if not folder:
-                return
-            folder = parent(folder)
 
     for _, is_dir, _, item in order:
         if total <= budget:
@@ -224,8 +210,7 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
                 continue  # a directory holding it went first
             delta = costs.summary[item] - tree[item]
             tree[item] = costs.summary[item]
-            if item:
-                grow(item, delta)
+            grow(item, delta)
             collapsed.add(item)
         else:
             # Its block goes; its line, unless a collapsed directory hides it, gets the mark.
@@ -253,15 +238,7 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
 
 def _inside(path: str, collapsed: set[str]) -> bool:
     """Whether a directory holding `path` (not `path` itself) is collapsed."""
-    if not path:
-        return False
-    folder = parent(path)
-    while True:
-        if folder in collapsed:
-            return True
-        if not folder:
-            return False
-        folder = parent(folder)
+    return any(folder in collapsed for folder in ancestors(path))
 
 
 def _steps(ladders: Mapping[str, Ladder], ranked: Sequence[str]) -> list[str]:
