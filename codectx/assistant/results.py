@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codectx.assistant.checks.run import CheckResult
 from codectx.assistant.edits.plan import Plan
 from codectx.assistant.retrieval import Retrieved
 from codectx.assistant.review.change import Change
@@ -62,6 +63,25 @@ class EditProposal:
     """What the model was last asked (a revision continues from it)."""
     instruction: str = ""
     """What the user asked for, in their words (a revision's included)."""
+    checks: tuple[CheckResult, ...] = ()
+    """Every check run on the attempts' changes, each marked with its attempt."""
+    held_back: str | None = None
+    """Checks not run because the repository is not trusted, said in a line."""
+    checked: bool = False
+    """Whether checks were on for this edit."""
+    checks_attempt: int = 0
+    """The attempt whose change `plan` is (0: the last)."""
+
+    @property
+    def plan_checks(self) -> tuple[CheckResult, ...]:
+        """The checks run on the change this proposal holds."""
+        attempt = self.checks_attempt or self.attempts
+        return tuple(c for c in self.checks if c.attempt == attempt)
+
+    @property
+    def failed_checks(self) -> tuple[CheckResult, ...]:
+        """The checks the change on offer failed (applied only when the user says so)."""
+        return tuple(c for c in self.plan_checks if c.failed)
 
 
 @dataclass(frozen=True)

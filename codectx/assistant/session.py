@@ -17,12 +17,13 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from codectx.assistant import sizing
+from codectx.assistant.checks.detect import CheckSet, checks_for
 from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
-from codectx.assistant.edits import ending, formats, guard
-from codectx.assistant.edits.grammar import edit_grammar
+from codectx.assistant.editing import edit_attempts, run_checks
+from codectx.assistant.edits import formats
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.plan import Plan
-from codectx.assistant.edits.view import edit_view, whole_files
+from codectx.assistant.edits.view import whole_files
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
@@ -72,7 +73,7 @@ class Session:
         `buffers` gives the text of some of them as an editor has it, unsaved.
         """
         shown = self._pinned(pinned, buffers)
-        yield from self._run(question + shown, cancel, progress,
+        yield from self.run_turn(question + shown, cancel, progress,
                              self.loaded.settings.max_answer_tokens, history,
                              about=Topic(question, tuple(pinned), "pinned"), shown=shown)
 
@@ -80,7 +81,7 @@ class Session:
              progress: Progress = no_progress) -> Answer:
         """Prefill the repository prefix and save it, so the next question starts warm."""
         result = None
-        for item in self._run(None, cancel, progress, 0):
+        for item in self.run_turn(None, cancel, progress, 0):
             if isinstance(item, Answer):
                 result = item
         assert result is not None
@@ -95,7 +96,7 @@ class Session:
         self._refreshing = stop  # set by the next question
         try:
             result = None
-            for item in self._run(None, stop, progress, 0, exact=True):
+            for item in self.run_turn(None, stop, progress, 0, exact=True):
                 if isinstance(item, Answer):
                     result = item
             assert result is not None
@@ -105,59 +106,37 @@ class Session:
 
     def edit(self, instruction: str, *, files: Sequence[str] = (), fmt: str | None = None,
              revising: EditProposal | None = None, allow_new: bool = False,
-             allow_delete: bool = False, cancel: threading.Event | None = None,
+             allow_delete: bool = False, check: bool | None = None,
+             cancel: threading.Event | None = None,
              progress: Progress = no_progress) -> Iterator[str | EditProposal]:
-        """Ask for a change; stream the model's reply, then one EditProposal (never writes).
+        """Ask for a change; stream the model's reply, then one EditProposal (the work tree
+        is left as it was).
 
-        A reply that cannot be applied, or that goes beyond the request (see
-        `edits.guard`: deletions and new files not asked for, definitions dropped,
-        the format's example copied), goes back to the model once with what was wrong.
-        With `revising`, the instruction asks for a change to that earlier proposal.
+        A reply that cannot be applied, that goes beyond the request (see `edits.guard`)
+        or that does not parse goes back to the model once with what was wrong; a change
+        that fails the project's checks (`check`; None: the check_edits setting) goes
+        back once with the check's output (see `editing`). With `revising`, the
+        instruction asks for a change to that earlier proposal.
         """
-        asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
-        allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
-        fmt = fmt or self.provider.edit_format()
-        sizes = self.sizes(progress)
-        # The files go after the prefix, in what the context leaves it (and the time allows).
-        left = self.repository_budget(progress) - self._index(progress).total_tokens
-        view = edit_view(self.root, files, asked, fmt, max(min(sizes.edit_view, left), 0)
-                         if files else None, self.provider.counter())
-        shown = view.text
-        most = self.loaded.settings.max_answer_tokens
-        limit = ending.reply_limit(view.need, most) if files else most
-        request = formats.edit_request(instruction, fmt, list(files), shown)
-        shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
-                             deletions=allow_delete or guard.asks_for_deletion(asked))
-        history: list[tuple[str, str]] = []
-        if revising is not None:
-            history.append((revising.request, revising.replies[-1]))
-        replies: list[str] = []
-        problems: tuple[str, ...] = ()
-        answer: Answer | None = None
-        about: Topic | None = Topic(asked, tuple(files), "to be changed")
-        for attempt in (1, 2):
-            for item in self._run(request, cancel, progress, limit, history,
-                                  grammar=shape, shown=shown if attempt == 1 else "",
-                                  about=about):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    yield item
-            assert answer is not None
-            replies.append(answer.text)
-            answer, reply, ran_out = ending.end_reply(answer, fmt, limit)
-            plan, problems = guard.plan_reply(reply, self.root, fmt, allowed)
-            if ran_out:
-                problems = (ran_out,)
-            if plan.ok or answer.stop_reason == "cancelled" or attempt == 2:
-                yield EditProposal(plan, attempt, problems, tuple(replies), answer, request,
-                                   asked)
-                return
-            # The turn as it was sent (its retrieved files included), so that the retry
-            # reuses its cells and evaluates only the retry's message.
-            history.append((answer.asked or request, answer.text))
-            request = formats.retry_request(list(problems), fmt)
-            about = None
+        yield from edit_attempts(self, instruction, files=files, fmt=fmt, revising=revising,
+                                 allow_new=allow_new, allow_delete=allow_delete, check=check,
+                                 cancel=cancel, progress=progress)
+
+    def checks_for(self, paths: Sequence[str], progress: Progress = no_progress) -> CheckSet:
+        """The checks a change to `paths` gets here, and those held back (untrusted)."""
+        trust = self.loaded.trust
+        return checks_for(self.root, paths, self._index(progress).files,
+                          setting=self.loaded.settings.check,
+                          origin=self.loaded.sources.get("check", "config"),
+                          trusted=trust is None or trust.trusted)
+
+    def check(self, proposal: EditProposal, *, cancel: threading.Event | None = None,
+              progress: Progress = no_progress) -> Iterator[EditProposal]:
+        """Run the checks on a proposal's change again (the tree put back); the proposal
+        with their results."""
+        results, held = run_checks(self, proposal.plan, cancel, progress, proposal.attempts)
+        yield replace(proposal, checks=results, held_back=held, checked=True,
+                      checks_attempt=proposal.attempts)
 
     def review(self, change: Change, *, cancel: threading.Event | None = None,
                progress: Progress = no_progress) -> Iterator[str | Review]:
@@ -173,7 +152,7 @@ class Session:
             yield Review(change, [], [], (f"nothing to review: {reason}", *notes), None)
             return
         answer = None
-        for item in self._run(review_request(change, rendered), cancel, progress,
+        for item in self.run_turn(review_request(change, rendered), cancel, progress,
                               self.loaded.settings.max_answer_tokens, tree=change.tree,
                               about=Topic(rendered)):
             if isinstance(item, Answer):
@@ -246,7 +225,7 @@ class Session:
         """A message for the change, written by the model: a summary line, then a body."""
         diff = "".join(c.diff for c in plan.changes)[:8000]
         answer = None
-        for item in self._run(formats.COMMIT_REQUEST + diff, cancel, no_progress, 120):
+        for item in self.run_turn(formats.COMMIT_REQUEST + diff, cancel, no_progress, 120):
             if isinstance(item, Answer):
                 answer = item
         text = (answer.text if answer else "").strip().strip("`").strip()
@@ -275,7 +254,7 @@ class Session:
         """The files' text, whole, as the question carries them."""
         return whole_files(self.root, files, buffers)
 
-    def _run(self, question: str | None, cancel: threading.Event | None, progress: Progress,
+    def run_turn(self, question: str | None, cancel: threading.Event | None, progress: Progress,
              max_tokens: int, history: Sequence[tuple[str, str]] = (),
              tree: str | None = None, grammar: str | None = None,
              about: Topic | None = None, exact: bool = False,

@@ -33,22 +33,40 @@ from codectx.cli.options import friendly_errors, in_background, load_settings, m
 @click.option("--allow-delete", is_flag=True,
               help="Let the change delete files (by default only when the instruction says "
                    "delete, remove or rm and names the file).")
+@click.option("--check/--no-check", "check", default=None,
+              help="Run the project's checks on the change before offering it, and give "
+                   "the model a failure once (default: the check_edits setting, on). "
+                   "`codectx doctor` lists what runs here.")
+@click.option("--keep-failed", is_flag=True,
+              help="Offer (and with --apply, apply) a change whose checks still fail after "
+                   "the retry; without it, such a change is shown and not applied.")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"status", "files", "attempts", "errors", "replies", '
-                   '"last_attempt"} instead of the diff (replies: every reply of the model; '
-                   "last_attempt: its tokens, evaluated split and times).")
+              help='Print {"status", "files", "attempts", "errors", "checks", "held_back", '
+                   '"replies", "last_attempt"} instead of the diff (checks: every check run, '
+                   "with its attempt; replies: every reply of the model; last_attempt: its "
+                   "tokens, evaluated split and times).")
 @model_options
 @friendly_errors
 def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | None,
              dry_run: bool, apply_now: bool, commit: bool, allow_new: bool, allow_delete: bool,
-             as_json: bool, flags: dict[str, Any]) -> None:
+             check: bool | None, keep_failed: bool, as_json: bool,
+             flags: dict[str, Any]) -> None:
     """Ask the model to change the repository at PATH (default: .) as INSTRUCTION says.
 
     The planned changes are shown as a diff and applied only after you say
     yes (or with --apply); nothing is ever written outside the repository or
-    inside .git. If the model's edits do not apply, it is told why and tries
-    once more; if they still do not, nothing is written. `codectx undo`
-    restores the files as they were before the last applied edit.
+    inside .git. If the model's edits do not apply or do not parse, it is told
+    why and tries once more; if they still do not, nothing is written.
+
+    A change that applies is checked first: written, checked with the
+    project's own checks (the `check` setting, or what is detected here:
+    py_compile, ruff, the tests that import the changed modules, node --check,
+    go vet/test, cargo check), and put back exactly. When a check fails, the
+    model gets its output and tries once more; a change that still fails is
+    shown with the failure and not applied without --keep-failed. In a
+    repository you have not trusted (`codectx trust`), checks that run the
+    project's own code are held back. `codectx undo` restores the files as
+    they were before the last applied edit.
     """
     from codectx.assistant.session import EditProposal, Session
     from codectx.cli import console
@@ -65,7 +83,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         proposals = [item for item in in_background(
             lambda cancel, p: session.edit(instruction, files=files, fmt=fmt,
                                            allow_new=allow_new, allow_delete=allow_delete,
-                                           cancel=cancel, progress=p), progress)
+                                           check=check, cancel=cancel, progress=p), progress)
             if isinstance(item, EditProposal)]
     proposal = proposals[-1]
     plan = proposal.plan
@@ -73,6 +91,8 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),
         "files": [{"path": c.path, "action": c.action, "diff": c.diff} for c in plan.changes],
         "retrieved": [r.to_json() for r in proposal.answer.retrieved],
+        "checks": [c.to_json() for c in proposal.checks],
+        "held_back": proposal.held_back,
         # What happened, for a user or a test to see why: every reply the model gave (a
         # refused one included), and the last attempt's tokens and times.
         "replies": list(proposal.replies),
@@ -89,6 +109,12 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         sys.exit(1)
     if not as_json:
         print_plan(plan)
+        print_checks(proposal)
+    if proposal.failed_checks and not keep_failed:
+        report["status"] = "check-failed"
+        _finish(report, as_json, "the change fails its checks; not applied (--keep-failed "
+                                 "offers it anyway)")
+        sys.exit(1)
     if dry_run or not (apply_now or _confirm(as_json)):
         _finish(report, as_json, "not applied" + ("" if dry_run or sys.stdin.isatty() else
                                                  ": not a terminal, use --apply to apply"))
@@ -171,6 +197,21 @@ def undo_cmd(path: Path) -> None:
 
     restored = Session(path, load_settings(path)).undo()  # no model is loaded for this
     console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
+
+
+def print_checks(proposal: Any) -> None:
+    """Under the diff: each check on the change on offer, how it ended, and the tail of
+    what a failed one said; what was held back."""
+    from codectx.cli.console import err
+
+    for result in proposal.plan_checks:
+        style = "green" if result.status == "passed" else "yellow" if not result.failed \
+            else "red"
+        err.print(f"check {result.line()}", style=style, markup=False, highlight=False)
+        if result.failed and result.output_tail:
+            err.print(result.output_tail, markup=False, highlight=False)
+    if proposal.held_back:
+        err.print(proposal.held_back, markup=False, highlight=False)
 
 
 def print_plan(plan: Any) -> None:

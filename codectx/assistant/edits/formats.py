@@ -81,6 +81,13 @@ def retry_request(failures: list[str], fmt: str) -> str:
             f"changes, fixing these. {RETRY_HINTS[fmt]}")
 
 
+def check_retry_request(command: str, output: str, fmt: str) -> str:
+    """A retry after the change applied and a check failed (the change was undone)."""
+    return (f"The change was applied, then the check `{command}` failed, so the change was "
+            f"undone. Its output:\n\n```\n{output}\n```\n\nReply again with all the changes "
+            f"to the files as they were before, fixing what failed. {RETRY_HINTS[fmt]}")
+
+
 COMMIT_REQUEST = ("Write a git commit message for the change below: one summary line of at "
                   "most 72 characters, a blank line, then one to three short lines saying "
                   "why. Reply with the message only.\n\n")

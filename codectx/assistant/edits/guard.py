@@ -9,7 +9,8 @@ the request:
   a file", "add a file"...), or `allow_new` is given;
 - a whole-file reply keeps every top-level definition of the file that the
   instruction does not mention (a small model often writes only the new code);
-- it is not the format's example copied (its path or its function's name).
+- it is not the format's example copied (its path or its function's name);
+- every changed file still parses (`syntax`).
 Each refusal says what was wrong, so the retry can put it right.
 """
 
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codectx.assistant.edits import syntax
 from codectx.assistant.edits.formats import EXAMPLE_NAME, EXAMPLE_PATH
 from codectx.assistant.edits.parse import Edit, Parsed, parse_reply
 from codectx.assistant.edits.plan import FileChange, Plan, plan_edits
@@ -149,6 +151,9 @@ def plan_reply(reply: str, root: Path, fmt: str,
         if fmt == "definitions":
             return plan, (REPEATS,)
         return plan, ("the edits leave every file as it was",)
+    unparseable = syntax.problems(plan.changes)  # first: it explains what else looks wrong
+    if unparseable:
+        return Plan((), ()), tuple(unparseable)
     refused = refusals(parsed.edits, plan.changes, request) if request is not None else []
     if refused:
         return Plan((), ()), tuple(refused)

@@ -5,7 +5,8 @@ file goes into a journal record (under the user cache directory, one stack
 per repository). Each file is written to a temporary file and renamed into
 place; if a write fails half-way, the files already written are put back.
 `undo_last` restores the state before the last applied edit, and refuses if
-any of those files changed since.
+any of those files changed since; `undo_record` undoes one given record (a
+trial's, put back whatever its checks did).
 """
 
 from __future__ import annotations
@@ -114,15 +115,22 @@ def undo_last(root: Path, journal: Path) -> list[str]:
         else []
     if not records:
         raise UndoError("nothing to undo: no edit applied by codectx in this repository")
+    return undo_record(root, records[-1])
+
+
+def undo_record(root: Path, record_path: Path, *, force: bool = False) -> list[str]:
+    """Restore the files of one applied edit and drop its record; returns their paths.
+    Refuses if any of them changed since, unless `force` (a trial's own change, put back
+    whatever a check did to it)."""
     try:
-        record = json.loads(records[-1].read_text())
+        record = json.loads(record_path.read_text())
         files = record["files"]
     except (OSError, ValueError, KeyError) as exc:
-        raise UndoError(f"the undo record {records[-1]} is damaged; nothing was changed",
+        raise UndoError(f"the undo record {record_path} is damaged; nothing was changed",
                         "Delete it to undo the edit before it, or restore the files with git."
                         ) from exc
     changed = [f["path"] for f in files if _current(root / f["path"]) != _decoded(f["after"])]
-    if changed:
+    if changed and not force:
         raise UndoError(f"cannot undo: changed since the edit: {', '.join(changed)}",
                         "Undo your own changes to these files first, or leave them as they are.")
     restored: list[dict[str, str | None]] = []
@@ -138,5 +146,5 @@ def undo_last(root: Path, journal: Path) -> list[str]:
     for directory in sorted(record.get("new_dirs", []), key=len, reverse=True):
         with contextlib.suppress(OSError):  # not empty any more: the user put files there
             (root / directory).rmdir()
-    records[-1].unlink()
+    record_path.unlink()
     return [f["path"] for f in files]

@@ -1,0 +1,215 @@
+"""Which checks run on a change here: the user's `check` setting, else what is detected.
+
+Detection uses only tools installed on this machine, found on absolute PATH entries
+(never a program the repository ships):
+- Python: `python -m py_compile` on the changed files (isolated, so no module of the
+  repository's can stand in for the standard library's); `ruff check` when the project
+  configures ruff; pytest on the tests that import a changed module (through the index's
+  dependency graph) when the interpreter has pytest.
+- JavaScript: `node --check` on each changed script; the package's `test` script.
+- Go: `go vet` and `go test` on the changed packages. Rust: `cargo check`.
+
+Some of these run the project's own code (its tests and `conftest.py`, a package's
+test script, `go test`, a crate's build script and macros). A repository the user has
+not trusted must not run code on their machine by being opened, so there those are
+held back, and said to be; the rest only read the files.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from codectx.indexer.languages import language_of
+from codectx.indexer.result import IndexedFile
+
+MAX_TESTS = 20
+"""Test files run for one change, at most (the closest importers first)."""
+NPM_DEFAULT_TEST = "no test specified"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    """What it is, short: "py_compile", "pytest", "check (user config ...)"."""
+    argv: tuple[str, ...]
+    runs_project_code: bool
+    """Whether it executes the repository's code (held back where that is not trusted)."""
+
+    @property
+    def command(self) -> str:
+        if self.argv[:2] == ("/bin/sh", "-c"):
+            return self.argv[2]
+        return shlex.join(self.argv)
+
+
+@dataclass(frozen=True)
+class CheckSet:
+    """The checks for one change: those that run, and those held back."""
+
+    checks: tuple[Check, ...] = ()
+    held_back: tuple[Check, ...] = ()
+
+    def notice(self, root: Path) -> str | None:
+        """One line saying what was held back and how to run it, or None."""
+        if not self.held_back:
+            return None
+        names = ", ".join(c.name for c in self.held_back)
+        return (f"not run: {names} (they run the repository's own code, and you have not "
+                f"trusted it; `codectx trust {root}` allows them)")
+
+
+def which(name: str) -> str | None:
+    """A program on the PATH's absolute entries: a relative entry would be the repository's."""
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if os.path.isabs(p))
+    return shutil.which(name, path=path)
+
+
+def python() -> str:
+    return which("python3") or which("python") or sys.executable
+
+
+@functools.lru_cache(maxsize=8)
+def _has_module(interpreter: str, module: str) -> bool:
+    """Whether the interpreter can import `module`, asked from outside any repository."""
+    probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    try:
+        done = subprocess.run([interpreter, "-c", probe], cwd="/", capture_output=True,
+                              timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _configures_ruff(root: Path) -> bool:
+    if (root / "ruff.toml").is_file() or (root / ".ruff.toml").is_file():
+        return True
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data.get("tool"), dict) and "ruff" in data["tool"]
+
+
+def importing_tests(paths: Sequence[str], files: Sequence[IndexedFile]) -> list[str]:
+    """The test files that import a changed module, and changed files that are tests."""
+    changed = set(paths)
+    tests = [f.path for f in files if f.kind == "test" and f.language == "python"
+             and (f.path in changed or changed.intersection(f.imports))]
+    return sorted(tests)[:MAX_TESTS]
+
+
+def _python_checks(root: Path, paths: list[str], files: Sequence[IndexedFile]) -> list[Check]:
+    interpreter = python()
+    prefix = f"pycache_prefix={Path(os.environ.get('TMPDIR', '/tmp')) / 'codectx-pycache'}"
+    # -I: the repository's directory is not on the path, so `py_compile` is the standard one.
+    found = [Check("py_compile", (interpreter, "-I", "-X", prefix, "-m", "py_compile", *paths),
+                   False)]
+    ruff = which("ruff")
+    if ruff and _configures_ruff(root):
+        found.append(Check("ruff", (ruff, "check", "--no-cache", "--quiet", *paths), False))
+    tests = importing_tests(paths, files)
+    if tests and _has_module(interpreter, "pytest"):
+        found.append(Check("pytest", (interpreter, "-m", "pytest", "-q", "-x",
+                                      "-p", "no:cacheprovider", *tests), True))
+    return found
+
+
+def _test_script(root: Path) -> str | None:
+    try:
+        data = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    script = scripts.get("test") if isinstance(scripts, dict) else None
+    return script if isinstance(script, str) and NPM_DEFAULT_TEST not in script else None
+
+
+def _js_checks(root: Path, paths: list[str]) -> list[Check]:
+    node, npm = which("node"), which("npm")
+    found = [Check(f"node --check {p}", (node, "--check", p), False)
+             for p in paths if node and PurePosixPath(p).suffix in (".js", ".mjs", ".cjs")]
+    if npm and _test_script(root):
+        found.append(Check("npm test", (npm, "test", "--silent"), True))
+    return found
+
+
+def _go_checks(root: Path, paths: list[str]) -> list[Check]:
+    go = which("go")
+    if not go or not (root / "go.mod").is_file():
+        return []
+    packages = sorted({"./" + str(PurePosixPath(p).parent) for p in paths})
+    packages = ["." if p == "./." else p for p in packages]
+    return [Check("go vet", (go, "vet", *packages), False),
+            Check("go test", (go, "test", *packages), True)]
+
+
+def _rust_checks(root: Path) -> list[Check]:
+    cargo = which("cargo")
+    if not cargo or not (root / "Cargo.toml").is_file():
+        return []
+    return [Check("cargo check", (cargo, "check", "--quiet"), True)]
+
+
+def detected(root: Path, paths: Sequence[str], files: Sequence[IndexedFile]) -> list[Check]:
+    """What detection finds for these changed paths, every language's checks in turn."""
+    by_language = _by_language(paths)
+    found: list[Check] = []
+    if "python" in by_language:
+        found += _python_checks(root, by_language["python"], files)
+    scripts = by_language.get("javascript", []) + by_language.get("typescript", []) \
+        + by_language.get("tsx", [])
+    if scripts:
+        found += _js_checks(root, scripts)
+    if "go" in by_language:
+        found += _go_checks(root, by_language["go"])
+    if "rust" in by_language:
+        found += _rust_checks(root)
+    return found
+
+
+def _by_language(paths: Sequence[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for path in paths:
+        grouped.setdefault(language_of(path), []).append(path)
+    return grouped
+
+
+def _configured(command: str, paths: Sequence[str], origin: str) -> Check | None:
+    if not command.strip():
+        return None
+    text = command.replace("{files}", shlex.join(paths))
+    return Check(f"check ({origin})", ("/bin/sh", "-c", text), True)
+
+
+def checks_for(root: Path, paths: Sequence[str], files: Sequence[IndexedFile], *,
+               setting: str | Mapping[str, str] | None, origin: str,
+               trusted: bool) -> CheckSet:
+    """The checks for a change to `paths`. `setting` is the `check` setting as loaded (a
+    repository's own is there only once the user trusted it) and `origin` where it came
+    from; `trusted`: whether detected checks may run the repository's code."""
+    paths = sorted(set(paths))
+    if isinstance(setting, str):
+        one = _configured(setting, paths, origin)
+        return CheckSet((one,) if one else ())
+    chosen: list[Check] = []
+    left: list[str] = []
+    for language, group in _by_language(paths).items():
+        if setting is not None and language in setting:
+            one = _configured(setting[language], group, origin)
+            chosen += [one] if one else []
+        else:
+            left += group
+    found = detected(root, left, files) if left else []
+    held = tuple(c for c in found if c.runs_project_code and not trusted)
+    return CheckSet((*chosen, *(c for c in found if c not in held)), held)

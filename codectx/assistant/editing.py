@@ -1,0 +1,134 @@
+"""An edit, attempt by attempt: ask, plan, gate, check, and go back to the model with
+what failed.
+
+A reply that cannot be applied, that goes beyond the request (`edits.guard`) or that
+leaves a file unparseable (`edits.syntax`) goes back to the model once with what was
+wrong. A change that applies is tried on the work tree with the project's checks
+(`checks.trial`: applied, checked, put back exactly); when a check fails, the model
+gets the check's output around its first failure, once. Each retry carries the turn
+before it as it was sent, so it reuses that turn's cells and evaluates only its own
+message. Nothing is left written: the proposal says what was planned and what the
+checks found, and the front end applies it when the user says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from codectx.assistant.checks.run import CheckResult, around_failure
+from codectx.assistant.checks.trial import trial
+from codectx.assistant.context import Topic
+from codectx.assistant.edits import ending, formats, guard
+from codectx.assistant.edits.grammar import edit_grammar
+from codectx.assistant.edits.journal import journal_dir
+from codectx.assistant.edits.plan import Plan
+from codectx.assistant.edits.view import edit_view
+from codectx.assistant.results import Answer, EditProposal
+from codectx.progress import Progress
+
+if TYPE_CHECKING:
+    from codectx.assistant.session import Session
+
+CHECK_OUTPUT_TOKENS = 600
+"""What of a failed check's output goes back to the model, at most."""
+
+
+@dataclass
+class _Tries:
+    """The retries left: one for a reply that could not be used, one for a failed check."""
+
+    reply: int = 1
+    check: int = 1
+
+
+def run_checks(session: Session, plan: Plan, cancel: threading.Event | None,
+               progress: Progress, attempt: int) -> tuple[tuple[CheckResult, ...], str | None]:
+    """The checks' results on a planned change (the tree put back), and what was held back."""
+    found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
+    results = trial(plan, session.root, journal_dir(session.loaded.cache_path(), session.root),
+                    found.checks, session.loaded.settings.check_timeout, cancel, progress,
+                    attempt)
+    return results, found.notice(session.root)
+
+
+def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
+                  fmt: str | None, revising: EditProposal | None, allow_new: bool,
+                  allow_delete: bool, check: bool | None, cancel: threading.Event | None,
+                  progress: Progress) -> Iterator[str | EditProposal]:
+    """`Session.edit`'s work: stream the replies, then one EditProposal."""
+    asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
+    allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
+    fmt = fmt or session.provider.edit_format()
+    checking = session.loaded.settings.check_edits if check is None else check
+    sizes = session.sizes(progress)
+    # The files go after the prefix, in what the context leaves it (and the time allows).
+    left = session.repository_budget(progress) - session.index(progress).total_tokens
+    view = edit_view(session.root, files, asked, fmt, max(min(sizes.edit_view, left), 0)
+                     if files else None, session.provider.counter())
+    shown = view.text
+    most = session.loaded.settings.max_answer_tokens
+    limit = ending.reply_limit(view.need, most) if files else most
+    request = formats.edit_request(instruction, fmt, list(files), shown)
+    shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
+                         deletions=allow_delete or guard.asks_for_deletion(asked))
+    history: list[tuple[str, str]] = []
+    if revising is not None:
+        history.append((revising.request, revising.replies[-1]))
+    replies: list[str] = []
+    checked: list[CheckResult] = []
+    held: str | None = None
+    failed_change: tuple[Plan, int] | None = None  # the last change that failed its checks
+    tries = _Tries()
+    about: Topic | None = Topic(asked, tuple(files), "to be changed")
+    attempt = 0
+    while True:
+        attempt += 1
+        answer: Answer | None = None
+        for item in session.run_turn(request, cancel, progress, limit, history, grammar=shape,
+                                     shown=shown if attempt == 1 else "", about=about):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                yield item
+        assert answer is not None
+        replies.append(answer.text)
+        answer, reply, ran_out = ending.end_reply(answer, fmt, limit)
+        plan, problems = guard.plan_reply(reply, session.root, fmt, allowed)
+        if ran_out:
+            problems = (ran_out,)
+        stopped = answer.stop_reason == "cancelled" or (cancel is not None and cancel.is_set())
+        results: tuple[CheckResult, ...] = ()
+        if plan.ok and checking and not stopped:
+            results, held = run_checks(session, plan, cancel, progress, attempt)
+            checked += results
+        failures = [r for r in results if r.failed]
+        if failures:
+            failed_change = (plan, attempt)
+        retry = (not plan.ok and tries.reply > 0) or (bool(failures) and tries.check > 0)
+        if stopped or (plan.ok and not failures) or not retry:
+            if not plan.ok and failed_change is not None and not stopped:
+                # The retry's reply could not be used: show the change that failed its
+                # checks, with what the retry got wrong.
+                plan, problems = failed_change[0], (
+                    f"attempt {attempt}: " + "; ".join(problems),)
+            yield EditProposal(plan, attempt, problems, tuple(replies), answer, request, asked,
+                               checks=tuple(checked), held_back=held, checked=checking,
+                               checks_attempt=failed_change[1] if failed_change and
+                               plan is failed_change[0] else attempt)
+            return
+        # The turn as it was sent (its retrieved files included), so that the retry
+        # reuses its cells and evaluates only the retry's message.
+        history.append((answer.asked or request, answer.text))
+        if failures:
+            tries.check -= 1
+            count = session.provider.counter().count
+            request = formats.check_retry_request(
+                failures[0].command, around_failure(failures[0].output, CHECK_OUTPUT_TOKENS,
+                                                    count), fmt)
+        else:
+            tries.reply -= 1
+            request = formats.retry_request(list(problems), fmt)
+        about = None
