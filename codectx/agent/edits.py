@@ -14,7 +14,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from acp import start_tool_call, text_block, tool_content, tool_diff_content, update_tool_call
+from acp import (
+    start_tool_call,
+    text_block,
+    tool_content,
+    tool_diff_content,
+    update_agent_message_text,
+    update_tool_call,
+)
 from acp.schema import AllowedOutcome, PermissionOption, ToolCallLocation, ToolCallUpdate
 
 from codectx.agent.reading import show_retrieved
@@ -34,6 +41,7 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
     await show_retrieved(agent.client, state, proposal.answer)
     if proposal.answer.stop_reason == "cancelled":
         return "cancelled"
+    await _report_checks(agent, state, proposal)
     plan = proposal.plan
     if not plan.ok:
         problems = "\n".join(f"- {p}" for p in proposal.problems)
@@ -58,6 +66,26 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
     left = [c.path for c in plan.changes if c not in allowed]
     skipped = f" Not applied: {', '.join(left)}." if left else ""
     return await agent.say(state, f"Applied to {', '.join(written)}.{skipped}")
+
+
+async def _report_checks(agent: Agent, state: SessionState, proposal: EditProposal) -> None:
+    """Each check run on the change, as an `execute` tool call holding its output; what was
+    held back, said."""
+    for result in proposal.checks:
+        state.edits += 1
+        status: Any = "failed" if result.failed else "completed"
+        await agent.client.session_update(state.id, start_tool_call(
+            f"check-{state.id}-{state.edits}", f"{result.command} (attempt {result.attempt})",
+            kind="execute", status=status,
+            content=[tool_content(text_block(f"{result.line()}\n{result.output_tail}"))],
+            raw_input={"command": result.command, "attempt": result.attempt},
+            raw_output=result.to_json()))
+    if proposal.held_back:
+        await agent.client.session_update(state.id, update_agent_message_text(
+            f"{proposal.held_back}\n"))
+    if proposal.failed_checks:
+        await agent.client.session_update(state.id, update_agent_message_text(
+            "The change fails its checks; apply it only if you mean to.\n"))
 
 
 async def _allowed(agent: Agent, state: SessionState, part: Plan, instruction: str) -> bool:

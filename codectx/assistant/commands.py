@@ -259,6 +259,14 @@ def _apply(chat: Chat, argument: str) -> Outcome:
     return Note(f"applied to {', '.join(paths)} (/undo restores)")
 
 
+def _check(chat: Chat, argument: str) -> Outcome:
+    proposal = chat.proposal
+    if proposal is None:
+        return Refusal("no change on screen to check")
+    return Start("edit", "check the change", lambda cancel, progress: chat.session.check(
+        proposal, cancel=cancel, progress=progress), proposal.instruction)
+
+
 def _diff(chat: Chat, argument: str) -> Outcome:
     return ShowChange(chat.proposal) if chat.proposal else Note("no change on screen")
 
@@ -316,6 +324,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("/apply", "all|existing", "/apply [all|existing]: apply the change on screen "
             "(one that creates or deletes files asks first)", _apply, _CHAT),
     Command("/diff", None, "show the change on screen again", _diff, _CHAT),
+    Command("/check", None, "run the project's checks on the change on screen (applied, "
+            "checked, put back)", _check, _CHAT),
     Command("/undo", None, "undo the last applied change", _undo, _CHAT),
     Command("/review", "--staged", "/review [--staged]: review the uncommitted (or staged) "
             "changes", _review),

@@ -13,6 +13,7 @@ from codectx.cli.options import friendly_errors, load_settings
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from codectx.config import Loaded
     from codectx.models.devices import Device
     from codectx.models.local import LocalProvider
     from codectx.models.planner import Plan
@@ -32,7 +33,8 @@ ANSWER_TOKENS = 1024  # of which this much is room for an answer
 def doctor_cmd(tune: bool, model: str | None) -> None:
     """Say which llama.cpp backends this build has, the GPUs and cores it sees, where the
     model's layers and KV cache go, the prefill settings in use, the model's speed here
-    and how large a turn is made from it (with its expected time).
+    and how large a turn is made from it (with its expected time); and which checks an
+    edit to the repository here gets.
 
     \b
     Examples:
@@ -75,6 +77,40 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
         out.print(sizes_table(provider, speed))
     for warning in warnings(provider):
         err.print(f"warning: {warning}", markup=False)
+    out.print(checks_table(Path("."), loaded))
+
+
+def checks_table(root: Path, loaded: Loaded) -> Table:
+    """What runs after an edit to the repository at root, per language it holds (with the
+    syntax gate for every language with a grammar)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from codectx.assistant.checks.detect import overview
+    from codectx.indexer.languages import GRAMMARS, language_of
+    from codectx.indexer.walk import list_files
+
+    settings = loaded.settings
+    found = {language_of(c.path) for c in list_files(
+        root, max_file_size=settings.max_file_size, include=settings.include,
+        exclude=settings.exclude).files}
+    languages = [name for name in GRAMMARS if name in found]
+    trusted = loaded.trust is None or loaded.trust.trusted
+    state = "on" if settings.check_edits else "off (check_edits = false)"
+    table = Table(title=f"checks after an edit in {root.resolve()}: {state}; "
+                        f"repository {'trusted' if trusted else 'not trusted'}",
+                  title_justify="left")
+    table.add_column("language")
+    table.add_column("runs")
+    for language, line in overview(root, languages, setting=settings.check,
+                                   origin=loaded.sources.get("check", "config"),
+                                   trusted=trusted):
+        table.add_row(language, Text(line))
+    if languages:
+        table.add_row("all", f"the syntax gate (tree-sitter) for {', '.join(languages)}")
+    else:
+        table.add_row("-", "no source files here in a language codectx checks")
+    return table
 
 
 def _size(n: float) -> str:

@@ -202,16 +202,11 @@ def undo_cmd(path: Path) -> None:
 def print_checks(proposal: Any) -> None:
     """Under the diff: each check on the change on offer, how it ended, and the tail of
     what a failed one said; what was held back."""
+    from codectx.assistant.checks.run import report
     from codectx.cli.console import err
 
-    for result in proposal.plan_checks:
-        style = "green" if result.status == "passed" else "yellow" if not result.failed \
-            else "red"
-        err.print(f"check {result.line()}", style=style, markup=False, highlight=False)
-        if result.failed and result.output_tail:
-            err.print(result.output_tail, markup=False, highlight=False)
-    if proposal.held_back:
-        err.print(proposal.held_back, markup=False, highlight=False)
+    for line, failed in report(proposal.plan_checks, proposal.held_back):
+        err.print(line, style="red" if failed else None, markup=False, highlight=False)
 
 
 def print_plan(plan: Any) -> None:

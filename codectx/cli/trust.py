@@ -31,8 +31,10 @@ def trust_cmd(path: Path, forget: bool, list_all: bool) -> None:
     """Trust the repository at PATH (default: .) with the settings its config asks for.
 
     Settings that reach outside the repository (backend, base_url, api_key_env,
-    server_model, server_slot, model as a path, models_dir, cache_dir) are
-    ignored in a repository's own config until you trust it. This prints exactly
+    server_model, server_slot, model as a path, models_dir, cache_dir, check) are
+    ignored in a repository's own config until you trust it, and the checks an
+    edit would run that execute the repository's own code (its tests, a
+    package's test script, go test, cargo check) are held back. This prints exactly
     what the config asks for and records your trust for this config's content:
     when the config changes, codectx ignores those settings again until you
     trust it again. Your own config file, CODECTX_* variables and flags always

@@ -272,7 +272,11 @@ class CodectxApp(App[None]):
             self.chat.proposal = proposal
             view = DiffView(proposal.plan)
             transcript.mount(view)
-            transcript.add_note("a: apply   r: reject   c: ask for a change")
+            transcript.add_checks(proposal)
+            failing = "the change fails its checks; a applies it anyway\n" \
+                if proposal.failed_checks else ""
+            transcript.add_note(f"{failing}a: apply   r: reject   c: ask for a change   "
+                                "/check: run the checks again")
             view.focus()
         else:
             transcript.add_note("the edit could not be applied; nothing was written:\n"
@@ -324,6 +328,7 @@ class CodectxApp(App[None]):
             self.notify(outcome.text, severity=outcome.level)
         elif isinstance(outcome, commands.ShowChange):
             transcript.mount(DiffView(outcome.proposal.plan))
+            transcript.add_checks(outcome.proposal)
         elif isinstance(outcome, commands.Confirm):
             self.push_screen(ConfirmFiles(outcome.proposal.plan, outcome.text),
                              self._confirmed)

@@ -120,6 +120,27 @@ async def test_a_rejected_edit_writes_nothing(repo: Path) -> None:
     assert (repo / "app.py").read_text() == APP
 
 
+async def test_each_check_is_an_execute_tool_call_with_its_output(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODECTX_CHECK", "grep -q hello app.py && echo 'error: no hello' "
+                                        "&& exit 1; exit 0")
+    editor = Editor(allow=False)
+    async with connected(editor, [GOOD, GOOD]) as conn:
+        session = await conn.new_session(cwd=str(repo))
+        await conn.prompt(session_id=session.session_id, prompt=prompt_text("/edit say hello"))
+        await wait_for(lambda: "nothing was written" in editor.text())
+    checks = [u for u in editor.updates if isinstance(u, ToolCallStart) and u.kind == "execute"]
+    assert [c.title for c in checks] == [
+        "grep -q hello app.py && echo 'error: no hello' && exit 1; exit 0 (attempt 1)",
+        "grep -q hello app.py && echo 'error: no hello' && exit 1; exit 0 (attempt 2)"]
+    outputs = [c.raw_output for c in checks]
+    assert all(c.status == "failed" for c in checks)
+    assert [o["status"] for o in outputs if o] == ["failed", "failed"]
+    assert "error: no hello" in (outputs[0] or {})["output_tail"]
+    assert "fails its checks" in editor.text()
+    assert (repo / "app.py").read_text() == APP  # the trials were put back, nothing allowed
+
+
 MIXED = (GOOD + "util.py\n<<<<<<< SEARCH\n=======\ndef shout(s):\n    return s.upper()\n"
          ">>>>>>> REPLACE\nDELETE lib.py\n")
 

@@ -236,3 +236,24 @@ def test_what_goes_back_to_the_model_is_bounded_and_starts_near_the_failure() ->
     text = around_failure(output, 200)
     assert text.startswith("collecting 497") and "AssertionError: boom" in text
     assert len(text) <= 800
+
+
+def test_doctor_says_what_would_run_here_and_what_is_held_back(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from codectx.cli.doctor import checks_table
+
+    root = project(tmp_path / "r", **{"web/a.js": "", "pyproject.toml": "[tool.ruff]\n"})
+
+    def shown() -> str:
+        console = Console(width=300, record=True)
+        console.print(checks_table(root, config.load(root)))
+        return console.export_text()
+
+    text = shown()
+    assert "not trusted" in text and "py_compile FILES" in text
+    pytest_row = next(line for line in text.splitlines() if "-m pytest" in line)
+    assert "TESTS" in pytest_row and "held back" in pytest_row
+    assert "syntax gate (tree-sitter) for python, javascript" in text
+    trust(root)
+    assert "held back" not in shown()

@@ -89,6 +89,30 @@ async def test_an_edit_is_shown_applied_on_a_key_and_undone(tmp_path: Path) -> N
         assert "restored app.py" in notes(app)
 
 
+async def test_checks_show_under_the_diff_and_check_runs_them_again(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    make_repo(root, {"app.py": APP})
+    failing = "grep -q hello app.py && echo 'error: hello is not allowed' && exit 1; exit 0"
+    loaded = config.load(root, {"check": failing})
+    app = CodectxApp(Session(root, loaded, ScriptedProvider(FakeBackend([GOOD, GOOD]))),
+                     watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "/edit say hello")
+        text = notes(app)
+        assert "check failed: grep -q hello app.py" in text
+        assert "error: hello is not allowed" in text and "a applies it anyway" in text
+        assert len(app.query(DiffView)) == 1 and (root / "app.py").read_text() == APP
+        (root / "allowed").write_text("")  # the check passes now
+        app.session.loaded = config.load(root, {"check": "test -f allowed"})
+        await ask(pilot, "/check")
+        assert "check passed: test -f allowed" in notes(app)
+        assert len(app.query(DiffView)) == 2 and (root / "app.py").read_text() == APP
+        await pilot.press("a")
+        await pilot.pause()
+        assert "'hello '" in (root / "app.py").read_text()
+
+
 MIXED = (GOOD + "util.py\n<<<<<<< SEARCH\n=======\ndef shout(s):\n    return s.upper()\n"
          ">>>>>>> REPLACE\nDELETE lib.py\n")
 MIXED_ASK = "/edit say hello, add a new file util.py, delete lib.py"

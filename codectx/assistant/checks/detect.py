@@ -109,7 +109,7 @@ def importing_tests(paths: Sequence[str], files: Sequence[IndexedFile]) -> list[
     return sorted(tests)[:MAX_TESTS]
 
 
-def _python_checks(root: Path, paths: list[str], files: Sequence[IndexedFile]) -> list[Check]:
+def _python_checks(root: Path, paths: list[str], tests: list[str]) -> list[Check]:
     interpreter = python()
     prefix = f"pycache_prefix={Path(os.environ.get('TMPDIR', '/tmp')) / 'codectx-pycache'}"
     # -I: the repository's directory is not on the path, so `py_compile` is the standard one.
@@ -118,7 +118,6 @@ def _python_checks(root: Path, paths: list[str], files: Sequence[IndexedFile]) -
     ruff = which("ruff")
     if ruff and _configures_ruff(root):
         found.append(Check("ruff", (ruff, "check", "--no-cache", "--quiet", *paths), False))
-    tests = importing_tests(paths, files)
     if tests and _has_module(interpreter, "pytest"):
         found.append(Check("pytest", (interpreter, "-m", "pytest", "-q", "-x",
                                       "-p", "no:cacheprovider", *tests), True))
@@ -166,7 +165,8 @@ def detected(root: Path, paths: Sequence[str], files: Sequence[IndexedFile]) -> 
     by_language = _by_language(paths)
     found: list[Check] = []
     if "python" in by_language:
-        found += _python_checks(root, by_language["python"], files)
+        changed = by_language["python"]
+        found += _python_checks(root, changed, importing_tests(changed, files))
     scripts = by_language.get("javascript", []) + by_language.get("typescript", []) \
         + by_language.get("tsx", [])
     if scripts:
@@ -213,3 +213,32 @@ def checks_for(root: Path, paths: Sequence[str], files: Sequence[IndexedFile], *
     found = detected(root, left, files) if left else []
     held = tuple(c for c in found if c.runs_project_code and not trusted)
     return CheckSet((*chosen, *(c for c in found if c not in held)), held)
+
+
+def overview(root: Path, languages: Sequence[str], *, setting: str | Mapping[str, str] | None,
+             origin: str, trusted: bool) -> list[tuple[str, str]]:
+    """What a change in each of these languages would get here, as (language, line), with
+    FILES for the changed files and TESTS for the tests that import them."""
+    rows: list[tuple[str, str]] = []
+    for language in languages:
+        if isinstance(setting, str) or (setting is not None and language in setting):
+            command = setting if isinstance(setting, str) else setting[language]
+            rows.append((language, f"{command or '(nothing)'}  [check, from {origin}]"))
+            continue
+        found: list[Check] = []
+        if language == "python":
+            found = _python_checks(root, ["FILES"], ["TESTS"])
+        elif language in ("javascript", "typescript", "tsx"):
+            found = _js_checks(root, ["FILE.js"] if language == "javascript" else [])
+        elif language == "go":
+            found = _go_checks(root, ["PACKAGE/x.go"])
+        elif language == "rust":
+            found = _rust_checks(root)
+        for check in found:
+            held = check.runs_project_code and not trusted
+            rows.append((language, check.command + ("  [held back: runs the repository's "
+                                                    "code, which you have not trusted]"
+                                                    if held else "")))
+        if not found:
+            rows.append((language, "(nothing detected: set `check` to choose a command)"))
+    return rows

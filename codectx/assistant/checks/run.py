@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -62,6 +62,20 @@ class CheckResult:
     def line(self) -> str:
         """One line: the command, how it ended and in what time."""
         return f"{self.status}: {self.command} ({self.seconds:.1f} s)"
+
+
+def report(results: Sequence[CheckResult], held_back: str | None) -> list[tuple[str, bool]]:
+    """What a front end shows under a change, line by line, each with whether it tells of a
+    failure: every check (command, how it ended, its time), the tail of what a failed one
+    said, and what was held back."""
+    lines: list[tuple[str, bool]] = []
+    for result in results:
+        lines.append((f"check {result.line()}", result.failed))
+        if result.failed and result.output_tail:
+            lines.append((result.output_tail, True))
+    if held_back:
+        lines.append((held_back, False))
+    return lines
 
 
 def environment() -> dict[str, str]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
+from codectx.assistant.checks.run import report
+from codectx.assistant.results import EditProposal
+
 
 class Transcript(VerticalScroll):
     def on_mount(self) -> None:
@@ -36,6 +39,11 @@ class Transcript(VerticalScroll):
         note = Static(text, classes=classes, markup=False)
         self.mount(note)
         return note
+
+    def add_checks(self, proposal: EditProposal) -> None:
+        """Under a change: each check run on it, how it ended, and what a failed one said."""
+        for line, failed in report(proposal.plan_checks, proposal.held_back):
+            self.add_note(line, classes="error" if failed else "note")
 
     def clear(self) -> None:
         self._answer = None
