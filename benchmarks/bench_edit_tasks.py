@@ -1,28 +1,38 @@
 """Small edit tasks done with the embedded model, checked by running the edited code.
 
 Three fixture repositories (Python, JavaScript, Go) are written to a temporary
-directory and made git repositories. Each task is an instruction, the file it
-names (`--files`) and a check that runs the edited code (a Python snippet,
-`node`, `go test`). For each edit format the script asks the embedded model
-for every task through `Session.edit` (the grammar, the guard and one retry
-included, as `codectx edit --apply` does), applies the plan when there is one,
-runs the check, and puts the repository back. It prints, per format: tasks
-done right, replies refused, files touched outside the task (must be 0),
-files deleted (must be 0), and the mean time per task. Target: at least 70% of
-the tasks done right with the embedded model's default format.
+directory and made git repositories; the Python and JavaScript ones have tests of
+their own for behaviour no task changes, and are trusted, as a user trusts their
+own project. Each task is an instruction, the file it names (`--files`) and a
+check that runs the edited code (a Python snippet, `node`, `go test`), which the
+model never sees. For each edit format, with the project's checks off and on
+(`--checks`), the script asks the model for every task through `Session.edit`
+(the grammar, the guard, the syntax gate, the checks and their retries included,
+as `codectx edit --apply` does), applies the plan when there is one whose checks
+pass, runs the task's check, and puts the repository back. It prints, per format
+and checks setting: tasks done right, replies refused in the end, replies refused
+by the syntax gate, changes undone by a failing check, retries that fixed one,
+files touched outside the task (must be 0), files deleted (must be 0), and the
+mean time per task; then the tasks that checks made worse, and the time ratio.
+
+Targets: with the embedded model's default format and checks on, at least 90% of
+the tasks right, no task worse than with checks off, and at most 1.5x the time
+per task of checks off.
 
     python benchmarks/bench_edit_tasks.py [--formats definitions,whole,search-replace]
+        [--checks off,on] [--model NAME]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codectx import config
@@ -36,12 +46,19 @@ PY = {
     "text.py": ("def greet(name):\n    return 'hi ' + name\n\n\n"
                 "def shout(text):\n    return text\n"),
     "main.py": "from stats import mean\n\nprint(mean([1, 2, 3]))\n",
+    "tests/test_existing.py": ("from stats import mean, spread\nfrom store import Store\n\n\n"
+                               "def test_mean():\n    assert mean([2, 4]) == 3\n\n\n"
+                               "def test_spread():\n    assert spread([1, 5]) == 4\n\n\n"
+                               "def test_add():\n    s = Store()\n    s.add(1)\n"
+                               "    assert s.items == [1]\n"),
 }
 JS = {
     "math.js": ("export function add(a, b) {\n  return a + b;\n}\n\n"
                 "export function subtract(a, b) {\n  return a + b;\n}\n"),
     "strings.js": ('export function greet(name) {\n  return "Hello " + name;\n}\n'),
-    "package.json": '{"type": "module"}\n',
+    "package.json": '{"type": "module", "scripts": {"test": "node test.mjs"}}\n',
+    "test.mjs": ("import { add } from './math.js';\n"
+                 "if (add(2, 3) !== 5) { console.error('add is wrong'); process.exit(1); }\n"),
 }
 GO = {
     "go.mod": "module example.com/calc\n\ngo 1.19\n",
@@ -139,6 +156,7 @@ def git(root: Path, *args: str) -> None:
 def make_repo(root: Path, files: dict[str, str]) -> None:
     root.mkdir(parents=True)
     for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     git(root, "init", "-q")
     git(root, "add", ".")
@@ -171,66 +189,128 @@ def run_check(task: Task, root: Path) -> bool:
 class Tally:
     right: int = 0
     refused: int = 0
+    syntax: int = 0
+    """Replies the syntax gate refused (any attempt)."""
+    undone: int = 0
+    """Changes undone by a failing check (any attempt)."""
+    fixed: int = 0
+    """Tasks right after a change of theirs failed a check."""
     outside: int = 0
     deleted: int = 0
     seconds: float = 0.0
     run: int = 0
+    results: list[bool] = field(default_factory=list)
+
+
+def do_task(session: Session, task: Task, root: Path, fmt: str, checks: bool,
+            tally: Tally) -> bool:
+    """One task: proposed, applied when it may be, its check run, the repository put back."""
+    before = snapshot(root)
+    started = time.perf_counter()
+    proposal = [item for item in session.edit(task.instruction, files=[task.file], fmt=fmt,
+                                              check=checks)
+                if isinstance(item, EditProposal)][-1]
+    tally.seconds += time.perf_counter() - started
+    tally.run += 1
+    applies = proposal.plan.ok and not proposal.failed_checks
+    if applies:
+        session.apply(proposal.plan)
+    else:
+        tally.refused += 1
+    tally.syntax += sum(any("does not parse" in p for p in problems)
+                        for problems in proposal.attempt_problems)
+    failed_attempts = {c.attempt for c in proposal.checks if c.failed}
+    tally.undone += len(failed_attempts)
+    after = snapshot(root)
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    tally.outside += len(changed - {task.file})
+    tally.deleted += len(before.keys() - after.keys())
+    ok = applies and run_check(task, root)
+    tally.right += ok
+    tally.fixed += ok and bool(failed_attempts)
+    tally.results.append(ok)
+    git(root, "reset", "-q", "--hard")
+    git(root, "clean", "-qfdx")
+    return ok
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--formats", default="definitions,whole,search-replace")
+    parser.add_argument("--checks", default="off,on", help="off, on, or both (off,on)")
+    parser.add_argument("--model", default=None, help="A catalog name or GGUF path "
+                        "(default: the configured model, else the embedded one).")
     args = parser.parse_args()
+    modes = args.checks.split(",")
+    if set(modes) - {"off", "on"}:
+        parser.error("--checks takes off, on, or off,on")
     have_go = shutil.which("go") is not None
     tasks = [t for t in TASKS if t.repo != "go" or have_go]
+    # The fixtures' own tests run with this interpreter (it has pytest).
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     work = Path(tempfile.mkdtemp(prefix="codectx-edit-tasks-"))
+    store = config.trust_store()
+    flags = {"model": args.model} if args.model else {}
     for name, files in REPOS.items():
         make_repo(work / name, files)
-    tallies: dict[str, Tally] = {}
-    for fmt in args.formats.split(","):
-        tally = tallies[fmt] = Tally()
-        sessions: dict[str, Session] = {}
-        for task in tasks:
-            root = work / task.repo
-            session = sessions.get(task.repo)
-            if session is None:
-                session = sessions[task.repo] = Session(root, config.load(root))
-            before = snapshot(root)
-            started = time.perf_counter()
-            proposal = [item for item in session.edit(task.instruction, files=[task.file],
-                                                      fmt=fmt)
-                        if isinstance(item, EditProposal)][-1]
-            tally.seconds += time.perf_counter() - started
-            tally.run += 1
-            if proposal.plan.ok:
-                session.apply(proposal.plan)
-            else:
-                tally.refused += 1
-            after = snapshot(root)
-            changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
-            tally.outside += len(changed - {task.file})
-            tally.deleted += len(before.keys() - after.keys())
-            ok = proposal.plan.ok and run_check(task, root)
-            tally.right += ok
-            print(f"{fmt:15} {'right' if ok else 'wrong'} "
-                  f"{'' if proposal.plan.ok else '(refused) '}{task.instruction[:70]}",
-                  flush=True)
-            git(root, "reset", "-q", "--hard")
-            git(root, "clean", "-qfdx")
+        trust = config.load(work / name, flags).trust
+        assert trust is not None
+        store.grant(trust)  # the user's own project; forgotten at the end
+    tallies: dict[tuple[str, str], Tally] = {}
+    try:
+        for fmt in args.formats.split(","):
+            sessions: dict[str, Session] = {}
+            for mode in modes:
+                tally = tallies[fmt, mode] = Tally()
+                for task in tasks:
+                    root = work / task.repo
+                    session = sessions.get(task.repo)
+                    if session is None:
+                        session = sessions[task.repo] = Session(root, config.load(root, flags))
+                    ok = do_task(session, task, root, fmt, mode == "on", tally)
+                    print(f"{fmt:15} checks {mode:3} {'right' if ok else 'wrong'} "
+                          f"{task.instruction[:70]}", flush=True)
+    finally:
+        for name in REPOS:
+            store.revoke((work / name).resolve())
+        shutil.rmtree(work, ignore_errors=True)
+    report(tallies, tasks, have_go)
+
+
+def report(tallies: dict[tuple[str, str], Tally], tasks: list[Task], have_go: bool) -> None:
     print()
     if not have_go:
         print("go is not installed: the 5 Go tasks were not run")
-    print(f"{'format':15} {'right':>12} {'refused':>8} {'outside':>8} {'deleted':>8} "
-          f"{'s/task':>7}")
-    for fmt, t in tallies.items():
+    print(f"{'format':15} {'checks':6} {'right':>12} {'refused':>8} {'syntax':>7} "
+          f"{'undone':>7} {'fixed':>6} {'outside':>8} {'deleted':>8} {'s/task':>7}")
+    for (fmt, mode), t in tallies.items():
         share = t.right / t.run if t.run else 0.0
-        print(f"{fmt:15} {t.right:>3}/{t.run:<3} {share:4.0%} {t.refused:>8} {t.outside:>8} "
-              f"{t.deleted:>8} {t.seconds / max(t.run, 1):7.1f}")
-    default = next(iter(tallies.values()))
-    met = default.run and default.right / default.run >= 0.7
-    print(f"target (>= 70% right with the default format, {next(iter(tallies))}): "
-          f"{'met' if met else 'not met'}")
-    shutil.rmtree(work, ignore_errors=True)
+        print(f"{fmt:15} {mode:6} {t.right:>3}/{t.run:<3} {share:4.0%} {t.refused:>8} "
+              f"{t.syntax:>7} {t.undone:>7} {t.fixed:>6} {t.outside:>8} {t.deleted:>8} "
+              f"{t.seconds / max(t.run, 1):7.1f}")
+    for fmt in dict.fromkeys(f for f, _ in tallies):
+        off, on = tallies.get((fmt, "off")), tallies.get((fmt, "on"))
+        if off is None or on is None:
+            continue
+        worse = [tasks[i].instruction for i, (a, b) in enumerate(
+            zip(off.results, on.results, strict=True)) if a and not b]
+        ratio = (on.seconds / max(on.run, 1)) / max(off.seconds / max(off.run, 1), 1e-9)
+        print(f"{fmt}: time per task, checks on / off: {ratio:.2f}x; worse with checks on: "
+              + ("none" if not worse else "; ".join(w[:60] for w in worse)))
+    default = next(iter(tallies))[0]
+    on = tallies.get((default, "on"))
+    off = tallies.get((default, "off"))
+    if on is not None and on.run:
+        met = on.right / on.run >= 0.9
+        print(f"target (>= 90% right with {default}, checks on): "
+              f"{on.right}/{on.run}, {'met' if met else 'NOT met'}")
+    if on is not None and off is not None and on.run and off.run:
+        count = sum(a and not b for a, b in zip(off.results, on.results, strict=True))
+        ratio = (on.seconds / on.run) / max(off.seconds / off.run, 1e-9)
+        print(f"target (no task worse with checks on): {count} worse, "
+              f"{'met' if not count else 'NOT met'}")
+        print(f"target (time per task <= 1.5x with checks on): {ratio:.2f}x, "
+              f"{'met' if ratio <= 1.5 else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
     if revising is not None:
         history.append((revising.request, revising.replies[-1]))
     replies: list[str] = []
+    refused: list[tuple[str, ...]] = []
     checked: list[CheckResult] = []
     held: str | None = None
     failed_change: tuple[Plan, int] | None = None  # the last change that failed its checks
@@ -99,6 +100,7 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
         plan, problems = guard.plan_reply(reply, session.root, fmt, allowed)
         if ran_out:
             problems = (ran_out,)
+        refused.append(() if plan.ok else problems)
         stopped = answer.stop_reason == "cancelled" or (cancel is not None and cancel.is_set())
         results: tuple[CheckResult, ...] = ()
         if plan.ok and checking and not stopped:
@@ -117,7 +119,8 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
             yield EditProposal(plan, attempt, problems, tuple(replies), answer, request, asked,
                                checks=tuple(checked), held_back=held, checked=checking,
                                checks_attempt=failed_change[1] if failed_change and
-                               plan is failed_change[0] else attempt)
+                               plan is failed_change[0] else attempt,
+                               attempt_problems=tuple(refused))
             return
         # The turn as it was sent (its retrieved files included), so that the retry
         # reuses its cells and evaluates only the retry's message.

@@ -71,6 +71,8 @@ class EditProposal:
     """Whether checks were on for this edit."""
     checks_attempt: int = 0
     """The attempt whose change `plan` is (0: the last)."""
+    attempt_problems: tuple[tuple[str, ...], ...] = ()
+    """What was wrong with each attempt's reply (empty for one that could be applied)."""
 
     @property
     def plan_checks(self) -> tuple[CheckResult, ...]:
