@@ -1,7 +1,7 @@
 """Real projects at a person's pace: questions on public source distributions, timed.
 
     python benchmarks/bench_real.py attrs==25.3.0 rich==14.1.0 django==5.2.7
-        [--questions 10] [--modes time,room] [--json OUT]
+        [--questions 10] [--modes time,room] [--edits 6] [--edit-checks off,on] [--json OUT]
 
 Each project is taken as its source distribution from PyPI (pip download --no-deps
 --no-binary :all:), unpacked under build/bench_real/ and made a git repository. Then,
@@ -18,15 +18,20 @@ speed model and prefill settings, measured once per machine, are copied in):
   constant's value, each on a module of the project's package, applied, checked by
   importing the edited module in a fresh interpreter and running a snippet, then
   undone; the median time of an edit (its replies, a retry included), how many are
-  right, and how many wrote anything outside the file named;
+  right, and how many wrote anything outside the file named; with `--edit-checks
+  off,on`, each edit with the project's checks off and then on (the projects are not
+  trusted, as a fresh clone is not: the syntax gate and py_compile run, their tests
+  do not), with the replies the syntax gate refused, the changes a check undid, the
+  retries that fixed one, and the time ratio;
 
 side by side in one run with today's room-sized settings (`--modes room`: no time
 targets, so the prefix, retrieval and an edit's view take what the context allows).
 
 Targets on this machine: first answer at most 5 min; warm question median at most
 30 s; which-file at least 80% right; value at least 70%; edit median at most 120 s;
-edits at least 75% right with nothing written outside the task; no error on any
-project. The projects' own test suites are not run.
+edits at least 75% right with nothing written outside the task (with checks on, no
+edit worse than with them off, at most 1.5x the time); no error on any project.
+The projects' own test suites are not run.
 """
 
 from __future__ import annotations
@@ -148,6 +153,15 @@ class Result:
     edits_outside: int = 0
     edit_attempts: list[int] = field(default_factory=list)
     edit_shown: list[int] = field(default_factory=list)
+    edit_results: list[bool] = field(default_factory=list)
+    edit_syntax: int = 0
+    """Replies the syntax gate refused (any attempt)."""
+    edit_undone: int = 0
+    """Changes undone by a failing check (any attempt)."""
+    edit_fixed: int = 0
+    """Edits right after a change of theirs failed a check."""
+    checked: dict[str, Result] = field(default_factory=dict)
+    """With --edit-checks off,on: the edits again with checks on, by that name."""
     error: str | None = None
 
     @property
@@ -166,16 +180,25 @@ def ask(session: Session, question: str) -> tuple[Answer, float]:
     return answer, time.perf_counter() - started
 
 
-def edit(session: Session, root: Path, task: Task, result: Result, mode: str) -> None:
-    """One seeded edit: proposed, applied when it can be, checked, then undone."""
+def edit(session: Session, root: Path, task: Task, result: Result, mode: str,
+         checks: bool) -> None:
+    """One seeded edit: proposed (the project's checks on or off), applied when it can be
+    and its checks pass, checked by the task's own check, then undone."""
     started = time.perf_counter()
-    *_, proposal = session.edit(task.instruction, files=[task.path])
+    *_, proposal = session.edit(task.instruction, files=[task.path], check=checks)
     seconds = time.perf_counter() - started
     assert isinstance(proposal, EditProposal)
     good, why = False, "; ".join(proposal.problems)[:80]
+    if proposal.failed_checks:
+        why = f"its checks failed: {proposal.failed_checks[0].line()}"
     outside: list[str] = []
+    failed_attempts = {c.attempt for c in proposal.checks if c.failed}
+    result.edit_syntax += sum(any("does not parse" in p for p in problems)
+                              for problems in proposal.attempt_problems)
+    result.edit_undone += len(failed_attempts)
+    mode = f"{mode}, checks {'on' if checks else 'off'}"
     try:
-        if proposal.plan.ok:
+        if proposal.plan.ok and not proposal.failed_checks:
             session.apply(proposal.plan)
             outside = [p for p in changed_paths(root) if p != task.path]
             good, why = passes(root, task.module, task.check, task.import_root)
@@ -189,6 +212,8 @@ def edit(session: Session, root: Path, task: Task, result: Result, mode: str) ->
             proposal.replies))
     result.edits_asked += 1
     result.edits_right += good
+    result.edit_results.append(good)
+    result.edit_fixed += good and bool(failed_attempts)
     result.edits_outside += bool(outside)
     result.edit_s.append(seconds)
     result.edit_attempts.append(proposal.attempts)
@@ -201,7 +226,7 @@ def edit(session: Session, root: Path, task: Task, result: Result, mode: str) ->
 
 
 def run(project: str, root: Path, mode: str, n: int, seed: int, measured: Path,
-        edits: int = 0) -> Result:
+        edits: int = 0, edit_checks: tuple[bool, ...] = (True,)) -> Result:
     result = Result(project, mode)
     with tempfile.TemporaryDirectory() as cache:
         if measured.is_file():  # the speed model and prefill settings of this machine
@@ -250,7 +275,10 @@ def run(project: str, root: Path, mode: str, n: int, seed: int, measured: Path,
                 python = [f.path for f in index.files  # modules, not stubs (.pyi)
                           if f.path.endswith(".py") and f.kind == "source"]
                 for task in tasks(root, python, edits, seed):
-                    edit(session, root, task, result, mode)
+                    for checks in edit_checks:
+                        into = result if checks == edit_checks[0] else \
+                            result.checked.setdefault("on", Result(project, mode))
+                        edit(session, root, task, into, mode, checks)
         except CodectxError as exc:
             result.error = exc.message
     return result
@@ -306,6 +334,33 @@ def report(results: list[Result]) -> None:
         print("  edits: not measured in this run (--edits 0)")
 
 
+def report_checks(results: list[Result]) -> None:
+    """Edits with the project's checks off and on, side by side, and their targets."""
+    pairs = [(r, r.checked["on"]) for r in results if "on" in r.checked and not r.error]
+    if not pairs:
+        return
+    print(f"\nedits, checks off vs on:\n{'project':24} {'mode':5} {'checks':6} {'right':>7} "
+          f"{'syntax':>7} {'undone':>7} {'fixed':>6} {'med s':>6} {'mean s':>7}")
+    for off, on in pairs:
+        for name, r in (("off", off), ("on", on)):
+            mean = statistics.mean(r.edit_s) if r.edit_s else 0.0
+            print(f"{r.project:24} {r.mode:5} {name:6} {r.edits_right:>3}/{r.edits_asked:<3} "
+                  f"{r.edit_syntax:>7} {r.edit_undone:>7} {r.edit_fixed:>6} "
+                  f"{r.edit_median:>6.1f} {mean:>7.1f}")
+    asked = sum(on.edits_asked for _, on in pairs)
+    right = sum(on.edits_right for _, on in pairs)
+    worse = sum(a and not b for off, on in pairs
+                for a, b in zip(off.edit_results, on.edit_results, strict=True))
+    off_s = sum(s for off, _ in pairs for s in off.edit_s)
+    on_s = sum(s for _, on in pairs for s in on.edit_s)
+    ratio = on_s / off_s if off_s else 0.0
+    print(f"  checks on, edits >= 75% right: {right}/{asked} = {right / max(asked, 1):.0%}, "
+          f"{'met' if right >= 0.75 * asked else 'NOT met'}")
+    print(f"  no edit worse with checks on: {worse} worse, {'met' if not worse else 'NOT met'}")
+    print(f"  time per edit, checks on / off <= 1.5x: {ratio:.2f}x, "
+          f"{'met' if ratio <= 1.5 else 'NOT met'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("projects", nargs="+", help="NAME==VERSION of a PyPI project")
@@ -319,9 +374,15 @@ def main() -> None:
                         help="Edits for the room-sized run (default: --edits).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--modes", default="time,room")
+    parser.add_argument("--edit-checks", default="on",
+                        help="on (the default an edit has), off, or off,on: each edit with "
+                             "the project's checks off, then on, compared.")
     parser.add_argument("--json", type=Path, help="Write the results here as JSON.")
     args = parser.parse_args()
     modes = args.modes.split(",")
+    edit_checks = tuple(c == "on" for c in args.edit_checks.split(","))
+    if set(args.edit_checks.split(",")) - {"on", "off"}:
+        parser.error("--edit-checks takes on, off, or off,on")
     if not modes or set(modes) - set(MODES):
         parser.error("--modes takes time, room, or both")
     from codectx.models.local import LocalProvider
@@ -339,8 +400,9 @@ def main() -> None:
             n = args.room_questions if room and args.room_questions is not None \
                 else args.questions
             e = args.room_edits if room and args.room_edits is not None else args.edits
-            results.append(run(spec, root, mode, n, args.seed, measured, e))
+            results.append(run(spec, root, mode, n, args.seed, measured, e, edit_checks))
     report(results)
+    report_checks(results)
     if args.json:
         args.json.write_text(json.dumps([{**asdict(r), "warm_median": r.warm_median,
                                           "edit_median": r.edit_median}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from codectx.assistant.checks.run import CheckResult, around_failure
@@ -48,9 +48,13 @@ def run_checks(session: Session, plan: Plan, cancel: threading.Event | None,
                progress: Progress, attempt: int) -> tuple[tuple[CheckResult, ...], str | None]:
     """The checks' results on a planned change (the tree put back), and what was held back."""
     found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
-    results = trial(plan, session.root, journal_dir(session.loaded.cache_path(), session.root),
-                    found.checks, session.loaded.settings.check_timeout, cancel, progress,
-                    attempt)
+    session.trying.set()
+    try:
+        results = trial(plan, session.root,
+                        journal_dir(session.loaded.cache_path(), session.root), found.checks,
+                        session.loaded.settings.check_timeout, cancel, progress, attempt)
+    finally:
+        session.trying.clear()
     return results, found.notice(session.root)
 
 
@@ -106,6 +110,9 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
         if plan.ok and checking and not stopped:
             results, held = run_checks(session, plan, cancel, progress, attempt)
             checked += results
+            if cancel is not None and cancel.is_set():  # stopped during a check
+                stopped = True
+                answer = replace(answer, stop_reason="cancelled")
         failures = [r for r in results if r.failed]
         if failures:
             failed_change = (plan, attempt)

@@ -14,7 +14,9 @@ the prefix is prefilled exactly in the background (a question stops that and
 goes on from the saved state). A
 file changed back to what it was leaves the prompt as it was: nothing is
 evaluated. A change during a re-prefill stops it at its next chunk and
-starts over from the new first changed token.
+starts over from the new first changed token. While an edit's change is on disk
+for its checks (`Session.trying`), events are held: the tree is put back after,
+so the trial's text is never prefilled.
 
 The watcher runs in threads of its own and never prints: what it does goes
 to a callback as `WatchEvent`s, for the command line, the TUI and the
@@ -242,6 +244,8 @@ class Watcher:
                 continue
             if self._stop.is_set():
                 break
+            while self.session.trying.is_set() and not self._stop.is_set():
+                time.sleep(0.05)  # an edit's change is on disk for its checks, then put back
             batch = self._settled()
             if batch is None:
                 continue

@@ -115,6 +115,24 @@ def test_ignored_files_git_internals_and_swap_files_cause_nothing(repo: Path) ->
     assert seen.kinds() == ["stopped"]
 
 
+def test_an_edit_being_checked_is_not_prefilled(repo: Path) -> None:
+    backend = FakeBackend()
+    watcher, seen = started(repo, backend)
+    calls = len(backend.evaluated)
+    try:
+        watcher.session.trying.set()  # as an edit's trial does while its checks run
+        (repo / "mid.py").write_text("the trial's text\n")
+        time.sleep(0.8)  # well past the debounce: still held
+        assert watcher.rebuilds == 0
+        (repo / "mid.py").write_text(FILES["mid.py"])  # put back
+        watcher.session.trying.clear()
+        settle(watcher)
+    finally:
+        watcher.stop()
+    assert len(backend.evaluated) == calls
+    assert seen.kinds() == ["changed", "unchanged", "stopped"]
+
+
 def test_a_change_reverted_or_a_save_without_change_evaluates_nothing(repo: Path) -> None:
     backend = FakeBackend()
     watcher, seen = started(repo, backend, )
