@@ -57,6 +57,10 @@ def start(work: Work, cancel: threading.Event, emit: Callable[[Event], None],
     return thread
 
 
+STOP_GRACE_S = 5.0
+"""How long abandoned work is given to stop before the caller goes on."""
+
+
 def iterate(work: Work, cancel: threading.Event, on_progress: Progress, *,
             time_limit: float | None = None, grace_s: float = 30.0) -> Iterator[Any]:
     """Run `work` in a thread and yield its items here; its error is raised here.
@@ -68,20 +72,28 @@ def iterate(work: Work, cancel: threading.Event, on_progress: Progress, *,
     events: queue.Queue[Event] = queue.Queue()
     start(work, cancel, events.put)
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    while True:
-        if deadline is not None and time.monotonic() > deadline:
-            cancel.set()
-            _drain(events, grace_s)
-            raise TimeLimit(f"the time limit of {time_limit:g} s was reached")
-        try:
-            event = events.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        item = _unpack(event, on_progress)
-        if item is _DONE:
-            return
-        if item is not _NOTHING:
-            yield item
+    finished = False
+    try:
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                cancel.set()
+                _drain(events, grace_s)
+                finished = True
+                raise TimeLimit(f"the time limit of {time_limit:g} s was reached")
+            try:
+                event = events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            finished = event.kind in ("done", "error")
+            item = _unpack(event, on_progress)
+            if item is _DONE:
+                return
+            if item is not _NOTHING:
+                yield item
+    finally:
+        if not finished:  # abandoned (Ctrl-C twice, a consumer gone): stop the work and
+            cancel.set()  # give it a moment to put back what it had on disk (a trial)
+            _drain(events, STOP_GRACE_S)
 
 
 _NOTHING, _DONE = object(), object()
@@ -103,7 +115,7 @@ def _drain(events: queue.Queue[Event], grace_s: float) -> None:
     end = time.monotonic() + grace_s
     while time.monotonic() < end:
         try:
-            if events.get(timeout=0.1).kind == "done":
+            if events.get(timeout=0.1).kind in ("done", "error"):
                 return
         except queue.Empty:
             continue

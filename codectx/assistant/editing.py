@@ -58,50 +58,78 @@ def run_checks(session: Session, plan: Plan, cancel: threading.Event | None,
     return results, found.notice(session.root)
 
 
-def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
-                  fmt: str | None, revising: EditProposal | None, allow_new: bool,
-                  allow_delete: bool, check: bool | None, cancel: threading.Event | None,
-                  progress: Progress) -> Iterator[str | EditProposal]:
-    """`Session.edit`'s work: stream the replies, then one EditProposal."""
+@dataclass(frozen=True)
+class _Ask:
+    """What an edit sends first, and what holds its replies."""
+
+    asked: str
+    """The instruction, a revision's included."""
+    request: str
+    shown: str
+    limit: int
+    grammar: str | None
+    allowed: guard.Request
+    fmt: str
+
+
+def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: str | None,
+               revising: EditProposal | None, allow_new: bool, allow_delete: bool,
+               progress: Progress) -> _Ask:
     asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
-    allowed = guard.Request(asked, tuple(files), allow_new, allow_delete)
     fmt = fmt or session.provider.edit_format()
-    checking = session.loaded.settings.check_edits if check is None else check
     sizes = session.sizes(progress)
     # The files go after the prefix, in what the context leaves it (and the time allows).
     left = session.repository_budget(progress) - session.index(progress).total_tokens
     view = edit_view(session.root, files, asked, fmt, max(min(sizes.edit_view, left), 0)
                      if files else None, session.provider.counter())
-    shown = view.text
     most = session.loaded.settings.max_answer_tokens
-    limit = ending.reply_limit(view.need, most) if files else most
-    request = formats.edit_request(instruction, fmt, list(files), shown)
-    shape = edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
-                         deletions=allow_delete or guard.asks_for_deletion(asked))
+    return _Ask(asked, formats.edit_request(instruction, fmt, list(files), view.text),
+                view.text, ending.reply_limit(view.need, most) if files else most,
+                edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
+                             deletions=allow_delete or guard.asks_for_deletion(asked)),
+                guard.Request(asked, tuple(files), allow_new, allow_delete), fmt)
+
+
+def _retry(session: Session, failures: Sequence[CheckResult], problems: Sequence[str],
+           fmt: str) -> str:
+    """The next request: the first failed check's output, or what was wrong with the reply."""
+    if failures:
+        output = around_failure(failures[0].output, CHECK_OUTPUT_TOKENS,
+                                session.provider.counter().count)
+        return formats.check_retry_request(failures[0].command, output, fmt)
+    return formats.retry_request(list(problems), fmt)
+
+
+def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
+                  fmt: str | None, revising: EditProposal | None, allow_new: bool,
+                  allow_delete: bool, check: bool | None, cancel: threading.Event | None,
+                  progress: Progress) -> Iterator[str | EditProposal]:
+    """`Session.edit`'s work: stream the replies, then one EditProposal."""
+    first = _first_ask(session, instruction, files, fmt, revising, allow_new, allow_delete,
+                       progress)
+    checking = session.loaded.settings.check_edits if check is None else check
     history: list[tuple[str, str]] = []
     if revising is not None:
         history.append((revising.request, revising.replies[-1]))
-    replies: list[str] = []
-    refused: list[tuple[str, ...]] = []
+    request, replies, refused = first.request, [], []
     checked: list[CheckResult] = []
     held: str | None = None
     failed_change: tuple[Plan, int] | None = None  # the last change that failed its checks
     tries = _Tries()
-    about: Topic | None = Topic(asked, tuple(files), "to be changed")
-    attempt = 0
-    while True:
-        attempt += 1
+    about: Topic | None = Topic(first.asked, tuple(files), "to be changed")
+    for attempt in range(1, 4):
         answer: Answer | None = None
-        for item in session.run_turn(request, cancel, progress, limit, history, grammar=shape,
-                                     shown=shown if attempt == 1 else "", about=about):
+        for item in session.run_turn(request, cancel, progress, first.limit, history,
+                                     grammar=first.grammar, about=about,
+                                     shown=first.shown if attempt == 1 else ""):
             if isinstance(item, Answer):
                 answer = item
             else:
                 yield item
         assert answer is not None
         replies.append(answer.text)
-        answer, reply, ran_out = ending.end_reply(answer, fmt, limit)
-        plan, problems = guard.plan_reply(reply, session.root, fmt, allowed)
+        answer, reply, ran_out = ending.end_reply(answer, first.fmt, first.limit)
+        plan, problems = guard.plan_reply(reply, session.root, first.fmt, first.allowed)
         if ran_out:
             problems = (ran_out,)
         refused.append(() if plan.ok else problems)
@@ -118,15 +146,15 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
             failed_change = (plan, attempt)
         retry = (not plan.ok and tries.reply > 0) or (bool(failures) and tries.check > 0)
         if stopped or (plan.ok and not failures) or not retry:
+            checks_attempt = attempt
             if not plan.ok and failed_change is not None and not stopped:
-                # The retry's reply could not be used: show the change that failed its
+                # The retry's reply could not be used: offer the change that failed its
                 # checks, with what the retry got wrong.
-                plan, problems = failed_change[0], (
-                    f"attempt {attempt}: " + "; ".join(problems),)
-            yield EditProposal(plan, attempt, problems, tuple(replies), answer, request, asked,
-                               checks=tuple(checked), held_back=held, checked=checking,
-                               checks_attempt=failed_change[1] if failed_change and
-                               plan is failed_change[0] else attempt,
+                plan, checks_attempt = failed_change
+                problems = (f"attempt {attempt}: " + "; ".join(problems),)
+            yield EditProposal(plan, attempt, problems, tuple(replies), answer, request,
+                               first.asked, checks=tuple(checked), held_back=held,
+                               checked=checking, checks_attempt=checks_attempt,
                                attempt_problems=tuple(refused))
             return
         # The turn as it was sent (its retrieved files included), so that the retry
@@ -134,11 +162,7 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
         history.append((answer.asked or request, answer.text))
         if failures:
             tries.check -= 1
-            count = session.provider.counter().count
-            request = formats.check_retry_request(
-                failures[0].command, around_failure(failures[0].output, CHECK_OUTPUT_TOKENS,
-                                                    count), fmt)
         else:
             tries.reply -= 1
-            request = formats.retry_request(list(problems), fmt)
+        request = _retry(session, failures, problems, first.fmt)
         about = None

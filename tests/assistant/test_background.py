@@ -71,3 +71,21 @@ def test_aiterate_delivers_on_the_event_loop() -> None:
 
     items, on_loop = asyncio.run(collect())
     assert items == [0, 1, 2] and on_loop == [True, True, True]
+
+
+def test_work_abandoned_by_its_consumer_is_stopped_and_may_put_things_back() -> None:
+    put_back = threading.Event()
+
+    def trial(cancel: threading.Event, progress: Progress) -> Iterator[Any]:
+        try:
+            yield "on disk"
+            while not cancel.is_set():
+                time.sleep(0.01)
+        finally:
+            put_back.set()  # as an edit's trial restores the files it changed
+
+    cancel = threading.Event()
+    items = iterate(trial, cancel, lambda *a: None)
+    assert next(items) == "on disk"
+    items.close()  # a second Ctrl-C, or a consumer that went away
+    assert cancel.is_set() and put_back.is_set()
