@@ -207,16 +207,11 @@ class Settings(BaseModel):
     hook_timeout: PositiveFloat = 120.0
     """Seconds the pre-commit review may take; past that the commit goes ahead unreviewed."""
 
-    check: Annotated[str | dict[str, str] | None, Outside(
-        "runs a command of its choosing on your machine after each edit")] = None
-    """The command that checks an applied edit, `{files}` standing for the changed paths:
-    one for every language, or a table of them by language ({python = "pytest -q {files}"});
-    "" runs nothing. Unset (or a language the table leaves out): what is detected here
-    (`codectx doctor` lists it)."""
+    check: Annotated[str | dict[str, str] | None, Outside("runs a command after each edit")] = None
+    """Command checking an edit ({files}: its paths) or a table by language; unset: detected."""
 
     check_edits: bool = True
-    """Run the checks after an edit, undo a change that fails them and give the model the
-    failure once (`codectx edit --no-check` turns them off for one edit)."""
+    """Check each edit, giving the model a failure once (`edit --no-check`: not this once)."""
 
     check_timeout: PositiveFloat = 120.0
     """Seconds one check may run; past that it is stopped, with everything it started."""

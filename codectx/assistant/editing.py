@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 from codectx.assistant.checks.run import CheckResult, around_failure
 from codectx.assistant.checks.trial import trial
@@ -29,8 +29,8 @@ from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
 from codectx.progress import Progress
 
-if TYPE_CHECKING:
-    from codectx.assistant.session import Session
+Session = Any
+"""The `assistant.session.Session` an edit runs in (not imported: it imports this)."""
 
 CHECK_OUTPUT_TOKENS = 600
 """What of a failed check's output goes back to the model, at most."""
