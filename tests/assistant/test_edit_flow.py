@@ -135,14 +135,14 @@ def test_a_write_failing_half_way_puts_back_what_was_written(
     make_repo(root, {"app.py": APP, "b.py": "B = 1\n"})
     plan = plan_for(root, GOOD + "\nb.py\n<<<<<<< SEARCH\nB = 1\n=======\nB = 2\n"
                     ">>>>>>> REPLACE\n")
-    real_write = journal._write
+    real_write = journal.put_bytes
 
     def disk_full_on_b(target: Path, data: bytes | None) -> None:
         if target.name == "b.py" and data == b"B = 2\n":
             raise OSError(28, "No space left on device")
         real_write(target, data)
 
-    monkeypatch.setattr(journal, "_write", disk_full_on_b)
+    monkeypatch.setattr(journal, "put_bytes", disk_full_on_b)
     with pytest.raises(CodectxError, match=r"could not write b\.py: No space left.*nothing"):
         apply_plan(plan, root, tmp_path / "journal")
     assert (root / "app.py").read_text() == APP

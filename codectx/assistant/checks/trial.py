@@ -17,9 +17,8 @@ from pathlib import Path
 
 from codectx.assistant.checks.detect import Check
 from codectx.assistant.checks.run import CheckResult, problem_lines, run_check
-from codectx.assistant.edits.journal import apply_plan, undo_record
+from codectx.assistant.edits.journal import apply_plan, file_bytes, put_bytes, undo_record
 from codectx.assistant.edits.plan import Plan
-from codectx.files import write_bytes_atomic
 from codectx.progress import Progress, no_progress
 
 
@@ -51,28 +50,15 @@ def _against_before(result: CheckResult, check: Check, root: Path, paths: Sequen
     The files the change touches are put back after this run too."""
     if result.status != "failed" or (cancel is not None and cancel.is_set()):
         return result
-    kept = {path: _read(root / path) for path in paths}
+    kept = {path: file_bytes(root / path) for path in paths}
     try:
         before = run_check(check, root, timeout, cancel, result.attempt)
     finally:
         for path, data in kept.items():
-            if _read(root / path) != data:
-                _put(root / path, data)
+            if file_bytes(root / path) != data:
+                put_bytes(root / path, data)
     if before.status == "failed" and problem_lines(result.output) <= problem_lines(
             before.output):
         return replace(result, status="failed before")
     return result
 
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _put(path: Path, data: bytes | None) -> None:
-    if data is None:
-        path.unlink(missing_ok=True)
-    else:
-        write_bytes_atomic(path, data)

@@ -50,14 +50,16 @@ def _bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _current(path: Path) -> bytes | None:
+def file_bytes(path: Path) -> bytes | None:
+    """A file's bytes, or None when there is no such file."""
     try:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
 
 
-def _write(target: Path, data: bytes | None) -> None:
+def put_bytes(target: Path, data: bytes | None) -> None:
+    """Write a file atomically (its directories made), or with None remove it."""
     if data is None:
         target.unlink(missing_ok=True)
         return
@@ -80,7 +82,7 @@ def apply_plan(plan: Plan, root: Path, journal: Path) -> Path:
     """Write the plan's changes; returns the journal record that can undo them."""
     for change in plan.changes:
         before = None if change.before is None else _bytes(change.before)
-        if _current(root / change.path) != before:
+        if file_bytes(root / change.path) != before:
             raise StaleEdit(f"{change.path} changed since the edit was planned; nothing written",
                             "Run the edit again.")
     journal.mkdir(parents=True, exist_ok=True)
@@ -95,11 +97,11 @@ def apply_plan(plan: Plan, root: Path, journal: Path) -> Path:
     written: list[FileChange] = []
     try:
         for change in plan.changes:
-            _write(root / change.path, None if change.after is None else _bytes(change.after))
+            put_bytes(root / change.path, None if change.after is None else _bytes(change.after))
             written.append(change)
     except BaseException as exc:
         for change in written:  # put back what was already written
-            _write(root / change.path, None if change.before is None else _bytes(change.before))
+            put_bytes(root / change.path, None if change.before is None else _bytes(change.before))
         record_path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             failed = plan.changes[len(written)].path
@@ -129,18 +131,18 @@ def undo_record(root: Path, record_path: Path, *, force: bool = False) -> list[s
         raise UndoError(f"the undo record {record_path} is damaged; nothing was changed",
                         "Delete it to undo the edit before it, or restore the files with git."
                         ) from exc
-    changed = [f["path"] for f in files if _current(root / f["path"]) != _decoded(f["after"])]
+    changed = [f["path"] for f in files if file_bytes(root / f["path"]) != _decoded(f["after"])]
     if changed and not force:
         raise UndoError(f"cannot undo: changed since the edit: {', '.join(changed)}",
                         "Undo your own changes to these files first, or leave them as they are.")
     restored: list[dict[str, str | None]] = []
     try:
         for f in files:
-            _write(root / f["path"], _decoded(f["before"]))
+            put_bytes(root / f["path"], _decoded(f["before"]))
             restored.append(f)
     except OSError as exc:
         for f in restored:  # all or nothing: put the edit back as it was
-            _write(root / str(f["path"]), _decoded(f["after"]))
+            put_bytes(root / str(f["path"]), _decoded(f["after"]))
         raise UndoError(f"could not restore {files[len(restored)]['path']}: "
                         f"{exc.strerror or exc}; nothing was changed") from exc
     for directory in sorted(record.get("new_dirs", []), key=len, reverse=True):
