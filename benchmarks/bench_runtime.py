@@ -90,10 +90,11 @@ def raw(model: Path, tokens: list[int], gen: int, fa: bool, n_batch: int, thread
 def codectx_backend(model: Path, prompt: int, gen: int) -> tuple[Any, float]:
     """codectx's backend as a user gets it (tuning included, timed)."""
     from codectx import config
+    from codectx.models.identity import RepoId
     from codectx.models.local import LocalProvider
 
     loaded = config.load(None, {"model": str(model)})
-    provider = LocalProvider(loaded, "bench", persist=False)
+    provider = LocalProvider(loaded, RepoId.detached("bench"), persist=False)
     t0 = time.perf_counter()
     backend = provider.backend(prompt, gen, lambda *_: None)
     return backend, time.perf_counter() - t0

@@ -41,10 +41,11 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
       codectx doctor
       codectx doctor --tune     # measure flash attention and n_batch again
     """
+    from codectx.models.identity import RepoId
     from codectx.models.local import LocalProvider
 
     loaded = load_settings(Path("."), {"model": model} if model else None)
-    provider = LocalProvider(loaded, "doctor", persist=False)
+    provider = LocalProvider(loaded, RepoId.detached("doctor"), persist=False)
     out.print(build_table(provider))
     plan_tokens = min(PLAN_TOKENS, provider.resolved()[1].architecture.trained_context)
     plan, setup = provider.plan(plan_tokens - ANSWER_TOKENS, ANSWER_TOKENS)

@@ -110,10 +110,11 @@ def turn_plan(model: str, loaded: Loaded) -> None:
     time, once the model is downloaded and its speed measured."""
     from codectx.cli.doctor import sizes_table
     from codectx.errors import ModelError
+    from codectx.models.identity import RepoId
     from codectx.models.local import LocalProvider
 
     try:
-        provider = LocalProvider(loaded, "info", persist=False)
+        provider = LocalProvider(loaded, RepoId.detached("info"), persist=False)
         speed = provider.measured_speed()
     except ModelError:
         return  # not downloaded: the table above says so

@@ -26,6 +26,7 @@ from codectx.models import kv_cells
 from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt, Span
 from codectx.models.chat import ChatFormat, chat_format
 from codectx.models.gguf import ModelInfo
+from codectx.models.identity import RepoId
 from codectx.models.prompt_cache import Entry, PromptCache
 from codectx.models.reuse import Held, Plan, choose, valid
 
@@ -67,9 +68,10 @@ def cache_key(info: ModelInfo, options: LlamaOptions) -> str:
 
 class LlamaCppBackend:
     def __init__(self, info: ModelInfo, options: LlamaOptions,
-                 cache: PromptCache | None = None, label: str = "",
+                 cache: PromptCache | None = None, repo: RepoId | None = None,
                  name: str | None = None, notes: Sequence[str] = ()) -> None:
-        """`notes`: what the plan fell back to (said once, with the first answer)."""
+        """`repo`: whose prefix this is (keys the prefill lock, names saved states);
+        `notes`: what the plan fell back to (said once, with the first answer)."""
         quiet_llama()
         from llama_cpp import Llama
 
@@ -79,7 +81,7 @@ class LlamaCppBackend:
         self.info = info
         self.options = options
         self.cache = cache
-        self.label = label
+        self.repo = repo if repo is not None else RepoId.detached("")
         self._name = name or info.path.name
         self._lock = threading.Lock()
         try:
@@ -242,8 +244,7 @@ class LlamaCppBackend:
         from filelock import FileLock, Timeout
 
         assert self.cache is not None
-        name = hashlib.sha256(self.label.encode()).hexdigest()[:16]
-        lock = FileLock(str(self.cache.directory / f"prefill-{name}.lock"))
+        lock = FileLock(str(self.cache.directory / f"prefill-{self.repo.key}.lock"))
         t0 = time.perf_counter()
         while True:
             try:
@@ -365,7 +366,7 @@ class LlamaCppBackend:
 
         # A full disk must not fail the answer; the next run prefills again.
         with contextlib.suppress(OSError):
-            self.cache.save(tokens, write, label=self.label, model=self._name, held=held)
+            self.cache.save(tokens, write, label=self.repo.name, model=self._name, held=held)
 
 
 

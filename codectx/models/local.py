@@ -18,6 +18,7 @@ from codectx.errors import ModelError
 from codectx.models import devices, planner, tuning
 from codectx.models.backend import ModelBackend
 from codectx.models.gguf import ModelInfo, read_info
+from codectx.models.identity import RepoId
 from codectx.models.placement import GpuSettings, Machine, gib
 from codectx.models.provider import saved_states
 from codectx.models.resolve import ResolvedModel, resolve_model
@@ -29,11 +30,11 @@ from codectx.tokens import EstimateCounter, TokenCounter
 class LocalProvider:
     warms_ahead = True
 
-    def __init__(self, loaded: Loaded, label: str, *, persist: bool = True) -> None:
-        """`label` names the repository in saved states; `persist=False` keeps prompt
-        states in memory only."""
+    def __init__(self, loaded: Loaded, repo: RepoId, *, persist: bool = True) -> None:
+        """`repo` keys the prefill lock and names saved states; `persist=False` keeps
+        prompt states in memory only."""
         self.loaded = loaded
-        self.label = label
+        self.repo = repo
         self.persist = persist
         self._model: tuple[ResolvedModel, ModelInfo] | None = None
         self._backend: ModelBackend | None = None
@@ -44,7 +45,7 @@ class LocalProvider:
 
     @classmethod
     def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> LocalProvider:
-        return cls(loaded, root.resolve().name, persist=persist)
+        return cls(loaded, RepoId.of(root), persist=persist)
 
     def resolved(self) -> tuple[ResolvedModel, ModelInfo]:
         if self._model is None:
@@ -96,7 +97,7 @@ class LocalProvider:
                             int(settings.prompt_cache_gb * (1 << 30))) if self.persist else None
         progress("load", 0, 1)
         started = time.perf_counter()
-        self._backend = LlamaCppBackend(info, options, cache, label=self.label,
+        self._backend = LlamaCppBackend(info, options, cache, repo=self.repo,
                                         name=resolved.name, notes=plan.notes)
         self._load_s += time.perf_counter() - started
         progress("load", 1, 1)

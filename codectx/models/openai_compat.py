@@ -75,8 +75,8 @@ class ServerOptions:
     """Where this side remembers which slot states the server has saved."""
     local_model: Path | None = None
     """A GGUF of the same model: its chat template and tokenizer serve when the server's do not."""
-    label: str = ""
-    """Names the repository in saved slot states."""
+    repo: str = ""
+    """The repository's key (`RepoId.key`): saved slot states are per repository."""
 
 
 class OpenAICompatBackend:
@@ -325,7 +325,7 @@ class OpenAICompatBackend:
     # -- llama.cpp's saved slot states ------------------------------------------------------
 
     def _slot_file(self) -> str:
-        key = "|".join((self.api.root, self.server.model, self.options.label))
+        key = "|".join((self.api.root, self.server.model, self.options.repo))
         return f"codectx-{hashlib.sha256(key.encode()).hexdigest()[:16]}.bin"
 
     def _marker(self) -> Path:
@@ -364,7 +364,7 @@ class OpenAICompatBackend:
         marker = self._marker()
         marker.parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(marker, json.dumps({
-            "server": self.api.root, "model": self.server.model, "label": self.options.label,
+            "server": self.api.root, "model": self.server.model, "repo": self.options.repo,
             "file": self._slot_file(), "tokens": data["n_saved"]}).encode())
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from codectx.config import Loaded
 from codectx.errors import ConfigError, ModelError
 from codectx.models.backend import ModelBackend
+from codectx.models.identity import RepoId
 from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
 from codectx.models.resolve import resolve_model
 from codectx.models.speed import Speed
@@ -25,10 +26,10 @@ from codectx.tokens import TokenCounter
 class ServerProvider:
     warms_ahead = True
 
-    def __init__(self, loaded: Loaded, label: str) -> None:
-        """`label` names the repository in the server's saved slot states."""
+    def __init__(self, loaded: Loaded, repo: RepoId) -> None:
+        """`repo` keys the server's saved slot states."""
         self.loaded = loaded
-        self.label = label
+        self.repo = repo
         self._server: OpenAICompatBackend | None = None
         self._load_s = 0.0
         self._connecting = threading.Lock()  # a front end's /model may race a turn
@@ -36,7 +37,7 @@ class ServerProvider:
     @classmethod
     def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> ServerProvider:
         # The server keeps its own prompt cache; `persist` is the local cache's concern.
-        return cls(loaded, str(root.resolve()))
+        return cls(loaded, RepoId.of(root))
 
     def connect(self, progress: Progress = no_progress) -> OpenAICompatBackend:
         """The server backend, connected on first use."""
@@ -56,7 +57,7 @@ class ServerProvider:
             self._server = OpenAICompatBackend(ServerOptions(
                 settings.base_url, settings.api_key_env, settings.server_model,
                 settings.server_context, settings.server_timeout, settings.server_slot,
-                self.loaded.cache_path() / "server-slots", local, self.label))
+                self.loaded.cache_path() / "server-slots", local, self.repo.key))
             self._load_s += time.perf_counter() - started
             progress("load", 1, 1)
         return self._server

@@ -107,7 +107,7 @@ def llama_server(embedded_gguf: Path, tmp_path_factory: pytest.TempPathFactory
 
 def backend(server: LlamaServer, state_dir: Path | None, label: str = "repo"
             ) -> OpenAICompatBackend:
-    return OpenAICompatBackend(ServerOptions(server.url, state_dir=state_dir, label=label))
+    return OpenAICompatBackend(ServerOptions(server.url, state_dir=state_dir, repo=label))
 
 
 def chat_prompt(model: OpenAICompatBackend, system: str, question: str | None,

@@ -29,7 +29,7 @@ TOY = {"util.py": "def add(a, b):\n    return a + b\n",
 
 def backend(url: str, tmp_path: Path, **options: object) -> OpenAICompatBackend:
     return OpenAICompatBackend(ServerOptions(url, state_dir=tmp_path / "slots",
-                                             label="repo", **options))  # type: ignore[arg-type]
+                                             repo="repo", **options))  # type: ignore[arg-type]
 
 
 def prompt(model: OpenAICompatBackend, system: str, question: str | None) -> Prompt:

@@ -22,6 +22,7 @@ from codectx.indexer.repository import index_repository
 from codectx.models import kv_cells
 from codectx.models.backend import Completion, GenerationParams, Prompt, Span
 from codectx.models.gguf import read_info
+from codectx.models.identity import RepoId
 from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
 from codectx.models.prompt_cache import PromptCache
 from codectx.models.tokenizer import GGUFCounter
@@ -54,7 +55,8 @@ class Harness:
 
     def backend(self, cached: bool = True, **options: Any) -> LlamaCppBackend:
         opts = LlamaOptions(**{**self.options.__dict__, **options})
-        return LlamaCppBackend(self.info, opts, self.cache if cached else None, label="repo")
+        return LlamaCppBackend(self.info, opts, self.cache if cached else None,
+                               repo=RepoId.detached("repo"))
 
     def prompt(self, backend: LlamaCppBackend, repo: Path, question: str = QUESTION) -> Prompt:
         index = index_repository(repo, config.load(repo), GGUFCounter(self.gguf))

@@ -12,6 +12,7 @@ from codectx import config
 from codectx.models import devices, kv_cells, tuning
 from codectx.models.backend import Completion, GenerationParams, Prompt
 from codectx.models.gguf import read_info
+from codectx.models.identity import RepoId
 from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions
 from codectx.models.local import LocalProvider
 
@@ -94,7 +95,7 @@ def test_the_provider_uses_the_measured_settings_and_reports_the_measurement(
         tmp_path: Path, isolated_env: Path, quick_tuning: None,
         monkeypatch: pytest.MonkeyPatch) -> None:
     stages: list[str] = []
-    provider = LocalProvider(config.load(tmp_path), "repo", persist=False)
+    provider = LocalProvider(config.load(tmp_path), RepoId.detached("repo"), persist=False)
     backend = provider.backend(500, 100, lambda stage, done, total: stages.append(stage))
     assert "tune" in stages and stages.index("tune") < stages.index("load")
     assert isinstance(backend, LlamaCppBackend)
