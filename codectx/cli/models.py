@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.text import Text
 
 from codectx.cli.console import download_bar, err, out
 from codectx.cli.options import friendly_errors, load_settings, model_options, warm_now
 from codectx.files import human_size
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
     from rich.table import Table
 
     from codectx.config import Loaded
@@ -198,17 +200,50 @@ def cache_table(entries: list[Entry], root: Path, cap: int) -> Table:
     return table
 
 
-def models_table(models_dir: Path) -> Table:
-    from rich.markup import escape
-    from rich.table import Table
-
+def models_table(models_dir: Path) -> ModelsListing:
     from codectx.models.catalog import catalog
 
-    table = Table("name", "context", "KV", "edits", "size", "available here")
-    for model in catalog().values():
-        table.add_row(model.name, f"{model.context:,}", model.kv, model.edit_format,
-                      _catalog_size(model), escape(_available(model, models_dir)))
-    return table
+    return ModelsListing([(model.name, f"{model.context:,}", model.kv, model.edit_format,
+                           _catalog_size(model), _available(model, models_dir))
+                          for model in catalog().values()])
+
+
+class ModelsListing:
+    """`codectx models list`: a table where it fits with no cell wrapped, else a block per
+    model. A model's name, which is what the user types, is never cut in either."""
+
+    HEADERS = ("name", "context", "KV", "edits", "size", "available here")
+
+    def __init__(self, rows: list[tuple[str, str, str, str, str, str]]) -> None:
+        self.rows = rows
+
+    def table(self) -> Table:
+        from rich.table import Table
+
+        table = Table(*self.HEADERS)
+        name = table.columns[0]
+        name.no_wrap = True
+        name.min_width = max((len(row[0]) for row in self.rows), default=None)
+        for row in self.rows:
+            table.add_row(*(Text(cell) for cell in row))
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.measure import Measurement
+        from rich.padding import Padding
+
+        table = self.table()
+        # Only a table that fits unwrapped: narrower, rich may cut a cell's long word ("…").
+        needs = Measurement.get(console, options.update(max_width=1 << 16), table).maximum
+        if needs <= options.max_width:
+            yield table
+            return
+        for name, context, kv, edits, size, available in self.rows:
+            yield Text(name, style="bold", overflow="fold")
+            details = f"context {context} · KV {kv} · edits {edits}"
+            for line in (details + (f" · size {size}" if size else ""),
+                         f"available here: {available}"):
+                yield Padding(Text(line), (0, 0, 0, 2), expand=False)
 
 
 def _available(model: CatalogModel, models_dir: Path) -> str:
