@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench server clean
+.PHONY: setup run test lint bench server docs clean
 
 # llama.cpp's native build uses AMX tile kernels where the CPU reports AMX, and on some
 # machines those fault (a general protection fault in ggml's AMX matrix multiply, at the
@@ -102,6 +102,11 @@ server: $(LLAMA_BUILD)/bin/llama-server $(LLAMA_BUILD)/bin/llama-bench
 bench: setup
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_locality.py .
+
+# docs/configuration.md is generated from the settings in codectx/config.py
+# (tests/test_docs.py fails when it is out of date).
+docs: setup
+	$(BIN)/python -m codectx.settings_reference docs/configuration.md
 
 clean:
 	rm -rf $(VENV) build
