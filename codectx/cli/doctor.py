@@ -137,7 +137,7 @@ def build_table(provider: LocalProvider) -> Table:
     table.add_row("llama.cpp backends", ", ".join(devices.llama_backends()))
     table.add_row("CPU features", llama_cpp.llama_print_system_info().decode().strip(" |"))
     table.add_row("GPU offload", "yes" if devices.supports_offload() else
-                  "no (a CPU build: see the README's install commands for a GPU)")
+                  "no (a CPU build: docs/models.md says how to install for a GPU)")
     gpus = devices.llama_devices() if devices.supports_offload() else []
     table.add_row("GPUs llama.cpp uses", "\n".join(map(_device, gpus)) or "none")
     nvidia = devices.nvidia_devices()
@@ -229,7 +229,7 @@ def warnings(provider: LocalProvider) -> list[str]:
     settings = provider.loaded.settings
     if devices.nvidia_devices() and not devices.supports_offload():
         said.append("an NVIDIA GPU is present but this llama-cpp-python build cannot use it: "
-                    "reinstall it with CUDA (README: Install for a GPU)")
+                    "reinstall it with CUDA (docs/models.md: Installing for a GPU)")
     cores = devices.physical_cores()
     if settings.threads and settings.threads > cores:
         said.append(f"threads = {settings.threads} is more than the {cores} physical core(s) "

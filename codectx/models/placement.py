@@ -17,7 +17,7 @@ from codectx.errors import ModelError
 from codectx.models.devices import Device
 
 HEADROOM = 0.9  # never plan to use the last tenth of a device's (or the system's) free memory
-REBUILD = ("Install llama-cpp-python built for your GPU (README: Install for a GPU), "
+REBUILD = ("Install llama-cpp-python built for your GPU (docs/models.md: Installing for a GPU), "
            "or set gpu_layers = 0.")
 
 
