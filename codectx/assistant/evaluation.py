@@ -2,7 +2,8 @@
 
 A length runs when the model takes it here (the same prompt limit every
 question obeys, less the same room for instructions and the question) and
-the repository is long enough to cut a haystack of it; the others are
+a haystack of it can be cut from the repository (it is long enough, and its
+files can be cut on line boundaries to fill the length); the others are
 skipped with the reason. The command line parses flags and prints; this
 decides.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from codectx.assistant.session import PROMPT_OVERHEAD, Session
 from codectx.errors import CodectxError
+from codectx.evals.haystack import available
 from codectx.evals.heatmap import length_label
 from codectx.evals.runner import CaseResult, run_cases
 from codectx.evals.tasks import Case, CaseMaker
@@ -44,24 +46,36 @@ def plan_grid(session: Session, kind: str, lengths: Sequence[int], depths: Seque
     """
     index = session.index(progress, whole=True)
     limit = session.prompt_limit()
-    maker = CaseMaker(index, seed, session.loaded.settings.format)
+    maker = CaseMaker(index, seed, session.loaded.settings.format, session.provider.counter())
     runnable, skipped = [], []
     for length in lengths:
-        have = maker.haystack(length).tokens
-        if length + PROMPT_OVERHEAD > limit:
-            skipped.append(f"{length_label(length)}: beyond the {limit:,} tokens the model "
-                           "takes here (its context, and this machine's memory)")
-        elif have < 0.9 * length:
-            skipped.append(f"{length_label(length)}: the repository has only "
-                           f"{index.total_tokens:,} tokens")
-        else:
+        reason = _shortfall(maker, length, limit)
+        if reason is None:
             runnable.append(length)
+        else:
+            skipped.append(f"{length_label(length)}: {reason}")
     if not runnable:
         raise CodectxError("no length can be run: " + "; ".join(skipped),
                            "Choose shorter --lengths.")
     cases = (list(maker.niah(runnable, list(depths), samples)) if kind == "niah"
              else list(maker.ruler(runnable, samples, tuple(tasks))))
     return Grid(kind, index, runnable, skipped, cases)
+
+
+def _shortfall(maker: CaseMaker, length: int, limit: int) -> str | None:
+    """Why no haystack of `length` tokens can run here; None when one can."""
+    if length + PROMPT_OVERHEAD > limit:
+        return (f"beyond the {limit:,} tokens the model takes here (its context, and this "
+                "machine's memory)")
+    most = available(maker.index)
+    if most < 0.9 * length:
+        return f"the repository has only {most:,} tokens"
+    haystack = maker.haystack(length)
+    if haystack.tokens < 0.9 * length or not any(s.kind == "file" for s in haystack.segments):
+        return (f"a haystack of it comes to only {haystack.tokens:,} tokens: the files that do "
+                "not fit whole have lines too long to cut them on a line boundary to the "
+                f"{length - haystack.tokens:,} tokens left")
+    return None
 
 
 def run_grid(session: Session, grid: Grid, cancel: threading.Event,

@@ -2,9 +2,11 @@
 
 A haystack is the serialized repository in its real order (the header, then
 whole files as long as they fit the length; a file too large is passed over
-for later ones that fit, so the order is kept), and needles are inserted as
-lines inside files: at a depth of 40%, on the first line boundary after 40%
-of the haystack's tokens, in the language of the file found there.
+for later ones that fit, so the order is kept; the room they leave is filled
+with the first lines of the files passed over, each marked as an excerpt),
+and needles are inserted as lines inside files, after the cut: at a depth of
+40%, on the first line boundary after 40% of the haystack's tokens, in the
+language of the file found there.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from codectx.evals.needles import Needle
+from codectx.indexer.levels import Level
 from codectx.indexer.result import IndexResult
-from codectx.indexer.serialize import Segment
+from codectx.indexer.serialize import Segment, file_block
+from codectx.tokens import EstimateCounter, TokenCounter
 
 
 @dataclass(frozen=True)
@@ -43,18 +47,72 @@ REPORT = re.compile(r"(^|/)eval-(niah|ruler|reuse)\.json$")
 """An earlier run's report: its needles and answers would leak into the haystack."""
 
 
-def cut(index: IndexResult, length: int) -> Haystack:
+def available(index: IndexResult) -> int:
+    """The most tokens a haystack of this repository can have: the header and every file."""
+    return sum(s.tokens for s in index.segments if _usable(s))
+
+
+def _usable(segment: Segment) -> bool:
+    return segment.kind != "tree" and not REPORT.search(segment.path or "")
+
+
+def cut(index: IndexResult, length: int, fmt: str = "xml",
+        counter: TokenCounter | None = None) -> Haystack:
     """The header and whole files, in prompt order, within `length` tokens (never a report
-    of an earlier evaluation)."""
+    of an earlier evaluation); the room left is filled with the first lines of the files
+    passed over, in order, each block counted with `counter` (the index's own)."""
+    counter = counter or EstimateCounter()
     kept: list[Segment] = []
+    passed: list[int] = []
     total = 0
-    for segment in index.segments:
-        if segment.kind == "tree" or REPORT.search(segment.path or ""):
-            continue
+    segments = [s for s in index.segments if _usable(s)]
+    for i, segment in enumerate(segments):
         if segment.kind == "header" or total + segment.tokens <= length:
-            kept.append(replace(segment, start=total))
+            kept.append(segment)
             total += segment.tokens
-    return Haystack(tuple(kept), total)
+        elif segment.kind == "file":
+            passed.append(i)
+    full = {f.path for f in index.files if f.mode is Level.FULL}
+    languages = {f.path: f.language for f in index.files}
+    for i in passed:
+        path = segments[i].path or ""
+        if path not in full:
+            continue
+        excerpt = _excerpt(segments[i], languages.get(path, "text"), length - total, fmt,
+                           counter)
+        if excerpt is not None:
+            kept.append(excerpt)
+            total += excerpt.tokens
+    kept.sort(key=lambda s: s.start)  # the prompt's order, with the excerpts in their places
+    placed, at = [], 0
+    for segment in kept:
+        placed.append(replace(segment, start=at))
+        at += segment.tokens
+    return Haystack(tuple(placed), total)
+
+
+def _excerpt(segment: Segment, language: str, room: int, fmt: str,
+             counter: TokenCounter) -> Segment | None:
+    """The file's block cut after its last line that lets the block fit `room` tokens;
+    None when not even its first line does."""
+    start, end = _body(segment.text, fmt)
+    lines = segment.text[start:end].splitlines(keepends=True)
+
+    def block(n: int) -> str:
+        return file_block(segment.path or "", language, "".join(lines[:n]), Level.FULL, fmt,
+                          part="excerpt")
+
+    low, high = 0, len(lines) - 1  # the whole file did not fit
+    while low < high:  # the most lines whose block fits
+        mid = (low + high + 1) // 2
+        if counter.count(block(mid)) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    if low == 0:
+        return None
+    text = block(low)
+    return replace(segment, text=text, tokens=counter.count(text))
 
 
 def _body(text: str, fmt: str) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from codectx.evals import RULER_TASKS
 from codectx.evals.haystack import Haystack, cut, insert
 from codectx.evals.needles import Needle, NeedleMaker, names_in, numbers_in
 from codectx.indexer.result import IndexResult
+from codectx.tokens import TokenCounter
 
 KEYS = 4  # needles in a multi-key haystack
 VALUES = 4  # values of the multi-value key
@@ -63,9 +64,12 @@ def value_question(name: str) -> str:
 class CaseMaker:
     """Cases for one repository; the needles come from one seeded generator."""
 
-    def __init__(self, index: IndexResult, seed: int, fmt: str = "xml") -> None:
+    def __init__(self, index: IndexResult, seed: int, fmt: str = "xml",
+                 counter: TokenCounter | None = None) -> None:
+        """`counter`: what the index was counted with, for the files a haystack cuts."""
         self.index = index
         self.fmt = fmt
+        self.counter = counter
         self.languages: Mapping[str, str] = {f.path: f.language for f in index.files}
         self.needles = NeedleMaker(seed, avoid=index.text)
         self.random = self.needles.random
@@ -73,7 +77,7 @@ class CaseMaker:
 
     def haystack(self, length: int) -> Haystack:
         if length not in self._cuts:
-            self._cuts[length] = cut(self.index, length)
+            self._cuts[length] = cut(self.index, length, self.fmt, self.counter)
         return self._cuts[length]
 
     def _insert(self, length: int, needles: Sequence[tuple[Needle, float]]) -> Haystack:
