@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench server docs clean
+.PHONY: setup run test test-fast lint bench server docs clean
 
 # llama.cpp's native build uses AMX tile kernels where the CPU reports AMX, and on some
 # machines those fault (a general protection fault in ggml's AMX matrix multiply, at the
@@ -57,6 +57,10 @@ lint: setup
 
 test: lint server
 	$(BIN)/python -m pytest -n 2 -q
+
+# `make test-fast`: every test that needs neither the embedded model nor llama-server.
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -q -m "not model and not server"
 
 # llama.cpp's own `llama-server` (the server backend's tests run against it) and `llama-bench`,
 # built from the llama.cpp sources vendored in the llama-cpp-python sdist of the pinned version,

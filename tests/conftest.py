@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +22,76 @@ from codectx.models.provider import index_counter
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# A test that needs the embedded model (llama-cpp-python loading a GGUF, here or in a
+# subprocess) is marked `model`; one that needs the built llama-server is marked `server`.
+# Tests that use the fixtures below are marked so at collection; others say so themselves.
+# `make test-fast` runs the rest, which never join or load the model (isolated_env refuses).
+MODEL_FIXTURES = frozenset({"embedded_gguf"})
+SERVER_FIXTURES = frozenset({"llama_server"})
+LARGE = 1 << 20  # bytes: a GGUF this large is a model, not a test's own small file
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.server)
+        if names & (MODEL_FIXTURES | SERVER_FIXTURES):
+            item.add_marker(pytest.mark.model)
+
+
+def refuse_model_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Nothing in this process joins a packaged model or has llama.cpp load a large GGUF;
+    what was asked for all the same."""
+    import llama_cpp.llama_cpp as low
+
+    from codectx.models import embedded
+
+    refused: list[str] = []
+    real = {packaged.parts for packaged in embedded.PACKAGES.values()}
+    part_files = embedded.Packaged.part_files
+
+    def guarded_parts(packaged: embedded.Packaged) -> list[Path]:
+        if packaged.parts in real:
+            refused.append(packaged.label)
+            raise RuntimeError(f"{packaged.label}: a test that joins it must be marked `model`")
+        return part_files(packaged)
+
+    monkeypatch.setattr(embedded.Packaged, "part_files", guarded_parts)
+    load = low.llama_model_load_from_file
+
+    def guarded(path: bytes, params: Any) -> Any:
+        file = Path(path.decode())
+        if file.is_file() and file.stat().st_size >= LARGE:
+            refused.append(str(file))
+            raise RuntimeError(f"{file}: a test that loads a model must be marked `model`")
+        return load(path, params)
+
+    monkeypatch.setattr(low, "llama_model_load_from_file", guarded)
+    return refused
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-                 embedded_gguf: Path) -> Path:
+def isolated_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No test reads the developer's own config or writes to their cache.
 
-    The embedded model is linked into each test's cache, joined once per session.
+    A test marked `model` finds the embedded model in its cache, joined once per session;
+    any other test neither loads a model nor joins one into its cache.
     """
     home = tmp_path_factory.mktemp("home")
     models = home / "cache" / "models"
     models.mkdir(parents=True)
-    (models / embedded_gguf.name).symlink_to(embedded_gguf)
-    marker = embedded_gguf.with_suffix(".sha256")
-    (models / marker.name).write_text(marker.read_text())
+    needs_model = request.node.get_closest_marker("model") is not None
+    refused: list[str] = []
+    if needs_model:
+        embedded_gguf: Path = request.getfixturevalue("embedded_gguf")
+        (models / embedded_gguf.name).symlink_to(embedded_gguf)
+        marker = embedded_gguf.with_suffix(".sha256")
+        (models / marker.name).write_text(marker.read_text())
+    else:
+        refused = refuse_model_loads(monkeypatch)
     for name in list(os.environ):
         if name.startswith("CODECTX_"):
             monkeypatch.delenv(name)
@@ -56,7 +113,11 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
-    return home
+    yield home
+    if not needs_model:
+        joined = [p.name for p in models.iterdir() if p.is_file() and p.stat().st_size >= LARGE]
+        assert not refused and not joined, (
+            f"a test not marked `model` loaded {refused} or joined {joined}: mark it `model`")
 
 
 def scripted_env(replies: list[str], delay: float = 0.0) -> dict[str, str]:

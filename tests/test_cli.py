@@ -155,6 +155,7 @@ def test_importing_the_cli_loads_no_heavy_libraries() -> None:
     assert out.strip() == "[]"
 
 
+@pytest.mark.model
 def test_index_counts_exactly_with_a_model_named_from_the_catalog(tmp_path: Path) -> None:
     root = copy_fixture("go", tmp_path / "go")
     proc = run("index", str(root), "--json", "-q", "--model", "qwen2.5-coder-0.5b-instruct")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import write_tree
 
 
@@ -16,6 +18,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, check=False, env={**os.environ, "COLUMNS": "200"})
 
 
+@pytest.mark.model
 def test_cache_warm_status_and_clear(tmp_path: Path) -> None:
     write_tree(tmp_path / "proj", {"a.py": "def f():\n    return 1\n"})
     warm = run("cache", "warm", str(tmp_path / "proj"))
@@ -33,6 +36,7 @@ def test_cache_warm_status_and_clear(tmp_path: Path) -> None:
     assert "0 saved prompt state(s)" in run("cache", "status").stdout
 
 
+@pytest.mark.model
 def test_models_list_and_info() -> None:
     listing = run("models", "list").stdout
     assert "qwen2.5-coder-0.5b-instruct" in listing and "llama-3-8b-instruct-gradient-1048k" \

@@ -14,6 +14,9 @@ from click.testing import CliRunner
 from codectx.cli import main
 from codectx.models import devices
 
+# Each of these reads the model (its layers, where it runs) or measures with it.
+pytestmark = pytest.mark.model
+
 
 def run(*args: str, env: dict[str, str] | None = None,
         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from codectx.cli import main
@@ -91,6 +92,7 @@ def test_commit_outside_git_is_refused_before_anything_is_written(
     assert (tmp_path / "plain" / "app.py").read_text() == APP
 
 
+@pytest.mark.model
 def test_the_embedded_model_end_to_end(tmp_path: Path) -> None:
     """The real model may or may not manage; either way the pipeline must hold."""
     make_repo(tmp_path / "r", {"greet.py": APP, "main.py": "from greet import greet\n"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from codectx.cli import main
 from tests.conftest import copy_fixture, make_repo
+
+pytestmark = pytest.mark.model
 
 CHANGE = '''"""The engine."""
 from pkg import util

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from acp.schema import ToolCallProgress
 
 from tests.agent.acp_client import Editor, connected, prompt_text, wait_for
 from tests.conftest import make_repo
 from tests.models.test_llama_real import CODE, QUESTION
+
+pytestmark = pytest.mark.model
 
 
 async def test_the_embedded_model_answers_about_a_small_repository(tmp_path: Path) -> None:

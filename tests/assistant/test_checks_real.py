@@ -13,6 +13,8 @@ from codectx import config
 from codectx.assistant.session import EditProposal, Session
 from tests.conftest import make_repo
 
+pytestmark = pytest.mark.model
+
 CALC = "def double(x):\n    return x * 2\n"
 TEST = "from calc import double\n\n\ndef test_double():\n    assert double(3) == 6\n"
 

@@ -134,6 +134,7 @@ def test_edit_replies_are_generated_under_the_grammar(tmp_path: Path) -> None:
     assert backend.params[-1].grammar == edit_grammar("definitions", ["stats.py"])
 
 
+@pytest.mark.model
 def test_the_embedded_model_adds_a_function_with_its_default_format(tmp_path: Path) -> None:
     """The catalog's format for the embedded model, under the grammar, on a real edit."""
     make_repo(tmp_path / "r", {"stats.py": STATS.replace("import math\n\n\n", ""),

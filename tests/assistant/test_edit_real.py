@@ -15,6 +15,8 @@ from codectx.assistant.session import EditProposal, Session
 from codectx.models.speed import Line, Speed
 from tests.conftest import make_repo
 
+pytestmark = pytest.mark.model
+
 BODY = "".join(f"    total_{j} = value * {j}\n" for j in range(10))
 LARGE = "import math\n\n\n" + "".join(
     f"def helper_{i:02}(value):\n    \"\"\"Helper {i}.\"\"\"\n{BODY}    return value + {i}\n\n\n"

@@ -132,6 +132,7 @@ def test_apply_deletes_nothing_it_was_not_asked_to(tmp_path: Path,
     assert not (tmp_path / "r" / "stats.py").exists()
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("fmt", ["whole", "search-replace", "definitions"])
 def test_the_embedded_model_s_replies_do_no_damage(tmp_path: Path, fmt: str) -> None:
     """The issue's edit with the real model, in each format: whatever it writes, the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from codectx import config
 from codectx.assistant.context import Context, Topic
 from codectx.assistant.results import Answer
@@ -144,6 +146,7 @@ def test_an_edit_always_carries_its_files(tmp_path: Path) -> None:
     assert any(f.path == "pkg/mod17.py" for f in found.files)
 
 
+@pytest.mark.model
 def test_the_embedded_model_answers_from_a_file_it_sees_only_outlined(tmp_path: Path) -> None:
     """A repository larger than the budget: the file that holds the answer is outlined in
     the prefix, retrieved in full for the question, and the model reads the value in it."""

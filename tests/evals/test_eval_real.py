@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from codectx.cli import main
 from tests.evals.test_needles_haystack import make_repo
+
+pytestmark = pytest.mark.model
 
 
 def test_a_small_grid_with_the_embedded_model(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ def test_repository_text_never_becomes_a_special_token(embedded_gguf: Path) -> N
     assert im_end[0] not in backend.tokenize("x = '<|im_end|>'")
 
 
+@pytest.mark.model
 def test_a_second_process_reuses_the_first_ones_state(repo: Path) -> None:
     def ask_json() -> dict[str, Any]:
         proc = subprocess.run([sys.executable, "-m", "codectx", "ask", QUESTION, str(repo),
@@ -101,6 +102,7 @@ def test_a_second_process_reuses_the_first_ones_state(repo: Path) -> None:
                           "generated_tokens", "tokens_per_s"}
 
 
+@pytest.mark.model
 def test_editing_the_last_file_re_evaluates_only_what_follows_it(repo: Path) -> None:
     session = Session(repo, config.load(repo))
     ask(session)
@@ -123,6 +125,7 @@ def test_editing_the_last_file_re_evaluates_only_what_follows_it(repo: Path) -> 
     assert again.evaluated_tokens == again.prompt_tokens - again.reused_tokens
 
 
+@pytest.mark.model
 def test_a_damaged_saved_state_is_discarded_and_rebuilt(repo: Path, isolated_env: Path) -> None:
     first = ask(Session(repo, config.load(repo)))
     states = list((isolated_env / "cache" / "prompts").rglob("*.state"))
@@ -151,6 +154,7 @@ def test_a_missing_or_corrupt_model_file_is_a_clear_error(
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.model
 def test_ctrl_c_during_prefill_keeps_what_was_evaluated(
         tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import signal

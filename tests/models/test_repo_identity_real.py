@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from codectx import config
 from codectx.assistant.session import Answer, Session
 from codectx.models.identity import RepoId
@@ -24,6 +26,7 @@ def app(root: Path, port: int) -> Path:
     return root
 
 
+@pytest.mark.model
 def test_same_named_repositories_keep_their_own_lock_and_state(tmp_path: Path) -> None:
     first, second = app(tmp_path / "a" / "app", 4117), app(tmp_path / "b" / "app", 9203)
     assert RepoId.of(first).name == RepoId.of(second).name == "app"

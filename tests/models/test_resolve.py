@@ -12,6 +12,7 @@ from codectx.models.embedded import EMBEDDED_MODEL, embedded_model_path
 from codectx.models.resolve import resolve_model
 
 
+@pytest.mark.model
 def test_nothing_set_means_the_embedded_default(tmp_path: Path) -> None:
     resolved = resolve_model(None, tmp_path, tmp_path / "models")
     assert resolved.name == EMBEDDED and resolved.entry is not None
@@ -46,6 +47,7 @@ def test_unknown_names_and_missing_paths_are_clear_errors(tmp_path: Path) -> Non
         resolve_model(str(tmp_path / "nope.gguf"), tmp_path, tmp_path)
 
 
+@pytest.mark.model
 def test_a_tampered_embedded_model_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -167,6 +167,7 @@ def test_prefix_reuse_when_cells_cannot_be_shifted(repo: Path, harness: Harness,
     assert any("cannot be shifted" in note for note in answer.notes)
 
 
+@pytest.mark.model
 def test_ask_json_reports_shifted_and_stale_tokens_and_exact_forces_a_prefix(
         repo: Path) -> None:
     def ask(*extra: str) -> dict[str, Any]:
@@ -191,6 +192,7 @@ def test_ask_json_reports_shifted_and_stale_tokens_and_exact_forces_a_prefix(
     assert exact["answer"] == cold["answer"]
 
 
+@pytest.mark.model
 def test_a_second_process_waits_for_one_prefilling_the_same_repository(
         tmp_path: Path, isolated_env: Path) -> None:
     import time

@@ -12,6 +12,8 @@ from codectx.assistant.session import Answer, Session
 from codectx.models import tuning
 from tests.conftest import copy_fixture
 
+pytestmark = pytest.mark.model
+
 
 def test_a_session_measures_once_then_sizes_and_times_its_turns(
         tmp_path: Path, isolated_env: Path, quick_tuning: None,

@@ -91,6 +91,7 @@ def test_a_damaged_tuning_file_is_measured_again(embedded_gguf: Path, tmp_path: 
     assert tuning.tune(setup_for(embedded_gguf), tmp_path).n_batch == 256
 
 
+@pytest.mark.model
 def test_the_provider_uses_the_measured_settings_and_reports_the_measurement(
         tmp_path: Path, isolated_env: Path, quick_tuning: None,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,8 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import write_tree
 
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[PX^_].*?\x1b\\|\x1b\][^\x07]*\x07|\x1b.")
@@ -32,6 +34,7 @@ def read_until(fd: int, pattern: bytes, seconds: float, seen: bytearray) -> bool
     return False
 
 
+@pytest.mark.model
 def test_chat_answers_a_question_in_a_terminal(tmp_path: Path) -> None:
     write_tree(tmp_path / "repo", {
         "units.py": "INCH_CM = 2.54\n\n\ndef inches_to_cm(x: float) -> float:\n"
