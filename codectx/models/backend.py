@@ -65,7 +65,7 @@ class GenerationParams:
     its output ignores it (the reply is parsed and checked either way)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Completion:
     text: str
     stop_reason: Literal["stop", "length", "cancelled", "error"]
@@ -112,3 +112,6 @@ class ModelBackend(Protocol):
         progress: PrefillProgress | None = None,
     ) -> Iterator[str | Completion]:
         """Text pieces as they are generated, then exactly one Completion."""
+
+    def close(self) -> None:
+        """Free what the backend holds (a model, a connection); it is not used after."""

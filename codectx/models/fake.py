@@ -33,6 +33,7 @@ from codectx.models.backend import (
     Prompt,
 )
 from codectx.models.chat import CHATML, ChatFormat
+from codectx.models.reuse import common_prefix
 from codectx.models.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
@@ -54,6 +55,7 @@ class FakeBackend:
         """The tokens each call had to evaluate (what a real cache would not cover)."""
         self._context_window = context_window
         self._last: tuple[int, ...] = ()
+        self.closed = False
 
     @property
     def name(self) -> str:
@@ -73,6 +75,9 @@ class FakeBackend:
     def bos_tokens(self) -> list[int]:
         return []
 
+    def close(self) -> None:
+        self.closed = True
+
     def stream(
         self,
         prompt: Prompt,
@@ -84,11 +89,7 @@ class FakeBackend:
         tokens = prompt.tokens
         self.prompts.append(prompt)
         self.params.append(params)
-        reused = 0
-        for a, b in zip(self._last, tokens, strict=False):
-            if a != b:
-                break
-            reused += 1
+        reused = common_prefix(self._last, tokens)
         self.evaluated.append(tokens[reused:])
         self._last = tokens
         if progress:
@@ -163,6 +164,9 @@ class ScriptedProvider:
 
     def take_load_s(self) -> float:
         return 0.0
+
+    def close(self) -> None:
+        self.fake.close()
 
     def description(self) -> str:
         return f"model: {self.fake.name} (scripted)"

@@ -28,24 +28,23 @@ STASH = 1  # the sequence that holds later cells while a span is decoded before 
 def two_sequence_context(llm: Llama) -> None:
     """Give `llm` a context with two sequences over a unified KV buffer (what llama-cpp-python
     builds has one); the old context is freed first, so memory never holds both."""
-    import llama_cpp
-    from llama_cpp import _internals
+    from codectx.models import llama_api
 
     params = llm.context_params
     if params.n_seq_max >= 2 and params.kv_unified:
         return
-    llm._ctx.close()  # type: ignore[no-untyped-call]
-    params.n_seq_max = 2
-    params.kv_unified = True
-    llm._ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
-    llama_cpp.llama_memory_clear(memory(llm), True)
-    llm.n_tokens = 0
+
+    def two(params: Any) -> None:
+        params.n_seq_max = 2
+        params.kv_unified = True
+
+    llama_api.replace_context(llm, two)
 
 
 def memory(llm: Llama) -> Any:
-    import llama_cpp
+    from codectx.models import llama_api
 
-    return llama_cpp.llama_get_memory(llm._ctx.ctx)
+    return llama_api.memory(llm)
 
 
 def can_shift(llm: Llama) -> bool:
@@ -67,8 +66,10 @@ def carry_out(llm: Llama, plan: Plan, tokens: Sequence[int], chunk: int,
               cancel: threading.Event, on_batch: Callable[[int], None]) -> int:
     """Drop, move and evaluate as `plan` says. Returns the position up to which the cells
     are those of `tokens` (all of the plan's table, unless cancelled); `llm`'s bookkeeping
-    (`input_ids`, `n_tokens`) is left matching that."""
+    (its record of the evaluated tokens) is left matching that."""
     import llama_cpp
+
+    from codectx.models import llama_api
 
     mem = memory(llm)
     for start, end in plan.drop:
@@ -88,9 +89,8 @@ def carry_out(llm: Llama, plan: Plan, tokens: Sequence[int], chunk: int,
                 if cancel.is_set():
                     return _truncate(llm, tokens, at)
                 batch = list(tokens[at:min(end, at + chunk)])
-                llm._batch.set_batch(batch=batch, n_past=at, logits_all=False)
                 try:
-                    llm._ctx.decode(llm._batch)
+                    llama_api.decode(llm, batch, at)
                 except RuntimeError:
                     if cancel.is_set():  # stopped inside the call (see `Abort`)
                         return _truncate(llm, tokens, at)
@@ -101,9 +101,7 @@ def carry_out(llm: Llama, plan: Plan, tokens: Sequence[int], chunk: int,
             if later:
                 llama_cpp.llama_memory_seq_cp(mem, STASH, 0, -1, -1)
                 llama_cpp.llama_memory_seq_rm(mem, STASH, -1, -1)
-    llm.input_ids[:n] = tokens[:n]
-    llm.n_tokens = n
-    llm._requires_eval = True  # the logits are not necessarily those of the last token
+    llama_api.record(llm, tokens, n)  # the logits are not necessarily the last token's
     return n
 
 
@@ -117,6 +115,8 @@ class Abort:
     def __init__(self, llm: Llama) -> None:
         import llama_cpp
 
+        from codectx.models import llama_api
+
         self._event: threading.Event | None = None
 
         def stop(_: object) -> bool:
@@ -124,7 +124,7 @@ class Abort:
             return event is not None and event.is_set()
 
         self._callback = llama_cpp.ggml_abort_callback(stop)  # kept: C holds a pointer
-        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._callback, None)
+        llama_api.set_abort(llm, self._callback)
 
     @contextlib.contextmanager
     def on(self, cancel: threading.Event) -> Iterator[None]:
@@ -139,10 +139,10 @@ def _truncate(llm: Llama, tokens: Sequence[int], at: int) -> int:
     """After a cancel mid-plan: keep only the cells before `at`, which are whole and right."""
     import llama_cpp
 
+    from codectx.models import llama_api
+
     mem = memory(llm)
     llama_cpp.llama_memory_seq_rm(mem, STASH, -1, -1)
     llama_cpp.llama_memory_seq_rm(mem, 0, at, -1)
-    llm.input_ids[:at] = tokens[:at]
-    llm.n_tokens = at
-    llm._requires_eval = True
+    llama_api.record(llm, tokens, at)
     return at

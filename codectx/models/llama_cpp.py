@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import ctypes
 import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codectx.errors import ModelError
@@ -27,8 +25,9 @@ from codectx.models.backend import Completion, GenerationParams, PrefillProgress
 from codectx.models.chat import ChatFormat, chat_format
 from codectx.models.gguf import ModelInfo
 from codectx.models.identity import RepoId
+from codectx.models.llama_states import SavedStates
 from codectx.models.prompt_cache import Entry, PromptCache
-from codectx.models.reuse import Held, Plan, choose, valid
+from codectx.models.reuse import Held, Plan, choose, common_prefix, valid
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -83,7 +82,9 @@ class LlamaCppBackend:
         self.cache = cache
         self.repo = repo if repo is not None else RepoId.detached("")
         self._name = name or info.path.name
+        self._states = SavedStates(cache, self.repo, self._name) if cache is not None else None
         self._lock = threading.Lock()
+        self._closed = False
         try:
             self._llm: Llama = Llama(
                 str(info.path), n_ctx=options.n_ctx, n_batch=options.n_batch,
@@ -118,12 +119,18 @@ class LlamaCppBackend:
 
     def forget(self) -> None:
         """Drop every cell in memory (the next prompt starts from a saved state, or none)."""
-        import llama_cpp
+        from codectx.models import llama_api
 
         with self._lock:
-            llama_cpp.llama_memory_clear(kv_cells.memory(self._llm), True)
-            self._llm.n_tokens = 0
+            llama_api.clear(self._llm)
             self._held = ()
+
+    def close(self) -> None:
+        """Free the model and its context now (a turn in progress ends first)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._llm.close()
 
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
         with self._lock:
@@ -149,6 +156,10 @@ class LlamaCppBackend:
 
     def _stream(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event,
                 progress: PrefillProgress | None) -> Iterator[str | Completion]:
+        from codectx.models import llama_api
+
+        if self._closed:
+            raise ModelError("the model was unloaded", "Ask again: it is loaded anew.")
         started = time.perf_counter()
         llm = self._llm
         tokens = list(prompt.tokens)
@@ -162,14 +173,13 @@ class LlamaCppBackend:
         spans = prompt.spans if prompt.spans and prompt.spans[-1].end == n_prefix else (
             (Span("prefix", 0, n_prefix),) if n_prefix else ())
         mode = self._mode(prompt, notes)
-        old = llm.input_ids[: llm.n_tokens].tolist()
-        plan = self._plan(old, self._held, tokens, spans, mode, notes)
+        plan = self._plan(llama_api.evaluated(llm), self._held, tokens, spans, mode, notes)
         load_s = 0.0
         waited: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-        if self.cache is not None and plan.evaluated > 0:
-            waited = self._prefill_lock(cancel, notes)
+        if self._states is not None and plan.evaluated > 0:
+            waited = self._states.prefill_lock(cancel, notes)
         with waited:
-            if self.cache is not None and plan.evaluated > 0:
+            if self._states is not None and plan.evaluated > 0:
                 plan, load_s = self._restore_best(tokens, spans, mode, plan, notes)
             todo = plan.evaluated + len(tokens) - n_prefix
             done = 0
@@ -180,24 +190,24 @@ class LlamaCppBackend:
                 if progress:
                     progress(done, todo)
 
-            plan, tail = _keep_conversation(plan, llm.input_ids[: llm.n_tokens].tolist(),
-                                            tokens, n_prefix)
+            plan, tail = _keep_conversation(plan, llama_api.evaluated(llm), tokens, n_prefix)
             with self._stop.on(cancel):
                 reached = kv_cells.carry_out(llm, plan, tokens, self.options.n_batch, cancel,
                                              counted)
             self._held = _cut(plan.held, reached)
-            if self.cache is not None and (plan.evaluated > 0 or plan.moves) and self._held:
-                self._save(tokens, self._held)
+            if self._states is not None and (plan.evaluated > 0 or plan.moves) and self._held:
+                self._states.save(llm, tokens, self._held)
         if reached == n_prefix and tail:
-            llm.n_tokens = n_prefix + tail  # the cells of the same conversation stay
+            llama_api.keep_first(llm, n_prefix + tail)  # the same conversation's cells stay
         reused = plan.reused + tail
         with self._stop.on(cancel):
             finished = reached == n_prefix and self._evaluate(tokens, cancel, counted)
         if not finished:
             elapsed = time.perf_counter() - started
-            yield Completion("", "cancelled", len(tokens), reused, done, 0, load_s,
-                             elapsed, elapsed, tuple(notes), shifted_tokens=plan.shifted,
-                             stale_tokens=plan.stale)
+            yield Completion(text="", stop_reason="cancelled", prompt_tokens=len(tokens),
+                             reused_tokens=reused, evaluated_tokens=done, generated_tokens=0,
+                             load_s=load_s, ttft_s=elapsed, total_s=elapsed, notes=tuple(notes),
+                             shifted_tokens=plan.shifted, stale_tokens=plan.stale)
             return
         yield from self._generate(tokens, min(params.max_tokens, room), params, cancel,
                                   started, (plan, reused, done), load_s, notes)
@@ -205,11 +215,13 @@ class LlamaCppBackend:
     def _evaluate(self, tokens: list[int], cancel: threading.Event,
                   counted: Callable[[int], None]) -> bool:
         """The rest of the prompt after the prefix: the conversation and the question."""
+        from codectx.models import llama_api
+
         llm = self._llm
-        while llm.n_tokens < len(tokens):
+        while (at := llama_api.count(llm)) < len(tokens):
             if cancel.is_set():
                 return False
-            batch = tokens[llm.n_tokens : min(len(tokens), llm.n_tokens + self.options.n_batch)]
+            batch = tokens[at : min(len(tokens), at + self.options.n_batch)]
             try:
                 llm.eval(batch)
             except RuntimeError:
@@ -237,32 +249,12 @@ class LlamaCppBackend:
             notes.append(note)
         return plan
 
-    def _prefill_lock(self, cancel: threading.Event,
-                      notes: list[str]) -> contextlib.AbstractContextManager[object]:
-        """Another codectx process prefilling this repository with this model: wait for it
-        to save its state rather than evaluate the same tokens at the same time."""
-        from filelock import FileLock, Timeout
-
-        assert self.cache is not None
-        lock = FileLock(str(self.cache.directory / f"prefill-{self.repo.key}.lock"))
-        t0 = time.perf_counter()
-        while True:
-            try:
-                held = lock.acquire(timeout=0.5)  # released when its block ends
-                break
-            except Timeout:
-                if cancel.is_set():
-                    return contextlib.nullcontext()
-        if (waited := time.perf_counter() - t0) > 1:
-            notes.append(f"waited {waited:.0f} s for another codectx process prefilling "
-                         "this repository with this model")
-        return held
-
     def _generate(self, tokens: list[int], max_tokens: int, params: GenerationParams,
                   cancel: threading.Event, started: float, work: tuple[Plan, int, int],
                   load_s: float, notes: list[str]) -> Iterator[str | Completion]:
-        import llama_cpp
         from llama_cpp.llama_grammar import LlamaGrammar
+
+        from codectx.models import llama_api
 
         llm = self._llm
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -278,7 +270,7 @@ class LlamaCppBackend:
                                       min_p=0.05, repeat_penalty=1.0, grammar=grammar):
                 if generated == 0:
                     ttft = time.perf_counter() - started
-                if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                if llama_api.is_end(llm, token):
                     stop = "stop"
                     break
                 generated += 1
@@ -297,15 +289,19 @@ class LlamaCppBackend:
             yield tail
         total = time.perf_counter() - started
         plan, reused, evaluated = work
-        yield Completion("".join(text), stop, len(tokens), reused, evaluated, generated,  # type: ignore[arg-type]
-                         load_s, ttft, total, tuple(notes), shifted_tokens=plan.shifted,
-                         stale_tokens=plan.stale)
+        yield Completion(text="".join(text), stop_reason=stop,  # type: ignore[arg-type]
+                         prompt_tokens=len(tokens), reused_tokens=reused,
+                         evaluated_tokens=evaluated, generated_tokens=generated, load_s=load_s,
+                         ttft_s=ttft, total_s=total, notes=tuple(notes),
+                         shifted_tokens=plan.shifted, stale_tokens=plan.stale)
 
     def _restore_best(self, tokens: list[int], spans: Sequence[Span], mode: str, plan: Plan,
                       notes: list[str]) -> tuple[Plan, float]:
         """Load the saved state that keeps the most of `tokens`, if it beats what is in
         memory; the plan from what memory then holds, and the seconds spent loading."""
-        assert self.cache is not None
+        from codectx.models import llama_api
+
+        assert self.cache is not None and self._states is not None
 
         def kept(entry: Entry) -> int:
             return self._plan(list(entry.tokens), entry.held, tokens, spans, mode).reused
@@ -315,7 +311,7 @@ class LlamaCppBackend:
             return plan, 0.0
         entry, _ = found
         t0 = time.perf_counter()
-        if self._load(entry):
+        if self._states.load(self._llm, entry):
             self.cache.touch(entry)
             self._held = entry.held
         else:
@@ -323,52 +319,8 @@ class LlamaCppBackend:
             notes.append("a saved prompt state was damaged and has been discarded; "
                          "the prompt was evaluated afresh")
             self._held = ()
-        old = self._llm.input_ids[: self._llm.n_tokens].tolist()
+        old = llama_api.evaluated(self._llm)
         return self._plan(old, self._held, tokens, spans, mode, notes), time.perf_counter() - t0
-
-    def _load(self, entry: Entry) -> bool:
-        import llama_cpp
-
-        llm = self._llm
-        if not self.cache or not self.cache.verify(entry):
-            return False
-        llm.reset()  # type: ignore[no-untyped-call]
-        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(llm._ctx.ctx), True)
-        n = len(entry.tokens)
-        out = (llama_cpp.llama_token * n)()
-        count = ctypes.c_size_t(0)
-        read = llama_cpp.llama_state_seq_load_file(
-            llm._ctx.ctx, str(entry.state_path).encode(), 0, out, n, ctypes.byref(count))
-        if read == 0 or count.value != n or tuple(out[:n]) != entry.tokens:
-            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(llm._ctx.ctx), True)
-            llm.n_tokens = 0
-            return False
-        llm.input_ids[:n] = entry.tokens
-        llm.n_tokens = n
-        llm._requires_eval = True  # the logits in memory are not those of this state
-        return True
-
-    def _save(self, tokens: list[int], held: tuple[Held, ...]) -> None:
-        """Save the cells of the spans in `held` (the prefix, or as much of it as was
-        evaluated), with the span table beside them."""
-        import llama_cpp
-
-        assert self.cache is not None
-        llm = self._llm
-        tokens = tokens[: held[-1].end]
-        array = (llama_cpp.llama_token * len(tokens))(*tokens)
-
-        def write(path: Path) -> None:
-            written = llama_cpp.llama_state_seq_save_file(
-                llm._ctx.ctx, str(path).encode(), 0, array, len(tokens))
-            if written == 0:
-                raise OSError(f"llama.cpp could not write {path}")
-
-        # A full disk must not fail the answer; the next run prefills again.
-        with contextlib.suppress(OSError):
-            self.cache.save(tokens, write, label=self.repo.name, model=self._name, held=held)
-
-
 
 def _keep_conversation(plan: Plan, old: list[int], tokens: list[int],
                        n_prefix: int) -> tuple[Plan, int]:
@@ -378,11 +330,7 @@ def _keep_conversation(plan: Plan, old: list[int], tokens: list[int],
     if plan.evaluate or plan.moves or not plan.held or plan.held[-1].end != n_prefix \
             or len(old) <= n_prefix:
         return plan, 0
-    tail = 0
-    for a, b in zip(old[n_prefix:], tokens[n_prefix: len(tokens) - 1], strict=False):
-        if a != b:
-            break
-        tail += 1
+    tail = common_prefix(old[n_prefix:], tokens[n_prefix: len(tokens) - 1])
     if not tail:
         return plan, 0
     return replace(plan, drop=((n_prefix + tail, len(old)),) if len(old) > n_prefix + tail

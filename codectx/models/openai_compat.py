@@ -174,6 +174,10 @@ class OpenAICompatBackend:
             return []
         return list(self._lead)
 
+    def close(self) -> None:
+        """Close the connection to the server (what it keeps, it keeps)."""
+        self.api.client.close()
+
     def _tokenize_uncached(self, text: str, special: bool) -> tuple[int, ...]:
         return tuple(self._raw_tokens(text, special=special, add_special=False))
 
@@ -273,11 +277,12 @@ class OpenAICompatBackend:
         if self._slots and stop in ("stop", "length") and (cached or 0) < len(prompt.prefix):
             self._save(notes)
         yield Completion(
-            "".join(reply.text) if not warm else "", stop,  # type: ignore[arg-type]
-            prompt_n, cached or 0, prompt_n - (cached or 0),
-            0 if warm else reply.generated(), load_s,
-            reply.first_s if reply.first_s is not None else elapsed, elapsed, tuple(notes),
-            reuse_reported=cached is not None)
+            text="".join(reply.text) if not warm else "", stop_reason=stop,  # type: ignore[arg-type]
+            prompt_tokens=prompt_n, reused_tokens=cached or 0,
+            evaluated_tokens=prompt_n - (cached or 0),
+            generated_tokens=0 if warm else reply.generated(), load_s=load_s,
+            ttft_s=reply.first_s if reply.first_s is not None else elapsed, total_s=elapsed,
+            notes=tuple(notes), reuse_reported=cached is not None)
 
     def _request(self, prompt: Prompt, params: GenerationParams) -> tuple[str, dict[str, Any]]:
         body: dict[str, Any] = {

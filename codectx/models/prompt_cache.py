@@ -23,7 +23,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from codectx.models.reuse import Held, valid
+from codectx.models.reuse import Held, common_prefix, valid
 
 _BLOCK = 8 << 20
 
@@ -55,15 +55,6 @@ class Entry:
     @property
     def tokens_path(self) -> Path:
         return self.directory / f"{self.id}.tokens"
-
-
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _sha256(path: Path) -> str:

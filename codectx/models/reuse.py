@@ -99,15 +99,20 @@ def valid(held: Sequence[Held], n_tokens: int) -> bool:
     return at == n_tokens
 
 
-def exact_prefix(held: Sequence[Held], old: Sequence[int], new: Sequence[int]) -> int:
-    """The common token prefix, cut at the first stale cell (those are not exact)."""
-    limit = next((h.start for h in held if h.stale), len(old))
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many tokens `a` and `b` share from their start."""
     n = 0
-    for x, y in zip(old[:limit], new, strict=False):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
     return n
+
+
+def exact_prefix(held: Sequence[Held], old: Sequence[int], new: Sequence[int]) -> int:
+    """The common token prefix, cut at the first stale cell (those are not exact)."""
+    limit = next((h.start for h in held if h.stale), len(old))
+    return common_prefix(old[:limit], new)
 
 
 def prefix_plan(held: Sequence[Held], old: Sequence[int], new: Sequence[int],

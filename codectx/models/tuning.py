@@ -215,27 +215,16 @@ def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
 
 def _trial(llm: Any, tokens: list[int], flash_attn: bool, n_batch: int) -> Trial:
     """Prefill `tokens` in calls of `n_batch`, then generate GEN_STEPS tokens after them."""
-    import llama_cpp
-    from llama_cpp import _internals
+    from codectx.models import llama_api
 
-    params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
-    params.flash_attn_type = 1 if flash_attn else 0
-    params.n_batch = params.n_ubatch = n_batch
-    ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
-    batch = _internals.LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
-    try:
+    with llama_api.decoder(llm, n_batch, flash_attn=flash_attn) as decode:
         started = time.perf_counter()
         for at in range(0, len(tokens), n_batch):
-            batch.set_batch(batch=tokens[at:at + n_batch], n_past=at, logits_all=False)
-            ctx.decode(batch)
+            decode(tokens[at:at + n_batch], at, False)
         prefilled = time.perf_counter()
         for step in range(GEN_STEPS):  # one token a call, with its logits, as generation does
-            batch.set_batch(batch=[tokens[step]], n_past=len(tokens) + step, logits_all=True)
-            ctx.decode(batch)
+            decode([tokens[step]], len(tokens) + step, True)
         generated = time.perf_counter()
-    finally:
-        batch.close()  # type: ignore[no-untyped-call]
-        ctx.close()  # type: ignore[no-untyped-call]
     return Trial(flash_attn, n_batch, round(len(tokens) / (prefilled - started), 1),
                  round(GEN_STEPS / (generated - prefilled), 1))
 
@@ -271,8 +260,9 @@ def measure_speed(setup: Setup, flash_attn: bool, n_batch: int, depth: int,
     from codectx.llama_logs import quiet_llama
 
     quiet_llama()
-    from llama_cpp import Llama, _internals
+    from llama_cpp import Llama
 
+    from codectx.models import llama_api
     from codectx.models.llama_cpp import KV_TYPES
 
     calls = max(2, depth // n_batch)
@@ -285,28 +275,25 @@ def measure_speed(setup: Setup, flash_attn: bool, n_batch: int, depth: int,
                 flash_attn=flash_attn, verbose=False)
     text = "".join(_TEXT.format(name=f"f{i}") for i in range(n_ctx // 20))
     tokens = llm.tokenize(text.encode(), add_bos=False)
-    batch = _internals.LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
     prefill: list[tuple[float, float]] = []
     generate: list[tuple[float, float]] = []
     at = 0
     try:
-        ctx = llm._ctx
-        for call in range(calls):
-            started = time.perf_counter()
-            batch.set_batch(batch=tokens[at:at + n_batch], n_past=at, logits_all=False)
-            ctx.decode(batch)
-            prefill.append((at + n_batch / 2, (time.perf_counter() - started) / n_batch))
-            at += n_batch
-            started = time.perf_counter()
-            for _ in range(DEPTH_GEN):  # one token a call, with its logits, as generation does
-                batch.set_batch(batch=[tokens[at]], n_past=at, logits_all=True)
-                ctx.decode(batch)
-                at += 1
-            generate.append((at - DEPTH_GEN / 2, (time.perf_counter() - started) / DEPTH_GEN))
-            if step:
-                step(call + 1, calls)
+        with llama_api.decoder(llm, n_batch) as decode:
+            for call in range(calls):
+                started = time.perf_counter()
+                decode(tokens[at:at + n_batch], at, False)
+                prefill.append((at + n_batch / 2, (time.perf_counter() - started) / n_batch))
+                at += n_batch
+                started = time.perf_counter()
+                for _ in range(DEPTH_GEN):  # one token a call, with its logits, as generation
+                    decode([tokens[at]], at, True)
+                    at += 1
+                generate.append((at - DEPTH_GEN / 2,
+                                 (time.perf_counter() - started) / DEPTH_GEN))
+                if step:
+                    step(call + 1, calls)
     finally:
-        batch.close()  # type: ignore[no-untyped-call]
         llm.close()
     # The first call pays for warming caches and buffers: fitted only when it is all there is.
     when = time.strftime("%Y-%m-%d %H:%M")

@@ -166,8 +166,10 @@ class SlowPrefill(FakeBackend):
                 if cancel is not None and cancel.is_set():
                     self.cancelled += 1
                     self.prefilling.clear()
-                    yield Completion("", "cancelled", len(prompt.tokens), 0, 0, 0, 0.0, 0.0,
-                                     0.0)
+                    yield Completion(text="", stop_reason="cancelled",
+                                     prompt_tokens=len(prompt.tokens), reused_tokens=0,
+                                     evaluated_tokens=0, generated_tokens=0, load_s=0.0,
+                                     ttft_s=0.0, total_s=0.0)
                     return
                 time.sleep(0.05)
             self.prefilling.clear()
