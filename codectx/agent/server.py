@@ -52,6 +52,7 @@ from acp.schema import (
 
 from codectx import __version__, config
 from codectx.agent.edits import edit_turn
+from codectx.agent.providers import SharedProviders
 from codectx.agent.reading import read_prompt, show_retrieved, unsaved
 from codectx.agent.state import SessionState, StopReason
 from codectx.assistant import commands, conversations
@@ -72,9 +73,11 @@ STOP_REASONS: dict[str, StopReason] = {"stop": "end_turn", "length": "max_tokens
 
 
 class CodectxAgent:
-    def __init__(self, flags: dict[str, Any] | None = None, watch: bool = True) -> None:
+    def __init__(self, flags: dict[str, Any] | None = None, watch: bool = True,
+                 providers: SharedProviders | None = None) -> None:
         """`flags` override the config for every session (--model, --budget); with `watch`,
-        each session follows its repository's changes and keeps the cache warm."""
+        each session follows its repository's changes and keeps the cache warm;
+        `providers`: where sessions get their repository's model."""
         self._flags = flags or {}
         self._watch = watch
         self._client: Client | None = None
@@ -82,6 +85,7 @@ class CodectxAgent:
         self._can_read = False
         self.can_write = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._providers = providers if providers is not None else SharedProviders()
 
     def on_connect(self, conn: Client) -> None:
         self._client = conn
@@ -94,10 +98,8 @@ class CodectxAgent:
     def shutdown(self) -> None:
         """Stop every generation (stdin closed)."""
         for state in self._sessions.values():
-            state.cancel.set()
-            state.stop_prefill.set()
-            if state.watcher is not None:
-                state.watcher.stop()
+            state.end()
+        self._providers.close_all()
 
     # -- the protocol's methods ---------------------------------------------------------
 
@@ -181,10 +183,15 @@ class CodectxAgent:
                 conversation = Conversation(conversations.new_id(), time.time(), ())
             else:
                 conversation = conversations.load(loaded.cache_path(), root, session_id)
-            chat = Chat(Session(root, loaded), conversation, front_end="acp")
         except CodectxError as exc:
             raise _error(exc) from exc
-        state = SessionState(conversation.id, chat)
+        earlier = self._sessions.pop(conversation.id, None)
+        if earlier is not None:  # loaded again: the earlier one's turns and watcher stop
+            earlier.end()
+        lease = self._providers.lease(root, loaded)
+        chat = Chat(Session(root, loaded, lease.provider, turns=lease.turns), conversation,
+                    front_end="acp")
+        state = SessionState(conversation.id, chat, lease=lease)
         self._sessions[state.id] = state
         return state
 
@@ -249,6 +256,8 @@ class CodectxAgent:
             log.warning("not watching %s: %s", state.session.root, exc.message)
             return
         state.watcher = watcher
+        if state.ended:  # ended while the watcher started
+            watcher.stop()
 
     async def _watched(self, state: SessionState, event: WatchEvent) -> None:
         if event.message == "exact":

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from acp import Client
 
+from codectx.agent.providers import Lease
 from codectx.assistant.commands import Chat
 from codectx.assistant.session import Session
 from codectx.assistant.watcher import Watcher
@@ -34,10 +35,23 @@ class SessionState:
     watcher: Watcher | None = None
     refreshes: int = 0
     retrievals: int = 0
+    lease: Lease | None = None
+    """The session's hold on its repository's shared model."""
+    ended: bool = False
 
     @property
     def session(self) -> Session:
         return self.chat.session
+
+    def end(self) -> None:
+        """Stop the session's work and watcher, and let go of its model."""
+        self.ended = True
+        self.cancel.set()
+        self.stop_prefill.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.lease is not None:
+            self.lease.release()
 
 
 class Agent(Protocol):

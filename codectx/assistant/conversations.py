@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ def _directory(cache_dir: Path, root: Path) -> Path:
 
 
 def new_id() -> str:
-    return time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid() % 10000:04d}"
+    """A new conversation's id: when it started (so ids sort by time), and random hex,
+    so two conversations started in the same second never share one."""
+    return time.strftime("%Y%m%d-%H%M%S") + f"-{secrets.token_hex(3)}"
 
 
 def save(cache_dir: Path, root: Path, conversation: Conversation) -> None:

@@ -44,15 +44,17 @@ RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
 
 
 class Session:
-    def __init__(self, root: Path, loaded: Loaded, provider: Provider | None = None) -> None:
+    def __init__(self, root: Path, loaded: Loaded, provider: Provider | None = None, *,
+                 turns: threading.Lock | None = None) -> None:
         """A session on the repository at root; `provider` says how the model is had
-        (default: the one the `backend` setting names)."""
+        (default: the one the `backend` setting names); `turns`: the lock of a provider
+        shared with other sessions."""
         self.root = root
         self.loaded = loaded
         self.provider = provider if provider is not None else provider_for(root, loaded)
         # One model, one turn at a time: a question asked while the prefix is being
         # warmed in the background waits for it instead of loading a second model.
-        self._turn = threading.Lock()
+        self._turn = turns if turns is not None else threading.Lock()
         self._refreshing: threading.Event | None = None  # cancels an exact re-prefill
         self.trying = threading.Event()
         """Set while an edit's change is on disk for its checks: a watcher holds its events

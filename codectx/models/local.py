@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from codectx.config import Loaded, Settings
 from codectx.errors import ModelError
@@ -25,6 +26,10 @@ from codectx.models.resolve import ResolvedModel, resolve_model
 from codectx.models.speed import CONSERVATIVE, Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
+
+if TYPE_CHECKING:
+    from codectx.models.llama_cpp import LlamaOptions
+    from codectx.models.prompt_cache import PromptCache
 
 
 class LocalProvider:
@@ -80,9 +85,12 @@ class LocalProvider:
         current = self._backend
         if current is not None and current.context_window >= prompt_tokens + answer_tokens:
             return current
-        from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
+        from codectx.models.llama_cpp import LlamaOptions, cache_key
         from codectx.models.prompt_cache import PromptCache
 
+        # A larger context: the loaded model is freed first, so memory never holds two,
+        # and the plan is made from the memory free once it is gone.
+        self.close()
         resolved, info = self.resolved()
         plan, setup = self.plan(prompt_tokens, answer_tokens)
         flash_attn, n_batch = self.prefill_settings(setup, progress)
@@ -97,11 +105,24 @@ class LocalProvider:
                             int(settings.prompt_cache_gb * (1 << 30))) if self.persist else None
         progress("load", 0, 1)
         started = time.perf_counter()
-        self._backend = LlamaCppBackend(info, options, cache, repo=self.repo,
-                                        name=resolved.name, notes=plan.notes)
+        self._backend = self._load(info, options, cache, name=resolved.name, notes=plan.notes)
         self._load_s += time.perf_counter() - started
         progress("load", 1, 1)
         return self._backend
+
+    def _load(self, info: ModelInfo, options: LlamaOptions, cache: PromptCache | None,
+              **named: Any) -> ModelBackend:
+        from codectx.models.llama_cpp import LlamaCppBackend
+
+        return LlamaCppBackend(info, options, cache, repo=self.repo, **named)
+
+    def close(self) -> None:
+        """Free the loaded model, if any; the next turn loads one again, planned from the
+        memory free then."""
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+            self._here = None  # what is free now is measured again
 
     def plan(self, prompt_tokens: int, answer_tokens: int) -> tuple[planner.Plan, tuning.Setup]:
         """Where a context for this prompt goes (ModelError when it cannot), and what the

@@ -54,6 +54,10 @@ class Provider(Protocol):
     def edit_format(self) -> str:
         """The edit format this model writes best."""
 
+    def close(self) -> None:
+        """Free the model loaded or the connection made, if any (the next turn loads or
+        connects again)."""
+
     def no_room(self) -> ModelError:
         """The error when the prompt limit leaves no room for the repository."""
 

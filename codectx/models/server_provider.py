@@ -83,6 +83,12 @@ class ServerProvider:
                 "context.")
         return server
 
+    def close(self) -> None:
+        with self._connecting:
+            server, self._server = self._server, None
+        if server is not None:
+            server.close()
+
     def take_load_s(self) -> float:
         seconds, self._load_s = self._load_s, 0.0
         return seconds

@@ -14,6 +14,8 @@ from codectx.models.identity import RepoId
 from codectx.models.prompt_cache import PromptCache
 from tests.conftest import make_repo
 
+pytestmark = pytest.mark.model
+
 QUESTION = "What is the value of the constant SERVICE_PORT? Answer with the number only."
 
 
@@ -45,7 +47,7 @@ def test_same_named_repositories_keep_their_own_lock_and_state(tmp_path: Path) -
             *_, answer = session.ask(QUESTION)
             assert isinstance(answer, Answer)
             answers[port] = answer
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+        except BaseException as exc:  # reported by the test thread
             failures.append(exc)
 
     threads = [threading.Thread(target=ask, args=item) for item in sessions.items()]
@@ -74,7 +76,7 @@ def test_same_named_repositories_keep_their_own_lock_and_state(tmp_path: Path) -
     # A new session on each answers from its own saved state.
     for port, root in ((4117, first), (9203, second)):
         again = Session(root, config.load(root))
-        *_, answer = again.ask(QUESTION)
-        assert isinstance(answer, Answer)
-        assert str(port) in answer.text, (port, answer.text)
-        assert answer.reused_tokens > 0, answer
+        *_, last = again.ask(QUESTION)
+        assert isinstance(last, Answer)
+        assert str(port) in last.text, (port, last.text)
+        assert last.reused_tokens > 0, last
