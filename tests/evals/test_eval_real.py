@@ -27,6 +27,13 @@ def test_a_small_grid_with_the_embedded_model(tmp_path: Path) -> None:
     for case in data["results"]:
         assert 0.0 <= case["score"] <= 1.0 and case["answer"].strip()
         assert 0.85 * case["length"] <= case["haystack_tokens"] <= case["length"]
+    # At the shortest length the embedded model finds every needle, wherever it is: each
+    # answer holds the number that was planted.
+    shortest = [case for case in data["results"] if case["length"] == 400]
+    assert sorted(case["depth"] for case in shortest) == [0.0, 0.5, 1.0]
+    for case in shortest:
+        assert case["score"] == 1.0, case
+        assert case["expected"] and all(value in case["answer"] for value in case["expected"])
     # After the first, each case reuses the prefill before its needle (the instructions at
     # least), and the grid as a whole evaluates a good deal less than it holds.
     assert all(case["reused_tokens"] > 0 for case in data["results"][1:])
