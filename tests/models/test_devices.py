@@ -30,7 +30,14 @@ def test_the_same_core_id_on_two_packages_is_two_cores(tmp_path: Path) -> None:
 
 
 def test_without_topology_the_count_falls_back_to_a_ratio(tmp_path: Path) -> None:
+    import psutil
+
     assert devices.physical_cores([0, 1, 2, 3], tmp_path / "missing") >= 1
+    # Every logical CPU of the machine: as many cores as it has physical ones.
+    logical = psutil.cpu_count(logical=True)
+    physical = psutil.cpu_count(logical=False)
+    assert logical and physical
+    assert devices.physical_cores(list(range(logical)), tmp_path / "missing") == physical
 
 
 def test_the_default_threads_are_the_cores_this_process_may_use() -> None:
@@ -44,6 +51,11 @@ def test_this_build_reports_its_backends_and_the_gpus_it_can_use() -> None:
     found = devices.llama_devices()
     if not devices.supports_offload():  # a CPU build: nothing to offload to
         assert backends == ["CPU"] and found == []
+        return
+    assert set(backends) - {"CPU"}, backends  # the GPU backend the build was made with
+    if "CUDA" in backends and devices.nvidia_devices():  # a GPU this build can use
+        assert found
+    assert [device.index for device in found] == list(range(len(found)))
     for device in found:
         assert device.total_bytes > 0 and 0 <= device.free_bytes <= device.total_bytes
 
@@ -53,11 +65,16 @@ def test_nvidia_gpus_are_listed_only_where_a_driver_answers() -> None:
 
     try:
         pynvml.nvmlInit()
-        pynvml.nvmlShutdown()
-        driver = True
     except pynvml.NVMLError:
-        driver = False
+        count = None  # no driver
+    else:
+        count = pynvml.nvmlDeviceGetCount()
+        pynvml.nvmlShutdown()
     listed = devices.nvidia_devices()
-    if not driver:
+    if count is None:
         assert listed == []
-    assert all(d.total_bytes > 0 and d.name.startswith("CUDA") for d in listed)
+        return
+    # One entry for each GPU the driver counts, in its order, each with its memory.
+    assert [d.name for d in listed] == [f"CUDA{i}" for i in range(count)]
+    for device in listed:
+        assert device.total_bytes > 0 and 0 <= device.free_bytes <= device.total_bytes
