@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from codectx.models.backend import Span
 from codectx.models.reuse import Held, Move, choose, prefix_plan, shift_plan, valid
+
+
+def token(name: str, i: int) -> int:
+    """The `i`th token of a part called `name`: the same in every run and process."""
+    return int.from_bytes(hashlib.sha256(f"{name}/{i}".encode()).digest()[:4], "big") % 50_000
 
 
 def layout(*parts: tuple[str, int]) -> tuple[list[int], list[Span]]:
@@ -13,9 +20,20 @@ def layout(*parts: tuple[str, int]) -> tuple[list[int], list[Span]]:
     spans: list[Span] = []
     for name, n in parts:
         start = len(tokens)
-        tokens += [hash((name, i)) % 50_000 for i in range(n)]
+        tokens += [token(name, i) for i in range(n)]
         spans.append(Span(name, start, len(tokens)))
     return tokens, spans
+
+
+def test_a_parts_tokens_depend_on_its_name_only() -> None:
+    first, _ = layout(("head", 4), ("a", 6))
+    second, spans = layout(("a", 6), ("b", 6), ("head", 4))
+    assert first[4:] == second[:6] and first[:4] == second[12:]  # the same anywhere
+    assert spans == [Span("a", 0, 6), Span("b", 6, 12), Span("head", 12, 16)]
+    # different names, different tokens: no accidental match between parts
+    assert len(set(first) | set(second)) == 16
+    assert first[:3] == [token("head", 0), token("head", 1), token("head", 2)] == [
+        19_255, 37_073, 35_191]  # and the same in every process
 
 
 def held(spans: list[Span], stale: frozenset[str] = frozenset()) -> list[Held]:
@@ -58,8 +76,12 @@ def test_added_removed_and_reordered_files() -> None:
     kept = {h.key for h in plan.held} - {new_spans[i].key for i in range(len(new_spans))
                                           if any(s <= new_spans[i].start < e
                                                  for s, e in plan.evaluate)}
-    # an order-preserving match: either d or (c, a) survive the swap; here c and a do
-    assert "head" in kept and "e" not in kept
+    # An order-preserving match: d, c and a come in the opposite order, so one of them
+    # survives the swap, never two; the match keeps a (the first of them in the old order)
+    # and moves its cells behind the evaluated d, c and e.
+    assert kept == {"head", "a"}
+    assert plan.evaluate == ((5, 32),) and plan.moves == (Move(5, 15, 27),)
+    assert plan.reused == 15 and plan.drop == ((15, 45),)
     assert plan.evaluated + plan.reused == len(new)
     assert valid(plan.held, len(new))
     # moving left, left to right: nothing lands on a range still to be moved
