@@ -62,7 +62,7 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
     if not allowed:
         return await agent.say(state, "Not applied; nothing was written.")
     written = await _write(agent, state, Plan(tuple(allowed), ()))
-    state.chat.record(f"/edit {instruction}", proposal.replies[-1])
+    state.chat.keep(proposal)
     left = [c.path for c in plan.changes if c not in allowed]
     skipped = f" Not applied: {', '.join(left)}." if left else ""
     return await agent.say(state, f"Applied to {', '.join(written)}.{skipped}")

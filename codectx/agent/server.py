@@ -260,7 +260,7 @@ class CodectxAgent:
             watcher.stop()
 
     async def _watched(self, state: SessionState, event: WatchEvent) -> None:
-        if event.message == "exact":
+        if event.exact:
             return  # an idle re-prefill of cells reused at new positions: nothing to show
         tool_id = f"refresh-{state.id}-{state.refreshes}"
         if event.kind == "changed":
@@ -300,17 +300,16 @@ class CodectxAgent:
             elif isinstance(item, str):
                 await self.client.session_update(state.id, update_agent_message_text(item))
         assert answer is not None
-        state.chat.last_answer = answer
+        state.chat.keep(answer, text)
         await show_retrieved(self.client, state, answer)
         for note in answer.notes:
             await self.client.session_update(state.id, update_agent_message_text(
                 f"\n\n_note: {note}_"))
-        if answer.stop_reason != "cancelled":
-            state.chat.record(text, answer.text)
         return STOP_REASONS[answer.stop_reason]
 
     async def _review(self, state: SessionState, start: commands.Start) -> StopReason:
         review = await self.final(state, Review, start.work)
+        state.chat.keep(review, start.label)
         if review.answer is not None:
             state.chat.last_answer = review.answer
             await show_retrieved(self.client, state, review.answer)

@@ -21,7 +21,7 @@ from codectx.assistant.background import Work
 from codectx.assistant.conversations import Conversation
 from codectx.assistant.edits import show
 from codectx.assistant.edits.paths import readable_path
-from codectx.assistant.results import Answer, EditProposal
+from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.session import Session
 from codectx.errors import CodectxError
 from codectx.indexer.result import IndexResult
@@ -55,10 +55,25 @@ class Chat:
     def turns(self) -> tuple[tuple[str, str], ...]:
         return self.conversation.turns
 
-    def record(self, question: str, answer: str) -> None:
-        """Add a turn to the conversation and save it (the one place turns are saved)."""
+    def keep(self, result: Answer | EditProposal | Review, asked: str = "") -> None:
+        """Record what a turn came to in the conversation and save it: the one place turns
+        are kept, for every front end, so a conversation resumed in any shows the same
+        history. An answer (`asked`: the question) is kept unless it was stopped; an edit
+        once it is applied (its instruction and the model's reply); a review with what it
+        found."""
+        if isinstance(result, Answer):
+            self.last_answer = result
+            if result.stop_reason == "cancelled":
+                return
+            turn = (asked, result.text)
+        elif isinstance(result, EditProposal):
+            turn = (f"/edit {result.instruction}", result.replies[-1] if result.replies else "")
+        else:
+            if result.answer is None or result.answer.stop_reason == "cancelled":
+                return
+            turn = (asked or "/review", result.markdown())
         self.conversation = Conversation(self.conversation.id, self.conversation.started,
-                                         (*self.conversation.turns, (question, answer)))
+                                         (*self.conversation.turns, turn))
         conversations.save(self.session.loaded.cache_path(), self.session.root,
                            self.conversation)
 
@@ -255,6 +270,7 @@ def _apply(chat: Chat, argument: str) -> Outcome:
         paths = chat.session.apply(plan)
     except CodectxError as exc:
         return _failed(exc)
+    chat.keep(chat.proposal)
     chat.proposal = None
     return Note(f"applied to {', '.join(paths)} (/undo restores)")
 

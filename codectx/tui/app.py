@@ -202,9 +202,9 @@ class CodectxApp(App[None]):
             panel.cache_state(f"re-indexing: {', '.join(event.files[:2])}"
                               f"{' ...' if len(event.files) > 2 else ''}")
         elif event.kind == "prefilling":
-            what = "making the cache exact" if event.message == "exact" else "re-prefilling"
+            what = "making the cache exact" if event.exact else "re-prefilling"
             panel.cache_state(f"{what}: {event.tokens:,} tokens", event.done, event.tokens)
-        elif event.kind == "ready" and event.message == "exact":
+        elif event.kind == "ready" and event.exact:
             panel.cache_state(f"cache: warm and exact ({event.tokens:,} tokens in "
                               f"{event.elapsed_s:.1f} s)")
         elif event.kind == "ready":
@@ -249,11 +249,9 @@ class CodectxApp(App[None]):
     def _answered(self, event: msg.Answered) -> None:
         answer = event.answer
         transcript = self.query_one(Transcript)
-        self.chat.last_answer = answer
+        self.chat.keep(answer, self.pending_question)
         if answer.stop_reason == "cancelled":
             transcript.add_note("stopped")
-        else:
-            self.chat.record(self.pending_question, answer.text)
         for note in answer.notes:
             transcript.add_note(note)
         self.query_one(StatusBar).show_answer(answer, self.session.context_window)
@@ -287,6 +285,7 @@ class CodectxApp(App[None]):
     def _reviewed(self, event: msg.Reviewed) -> None:
         review = event.review
         transcript = self.query_one(Transcript)
+        self.chat.keep(review, self.pending_question)
         if review.answer is not None:
             self.chat.last_answer = review.answer
             transcript.add_markdown(review.markdown())

@@ -9,7 +9,7 @@ from codectx import config
 from codectx.assistant import commands
 from codectx.assistant.commands import Chat, Confirm, FrontEnd, Note, Refusal, Start
 from codectx.assistant.conversations import listing
-from codectx.assistant.results import Answer, EditProposal
+from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.session import Session
 from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
@@ -33,9 +33,46 @@ def test_a_plain_line_is_a_question_with_the_conversation_so_far(tmp_path: Path)
     assert isinstance(outcome, Start) and outcome.kind == "ask"
     answer = run_work(outcome)[-1]
     assert isinstance(answer, Answer) and answer.text == "It returns one."
-    chat.record(outcome.label, answer.text)
+    chat.keep(answer, outcome.label)
     assert listing(chat.session.loaded.cache_path(), chat.session.root)[0].turns == (
         ("What does one() return?", "It returns one."),)
+
+
+def test_every_kind_of_turn_is_kept_in_one_place(tmp_path: Path) -> None:
+    """An answer, an applied edit and a review are kept, as any front end resumes them; a
+    stopped answer and an edit not applied are not."""
+    review = "app.py:2: warning: two is not one"
+    chat = chat_on(tmp_path / "r", "It returns one.", "A stopped answer", GOOD, GOOD, review)
+    def started(line: str) -> Start:
+        outcome = commands.run(chat, line)
+        assert isinstance(outcome, Start), outcome
+        return outcome
+
+    answer = run_work(started("What does one() return?"))[-1]
+    assert isinstance(answer, Answer)
+    chat.keep(answer, "What does one() return?")
+    cancel = threading.Event()
+    cancel.set()
+    stopped = list(started("Stop this").work(cancel, lambda *a: None))[-1]
+    assert isinstance(stopped, Answer) and stopped.stop_reason == "cancelled"
+    chat.keep(stopped, "Stop this")
+    rejected = run_work(started("/edit make one return two"))[-1]
+    assert isinstance(rejected, EditProposal)
+    chat.proposal = None  # rejected: not kept
+    proposal = run_work(started("/edit make one return two"))[-1]
+    assert isinstance(proposal, EditProposal)
+    chat.proposal = proposal
+    assert commands.run(chat, "/apply") == Note("applied to app.py (/undo restores)")
+    start = started("/review")
+    found = run_work(start)[-1]
+    assert isinstance(found, Review)
+    chat.keep(found, start.label)
+    kept = listing(chat.session.loaded.cache_path(), chat.session.root)[0].turns
+    assert [asked for asked, _ in kept] == ["What does one() return?",
+                                            "/edit make one return two", "review"]
+    assert kept[0][1] == "It returns one."
+    assert kept[1][1] == GOOD
+    assert "two is not one" in kept[2][1]
 
 
 def test_pinning_is_checked_and_offered_only_where_it_means_something(tmp_path: Path) -> None:
