@@ -73,6 +73,10 @@ class WatchEvent:
     done: int = 0
     elapsed_s: float = 0.0
     message: str = ""
+    """What went wrong, or why the watcher polls or stopped, in words."""
+    exact: bool = False
+    """A re-prefill made while the user is idle so that cells reused at new positions are
+    computed exactly ("prefilling", "ready"), not one caused by a change."""
 
 
 def filesystem_type(path: Path) -> str:
@@ -276,15 +280,14 @@ class Watcher:
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage == "prefill":
-                self.on_event(WatchEvent("prefilling", tokens=total, done=done,
-                                         message="exact"))
+                self.on_event(WatchEvent("prefilling", tokens=total, done=done, exact=True))
 
         answer = self.session.refresh(cancel=self._cancel, progress=progress)
         if answer.stop_reason == "cancelled":
             self._last = time.monotonic()
             return
         self._stale = False
-        self.on_event(WatchEvent("ready", tokens=answer.evaluated_tokens, message="exact",
+        self.on_event(WatchEvent("ready", tokens=answer.evaluated_tokens, exact=True,
                                  elapsed_s=time.perf_counter() - started))
 
     def _settled(self) -> list[str] | None:

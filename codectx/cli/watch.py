@@ -27,10 +27,10 @@ def _describe(event: Any) -> str | None:
         return f"changed: {files} ({event.parsed} file(s) parsed)"
     if event.kind == "unchanged":
         return f"  the prompt is as it was: nothing to evaluate ({event.elapsed_s:.2f} s)"
-    if event.kind == "prefilling" and event.done == 0 and event.message == "exact":
+    if event.kind == "prefilling" and event.done == 0 and event.exact:
         return (f"  idle: making the cells reused at new positions exact ({event.tokens:,} "
                 "tokens)")
-    if event.kind == "ready" and event.message == "exact":
+    if event.kind == "ready" and event.exact:
         return f"  exact again in {event.elapsed_s:.1f} s"
     if event.kind == "prefilling" and event.done == 0:
         return f"  re-prefilling about {event.tokens:,} tokens"

@@ -310,7 +310,7 @@ def test_after_a_quiet_spell_shifted_cells_are_made_exact_once(repo: Path) -> No
         (repo / "core.py").write_text("def base():\n    return 2\n")
         settle(watcher)
         deadline = time.monotonic() + 30
-        while not any(e.message == "exact" and e.kind == "ready" for e in seen.events):
+        while not any(e.exact and e.kind == "ready" for e in seen.events):
             assert time.monotonic() < deadline
             time.sleep(0.1)
         time.sleep(1.5)  # quiet again: nothing more to make exact
@@ -318,7 +318,7 @@ def test_after_a_quiet_spell_shifted_cells_are_made_exact_once(repo: Path) -> No
         watcher.stop()
     exact = [p for p in backend.prompts if p.exact]
     assert len(exact) == 1 and backend.prompts[-1].exact
-    changed = [e for e in seen.events if e.kind == "ready" and e.message != "exact"]
+    changed = [e for e in seen.events if e.kind == "ready" and not e.exact]
     assert len(changed) == 1 and changed[0].files == ("core.py",)
 
 
