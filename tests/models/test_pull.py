@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from codectx.cli import main
+from codectx.cli import console, main
 from codectx.errors import ModelError
 from codectx.models.catalog import CatalogModel, catalog
 from codectx.models.pull import download_url, pull
@@ -261,6 +261,9 @@ def test_the_command_downloads_a_catalog_model(hub: Hub, tmp_path: Path,
     flat = " ".join(pulled.output.split())
     assert f"{hub.url}/{ENTRY.repo}/resolve/main/{ENTRY.file}" in flat
     assert f"downloaded: {models / ENTRY.file} (375.0 KiB, sha256 checked)" in flat
+    # The command line's console took its width when it was made (test workers set COLUMNS
+    # to 80): wide enough for the whole table, one row per model.
+    monkeypatch.setattr(console.out, "width", 200)
     assert "yes" in runner.invoke(main, ["models", "list"], env={"COLUMNS": "200"}).output \
         .split(ENTRY.name)[1].splitlines()[0]
 
