@@ -57,6 +57,28 @@ def start(work: Work, cancel: threading.Event, emit: Callable[[Event], None],
     return thread
 
 
+class Either(threading.Event):
+    """Set when it is set, or when the event it follows is: work stops on its caller's
+    cancel, or when its consumer stops reading, without setting the caller's event.
+    (`wait` notices the other event within a twentieth of a second.)"""
+
+    def __init__(self, follows: threading.Event | None) -> None:
+        super().__init__()
+        self.follows = follows
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.follows is not None and self.follows.is_set())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = 0.05 if end is None else min(0.05, end - time.monotonic())
+            if left <= 0:
+                return False
+            super().wait(left)
+        return True
+
+
 STOP_GRACE_S = 5.0
 """How long abandoned work is given to stop before the caller goes on."""
 

@@ -27,6 +27,7 @@ from codectx.assistant.edits.journal import journal_dir
 from codectx.assistant.edits.plan import Plan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
+from codectx.assistant.streams import relay
 from codectx.progress import Progress
 
 Session = Any
@@ -118,15 +119,9 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
     tries = _Tries()
     about: Topic | None = Topic(first.asked, tuple(files), "to be changed")
     for attempt in range(1, 4):
-        answer: Answer | None = None
-        for item in session.run_turn(request, cancel, progress, first.limit, history,
-                                     grammar=first.grammar, about=about,
-                                     shown=first.shown if attempt == 1 else ""):
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                yield item
-        assert answer is not None
+        answer = yield from relay(session.run_turn(
+            request, cancel, progress, first.limit, history, grammar=first.grammar,
+            about=about, shown=first.shown if attempt == 1 else ""), Answer)
         replies.append(answer.text)
         answer, reply, ran_out = ending.end_reply(answer, first.fmt, first.limit)
         plan, problems = guard.plan_reply(reply, session.root, first.fmt, first.allowed)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from codectx.assistant import sizing
+from codectx.assistant import background, sizing
 from codectx.assistant.checks.detect import CheckSet, checks_for
 from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
 from codectx.assistant.editing import edit_attempts, run_checks
@@ -29,11 +29,12 @@ from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import parse_findings, render_change, review_request
+from codectx.assistant.streams import last, relay
 from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
-from codectx.models.backend import Completion, GenerationParams, ModelBackend
+from codectx.models.backend import Completion, GenerationParams, ModelBackend, Prompt
 from codectx.models.provider import Provider, provider_for
 from codectx.progress import Progress, no_progress
 
@@ -41,6 +42,20 @@ __all__ = ["PROMPT_OVERHEAD", "RETRY_ROOM", "Answer", "EditProposal", "Review", 
 
 PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, roughly
 RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """What one turn is asked to do (see `Session.run_turn`)."""
+
+    question: str | None
+    max_tokens: int
+    history: tuple[tuple[str, str], ...]
+    tree: str | None
+    grammar: str | None
+    about: Topic | None
+    exact: bool
+    shown: str
 
 
 class Session:
@@ -79,18 +94,13 @@ class Session:
         """
         shown = self._pinned(pinned, buffers)
         yield from self.run_turn(question + shown, cancel, progress,
-                             self.loaded.settings.max_answer_tokens, history,
-                             about=Topic(question, tuple(pinned), "pinned"), shown=shown)
+                                 self.loaded.settings.max_answer_tokens, history,
+                                 about=Topic(question, tuple(pinned), "pinned"), shown=shown)
 
     def warm(self, *, cancel: threading.Event | None = None,
              progress: Progress = no_progress) -> Answer:
         """Prefill the repository prefix and save it, so the next question starts warm."""
-        result = None
-        for item in self.run_turn(None, cancel, progress, 0):
-            if isinstance(item, Answer):
-                result = item
-        assert result is not None
-        return result
+        return last(self.run_turn(None, cancel, progress, 0), Answer)
 
     def refresh(self, *, cancel: threading.Event | None = None,
                 progress: Progress = no_progress) -> Answer:
@@ -100,12 +110,7 @@ class Session:
         stop = cancel if cancel is not None else threading.Event()
         self._refreshing = stop  # set by the next question
         try:
-            result = None
-            for item in self.run_turn(None, stop, progress, 0, exact=True):
-                if isinstance(item, Answer):
-                    result = item
-            assert result is not None
-            return result
+            return last(self.run_turn(None, stop, progress, 0, exact=True), Answer)
         finally:
             self._refreshing = None
 
@@ -156,15 +161,10 @@ class Session:
                       else "there are no changes")
             yield Review(change, [], [], (f"nothing to review: {reason}", *notes), None)
             return
-        answer = None
-        for item in self.run_turn(review_request(change, rendered), cancel, progress,
-                              self.loaded.settings.max_answer_tokens, tree=change.tree,
-                              about=Topic(rendered)):
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                yield item
-        assert answer is not None
+        answer = yield from relay(self.run_turn(
+            review_request(change, rendered), cancel, progress,
+            self.loaded.settings.max_answer_tokens, tree=change.tree, about=Topic(rendered)),
+            Answer)
         found = parse_findings(answer.text, change)
         if answer.stop_reason == "cancelled":
             notes.append("the review was stopped before the model finished")
@@ -229,11 +229,9 @@ class Session:
                        cancel: threading.Event | None = None) -> str:
         """A message for the change, written by the model: a summary line, then a body."""
         diff = "".join(c.diff for c in plan.changes)[:8000]
-        answer = None
-        for item in self.run_turn(formats.COMMIT_REQUEST + diff, cancel, no_progress, 120):
-            if isinstance(item, Answer):
-                answer = item
-        text = (answer.text if answer else "").strip().strip("`").strip()
+        answer = last(self.run_turn(formats.COMMIT_REQUEST + diff, cancel, no_progress, 120),
+                      Answer)
+        text = answer.text.strip().strip("`").strip()
         lines = [line.rstrip() for line in text.splitlines()]
         if not lines or not lines[0]:
             first = instruction.strip().splitlines()
@@ -259,83 +257,104 @@ class Session:
         """The files' text, whole, as the question carries them."""
         return whole_files(self.root, files, buffers)
 
-    def run_turn(self, question: str | None, cancel: threading.Event | None, progress: Progress,
-             max_tokens: int, history: Sequence[tuple[str, str]] = (),
-             tree: str | None = None, grammar: str | None = None,
-             about: Topic | None = None, exact: bool = False,
-             shown: str = "") -> Iterator[str | Answer]:
+    def run_turn(self, question: str | None, cancel: threading.Event | None,
+                 progress: Progress, max_tokens: int, history: Sequence[tuple[str, str]] = (),
+                 tree: str | None = None, grammar: str | None = None,
+                 about: Topic | None = None, exact: bool = False,
+                 shown: str = "") -> Iterator[str | Answer]:
         """One turn. `about`: what retrieval works from (None: nothing is retrieved);
         `exact`: reuse cached cells only as an exact prefix; `shown`: the files' text the
-        question carries (pinned, or to be changed), counted apart."""
+        question carries (pinned, or to be changed), counted apart.
+
+        The turn runs in a thread of its own, holding the turn lock (one model, one turn
+        at a time), and its pieces come through a queue. A consumer that stops reading
+        stops it: closing the iterator cancels the turn, and one dropped without being
+        closed (held in a reference cycle, say) never holds the lock past the turn's end.
+        """
         refreshing = self._refreshing
         if question is not None and refreshing is not None:
             refreshing.set()  # a question never waits for an exact re-prefill
-        with self._turn:
-            yield from self._turn_locked(question, cancel, progress, max_tokens, history, tree,
-                                         grammar, about, exact, shown)
+        turn = _Turn(question, max_tokens, tuple(history), tree, grammar, about, exact, shown)
 
-    def _turn_locked(self, question: str | None, cancel: threading.Event | None,
-                     progress: Progress, max_tokens: int,
-                     history: Sequence[tuple[str, str]],
-                     tree: str | None, grammar: str | None,
-                     about: Topic | None, exact: bool, shown: str) -> Iterator[str | Answer]:
+        def locked(cancel: threading.Event, report: Progress) -> Iterator[str | Answer]:
+            with self._turn:
+                yield from self._one_turn(turn, cancel, report)
+
+        yield from background.iterate(locked, background.Either(cancel), progress)
+
+    def _one_turn(self, turn: _Turn, cancel: threading.Event,
+                  progress: Progress) -> Iterator[str | Answer]:
+        """A turn, step by step: the prefix that fits, what is retrieved, the prompt the
+        context holds (the oldest history left out if need be), then the answer."""
         started = time.perf_counter()
-        index = self._index(progress, tree)
-        available = self.repository_budget(progress)
-        if shown:
-            # The files an edit changes always go in: the prefix yields room to them.
-            available -= self.provider.counter().count(shown)
-            if index.total_tokens > available:
-                index = self._index(progress, tree, cap=available)
+        index, available = self._prefix(turn, progress)
         room = self.context.room(index, available, self.sizes(progress))
-        retrieval = (self.context.retrieve(index, about, room)
-                     if question is not None and about is not None else NOTHING)
+        retrieval = (self.context.retrieve(index, turn.about, room)
+                     if turn.question is not None and turn.about is not None else NOTHING)
+        question = turn.question
         if retrieval.text and question is not None:
             question = f"{retrieval.text}\n{question}"
-        answer_room = self.loaded.settings.max_answer_tokens
         backend = self.provider.backend(index.total_tokens + PROMPT_OVERHEAD + room,
-                                        answer_room, progress)
-        history = list(history)
+                                        self.loaded.settings.max_answer_tokens, progress)
+        backend, prompt, dropped = self._fit(backend, index, question, turn, progress)
+        trimmed = (f"the {dropped} oldest turn(s) of the conversation were left out to fit "
+                   "the context",) if dropped else ()
+        if question is None:
+            prompt = replace(prompt, suffix=(), messages=prompt.messages[:1])
+        params = GenerationParams(max_tokens=turn.max_tokens, grammar=turn.grammar)
+        split = split_tokens(backend.tokenize, prompt, question, retrieval, turn.shown)
+        load_s = self.provider.take_load_s()  # the model loads once per session
+        for item in backend.stream(prompt, params, cancel,
+                                   lambda done, total: progress("prefill", done, total)):
+            if not isinstance(item, Completion):
+                yield item
+                continue
+            overhead = time.perf_counter() - started - item.total_s  # index, model load
+            yield Answer(**{
+                **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
+                "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
+                "notes": (item.notes + tuple(index.notes) + fit_notes(index) + trimmed
+                          + retrieval.notes + self._sizes_notes()
+                          + ((self.context.floor_note,) if self.context.floor_note else ())),
+                "retrieved": retrieval.files, "asked": question or "", **split,
+                "expected_s": self._expected_s(item),
+            })
+
+    def _prefix(self, turn: _Turn, progress: Progress) -> tuple[IndexResult, int]:
+        """The repository as this turn's prefix shows it, and the tokens it may take. The
+        files an edit changes always go in: the prefix yields room to them."""
+        index = self._index(progress, turn.tree)
+        available = self.repository_budget(progress)
+        if turn.shown:
+            available -= self.provider.counter().count(turn.shown)
+            if index.total_tokens > available:
+                index = self._index(progress, turn.tree, cap=available)
+        return index, available
+
+    def _fit(self, backend: ModelBackend, index: IndexResult, question: str | None,
+             turn: _Turn, progress: Progress) -> tuple[ModelBackend, Prompt, int]:
+        """The prompt, in a context that holds it with the answer: a larger one when it
+        can be had (a long question, pinned files, a retry), else with the oldest turns
+        of the history left out. The backend, the prompt and how many turns were left."""
+        history = list(turn.history)
+        answer_room = self.loaded.settings.max_answer_tokens
+        exact = turn.exact or self.loaded.settings.cache_reuse == "prefix"
         dropped = 0
         while True:
             prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question,
-                                  history, bos=backend.bos_tokens(),
-                                  exact=exact or self.loaded.settings.cache_reuse == "prefix")
-            if len(prompt.tokens) + max_tokens <= backend.context_window:
-                break
+                                  history, bos=backend.bos_tokens(), exact=exact)
+            if len(prompt.tokens) + turn.max_tokens <= backend.context_window:
+                return backend, prompt, dropped
             try:
-                # A long question, pinned files, a retry: a larger context may hold it.
                 backend = self.provider.backend(len(prompt.tokens), answer_room, progress)
-                if len(prompt.tokens) + max_tokens > backend.context_window:
-                    raise ModelError("the conversation does not fit the context")
-                break
+                if len(prompt.tokens) + turn.max_tokens <= backend.context_window:
+                    return backend, prompt, dropped
+                raise ModelError("the conversation does not fit the context")
             except ModelError:
                 if not history:
                     raise
                 history.pop(0)  # the oldest turn goes first
                 dropped += 1
-        trimmed = (f"the {dropped} oldest turn(s) of the conversation were left out to fit "
-                   "the context",) if dropped else ()
-        if question is None:
-            prompt = replace(prompt, suffix=(), messages=prompt.messages[:1])
-        params = GenerationParams(max_tokens=max_tokens, grammar=grammar)
-        split = split_tokens(backend.tokenize, prompt, question, retrieval, shown)
-        load_s = self.provider.take_load_s()  # the model loads once per session
-        for item in backend.stream(prompt, params, cancel,
-                                   lambda done, total: progress("prefill", done, total)):
-            if isinstance(item, Completion):
-                overhead = time.perf_counter() - started - item.total_s  # index, model load
-                yield Answer(**{
-                    **asdict(item), "model": backend.name, "load_s": load_s + item.load_s,
-                    "ttft_s": item.ttft_s + overhead, "total_s": item.total_s + overhead,
-                    "notes": (item.notes + tuple(index.notes) + fit_notes(index) + trimmed
-                              + retrieval.notes + self._sizes_notes()
-                              + ((self.context.floor_note,) if self.context.floor_note else ())),
-                    "retrieved": retrieval.files, "asked": question or "", **split,
-                    "expected_s": self._expected_s(item),
-                })
-            else:
-                yield item
 
     def _index(self, progress: Progress, tree: str | None = None,
                whole: bool = False, cap: int | None = None) -> IndexResult:

@@ -69,6 +69,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     they were before the last applied edit.
     """
     from codectx.assistant.session import EditProposal, Session
+    from codectx.assistant.streams import last
     from codectx.cli import console
     from codectx.cli.ask import answer_json
 
@@ -80,12 +81,11 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         require_repository(path)  # before anything is written, not after
     session = Session(path, load_settings(path, flags))
     with console.progress_bar() as progress:
-        proposals = [item for item in in_background(
+        proposal = last(in_background(
             lambda cancel, p: session.edit(instruction, files=files, fmt=fmt,
                                            allow_new=allow_new, allow_delete=allow_delete,
-                                           check=check, cancel=cancel, progress=p), progress)
-            if isinstance(item, EditProposal)]
-    proposal = proposals[-1]
+                                           check=check, cancel=cancel, progress=p), progress),
+            EditProposal)
     plan = proposal.plan
     report: dict[str, Any] = {
         "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),

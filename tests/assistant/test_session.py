@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 from pathlib import Path
 
 from codectx import config
@@ -110,3 +112,58 @@ def test_the_core_does_not_import_the_terminal_ui() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def _answers_again(session: Session) -> bool:
+    """Whether a new question gets its answer (the turn lock is free), waiting at most
+    half a minute for it."""
+    done: list[Answer] = []
+
+    def again() -> None:
+        *_, answer = session.ask("And now?")
+        assert isinstance(answer, Answer)
+        done.append(answer)
+
+    thread = threading.Thread(target=again, daemon=True)
+    thread.start()
+    thread.join(30)
+    return bool(done) and done[0].text == "the second answer"
+
+
+def test_an_abandoned_answer_does_not_keep_the_turn(tmp_path: Path) -> None:
+    """Start an answer, drop its iterator (even where only the garbage collector would
+    finalize it), ask again: the new question is answered."""
+    root = tmp_path / "r"
+    make_repo(root, {"app.py": "x = 1\n"})
+    words = " ".join(f"w{i}" for i in range(400))
+    fake = FakeBackend([words, "the second answer", words, "the second answer"], delay=0.01)
+    session = Session(root, config.load(root), ScriptedProvider(fake))
+
+    dropped = session.ask("A long one?")
+    assert next(dropped) == "w0"
+    del dropped
+    assert _answers_again(session)
+
+    held = session.ask("Another long one?")
+    assert next(held) == "w0"
+    cycle: dict[str, object] = {"answer": held}
+    cycle["self"] = cycle  # only a collection would close it
+    gc.disable()
+    try:
+        del held, cycle
+        assert _answers_again(session)
+    finally:
+        gc.enable()
+
+
+def test_closing_an_answer_stops_its_generation(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    make_repo(root, {"app.py": "x = 1\n"})
+    words = " ".join(f"w{i}" for i in range(400))
+    fake = FakeBackend([words, "the second answer"], delay=0.01)
+    session = Session(root, config.load(root), ScriptedProvider(fake))
+    answer = session.ask("A long one?")
+    assert next(answer) == "w0"
+    answer.close()  # type: ignore[attr-defined]
+    assert _answers_again(session)
+    assert len(fake.prompts) == 2  # the first stopped; nothing else was generated

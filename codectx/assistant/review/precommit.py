@@ -16,6 +16,7 @@ from codectx.assistant.background import TimeLimit, iterate
 from codectx.assistant.results import Review
 from codectx.assistant.review import change as changes
 from codectx.assistant.review.change import Change
+from codectx.assistant.streams import last
 from codectx.config import Loaded
 from codectx.errors import CodectxError
 from codectx.progress import Progress
@@ -45,14 +46,9 @@ def review_with_limit(root: Path, loaded: Loaded, change: Change, progress: Prog
 
     limit = time_limit or loaded.settings.hook_timeout
     session = Session(root, loaded)
-    review: Review | None = None
     try:
-        for item in iterate(lambda c, p: session.review(change, cancel=c, progress=p),
-                            threading.Event(), progress, time_limit=limit):
-            if isinstance(item, Review):
-                review = item
+        return last(iterate(lambda c, p: session.review(change, cancel=c, progress=p),
+                            threading.Event(), progress, time_limit=limit), Review)
     except TimeLimit:
         raise CodectxError(f"the time limit of {limit:g} s was reached (set hook_timeout "
                            "in the config to allow more)") from None
-    assert review is not None
-    return review
