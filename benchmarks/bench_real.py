@@ -19,10 +19,10 @@ speed model and prefill settings, measured once per machine, are copied in):
   importing the edited module in a fresh interpreter and running a snippet, then
   undone; the median time of an edit (its replies, a retry included), how many are
   right, and how many wrote anything outside the file named; with `--edit-checks
-  off,on`, each edit with the project's checks off and then on (the projects are not
-  trusted, as a fresh clone is not: the syntax gate and py_compile run, their tests
-  do not), with the replies the syntax gate refused, the changes a check undid, the
-  retries that fixed one, and the time ratio;
+  off,on`, each edit with the project's checks off and on, alternating which goes
+  first (the projects are not trusted, as a fresh clone is not: the syntax gate and
+  py_compile run, their tests do not), with the replies the syntax gate refused, the
+  changes a check undid, the retries that fixed one, and the time ratio;
 
 side by side in one run with today's room-sized settings (`--modes room`: no time
 targets, so the prefix, retrieval and an edit's view take what the context allows).
@@ -274,8 +274,11 @@ def run(project: str, root: Path, mode: str, n: int, seed: int, measured: Path,
                     result.prefix_tokens = warmed.prefix_tokens
                 python = [f.path for f in index.files  # modules, not stubs (.pyi)
                           if f.path.endswith(".py") and f.kind == "source"]
-                for task in tasks(root, python, edits, seed):
-                    for checks in edit_checks:
+                for i, task in enumerate(tasks(root, python, edits, seed)):
+                    # The second run of a task reuses the prompt the first evaluated:
+                    # alternate which goes first, so neither setting has it every time.
+                    order = edit_checks if i % 2 == 0 else edit_checks[::-1]
+                    for checks in order:
                         into = result if checks == edit_checks[0] else \
                             result.checked.setdefault("on", Result(project, mode))
                         edit(session, root, task, into, mode, checks)
@@ -376,7 +379,7 @@ def main() -> None:
     parser.add_argument("--modes", default="time,room")
     parser.add_argument("--edit-checks", default="on",
                         help="on (the default an edit has), off, or off,on: each edit with "
-                             "the project's checks off, then on, compared.")
+                             "the project's checks off and on, in alternating order, compared.")
     parser.add_argument("--json", type=Path, help="Write the results here as JSON.")
     args = parser.parse_args()
     modes = args.modes.split(",")
@@ -385,10 +388,11 @@ def main() -> None:
         parser.error("--edit-checks takes on, off, or off,on")
     if not modes or set(modes) - set(MODES):
         parser.error("--modes takes time, room, or both")
+    from codectx.models.identity import RepoId
     from codectx.models.local import LocalProvider
 
     loaded = config.load(None)
-    speed = LocalProvider(loaded, "bench", persist=False).speed()  # measured once, kept
+    speed = LocalProvider(loaded, RepoId.detached("bench"), persist=False).speed()  # kept
     print(f"speed: {speed.describe()}", flush=True)
     measured = loaded.cache_path() / "tuning.json"
     results = []
