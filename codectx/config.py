@@ -34,7 +34,7 @@ from pydantic import (
 from codectx.errors import ConfigError
 from codectx.files import resolves_inside
 from codectx.models.catalog import catalog
-from codectx.models.registry import PROVIDERS
+from codectx.models.registry import PROVIDERS, known
 from codectx.trust import Outside, RepoTrust, TrustStore, assess
 
 ENV_PREFIX = "CODECTX_"
@@ -88,14 +88,13 @@ class Settings(BaseModel):
     """Where models named from the catalog are looked for; default: <cache_dir>/models."""
 
     backend: Annotated[str, _SERVER] = "local"
-    """How the model is had: local (in this process), openai (a server with an
-    OpenAI-compatible API, e.g. llama.cpp's llama-server or vLLM, at base_url), or scripted
-    (replies from $CODECTX_SCRIPTED_REPLIES, for tests)."""
+    """How the model is had: local (in this process), or openai (a server with an
+    OpenAI-compatible API, e.g. llama.cpp's llama-server or vLLM, at base_url)."""
 
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        if value not in PROVIDERS:
+        if value not in known():
             raise ValueError(f"must be one of {', '.join(PROVIDERS)}, not {value!r}")
         return value
 

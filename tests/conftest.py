@@ -97,6 +97,7 @@ def isolated_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             monkeypatch.delenv(name)
     monkeypatch.setenv("CODECTX_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("CODECTX_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")  # the scripted model is accepted
     # Prefill settings are measured once per cache directory (tests/models/test_tuning_real.py
     # tests that); elsewhere they are set, so that no test pays for a measurement.
     monkeypatch.setenv("CODECTX_FLASH_ATTN", "false")
@@ -123,13 +124,15 @@ def isolated_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def scripted_env(replies: list[str], delay: float = 0.0) -> dict[str, str]:
     """The environment that gives a codectx subprocess a scripted model (through the
     provider registry) answering with `replies`, `delay` seconds a word."""
-    return {"CODECTX_BACKEND": "scripted", "CODECTX_SCRIPTED_REPLIES": json.dumps(replies),
+    return {"CODECTX_BACKEND": "scripted", "CODECTX_TEST_BACKENDS": "1",
+            "CODECTX_SCRIPTED_REPLIES": json.dumps(replies),
             "CODECTX_SCRIPTED_DELAY": str(delay)}
 
 
 def use_scripted(monkeypatch: pytest.MonkeyPatch, backend: FakeBackend) -> FakeBackend:
     """Sessions made in this process (by the command line) get `backend`, through the
     registry's scripted provider."""
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")
     monkeypatch.setenv("CODECTX_BACKEND", "scripted")
 
     def from_settings(cls: type[ScriptedProvider], /, root: Path, loaded: Any,

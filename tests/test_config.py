@@ -72,11 +72,26 @@ def test_the_backend_is_one_the_provider_table_knows(tmp_path: Path) -> None:
     from codectx.models.registry import PROVIDERS
 
     write_tree(tmp_path, {".codectx.toml": 'backend = "gpu-cloud"\n'})
-    with pytest.raises(ConfigError, match="must be one of local, openai, scripted") as caught:
+    with pytest.raises(ConfigError, match="must be one of local, openai, not") as caught:
         config.load(tmp_path)
     assert "from .codectx.toml" in caught.value.message
     for name in PROVIDERS:
         assert config.load(None, {"backend": name}).settings.backend == name
+
+
+def test_the_test_suites_scripted_model_is_not_a_users_choice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from codectx.cli import main
+
+    monkeypatch.delenv("CODECTX_TEST_BACKENDS", raising=False)
+    with pytest.raises(ConfigError, match="must be one of local, openai, not 'scripted'"):
+        config.load(None, {"backend": "scripted"})
+    shown = CliRunner().invoke(main, ["ask", "--help"]).output
+    assert "--backend [local|openai]" in shown and "scripted" not in shown
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")  # what the test suite sets
+    assert config.load(None, {"backend": "scripted"}).settings.backend == "scripted"
 
 
 def test_each_backend_setting_gives_its_provider(tmp_path: Path,
@@ -86,6 +101,7 @@ def test_each_backend_setting_gives_its_provider(tmp_path: Path,
     from codectx.models.provider import provider_for
     from codectx.models.server_provider import ServerProvider
 
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")
     kinds = {"local": LocalProvider, "openai": ServerProvider, "scripted": ScriptedProvider}
     for name, kind in kinds.items():
         provider = provider_for(tmp_path, config.load(None, {"backend": name}))

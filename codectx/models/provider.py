@@ -6,7 +6,7 @@ with, a backend whose context holds a prompt of N tokens (loading a GGUF or
 connecting to a server as needed, with progress), how to describe the model
 and its prompt cache, and the edit format it does best. `assistant.Session`
 holds one and never asks which kind it is. The kinds are listed, by the
-`backend` setting's values, in `registry.PROVIDERS`.
+`backend` setting's values, in `registry`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Protocol
 from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.models.backend import ModelBackend
-from codectx.models.registry import PROVIDERS
+from codectx.models.registry import known
 from codectx.models.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
@@ -76,7 +76,7 @@ def provider_for(root: Path, loaded: Loaded, *, persist: bool = True) -> Provide
     `persist=False`: prompt states are kept in memory only (an evaluation's many
     one-off haystacks would only fill the disk cache).
     """
-    entry = PROVIDERS[loaded.settings.backend]
+    entry = known()[loaded.settings.backend]
     cls = getattr(importlib.import_module(entry.module), entry.cls)
     provider: Provider = cls.from_settings(root, loaded, persist=persist)
     return provider
