@@ -62,6 +62,7 @@ def test_gpu_settings_that_cannot_work_here_are_one_line_errors(
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # every prefill setting measured: about two minutes on two cores
 def test_doctor_tune_measures_and_keeps_the_faster_settings(
         tmp_path: Path, isolated_env: Path, quick_tuning: None,
         monkeypatch: pytest.MonkeyPatch) -> None:
