@@ -28,13 +28,13 @@ from codectx.agent.reading import show_retrieved
 from codectx.agent.state import Agent, SessionState, StopReason
 from codectx.assistant import commands
 from codectx.assistant.edits import show
-from codectx.assistant.edits.plan import FileChange, Plan
+from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.results import EditProposal
 
 
 async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
                     buffers: dict[str, str]) -> StopReason:
-    """Plan the change, show it as an edit tool call, and write it only if allowed."""
+    """EditPlan the change, show it as an edit tool call, and write it only if allowed."""
     instruction = start.instruction
     proposal = await agent.final(state, EditProposal, start.work)
     state.chat.last_proposal = proposal
@@ -54,14 +54,14 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
                                       "editor; save, then ask again. Nothing was written.")
     # Changes to existing files are asked for together; each new file and each deletion
     # on its own, as a tool call of its own kind, so none is allowed by the way.
-    parts = [plan.only("modify")] + [Plan((c,), ()) for c in plan.files_made_or_removed]
+    parts = [plan.only("modify")] + [EditPlan((c,), ()) for c in plan.files_made_or_removed]
     allowed: list[FileChange] = []
     for part in parts:
         if part.changes and await _allowed(agent, state, part, instruction):
             allowed.extend(part.changes)
     if not allowed:
         return await agent.say(state, "Not applied; nothing was written.")
-    written = await _write(agent, state, Plan(tuple(allowed), ()))
+    written = await _write(agent, state, EditPlan(tuple(allowed), ()))
     state.chat.keep(proposal)
     left = [c.path for c in plan.changes if c not in allowed]
     skipped = f" Not applied: {', '.join(left)}." if left else ""
@@ -88,7 +88,7 @@ async def _report_checks(agent: Agent, state: SessionState, proposal: EditPropos
             "The change fails its checks; apply it only if you mean to.\n"))
 
 
-async def _allowed(agent: Agent, state: SessionState, part: Plan, instruction: str) -> bool:
+async def _allowed(agent: Agent, state: SessionState, part: EditPlan, instruction: str) -> bool:
     """Show one part of the change as a tool call and ask for permission to write it;
     whether it was given (the tool call ends in progress if so, failed if not)."""
     root = state.session.root.resolve()
@@ -123,7 +123,7 @@ async def _allowed(agent: Agent, state: SessionState, part: Plan, instruction: s
     return given
 
 
-async def _write(agent: Agent, state: SessionState, plan: Plan) -> list[str]:
+async def _write(agent: Agent, state: SessionState, plan: EditPlan) -> list[str]:
     """Through the editor when it can (not deletions, which it cannot), else to disk."""
     if not agent.can_write or any(c.after is None for c in plan.changes):
         return await asyncio.to_thread(state.session.apply, plan)

@@ -24,7 +24,7 @@ from codectx.assistant.context import Topic
 from codectx.assistant.edits import ending, formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import journal_dir
-from codectx.assistant.edits.plan import Plan
+from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.streams import relay
@@ -45,7 +45,7 @@ class _Tries:
     check: int = 1
 
 
-def run_checks(session: Session, plan: Plan, cancel: threading.Event | None,
+def run_checks(session: Session, plan: EditPlan, cancel: threading.Event | None,
                progress: Progress, attempt: int) -> tuple[tuple[CheckResult, ...], str | None]:
     """The checks' results on a planned change (the tree put back), and what was held back."""
     found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
@@ -115,7 +115,7 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
     request, replies, refused = first.request, [], []
     checked: list[CheckResult] = []
     held: str | None = None
-    failed_change: tuple[Plan, int] | None = None  # the last change that failed its checks
+    failed_change: tuple[EditPlan, int] | None = None  # the last change that failed its checks
     tries = _Tries()
     about: Topic | None = Topic(first.asked, tuple(files), "to be changed")
     for attempt in range(1, 4):

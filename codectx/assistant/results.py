@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codectx.assistant.checks.run import CheckResult
-from codectx.assistant.edits.plan import Plan
+from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.retrieval import Retrieved
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import Finding
@@ -54,7 +54,7 @@ class Answer(Completion):
 class EditProposal:
     """Planned changes (empty when the reply could not be applied) and how they came about."""
 
-    plan: Plan
+    plan: EditPlan
     attempts: int
     problems: tuple[str, ...]
     replies: tuple[str, ...]

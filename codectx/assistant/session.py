@@ -22,7 +22,7 @@ from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
 from codectx.assistant.editing import edit_attempts, run_checks
 from codectx.assistant.edits import formats
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
-from codectx.assistant.edits.plan import Plan
+from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import whole_files
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
@@ -210,7 +210,7 @@ class Session:
             self._sizes = sizing.plan(speed, self.repository_budget(progress), targets)
         return self._sizes
 
-    def apply(self, plan: Plan) -> list[str]:
+    def apply(self, plan: EditPlan) -> list[str]:
         """Write a planned change (journaled, so `undo` restores it); the paths written."""
         apply_plan(plan, self.root, journal_dir(self.loaded.cache_path(), self.root))
         return [c.path for c in plan.changes]
@@ -225,7 +225,7 @@ class Session:
     def cache_description(self) -> str:
         return self.provider.cache_description()
 
-    def commit_message(self, plan: Plan, instruction: str,
+    def commit_message(self, plan: EditPlan, instruction: str,
                        cancel: threading.Event | None = None) -> str:
         """A message for the change, written by the model: a summary line, then a body."""
         diff = "".join(c.diff for c in plan.changes)[:8000]

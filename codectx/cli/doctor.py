@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from codectx.config import Loaded
     from codectx.models.devices import Device
     from codectx.models.local import LocalProvider
-    from codectx.models.planner import Plan
+    from codectx.models.planner import ContextPlan
     from codectx.models.speed import Speed
     from codectx.models.tuning import Tuning
 
@@ -152,7 +152,7 @@ def build_table(provider: LocalProvider) -> Table:
     return table
 
 
-def placement_table(plan: Plan) -> Table:
+def placement_table(plan: ContextPlan) -> Table:
     from rich.table import Table
 
     table = Table("where", "layers", "weights", f"KV cache ({plan.kv_type})", "scratch",

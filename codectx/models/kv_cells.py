@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from codectx.models.reuse import Plan
+from codectx.models.reuse import ReusePlan
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -62,7 +62,7 @@ def positions(llm: Llama, seq: int = 0) -> tuple[int, int]:
             int(llama_cpp.llama_memory_seq_pos_max(mem, seq)))
 
 
-def carry_out(llm: Llama, plan: Plan, tokens: Sequence[int], chunk: int,
+def carry_out(llm: Llama, plan: ReusePlan, tokens: Sequence[int], chunk: int,
               cancel: threading.Event, on_batch: Callable[[int], None]) -> int:
     """Drop, move and evaluate as `plan` says. Returns the position up to which the cells
     are those of `tokens` (all of the plan's table, unless cancelled); `llm`'s bookkeeping

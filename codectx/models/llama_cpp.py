@@ -27,7 +27,7 @@ from codectx.models.gguf import ModelInfo
 from codectx.models.identity import RepoId
 from codectx.models.llama_states import SavedStates
 from codectx.models.prompt_cache import Entry, PromptCache
-from codectx.models.reuse import Held, Plan, choose, common_prefix, valid
+from codectx.models.reuse import Held, ReusePlan, choose, common_prefix, valid
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -241,7 +241,7 @@ class LlamaCppBackend:
         return "shift"
 
     def _plan(self, old: list[int], held: Sequence[Held], tokens: list[int],
-              spans: Sequence[Span], mode: str, notes: list[str] | None = None) -> Plan:
+              spans: Sequence[Span], mode: str, notes: list[str] | None = None) -> ReusePlan:
         table = held if held and valid(held, held[-1].end) and held[-1].end <= len(old) else ()
         plan, note = choose(table, old, tokens, spans, mode, self.options.stale_limit,
                             self.options.recompute)
@@ -250,7 +250,7 @@ class LlamaCppBackend:
         return plan
 
     def _generate(self, tokens: list[int], max_tokens: int, params: GenerationParams,
-                  cancel: threading.Event, started: float, work: tuple[Plan, int, int],
+                  cancel: threading.Event, started: float, work: tuple[ReusePlan, int, int],
                   load_s: float, notes: list[str]) -> Iterator[str | Completion]:
         from llama_cpp.llama_grammar import LlamaGrammar
 
@@ -295,8 +295,8 @@ class LlamaCppBackend:
                          ttft_s=ttft, total_s=total, notes=tuple(notes),
                          shifted_tokens=plan.shifted, stale_tokens=plan.stale)
 
-    def _restore_best(self, tokens: list[int], spans: Sequence[Span], mode: str, plan: Plan,
-                      notes: list[str]) -> tuple[Plan, float]:
+    def _restore_best(self, tokens: list[int], spans: Sequence[Span], mode: str, plan: ReusePlan,
+                      notes: list[str]) -> tuple[ReusePlan, float]:
         """Load the saved state that keeps the most of `tokens`, if it beats what is in
         memory; the plan from what memory then holds, and the seconds spent loading."""
         from codectx.models import llama_api
@@ -322,8 +322,8 @@ class LlamaCppBackend:
         old = llama_api.evaluated(self._llm)
         return self._plan(old, self._held, tokens, spans, mode, notes), time.perf_counter() - t0
 
-def _keep_conversation(plan: Plan, old: list[int], tokens: list[int],
-                       n_prefix: int) -> tuple[Plan, int]:
+def _keep_conversation(plan: ReusePlan, old: list[int], tokens: list[int],
+                       n_prefix: int) -> tuple[ReusePlan, int]:
     """When the prefix stays exactly as it is, the cells after it that the new prompt shares
     (the earlier turns of a conversation) stay too; one token is always evaluated, for its
     logits. Returns the plan, and how many tokens after the prefix are kept."""

@@ -124,7 +124,8 @@ class LocalProvider:
             backend.close()
             self._here = None  # what is free now is measured again
 
-    def plan(self, prompt_tokens: int, answer_tokens: int) -> tuple[planner.Plan, tuning.Setup]:
+    def plan(self, prompt_tokens: int,
+             answer_tokens: int) -> tuple[planner.ContextPlan, tuning.Setup]:
         """Where a context for this prompt goes (ModelError when it cannot), and what the
         prefill settings are measured for."""
         _, info = self.resolved()

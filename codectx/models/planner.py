@@ -31,7 +31,7 @@ def kv_bytes_per_token(arch: Architecture, kv_type: str) -> int:
 
 
 @dataclass(frozen=True)
-class Plan:
+class ContextPlan:
     n_ctx: int
     kv_type: str
     weights_bytes: int
@@ -50,8 +50,8 @@ class Plan:
         return self.placement.gpu_layers if self.placement else 0
 
 
-def estimate(arch: Architecture, weights_bytes: int, n_ctx: int, kv_type: str) -> Plan:
-    return Plan(
+def estimate(arch: Architecture, weights_bytes: int, n_ctx: int, kv_type: str) -> ContextPlan:
+    return ContextPlan(
         n_ctx=n_ctx, kv_type=kv_type, weights_bytes=weights_bytes,
         kv_bytes=kv_bytes_per_token(arch, kv_type) * n_ctx,
         compute_bytes=COMPUTE_BASE + COMPUTE_PER_TOKEN * n_ctx,
@@ -93,7 +93,7 @@ def kv_candidates(kv_type: str, auto: bool) -> tuple[str, ...]:
 
 def _fit(arch: Architecture, weights_bytes: int, n_ctx: int, kv_types: Sequence[str],
          machine: Machine, gpu: GpuSettings, checked: tuple[int | None, tuple[str, ...]],
-         ) -> Plan | None:
+         ) -> ContextPlan | None:
     """The first way to hold `n_ctx` tokens that fits: every layer on the GPUs with each KV
     type in turn, then as many layers as fit; None when nothing fits. `checked`: what
     `check` said of the GPU settings."""
@@ -141,7 +141,7 @@ def max_context(arch: Architecture, weights_bytes: int, kv_type: str, machine: M
 def plan_context(
     arch: Architecture, weights_bytes: int, prompt_tokens: int, reserve_tokens: int,
     kv_type: str, machine: Machine, gpu: GpuSettings | None = None, *, auto_kv: bool = False,
-) -> Plan:
+) -> ContextPlan:
     """The smallest context that holds the prompt plus `reserve_tokens` for the answer,
     placed on this machine's GPUs and memory.
 
@@ -177,7 +177,8 @@ def plan_context(
 
 
 def attempt(arch: Architecture, weights_bytes: int, n_ctx: int, kv_type: str,
-            machine: Machine, gpu: GpuSettings, *, auto_kv: bool = False) -> tuple[Plan, bool]:
+            machine: Machine, gpu: GpuSettings, *,
+            auto_kv: bool = False) -> tuple[ContextPlan, bool]:
     """The plan for exactly `n_ctx` tokens and whether it fits; when nothing fits, the
     placement that was wanted (every layer where a GPU is to be used), to show where it
     overflows. ModelError for a GPU setting that cannot be right here."""

@@ -56,7 +56,7 @@ class Move:
 
 
 @dataclass(frozen=True)
-class Plan:
+class ReusePlan:
     """How to turn the cells held into those of the new prompt's prefix."""
 
     keep_prefix: int
@@ -116,7 +116,7 @@ def exact_prefix(held: Sequence[Held], old: Sequence[int], new: Sequence[int]) -
 
 
 def prefix_plan(held: Sequence[Held], old: Sequence[int], new: Sequence[int],
-                spans: Sequence[Span]) -> Plan:
+                spans: Sequence[Span]) -> ReusePlan:
     """Exact reuse: keep the common prefix, evaluate the rest."""
     keep = exact_prefix(held, old, new)
     n = spans[-1].end if spans else len(new)
@@ -124,11 +124,11 @@ def prefix_plan(held: Sequence[Held], old: Sequence[int], new: Sequence[int],
     table = tuple(Held(s.key, s.start, s.end) for s in spans)
     drop = ((keep, max(len(old), keep)),) if len(old) > keep else ()
     evaluate = ((keep, n),) if n > keep else ()
-    return Plan(keep, drop, (), evaluate, table)
+    return ReusePlan(keep, drop, (), evaluate, table)
 
 
 def shift_plan(held: Sequence[Held], old: Sequence[int], new: Sequence[int],
-               spans: Sequence[Span], recompute: int = 0) -> Plan:
+               spans: Sequence[Span], recompute: int = 0) -> ReusePlan:
     """Keep every unchanged span, wherever it now stands; `recompute`: evaluate again the
     first tokens of each span moved past a change."""
     keep = tokens_in_common = exact_prefix(held, old, new)
@@ -177,7 +177,7 @@ def shift_plan(held: Sequence[Held], old: Sequence[int], new: Sequence[int],
     # cells that are still to be moved.
     ordered = ([m for m in moves if m.delta < 0]
                + [m for m in reversed(moves) if m.delta > 0])
-    return Plan(head, tuple(drop), tuple(ordered), tuple(evaluate), tuple(table))
+    return ReusePlan(head, tuple(drop), tuple(ordered), tuple(evaluate), tuple(table))
 
 
 def _extend(ranges: list[tuple[int, int]], start: int, end: int) -> None:
@@ -201,7 +201,7 @@ def _complement(kept: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
 
 def choose(held: Sequence[Held], old: Sequence[int], new: Sequence[int],
            spans: Sequence[Span], mode: str, stale_limit: float,
-           recompute: int = 0) -> tuple[Plan, str | None]:
+           recompute: int = 0) -> tuple[ReusePlan, str | None]:
     """The plan for `mode` ("shift" or "prefix"), and a note when shift gave way.
 
     Approximations compound: cells moved past a change, moved again past the next one,

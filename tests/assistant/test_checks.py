@@ -18,7 +18,7 @@ from codectx.assistant.checks.detect import Check, checks_for, importing_tests
 from codectx.assistant.checks.run import around_failure, run_check
 from codectx.assistant.checks.trial import trial
 from codectx.assistant.edits.journal import journal_dir
-from codectx.assistant.edits.plan import FileChange, Plan
+from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.session import EditProposal, Session
 from codectx.cli import main
 from codectx.models.fake import FakeBackend, ScriptedProvider
@@ -135,7 +135,7 @@ def test_the_trial_puts_back_every_byte_whatever_the_check_did(tmp_path: Path) -
     scribble = Check("scribble", ("/bin/sh", "-c", "echo more >> m.py; grep -q 'y = 3' m.py "
                                            "&& echo 'error: y' && exit 1; exit 0"), True)
     journal = journal_dir(tmp_path / "cache", root)
-    (result,) = trial(Plan((change,), ()), root, journal, [scribble], 30)
+    (result,) = trial(EditPlan((change,), ()), root, journal, [scribble], 30)
     assert result.status == "failed"
     assert (root / "m.py").read_bytes() == before
     assert (root / "other.py").read_bytes() == b"uncommitted\n"
@@ -148,7 +148,7 @@ def test_a_check_that_failed_before_the_change_does_not_count(tmp_path: Path) ->
     always = Check("always", ("/bin/sh", "-c", "echo 'error: the build is broken'; exit 1"),
                    False)
     change = FileChange("m.py", "modify", "x = 1\n", "x = 2\n")
-    (result,) = trial(Plan((change,), ()), root, tmp_path / "j", [always], 30)
+    (result,) = trial(EditPlan((change,), ()), root, tmp_path / "j", [always], 30)
     assert result.status == "failed before" and not result.failed
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 from codectx.assistant.checks.detect import Check
 from codectx.assistant.checks.run import CheckResult, problem_lines, run_check
 from codectx.assistant.edits.journal import apply_plan, file_bytes, put_bytes, undo_record
-from codectx.assistant.edits.plan import Plan
+from codectx.assistant.edits.plan import EditPlan
 from codectx.progress import Progress, no_progress
 
 
-def trial(plan: Plan, root: Path, journal: Path, checks: Sequence[Check], timeout: float,
+def trial(plan: EditPlan, root: Path, journal: Path, checks: Sequence[Check], timeout: float,
           cancel: threading.Event | None = None, progress: Progress = no_progress,
           attempt: int = 1) -> tuple[CheckResult, ...]:
     """Each check's result on the change (the tree is as before when this returns)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from codectx.assistant.edits import syntax
 from codectx.assistant.edits.formats import EXAMPLE_NAME, EXAMPLE_PATH
 from codectx.assistant.edits.parse import Edit, Parsed, parse_reply
-from codectx.assistant.edits.plan import FileChange, Plan, plan_edits
+from codectx.assistant.edits.plan import EditPlan, FileChange, plan_edits
 
 DELETE_WORDS = re.compile(r"\b(delete|remove|rm)\b", re.IGNORECASE)
 NEW_FILE_WORDS = re.compile(
@@ -128,7 +128,7 @@ def refusals(edits: Sequence[Edit], changes: Sequence[FileChange],
 
 
 def plan_reply(reply: str, root: Path, fmt: str,
-               request: Request | None) -> tuple[Plan, tuple[str, ...]]:
+               request: Request | None) -> tuple[EditPlan, tuple[str, ...]]:
     """A reply in format `fmt` as a plan, and what is wrong with it (empty: it may be
     applied).
 
@@ -140,12 +140,12 @@ def plan_reply(reply: str, root: Path, fmt: str,
         parsed = Parsed(tuple(replace(e, kind="definitions") if e.kind == "whole" else e
                               for e in parsed.edits), parsed.errors)
     if parsed.errors:
-        return Plan((), ()), parsed.errors
+        return EditPlan((), ()), parsed.errors
     if not parsed.edits:
-        return Plan((), ()), ("the reply holds no edits in the requested format",)
+        return EditPlan((), ()), ("the reply holds no edits in the requested format",)
     copied = copied_example(parsed.edits)
     if copied and request is not None:
-        return Plan((), ()), (copied,)
+        return EditPlan((), ()), (copied,)
     plan = plan_edits(parsed.edits, root)
     if not plan.failures and not plan.changes:
         if fmt == "definitions":
@@ -153,8 +153,8 @@ def plan_reply(reply: str, root: Path, fmt: str,
         return plan, ("the edits leave every file as it was",)
     unparseable = syntax.problems(plan.changes)  # first: it explains what else looks wrong
     if unparseable:
-        return Plan((), ()), tuple(unparseable)
+        return EditPlan((), ()), tuple(unparseable)
     refused = refusals(parsed.edits, plan.changes, request) if request is not None else []
     if refused:
-        return Plan((), ()), tuple(refused)
+        return EditPlan((), ()), tuple(refused)
     return plan, tuple(f.describe() for f in plan.failures)

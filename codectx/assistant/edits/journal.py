@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from codectx.assistant.edits.plan import FileChange, Plan
+from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.errors import CodectxError
 from codectx.files import write_bytes_atomic
 
@@ -67,7 +67,7 @@ def put_bytes(target: Path, data: bytes | None) -> None:
     write_bytes_atomic(target, data)
 
 
-def _missing_dirs(root: Path, plan: Plan) -> list[str]:
+def _missing_dirs(root: Path, plan: EditPlan) -> list[str]:
     """Directories the plan's new files will create (undo removes them again)."""
     missing: set[str] = set()
     for change in plan.changes:
@@ -78,7 +78,7 @@ def _missing_dirs(root: Path, plan: Plan) -> list[str]:
     return sorted(missing)
 
 
-def apply_plan(plan: Plan, root: Path, journal: Path) -> Path:
+def apply_plan(plan: EditPlan, root: Path, journal: Path) -> Path:
     """Write the plan's changes; returns the journal record that can undo them."""
     for change in plan.changes:
         before = None if change.before is None else _bytes(change.before)

@@ -52,7 +52,7 @@ class Failure:
 
 
 @dataclass(frozen=True)
-class Plan:
+class EditPlan:
     changes: tuple[FileChange, ...]
     failures: tuple[Failure, ...]
 
@@ -65,16 +65,16 @@ class Plan:
         """The changes that create or delete a file (shown apart, confirmed apart)."""
         return tuple(c for c in self.changes if c.action != "modify")
 
-    def only(self, *actions: str) -> Plan:
+    def only(self, *actions: str) -> EditPlan:
         """The same plan with only the changes of these actions."""
-        return Plan(tuple(c for c in self.changes if c.action in actions), self.failures)
+        return EditPlan(tuple(c for c in self.changes if c.action in actions), self.failures)
 
 
 Reader = Callable[[str], str | None]
 """Current text of a repository path, or None when there is no such file."""
 
 
-def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) -> Plan:
+def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) -> EditPlan:
     read = read or _disk_reader(root)
     current: dict[str, str | None] = {}
     original: dict[str, str | None] = {}
@@ -95,7 +95,7 @@ def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) ->
         if failure:
             failures.append(failure)
     if failures:
-        return Plan((), tuple(failures))
+        return EditPlan((), tuple(failures))
     changes = []
     for path, after in current.items():
         before = original[path]
@@ -104,7 +104,7 @@ def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) ->
         action: Literal["modify", "create", "delete"] = (
             "create" if before is None else "delete" if after is None else "modify")
         changes.append(FileChange(path, action, before, after))
-    return Plan(tuple(changes), ())
+    return EditPlan(tuple(changes), ())
 
 
 def _not_a_file_path(root: Path, path: str) -> str | None:

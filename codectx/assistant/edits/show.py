@@ -12,7 +12,7 @@ from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
 
-from codectx.assistant.edits.plan import FileChange, Plan
+from codectx.assistant.edits.plan import EditPlan, FileChange
 
 STYLES = {"modify": "bold yellow", "create": "bold green", "delete": "bold red"}
 
@@ -31,7 +31,7 @@ def heading(change: FileChange) -> str:
     return f"change {change.path}"
 
 
-def made_or_removed(plan: Plan) -> str:
+def made_or_removed(plan: EditPlan) -> str:
     """What the plan creates and deletes, in words ("" when it does neither)."""
     made = [c.path for c in plan.changes if c.action == "create"]
     removed = [c.path for c in plan.changes if c.action == "delete"]
@@ -40,7 +40,7 @@ def made_or_removed(plan: Plan) -> str:
     return " and ".join(parts)
 
 
-def renderable(plan: Plan) -> Group:
+def renderable(plan: EditPlan) -> Group:
     """The plan for a terminal: a heading per file in its action's colour; the diff of a
     changed file, the text of a new one (green), nothing more of a deleted one (red)."""
     parts: list[RenderableType] = []

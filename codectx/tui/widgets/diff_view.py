@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from codectx.assistant.edits import show
-from codectx.assistant.edits.plan import Plan
+from codectx.assistant.edits.plan import EditPlan
 
 
 class DiffView(Static, can_focus=True):
@@ -25,7 +25,7 @@ class DiffView(Static, can_focus=True):
         Binding("c", "app.revise", "Ask for a change", id="diff.revise"),
     ]
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: EditPlan) -> None:
         self.shown = show.renderable(plan)
         super().__init__(self.shown, classes="diff")
         self.plan = plan
@@ -41,7 +41,7 @@ class ConfirmFiles(ModalScreen[str | None]):
         Binding("escape,n", "choose(None)", "Apply nothing", id="confirm.none"),
     ]
 
-    def __init__(self, plan: Plan, text: str) -> None:
+    def __init__(self, plan: EditPlan, text: str) -> None:
         super().__init__()
         self.plan = plan
         self.text = text
