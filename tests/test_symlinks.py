@@ -174,9 +174,9 @@ def test_add_refuses_a_link_out(repo: Path, path: str) -> None:
 def test_pinned_and_edited_files_refuse_a_link_out(repo: Path, path: str) -> None:
     backend = FakeBackend(["ok", "ok", "ok"])
     session = Session(repo, config.load(repo), ScriptedProvider(backend))
-    with pytest.raises(ReadRefused, match=f"--files {path}: a symlink on the way"):
+    with pytest.raises(ReadRefused, match=f"the file named, {path}: a symlink on the way"):
         list(session.ask("What is in it?", pinned=[path]))
-    with pytest.raises(ReadRefused, match=f"--files {path}: a symlink on the way"):
+    with pytest.raises(ReadRefused, match=f"the file named, {path}: a symlink on the way"):
         list(session.edit("Change it", files=[path]))
     assert backend.prompts == []
     list(session.ask("What is in a.py?", pinned=["a.py"]))
@@ -195,7 +195,7 @@ def test_edit_files_on_the_command_line(repo: Path, scripted: FakeBackend) -> No
 def test_review_files_refuses_a_link_out(repo: Path, outside: Path, path: str) -> None:
     with pytest.raises(ReadRefused) as caught:
         change.whole_files(repo, [path])
-    assert caught.value.message.startswith(f"--files {path}: ")
+    assert caught.value.message.startswith(f"the file to review, {path}: ")
     with pytest.raises(ReadRefused, match="an absolute path"):
         change.whole_files(repo, [str(outside / "secret.py")])
     assert change.whole_files(repo, ["./a.py"]).files[0].path == "a.py"

@@ -51,6 +51,7 @@ from acp.schema import (
 )
 
 from codectx import __version__, config
+from codectx.advice import named_settings, told_in_the_chat
 from codectx.agent.edits import edit_turn
 from codectx.agent.providers import SharedProviders
 from codectx.agent.reading import read_prompt, show_retrieved, unsaved
@@ -233,7 +234,7 @@ class CodectxAgent:
         except CodectxError as exc:
             await self.client.session_update(state.id, update_tool_call(
                 tool_id, status="failed", title="Could not prepare the repository",
-                content=[tool_content(text_block(str(exc)))]))
+                content=[tool_content(text_block(told_in_the_chat(exc)))]))
         except Exception:  # the session stays usable; the next prompt reports the problem
             log.exception("preparing session %s", state.id)
             await self.client.session_update(state.id, update_tool_call(tool_id, status="failed"))
@@ -364,4 +365,6 @@ def _offered() -> list[tuple[str, str, str | None]]:
 
 
 def _error(exc: CodectxError) -> RequestError:
-    return RequestError(SERVER_ERROR, str(exc), {"message": exc.message, "hint": exc.hint})
+    return RequestError(SERVER_ERROR, told_in_the_chat(exc),
+                        {"message": exc.message, "hint": exc.hint,
+                         "settings": named_settings(exc)})

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from codectx.advice import told_in_the_chat
 from codectx.assistant import conversations
 from codectx.assistant.background import Work
 from codectx.assistant.conversations import Conversation
@@ -159,7 +160,7 @@ class Command:
 
 
 def _failed(exc: CodectxError) -> Refusal:
-    return Refusal(str(exc), "error")
+    return Refusal(told_in_the_chat(exc), "error")
 
 
 def _help(chat: Chat, argument: str) -> Outcome:

@@ -56,7 +56,7 @@ def plan_grid(session: Session, kind: str, lengths: Sequence[int], depths: Seque
             skipped.append(f"{length_label(length)}: {reason}")
     if not runnable:
         raise CodectxError("no length can be run: " + "; ".join(skipped),
-                           "Choose shorter --lengths.")
+                           "Choose shorter lengths.")
     cases = (list(maker.niah(runnable, list(depths), samples)) if kind == "niah"
              else list(maker.ruler(runnable, samples, tuple(tasks))))
     return Grid(kind, index, runnable, skipped, cases)

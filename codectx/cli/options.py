@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from codectx.advice import on_the_command_line
 from codectx.errors import CodectxError, RepositoryError
 from codectx.files import write_bytes_atomic
 from codectx.models.registry import PROVIDERS
@@ -93,12 +94,23 @@ def friendly_errors(func: F) -> F:
             click.echo(f"codectx: error: {exc.message}", err=True)
             if exc.hint:
                 click.echo(f"  {exc.hint}", err=True)
+            if where := on_the_command_line(exc, _flags()):
+                click.echo(f"  {where}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:
             click.echo("codectx: interrupted; nothing was written", err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _flags() -> dict[str, str]:
+    """The settings the running command takes as flags, and each one's flag."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    return {param.name: param.opts[0] for param in ctx.command.params
+            if isinstance(param, click.Option) and param.name and param.opts}
 
 
 def in_background(work: Work, on_progress: Progress) -> Iterator[Any]:

@@ -225,7 +225,7 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
         raise BudgetError(
             f"a budget of {budget:,} tokens cannot hold the header and the repository's "
             f"one-line summary: they take {needed:,}",
-            f"Raise --budget to at least {needed:,}.", needed)
+            f"Raise the `budget` setting to at least {needed:,}.", needed)
     outer = tuple(sorted(d for d in collapsed if not _inside(d, collapsed)))
     levels = {}
     for path in ladders:

@@ -183,7 +183,7 @@ def _assemble(
             allowed = min(allowed - 1, options.budget - (exact - fitted.tokens))
         else:
             raise BudgetError(f"the budget of {options.budget:,} tokens could not be met",
-                              "Raise --budget.")
+                              "Raise the `budget` setting.")
 
     segments: list[Segment] = []
 

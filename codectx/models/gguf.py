@@ -39,7 +39,7 @@ def read_info(path: Path) -> ModelInfo:
     """Metadata of a GGUF file; a clear ModelError when it is missing or not a model."""
     if not path.is_file():
         raise ModelError(f"model file not found: {path}",
-                         "Pass --model with the path of a GGUF file or a name from "
+                         "Set `model` to the path of a GGUF file or a name from "
                          "`codectx models list`.")
     quiet_llama()
     from llama_cpp import Llama

@@ -98,7 +98,8 @@ class LlamaCppBackend:
             kv_cells.two_sequence_context(self._llm)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load {info.path}: {exc}",
-                             "Check the file, or try a smaller context (lower --budget).") from exc
+                             "Check the file, or try a smaller context (lower the `budget` "
+                             "setting).") from exc
         self._can_shift = kv_cells.can_shift(self._llm)
         self._stop = kv_cells.Abort(self._llm)
         self._held: tuple[Held, ...] = ()  # the span table of the cells in memory
@@ -168,7 +169,7 @@ class LlamaCppBackend:
         if room <= 0:
             raise ModelError(
                 f"the prompt has {len(tokens):,} tokens; the context holds {self.options.n_ctx:,}",
-                "Lower --budget, or raise the context.")
+                "Lower the `budget` setting, or raise the context.")
         notes, self._notes = self._notes, []
         spans = prompt.spans if prompt.spans and prompt.spans[-1].end == n_prefix else (
             (Span("prefix", 0, n_prefix),) if n_prefix else ())

@@ -159,7 +159,7 @@ class LocalProvider:
         return ModelError(
             f"{self.resolved()[0].name} leaves no room for a prompt in the "
             f"{gib(planner.available_memory())} of memory available",
-            "Close other programs, quantize the KV cache (kv_type = \"q4_0\"), or use "
+            "Close other programs, quantize the KV cache (set `kv_type` to \"q4_0\"), or use "
             "a smaller model.")
 
     def _kv_type(self) -> tuple[str, bool]:

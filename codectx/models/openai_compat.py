@@ -96,7 +96,7 @@ class OpenAICompatBackend:
         if not context:
             raise ModelError(
                 f"the {self.server.describe} at {self.api.root} does not report its context size",
-                "Set server_context (--server-context) to the context it was started with "
+                "Set `server_context` to the context it was started with "
                 "(llama-cpp-python: --n_ctx).")
         self._context = context
         self._lock = threading.Lock()
@@ -223,8 +223,8 @@ class OpenAICompatBackend:
             raise ModelError(
                 f"the prompt has {total:,} tokens and the answer needs room for "
                 f"{params.max_tokens:,}; the server's context holds {self._context:,}",
-                "Lower --budget or max_answer_tokens, or start the server with a larger "
-                "context.")
+                "Lower the `budget` or `max_answer_tokens` setting, or start the server with "
+                "a larger context.")
         notes: list[str] = []
         load_s = self._restore(notes) if self._slots and not self._restore_tried else 0.0
         warm = not prompt.suffix

@@ -154,17 +154,17 @@ def plan_context(
         raise ModelError(
             f"the prompt needs {needed:,} tokens ({prompt_tokens:,} + {reserve_tokens:,} for "
             f"the answer) but the model was trained for {arch.trained_context:,}",
-            "Lower --budget so the repository fits, or use a model with a longer context "
-            "(`codectx models list`).",
+            "Lower the `budget` setting so the repository fits, or use a model with a longer "
+            "context (`codectx models list`).",
         )
     n_ctx = min(round_context(needed), arch.trained_context)
     plan, fits = attempt(arch, weights_bytes, n_ctx, kv_type, machine, gpu, auto_kv=auto_kv)
     if fits:
         return plan
     smaller = kv_candidates(kv_type, auto=True)[1:]
-    hint = "Lower --budget so the repository takes fewer tokens"
+    hint = "Lower the `budget` setting so the repository takes fewer tokens"
     if smaller and not auto_kv:
-        hint += f", or quantize the KV cache (kv_type = \"{smaller[-1]}\")"
+        hint += f", or quantize the KV cache (set `kv_type` to \"{smaller[-1]}\")"
     if gpu.layers:
         hint += ", or offload fewer layers (gpu_layers)"
     assert plan.placement is not None

@@ -102,7 +102,7 @@ def _present(entry: CatalogModel, target: Path) -> Pulled | None:
         raise ModelError(
             f"{target} is {size:,} bytes, not the {expected:,} of {entry.name}",
             f"Remove it and run `codectx models pull {entry.name}` again, "
-            "or pass --model with the file's path to use it as it is.")
+            "or set `model` to the file's path to use it as it is.")
     return Pulled("present", target, size, "size" if expected is not None else "")
 
 
@@ -153,7 +153,7 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
         if isinstance(exc, RepositoryNotFoundError | RevisionNotFoundError | EntryNotFoundError) \
                 or status == 404:
             return failure(f"the hub has no such file (HTTP {status})",
-                           "The catalog may be out of date: pass --model with a GGUF file")
+                           "The catalog may be out of date: set `model` to a GGUF file's path")
         return failure(f"the hub answered HTTP {status}")
 
     try:
@@ -167,7 +167,7 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
     except httpx2.TransportError as exc:
         raise failure(f"cannot reach {endpoint} ({exc})") from exc
 
-    outdated = "The catalog may be out of date: pass --model with a GGUF file"
+    outdated = "The catalog may be out of date: set `model` to a GGUF file's path"
     if meta.size is not None and entry.size not in (None, meta.size):
         raise failure(f"the hub's file is {meta.size:,} bytes, the catalog's "
                       f"{entry.size:,}", outdated)

@@ -43,7 +43,7 @@ def resolve_model(spec: str | None, cache_dir: Path, models_dir: Path) -> Resolv
         raise ModelError(
             f"model '{spec}' is not downloaded: {local} does not exist",
             f"Get it with `codectx models pull {entry.name}`, or {extra}download {entry.file} "
-            f"from {by_hand} into {models_dir} by hand, or pass --model with the file's path.",
+            f"from {by_hand} into {models_dir} by hand, or set `model` to the file's path.",
         )
     if "/" in spec or spec.endswith(".gguf"):
         raise ModelError(f"model file not found: {path}",

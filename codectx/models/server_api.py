@@ -51,7 +51,7 @@ def split_base_url(base_url: str) -> str:
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ModelError(f"base_url '{base_url}' is not an http(s) URL",
-                         "Give the server's address, e.g. --base-url http://127.0.0.1:8080")
+                         "Set `base_url` to the server's address, e.g. http://127.0.0.1:8080.")
     return url
 
 
@@ -114,7 +114,7 @@ class Api:
             if optional:
                 return None
             raise ModelError(f"{response.request.url} did not answer with JSON",
-                             "Check --base-url: it should be an OpenAI-compatible server."
+                             "Check `base_url`: it should be an OpenAI-compatible server."
                              ) from None
 
     # -- streams ----------------------------------------------------------------------
@@ -169,11 +169,11 @@ class Api:
             yield
         except httpx.ConnectError as exc:
             raise ModelError(f"cannot connect to the server at {self.root}: {exc}",
-                             "Start the server, or check --base-url (host and port).") from exc
+                             "Start the server, or check `base_url` (host and port).") from exc
         except httpx.TimeoutException as exc:
             raise ModelError(f"the server at {self.root} did not answer within "
                              f"{self.timeout:.0f} s ({type(exc).__name__})",
-                             "Check that the server is running; raise server_timeout for a "
+                             "Check that the server is running; raise `server_timeout` for a "
                              "long prefill.") from exc
         except httpx.TransportError as exc:
             raise ModelError(f"the connection to {self.root} failed: {exc}",
@@ -191,11 +191,11 @@ class Api:
             raise ModelError(
                 f"the server refused the request (HTTP {status}, {where}): {message}",
                 f"Put the server's API key in ${self.api_key_env}." if self.api_key_env else
-                "Set api_key_env (--api-key-env) to the name of the environment variable that "
+                "Set `api_key_env` to the name of the environment variable that "
                 "holds the server's API key.")
         if status == 404:
             raise ModelError(f"not found (HTTP 404, {where}): {message}",
-                             "Check --base-url: it is the server's address, such as "
+                             "Check `base_url`: it is the server's address, such as "
                              "http://127.0.0.1:8080, which serves /v1/completions.")
         raise ModelError(f"the server answered HTTP {status} to {where}: {message}")
 
@@ -229,11 +229,11 @@ def probe(api: Api, wanted: str | None) -> Server:
     models = listing.get("data") if isinstance(listing, dict) else None
     if not isinstance(models, list) or not models:
         raise ModelError(f"the server at {api.root} lists no models at /v1/models",
-                         "Check --base-url, and that the server has loaded a model.")
+                         "Check `base_url`, and that the server has loaded a model.")
     ids = [str(m.get("id")) for m in models if isinstance(m, dict)]
     if wanted is not None and wanted not in ids:
         raise ModelError(f"the server at {api.root} does not serve '{wanted}'",
-                         f"It serves: {', '.join(ids)}. Set --server-model to one of them.")
+                         f"It serves: {', '.join(ids)}. Set `server_model` to one of them.")
     model = wanted or ids[0]
     entry = next(m for m in models if isinstance(m, dict) and str(m.get("id")) == model)
 

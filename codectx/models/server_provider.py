@@ -49,7 +49,7 @@ class ServerProvider:
             settings = self.loaded.settings
             if not settings.base_url:
                 raise ConfigError("backend = \"openai\" needs the server's address",
-                                  "Set base_url (--base-url), e.g. http://127.0.0.1:8080.")
+                                  "Set `base_url` to the server's address, e.g. http://127.0.0.1:8080.")
             local = (resolve_model(settings.model, self.loaded.cache_path(),
                                    self.loaded.models_path()).path if settings.model else None)
             progress("load", 0, 1)
@@ -79,8 +79,8 @@ class ServerProvider:
             raise ModelError(
                 f"the prompt needs {prompt_tokens:,} tokens and the answer up to "
                 f"{answer_tokens:,}; the server's context holds {server.context_window:,}",
-                "Lower --budget, shorten the question, or start the server with a larger "
-                "context.")
+                "Lower the `budget` setting, shorten the question, or start the server with a "
+                "larger context.")
         return server
 
     def close(self) -> None:

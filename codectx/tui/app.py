@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
+from codectx.advice import told_in_the_chat
 from codectx.assistant import commands
 from codectx.assistant.background import Event, pump
 from codectx.assistant.commands import Chat, Start
@@ -112,7 +113,8 @@ class CodectxApp(App[None]):
                 self.session = self.chat.session = self.reopen()
                 note = f"trusted: {trust.source if trust else 'its config'} now applies"
             except CodectxError as exc:
-                self.notify(str(exc), title="codectx", severity="error", timeout=10)
+                self.notify(told_in_the_chat(exc), title="codectx", severity="error",
+                            timeout=10)
         self.query_one(Transcript).add_note(note or "")
         self._index()
 
@@ -298,7 +300,7 @@ class CodectxApp(App[None]):
 
     @on(msg.Failed)
     def _failed(self, event: msg.Failed) -> None:
-        self.notify(str(event.error),
+        self.notify(told_in_the_chat(event.error),
                     title="codectx", severity="error", timeout=10)
         self._done()
 

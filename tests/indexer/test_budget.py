@@ -166,7 +166,8 @@ def test_a_budget_below_the_floor_is_an_error(tmp_path: Path) -> None:
     write_tree(tmp_path, FILES)
     with pytest.raises(BudgetError, match="one-line summary") as info:
         index(tmp_path, budget=20)
-    assert info.value.hint is not None and "Raise --budget to at least" in info.value.hint
+    assert info.value.hint is not None
+    assert "Raise the `budget` setting to at least" in info.value.hint
 
 
 def generated(n: int, seed: int) -> list[str]:

@@ -128,7 +128,7 @@ def test_server_down_wrong_url_and_bad_key(tmp_path: Path, monkeypatch: pytest.M
     with fake_llama_server() as (url, _):
         with pytest.raises(ModelError, match="HTTP 404") as wrong:
             backend(url + "/api/other", tmp_path)
-        assert "--base-url" in (wrong.value.hint or "")
+        assert "`base_url`" in (wrong.value.hint or "")
     with fake_llama_server(State(api_key="s3cret")) as (url, _):
         with pytest.raises(ModelError, match="SERVER_KEY is not set"):
             backend(url, tmp_path, api_key_env="SERVER_KEY")

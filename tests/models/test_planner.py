@@ -47,14 +47,14 @@ def test_plan_is_what_the_prompt_needs_plus_the_answer() -> None:
 def test_a_prompt_longer_than_the_trained_context_is_refused() -> None:
     with pytest.raises(ModelError, match=r"needs 40,024 tokens .* trained for 32,768") as info:
         planner.plan_context(QWEN_05B, 0, 39000, 1024, "f16", Machine(64 * GIB))
-    assert info.value.hint is not None and "--budget" in info.value.hint
+    assert info.value.hint is not None and "`budget`" in info.value.hint
 
 
 def test_a_context_that_does_not_fit_in_memory_is_refused_with_the_numbers() -> None:
     with pytest.raises(ModelError) as info:
         planner.plan_context(LLAMA3_8B, 5 * GIB, 500_000, 1024, "f16", Machine(24 * GIB))
     assert "KV cache 64.00 GiB as f16" in info.value.message
-    assert info.value.hint is not None and 'kv_type = "q4_0"' in info.value.hint
+    assert info.value.hint is not None and 'set `kv_type` to "q4_0"' in info.value.hint
 
 
 def test_max_context_is_capped_by_training_and_memory() -> None:

@@ -71,7 +71,7 @@ _READ_PROBLEMS: dict[Problem, str] = {
 
 def readable_path(root: Path, path: str, what: str) -> str:
     """The normalized repository-relative path of a file the user names to be read, or
-    ReadRefused: `what` says where it was named ("/add x", "--files x")."""
+    ReadRefused: `what` says where it was named ("/add x", "the file named, x")."""
     norm, problem = _check(root, path)
     if problem is not None:
         raise ReadRefused(f"{what}: {_READ_PROBLEMS[problem]}",

@@ -52,11 +52,11 @@ def whole(path: str, text: str) -> str:
 def _read(root: Path, path: str, buffers: Mapping[str, str] | None) -> str:
     """A named file's text: as an editor has it unsaved, else from disk, never through a
     link out of the repository."""
-    target = root / readable_path(root, path, f"--files {path}")
+    target = root / readable_path(root, path, f"the file named, {path}")
     if buffers and path in buffers:
         return buffers[path]
     if not target.is_file():
-        raise CodectxError(f"--files {path}: no such file in {root}",
+        raise CodectxError(f"the file named, {path}: no such file in {root}",
                            "Name files relative to the repository root.")
     return target.read_text(encoding="utf-8", errors="replace")
 

@@ -98,7 +98,7 @@ def _git(root: Path):  # type: ignore[no-untyped-def]
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise RepositoryError(f"{root}: not inside a git repository",
-                              "Review whole files with --files, or run `git init`.") from exc
+                              "Review whole files instead, or run `git init`.") from exc
     return repo, git.Git(root)
 
 
@@ -163,9 +163,9 @@ def whole_files(root: Path, paths: list[str]) -> Change:
     files = []
     for path in paths:
         # A symlink leading out of the repository is refused, never read through.
-        safe = readable_path(root, path, f"--files {path}")
+        safe = readable_path(root, path, f"the file to review, {path}")
         if not (root / safe).is_file():
-            raise RepositoryError(f"--files {path}: no such file in {root}",
+            raise RepositoryError(f"the file to review, {path}: no such file in {root}",
                                   "Name files relative to the repository root.")
         files.append(_whole_file(root, safe, "modified"))
     return Change("files", None, files, "whole files")

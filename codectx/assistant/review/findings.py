@@ -81,7 +81,8 @@ def render_change(change: Change, max_chars: int = MAX_CHANGE_CHARS) -> tuple[st
     if left_out:
         more = ", ..." if len(left_out) > 5 else ""
         notes.append(f"the change is too large to review at once: {len(left_out)} file(s) were "
-                     f"not reviewed ({', '.join(left_out[:5])}{more}); review them with --files")
+                     f"not reviewed ({', '.join(left_out[:5])}{more}); review them as whole files, "
+                     "a few at a time")
     skipped = [f"{f.path} ({f.status})" for f in change.files if f.status in ("binary", "deleted")]
     if skipped:
         notes.append(f"not reviewed: {', '.join(skipped)}")

@@ -92,4 +92,4 @@ def test_whole_files_put_every_line_under_review(tmp_path: Path) -> None:
 def test_outside_git_the_error_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(RepositoryError, match="not inside a git repository") as caught:
         changes.worktree(tmp_path)
-    assert caught.value.hint and "--files" in caught.value.hint
+    assert caught.value.hint and "Review whole files" in caught.value.hint
