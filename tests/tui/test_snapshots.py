@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from codectx import config
 from codectx.assistant.session import Session
@@ -28,7 +28,10 @@ def make_app(tmp_path: Path) -> CodectxApp:
 
 
 async def settle(pilot: Any) -> None:
-    """Until the workers are done, their messages handled and the file table filled."""
+    """Until the workers are done, their messages handled and the file table filled. The
+    input's cursor is held still: a blinking one is on or off by the clock."""
+    for box in pilot.app.query(Input):
+        box.cursor_blink = False
     await pilot.app.workers.wait_for_complete()
     table = pilot.app.query_one("#files", DataTable)
     for _ in range(50):
