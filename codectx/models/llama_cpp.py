@@ -82,7 +82,6 @@ class LlamaCppBackend:
         self.cache = cache
         self.repo = repo if repo is not None else RepoId.detached("")
         self._name = name or info.path.name
-        self._states = SavedStates(cache, self.repo, self._name) if cache is not None else None
         self._lock = threading.Lock()
         self._closed = False
         try:
@@ -109,6 +108,12 @@ class LlamaCppBackend:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def _states(self) -> SavedStates | None:
+        """Where prompt states are saved and found: the `cache` set now, if any (an
+        evaluation sets one of its own after loading)."""
+        return SavedStates(self.cache, self.repo, self._name) if self.cache is not None else None
 
     @property
     def context_window(self) -> int:
