@@ -56,6 +56,7 @@ class _Turn:
     about: Topic | None
     exact: bool
     shown: str
+    index: IndexResult | None = None
 
 
 class Session:
@@ -98,9 +99,10 @@ class Session:
                                  about=Topic(question, tuple(pinned), "pinned"), shown=shown)
 
     def warm(self, *, cancel: threading.Event | None = None,
-             progress: Progress = no_progress) -> Answer:
-        """Prefill the repository prefix and save it, so the next question starts warm."""
-        return last(self.run_turn(None, cancel, progress, 0), Answer)
+             progress: Progress = no_progress, index: IndexResult | None = None) -> Answer:
+        """Prefill the repository prefix and save it, so the next question starts warm;
+        `index`: the repository as just indexed (not indexed again)."""
+        return last(self.run_turn(None, cancel, progress, 0, index=index), Answer)
 
     def refresh(self, *, cancel: threading.Event | None = None,
                 progress: Progress = no_progress) -> Answer:
@@ -261,10 +263,11 @@ class Session:
                  progress: Progress, max_tokens: int, history: Sequence[tuple[str, str]] = (),
                  tree: str | None = None, grammar: str | None = None,
                  about: Topic | None = None, exact: bool = False,
-                 shown: str = "") -> Iterator[str | Answer]:
+                 shown: str = "", index: IndexResult | None = None) -> Iterator[str | Answer]:
         """One turn. `about`: what retrieval works from (None: nothing is retrieved);
         `exact`: reuse cached cells only as an exact prefix; `shown`: the files' text the
-        question carries (pinned, or to be changed), counted apart.
+        question carries (pinned, or to be changed), counted apart; `index`: the
+        repository as the caller just indexed it.
 
         The turn runs in a thread of its own, holding the turn lock (one model, one turn
         at a time), and its pieces come through a queue. A consumer that stops reading
@@ -274,7 +277,8 @@ class Session:
         refreshing = self._refreshing
         if question is not None and refreshing is not None:
             refreshing.set()  # a question never waits for an exact re-prefill
-        turn = _Turn(question, max_tokens, tuple(history), tree, grammar, about, exact, shown)
+        turn = _Turn(question, max_tokens, tuple(history), tree, grammar, about, exact, shown,
+                     index)
 
         def locked(cancel: threading.Event, report: Progress) -> Iterator[str | Answer]:
             with self._turn:
@@ -323,7 +327,7 @@ class Session:
     def _prefix(self, turn: _Turn, progress: Progress) -> tuple[IndexResult, int]:
         """The repository as this turn's prefix shows it, and the tokens it may take. The
         files an edit changes always go in: the prefix yields room to them."""
-        index = self._index(progress, turn.tree)
+        index = turn.index if turn.index is not None else self._index(progress, turn.tree)
         available = self.repository_budget(progress)
         if turn.shown:
             available -= self.provider.counter().count(turn.shown)

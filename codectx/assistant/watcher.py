@@ -48,6 +48,8 @@ from watchdog.observers.polling import PollingObserver
 
 from codectx.assistant.session import Session
 from codectx.errors import CodectxError
+from codectx.indexer.result import IndexResult
+from codectx.models.reuse import evaluated_estimate
 
 DEBOUNCE_S = 0.3  # quiet time that ends a burst of events
 EXACT_AFTER_S = 10.0  # quiet time after which approximate (shifted) cells are made exact
@@ -77,6 +79,11 @@ class WatchEvent:
     exact: bool = False
     """A re-prefill made while the user is idle so that cells reused at new positions are
     computed exactly ("prefilling", "ready"), not one caused by a change."""
+
+
+def _spans(index: IndexResult) -> tuple[tuple[str, int], ...]:
+    """The prefix's segments as the reuse rules see them: each by its text, and its size."""
+    return tuple((segment.text, segment.tokens) for segment in index.segments)
 
 
 def filesystem_type(path: Path) -> str:
@@ -132,7 +139,7 @@ class Watcher:
         self._cancel = threading.Event()  # stops a re-prefill in progress
         self._idle = threading.Event()
         self._idle.set()
-        self._prompt: tuple[str, ...] | None = None
+        self._prompt: tuple[tuple[str, int], ...] | None = None
         self._carried: set[str] = set()  # files of a re-prefill cut short by a newer change
         self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
@@ -319,26 +326,22 @@ class Watcher:
         self.rebuilds += 1
         index = self.session.index()
         self.on_event(WatchEvent("changed", files, parsed=index.parsed))
-        prompt = tuple(segment.text for segment in index.segments)
+        prompt = _spans(index)
         if prompt == self._prompt:
             self.on_event(WatchEvent("unchanged", files, parsed=index.parsed,
                                      elapsed_s=time.perf_counter() - started))
             return
-        if self.session.loaded.settings.cache_reuse == "shift":  # the changed segments
-            before = set(self._prompt or ())
-            tokens = sum(s.tokens for s in index.segments if s.text not in before)
-        else:  # everything from the first changed segment on
-            first = next((i for i, (a, b) in enumerate(zip(prompt, self._prompt or (),
-                                                           strict=False)) if a != b),
-                         min(len(prompt), len(self._prompt or ())))
-            tokens = sum(s.tokens for s in index.segments[first:])
+        settings = self.session.loaded.settings
+        tokens = evaluated_estimate(self._prompt or (), prompt,
+                                    self.session.provider.reuse_mode(), settings.stale_limit,
+                                    settings.recompute_tokens, stale=self._stale)
         self.on_event(WatchEvent("prefilling", files, tokens=tokens))
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage == "prefill":
                 self.on_event(WatchEvent("prefilling", files, tokens=total, done=done))
 
-        answer = self.session.warm(cancel=self._cancel, progress=progress)
+        answer = self.session.warm(cancel=self._cancel, progress=progress, index=index)
         if answer.stop_reason == "cancelled":
             self._carried.update(files)  # reported with the next rebuild, which starts over
             return
@@ -348,8 +351,8 @@ class Watcher:
                                  tokens=answer.evaluated_tokens,
                                  elapsed_s=time.perf_counter() - started))
 
-    def _prompt_of_index(self) -> tuple[str, ...]:
-        return tuple(segment.text for segment in self.session.index().segments)
+    def _prompt_of_index(self) -> tuple[tuple[str, int], ...]:
+        return _spans(self.session.index())
 
     def _git_ignored(self, paths: list[str]) -> set[str]:
         """Which of paths git ignores (none outside a git repository)."""

@@ -33,7 +33,7 @@ from codectx.models.backend import (
     Prompt,
 )
 from codectx.models.chat import CHATML, ChatFormat
-from codectx.models.reuse import common_prefix
+from codectx.models.reuse import Held, ReusePlan, choose, common_prefix
 from codectx.models.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
@@ -45,8 +45,11 @@ DELAY_ENV = "CODECTX_SCRIPTED_DELAY"
 
 class FakeBackend:
     def __init__(self, replies: Iterable[str] = (), context_window: int = 1 << 20,
-                 delay: float = 0.0) -> None:
-        """`delay`: seconds per generated word, to stand in for a slow model."""
+                 delay: float = 0.0, reuse: str = "prefix", stale_limit: float = 0.5) -> None:
+        """`delay`: seconds per generated word, to stand in for a slow model; `reuse` and
+        `stale_limit`: which cells it counts as kept, as the `cache_reuse` and
+        `stale_limit` settings have a real backend keep them (a prompt marked exact keeps
+        only a common prefix)."""
         self.replies: deque[str] = deque(replies)
         self.delay = delay
         self.prompts: list[Prompt] = []
@@ -55,6 +58,9 @@ class FakeBackend:
         """The tokens each call had to evaluate (what a real cache would not cover)."""
         self._context_window = context_window
         self._last: tuple[int, ...] = ()
+        self._held: tuple[Held, ...] = ()
+        self.reuse = reuse
+        self.stale_limit = stale_limit
         self.closed = False
 
     @property
@@ -89,8 +95,8 @@ class FakeBackend:
         tokens = prompt.tokens
         self.prompts.append(prompt)
         self.params.append(params)
-        reused = common_prefix(self._last, tokens)
-        self.evaluated.append(tokens[reused:])
+        reused, evaluated, plan = self._reuse(prompt)
+        self.evaluated.append(evaluated)
         self._last = tokens
         if progress:
             progress(len(tokens) - reused, len(tokens) - reused)
@@ -117,8 +123,29 @@ class FakeBackend:
             text=text, stop_reason=stop,  # type: ignore[arg-type]
             prompt_tokens=len(tokens), reused_tokens=reused, evaluated_tokens=len(tokens) - reused,
             generated_tokens=len(text.split(" ")) if text else 0, load_s=0.0, ttft_s=elapsed,
-            total_s=elapsed,
+            total_s=elapsed, shifted_tokens=plan.shifted if plan else 0,
+            stale_tokens=plan.stale if plan else 0,
         )
+
+    def _reuse(self, prompt: Prompt) -> tuple[int, tuple[int, ...], ReusePlan | None]:
+        """The tokens kept from the last prompt, those evaluated, and the prefix's plan
+        where spans were followed: prefix reuse keeps the common prefix; shift reuse keeps
+        unchanged spans wherever they stand (and the conversation after an unchanged
+        prefix), as a real backend does."""
+        tokens = prompt.tokens
+        spans = prompt.spans
+        if self.reuse != "shift" or prompt.exact or not spans or not self._held:
+            reused = common_prefix(self._last, tokens)
+            self._held = tuple(Held(s.key, s.start, s.end) for s in spans)
+            return reused, tokens[reused:], None
+        plan, _ = choose(self._held, self._last, tokens, spans, "shift", self.stale_limit)
+        self._held = plan.held
+        n = spans[-1].end
+        tail = 0
+        if not (plan.evaluate or plan.moves):  # the same prefix: the conversation stays
+            tail = common_prefix(self._last[n:], tokens[n:len(tokens) - 1])
+        evaluated = tuple(t for start, end in plan.evaluate for t in tokens[start:end])
+        return plan.reused + tail, evaluated + tokens[n + tail:], plan
 
 
 class ScriptedProvider:
@@ -167,6 +194,9 @@ class ScriptedProvider:
 
     def close(self) -> None:
         self.fake.close()
+
+    def reuse_mode(self) -> str:
+        return self.fake.reuse
 
     def description(self) -> str:
         return f"model: {self.fake.name} (scripted)"

@@ -116,6 +116,9 @@ class LocalProvider:
 
         return LlamaCppBackend(info, options, cache, repo=self.repo, **named)
 
+    def reuse_mode(self) -> str:
+        return self.loaded.settings.cache_reuse
+
     def close(self) -> None:
         """Free the loaded model, if any; the next turn loads one again, planned from the
         memory free then."""

@@ -54,6 +54,10 @@ class Provider(Protocol):
     def edit_format(self) -> str:
         """The edit format this model writes best."""
 
+    def reuse_mode(self) -> str:
+        """How a prompt keeps cached cells here: "shift" (unchanged spans wherever they
+        stand) or "prefix" (the common prefix only)."""
+
     def close(self) -> None:
         """Free the model loaded or the connection made, if any (the next turn loads or
         connects again)."""

@@ -222,3 +222,29 @@ def choose(held: Sequence[Held], old: Sequence[int], new: Sequence[int],
     if shifted.evaluated >= exact.evaluated:
         return exact, None
     return shifted, None
+
+
+def evaluated_estimate(old: Sequence[tuple[str, int]], new: Sequence[tuple[str, int]],
+                       mode: str, stale_limit: float, recompute: int = 0,
+                       stale: bool = False) -> int:
+    """How many tokens a prefix of spans `new` would evaluate against a state that holds
+    spans `old` (each a (key, tokens) pair), by the rules a prefill follows (`choose`).
+    `stale`: the state's cells were reused at new positions before; all of them are then
+    counted stale, so the figure is at most what is evaluated. Each span's tokens are
+    stood in for by one id per key, so spans match exactly when their keys do."""
+    ids: dict[str, int] = {}
+
+    def lay(spans: Sequence[tuple[str, int]]) -> tuple[list[int], list[Span]]:
+        tokens: list[int] = []
+        table: list[Span] = []
+        for key, n in spans:
+            table.append(Span(key, len(tokens), len(tokens) + n))
+            tokens += [ids.setdefault(key, len(ids))] * n
+        return tokens, table
+
+    old_tokens, old_table = lay(old)
+    new_tokens, new_table = lay(new)
+    held = [Held(s.key, s.start, s.end, stale) for s in old_table if s.end > s.start]
+    plan, _ = choose(held, old_tokens, new_tokens, [s for s in new_table if s.end > s.start],
+                     mode, stale_limit, recompute)
+    return plan.evaluated

@@ -83,6 +83,11 @@ class ServerProvider:
                 "larger context.")
         return server
 
+    def reuse_mode(self) -> str:
+        # The server reuses a common prefix (and, past it, chunks it finds again):
+        # counted as a prefix, what is evaluated is at most what is said.
+        return "prefix"
+
     def close(self) -> None:
         with self._connecting:
             server, self._server = self._server, None
