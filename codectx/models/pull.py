@@ -21,7 +21,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from codectx.errors import ModelError
@@ -29,9 +29,15 @@ from codectx.files import human_size
 from codectx.models.catalog import CatalogModel
 from codectx.progress import Progress, no_progress
 
+if TYPE_CHECKING:
+    from huggingface_hub import HfFileMetadata
+    from huggingface_hub.errors import HfHubHTTPError
+
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _BLOCK = 8 << 20
+_LIBRARY = "codectx"  # the user agent's library name
+_OUTDATED = "The catalog may be out of date: set `model` to a GGUF file's path"
 
 
 @dataclass(frozen=True)
@@ -119,63 +125,74 @@ class _Failure:
             f"{advice or 'Check the connection (and HF_ENDPOINT, if set) and ' + again}, "
             f"or download the file by hand and save it as {self.target}.")
 
+    def http(self, exc: HfHubHTTPError) -> ModelError:
+        """What the hub's HTTP error means for this download."""
+        from huggingface_hub.errors import (
+            EntryNotFoundError,
+            GatedRepoError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+
+        status = exc.response.status_code
+        if isinstance(exc, GatedRepoError) or status in (401, 403):
+            return self(f"the hub refused access (HTTP {status})",
+                        f"Accept the model's terms on the hub and set HF_TOKEN, "
+                        f"then run `codectx models pull {self.entry.name}` again")
+        if isinstance(exc, RepositoryNotFoundError | RevisionNotFoundError | EntryNotFoundError) \
+                or status == 404:
+            return self(f"the hub has no such file (HTTP {status})", _OUTDATED)
+        return self(f"the hub answered HTTP {status}")
+
 
 def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
-    import httpx2
-    from huggingface_hub import get_hf_file_metadata
-    from huggingface_hub.errors import (
-        EntryNotFoundError,
-        GatedRepoError,
-        HfHubHTTPError,
-        OfflineModeIsEnabled,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-    from huggingface_hub.file_download import http_get
-
-    # Documented as huggingface_hub.utils.build_hf_headers, but not marked as re-exported.
-    from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
-
-    from codectx import __version__
-
     endpoint = hub_endpoint()
     url = download_url(entry, endpoint)
     failure = _Failure(entry, target, url)
-    library = "codectx"
-    again = f"Run `codectx models pull {entry.name}` again to resume"
+    meta = _metadata(url, endpoint, failure)
+    expected = _expected_size(entry, meta, failure)
+    partial, done = _partial(entry, target, meta, expected)
+    _fetch(entry, meta, url, partial, done, expected, progress, failure)
+    size, checked = _verify(entry, partial, progress, failure)
+    os.replace(partial, target)
+    return Pulled("downloaded", target, size, checked)
 
-    def http_failure(exc: HfHubHTTPError) -> ModelError:
-        status = exc.response.status_code
-        if isinstance(exc, GatedRepoError) or status in (401, 403):
-            return failure(f"the hub refused access (HTTP {status})",
-                           f"Accept the model's terms on the hub and set HF_TOKEN, "
-                           f"then run `codectx models pull {entry.name}` again")
-        if isinstance(exc, RepositoryNotFoundError | RevisionNotFoundError | EntryNotFoundError) \
-                or status == 404:
-            return failure(f"the hub has no such file (HTTP {status})",
-                           "The catalog may be out of date: set `model` to a GGUF file's path")
-        return failure(f"the hub answered HTTP {status}")
+
+def _metadata(url: str, endpoint: str, failure: _Failure) -> HfFileMetadata:
+    """The hub's size, ETag and download location for the file (a HEAD request)."""
+    import httpx2
+    from huggingface_hub import get_hf_file_metadata
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+    from codectx import __version__
 
     try:
-        meta = get_hf_file_metadata(url, endpoint=endpoint, library_name=library,
+        return get_hf_file_metadata(url, endpoint=endpoint, library_name=_LIBRARY,
                                     library_version=__version__)
     except OfflineModeIsEnabled as exc:
         raise failure("offline mode is on (HF_HUB_OFFLINE)",
                       "Unset HF_HUB_OFFLINE and run the pull again") from exc
     except HfHubHTTPError as exc:
-        raise http_failure(exc) from exc
+        raise failure.http(exc) from exc
     except httpx2.TransportError as exc:
         raise failure(f"cannot reach {endpoint} ({exc})") from exc
 
-    outdated = "The catalog may be out of date: set `model` to a GGUF file's path"
+
+def _expected_size(entry: CatalogModel, meta: HfFileMetadata, failure: _Failure) -> int | None:
+    """The file's size, once the hub's file is the one the catalog describes."""
     if meta.size is not None and entry.size not in (None, meta.size):
         raise failure(f"the hub's file is {meta.size:,} bytes, the catalog's "
-                      f"{entry.size:,}", outdated)
+                      f"{entry.size:,}", _OUTDATED)
     if entry.sha256 and meta.etag and _SHA256.fullmatch(meta.etag) and meta.etag != entry.sha256:
         raise failure(f"the hub's file has sha256 {meta.etag}, the catalog's {entry.sha256}",
-                      outdated)
-    expected = meta.size if meta.size is not None else entry.size
+                      _OUTDATED)
+    return meta.size if meta.size is not None else entry.size
 
+
+def _partial(entry: CatalogModel, target: Path, meta: HfFileMetadata,
+             expected: int | None) -> tuple[Path, int]:
+    """The `.incomplete` file to download into and how much of it is kept, once there is
+    disk space for the rest; partial files of another remote file are removed."""
     # The ETag names the partial file: a later pull resumes it only for the same remote file.
     tag = re.sub(r"[^0-9A-Za-z]", "", meta.etag or "")[:16] or "unknown"
     partial = target.with_name(f".{entry.file}.{tag}.incomplete")
@@ -193,8 +210,23 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
                              f"{human_size(expected - done)} more, {target.parent} has "
                              f"{human_size(free)}",
                              "Free some space, or set `models_dir` to a larger disk.")
+    return partial, done
 
-    headers = build_hf_headers(library_name=library, library_version=__version__)
+
+def _fetch(entry: CatalogModel, meta: HfFileMetadata, url: str, partial: Path, done: int,
+           expected: int | None, progress: Progress, failure: _Failure) -> None:
+    """Stream the file onto the end of `partial`, from byte `done` on."""
+    import httpx2
+    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.file_download import http_get
+
+    # Documented as huggingface_hub.utils.build_hf_headers, but not marked as re-exported.
+    from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
+
+    from codectx import __version__
+
+    again = f"Run `codectx models pull {entry.name}` again to resume"
+    headers = build_hf_headers(library_name=_LIBRARY, library_version=__version__)
     if urlsplit(meta.location).hostname != urlsplit(url).hostname:
         headers.pop("authorization", None)  # a storage host gets a signed URL, not the token
     try:
@@ -205,13 +237,18 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
     except HfHubHTTPError as exc:
         if exc.response.status_code == 416:  # what was kept is not a part of this file
             partial.unlink(missing_ok=True)
-        raise http_failure(exc) from exc
+        raise failure.http(exc) from exc
     except httpx2.TransportError as exc:
         raise failure(f"the connection failed ({exc}); what came is kept",
                       again + " when the hub can be reached") from exc
     except OSError as exc:
         raise failure(f"the download stopped: {exc}", again) from exc
 
+
+def _verify(entry: CatalogModel, partial: Path, progress: Progress,
+            failure: _Failure) -> tuple[int, str]:
+    """The downloaded file's size and what it was checked against; a file that fails its
+    check is removed."""
     size = partial.stat().st_size
     checked = ""
     if entry.sha256:
@@ -229,8 +266,7 @@ def _download(entry: CatalogModel, target: Path, progress: Progress) -> Pulled:
             raise failure(f"the download is {size:,} bytes, not the catalog's "
                           f"{entry.size:,}; it was removed")
         checked = "size"
-    os.replace(partial, target)
-    return Pulled("downloaded", target, size, checked)
+    return size, checked
 
 
 def _sha256(path: Path, size: int, progress: Progress) -> str:
