@@ -31,7 +31,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,19 +219,30 @@ class OpenAICompatBackend:
                 progress: PrefillProgress | None) -> Iterator[str | Completion]:
         started = time.perf_counter()
         total = len(prompt.tokens)
+        self._check_room(total, params)
+        notes: list[str] = []
+        load_s = self._restore(notes) if self._slots and not self._restore_tried else 0.0
+        path, body = self._request(prompt, params)
+        if progress:
+            progress(0, total)
+        reply = Reply(not prompt.suffix)
+        stop = yield from self._receive(path, body, reply, cancel, progress, started, total,
+                                        notes)
+        yield self._completion(prompt, reply, stop, started, load_s, notes)
+
+    def _check_room(self, total: int, params: GenerationParams) -> None:
         if total + max(params.max_tokens, 1) > self._context:
             raise ModelError(
                 f"the prompt has {total:,} tokens and the answer needs room for "
                 f"{params.max_tokens:,}; the server's context holds {self._context:,}",
                 "Lower the `budget` or `max_answer_tokens` setting, or start the server with "
                 "a larger context.")
-        notes: list[str] = []
-        load_s = self._restore(notes) if self._slots and not self._restore_tried else 0.0
-        warm = not prompt.suffix
-        path, body = self._request(prompt, params)
-        if progress:
-            progress(0, total)
-        reply = Reply(warm)
+
+    def _receive(self, path: str, body: dict[str, Any], reply: Reply, cancel: threading.Event,
+                 progress: PrefillProgress | None, started: float, total: int,
+                 notes: list[str]) -> Generator[str, None, str]:
+        """The answer's pieces as they come (none for a warm-up); returns why it stopped."""
+        warm = reply.warm
         stop = "stop"
         done = threading.Event()
         try:
@@ -268,19 +279,24 @@ class OpenAICompatBackend:
                              f"({cut}); the answer above is incomplete")
         finally:
             done.set()
+        return stop
+
+    def _completion(self, prompt: Prompt, reply: Reply, stop: str, started: float,
+                    load_s: float, notes: list[str]) -> Completion:
+        """What the request came to; the slot is saved when its prefix was not all cached."""
         elapsed = time.perf_counter() - started
         cached = reply.cached()
-        prompt_n = reply.prompt_tokens() or total
+        prompt_n = reply.prompt_tokens() or len(prompt.tokens)
         if cached is None and stop != "cancelled":
             notes.append(f"the {self.server.describe} does not report how many prompt tokens "
                          "it reused from its cache")
         if self._slots and stop in ("stop", "length") and (cached or 0) < len(prompt.prefix):
             self._save(notes)
-        yield Completion(
-            text="".join(reply.text) if not warm else "", stop_reason=stop,  # type: ignore[arg-type]
+        return Completion(
+            text="".join(reply.text) if not reply.warm else "", stop_reason=stop,  # type: ignore[arg-type]
             prompt_tokens=prompt_n, reused_tokens=cached or 0,
             evaluated_tokens=prompt_n - (cached or 0),
-            generated_tokens=0 if warm else reply.generated(), load_s=load_s,
+            generated_tokens=0 if reply.warm else reply.generated(), load_s=load_s,
             ttft_s=reply.first_s if reply.first_s is not None else elapsed, total_s=elapsed,
             notes=tuple(notes), reuse_reported=cached is not None)
 
