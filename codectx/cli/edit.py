@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from codectx.cli.options import friendly_errors, in_background, load_settings, model_options
+
+if TYPE_CHECKING:
+    from codectx.assistant.session import EditProposal, Session
 
 
 @click.command("edit")
@@ -68,10 +71,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     project's own code are held back. `codectx undo` restores the files as
     they were before the last applied edit.
     """
-    from codectx.assistant.session import EditProposal, Session
-    from codectx.assistant.streams import last
-    from codectx.cli import console
-    from codectx.cli.ask import answer_json
+    from codectx.assistant.session import Session
 
     if dry_run and apply_now:
         raise click.UsageError("--dry-run and --apply exclude each other")
@@ -80,16 +80,42 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
 
         require_repository(path)  # before anything is written, not after
     session = Session(path, load_settings(path, flags))
+    proposal = _propose(session, instruction, files=files, fmt=fmt, allow_new=allow_new,
+                        allow_delete=allow_delete, check=check)
+    report = _report(proposal)
+    _offer(proposal, report, as_json, keep_failed)
+    plan = _chosen(proposal.plan, report, as_json, dry_run, apply_now)
+    if plan is None:
+        return
+    session.apply(plan)
+    report["status"] = "applied"
+    if commit:
+        _commit(session, plan, instruction, path, report)
+    _finish(report, as_json, f"applied to {len(plan.changes)} file(s)"
+            + (f", committed {report['commit'][:10]}" if commit else "")
+            + "; `codectx undo` restores them")
+
+
+def _propose(session: Session, instruction: str, **options: Any) -> EditProposal:
+    """The model's change, planned in the background under a progress bar."""
+    from codectx.assistant.session import EditProposal
+    from codectx.assistant.streams import last
+    from codectx.cli import console
+
     with console.progress_bar() as progress:
-        proposal = last(in_background(
-            lambda cancel, p: session.edit(instruction, files=files, fmt=fmt,
-                                           allow_new=allow_new, allow_delete=allow_delete,
-                                           check=check, cancel=cancel, progress=p), progress),
-            EditProposal)
-    plan = proposal.plan
-    report: dict[str, Any] = {
+        return last(in_background(
+            lambda cancel, p: session.edit(instruction, cancel=cancel, progress=p, **options),
+            progress), EditProposal)
+
+
+def _report(proposal: EditProposal) -> dict[str, Any]:
+    """What --json prints, as planned (its status changes as the command goes on)."""
+    from codectx.cli.ask import answer_json
+
+    return {
         "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),
-        "files": [{"path": c.path, "action": c.action, "diff": c.diff} for c in plan.changes],
+        "files": [{"path": c.path, "action": c.action, "diff": c.diff}
+                  for c in proposal.plan.changes],
         "retrieved": [r.to_json() for r in proposal.answer.retrieved],
         "checks": [c.to_json() for c in proposal.checks],
         "held_back": proposal.held_back,
@@ -99,40 +125,45 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         "last_attempt": {k: v for k, v in answer_json(proposal.answer).items()
                          if k not in ("answer", "retrieved")},
     }
+
+
+def _offer(proposal: EditProposal, report: dict[str, Any], as_json: bool,
+           keep_failed: bool) -> None:
+    """Show the change and its checks; exit where there is none to offer (stopped, not
+    applicable, or failing its checks without --keep-failed)."""
     if proposal.answer.stop_reason == "cancelled":
         report["status"] = "failed"
         _finish(report, as_json, "stopped; nothing was written")
         sys.exit(130)
-    if not plan.ok:
+    if not proposal.plan.ok:
         report["status"] = "failed"
         _finish(report, as_json, "the model's edits could not be applied; nothing was written")
         sys.exit(1)
     if not as_json:
-        print_plan(plan)
+        print_plan(proposal.plan)
         print_checks(proposal)
     if proposal.failed_checks and not keep_failed:
         report["status"] = "check-failed"
         _finish(report, as_json, "the change fails its checks; not applied (--keep-failed "
                                  "offers it anyway)")
         sys.exit(1)
+
+
+def _chosen(plan: Any, report: dict[str, Any], as_json: bool, dry_run: bool,
+            apply_now: bool) -> Any:
+    """The part of the change to apply (None: nothing), as --apply or the user says."""
     if dry_run or not (apply_now or _confirm(as_json)):
         _finish(report, as_json, "not applied" + ("" if dry_run or sys.stdin.isatty() else
                                                  ": not a terminal, use --apply to apply"))
-        return
+        return None
     if not apply_now:
         plan = _confirm_files(plan)
         report["files"] = [f for f in report["files"]
                            if f["path"] in {c.path for c in plan.changes}]
         if not plan.changes:
             _finish(report, as_json, "not applied")
-            return
-    session.apply(plan)
-    report["status"] = "applied"
-    if commit:
-        _commit(session, plan, instruction, path, report)
-    _finish(report, as_json, f"applied to {len(plan.changes)} file(s)"
-            + (f", committed {report['commit'][:10]}" if commit else "")
-            + "; `codectx undo` restores them")
+            return None
+    return plan
 
 
 def _commit(session: Any, plan: Any, instruction: str, path: Path,
