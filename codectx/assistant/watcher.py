@@ -139,6 +139,8 @@ class Watcher:
         self._cancel = threading.Event()  # stops a re-prefill in progress
         self._idle = threading.Event()
         self._idle.set()
+        self.noticed_total = 0
+        """Events that named a path it follows (tests wait for one, not for a time)."""
         self._prompt: tuple[tuple[str, int], ...] | None = None
         self._carried: set[str] = set()  # files of a re-prefill cut short by a newer change
         self._observer: BaseObserver | None = None
@@ -219,6 +221,7 @@ class Watcher:
             return
         with self._lock:
             now = time.monotonic()
+            self.noticed_total += 1
             if not self._pending:
                 self._first = now
             self._pending.add(relative)

@@ -46,9 +46,16 @@ def started(root: Path, backend: FakeBackend, **kwargs: object) -> tuple[Watcher
     return watcher, recorder
 
 
-def settle(watcher: Watcher) -> None:
-    time.sleep(0.3)  # events reach the observer
+def settle(watcher: Watcher, noticed: int = 1) -> None:
+    """Until `noticed` more events than at the last settle have reached the watcher (the
+    change just made), and it is idle again."""
+    before = getattr(watcher, "_settled_total", 0)
+    deadline = time.monotonic() + 30
+    while watcher.noticed_total < before + noticed:
+        assert time.monotonic() < deadline, "the change never reached the watcher"
+        time.sleep(0.01)
     assert watcher.wait_idle(30)
+    watcher._settled_total = watcher.noticed_total  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -108,11 +115,13 @@ def test_ignored_files_git_internals_and_swap_files_cause_nothing(repo: Path) ->
         (repo / ".app.py.swp").write_text("swap\n")
         (repo / "app.py~").write_text("backup\n")
         (repo / ".git" / "scratch").write_text("git internals\n")
+        (repo / "app.py").write_text("print('seen after the others')\n")  # comes after them
         settle(watcher)
     finally:
         watcher.stop()
-    assert watcher.rebuilds == 0 and len(backend.evaluated) == calls
-    assert seen.kinds() == ["stopped"]
+    assert watcher.rebuilds == 1 and len(backend.evaluated) == calls + 1
+    assert seen.kinds() == ["changed", "ready", "stopped"]
+    assert seen.events[0].files == ("app.py",)  # none of the others
 
 
 def test_an_edit_being_checked_is_not_prefilled(repo: Path) -> None:
