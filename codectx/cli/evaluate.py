@@ -26,7 +26,12 @@ from codectx.evals import RULER_TASKS
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from codectx.assistant.evaluation import Grid
+    from codectx.assistant.session import Session
+    from codectx.evals.reuse import ReuseRun
     from codectx.evals.runner import Run
+    from codectx.evals.tasks import Case
+    from codectx.progress import Progress
 
 
 def parse_lengths(value: str) -> list[int]:
@@ -172,31 +177,20 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
     new positions, and exactly. Reports greedy agreement, accuracy both ways,
     and time to first token against a prefill from nothing.
     """
-    from codectx.assistant.evaluation import ANSWER_ROOM, plan_grid
+    from codectx.assistant.evaluation import ANSWER_ROOM
     from codectx.assistant.session import PROMPT_OVERHEAD, Session
     from codectx.cli import console
     from codectx.evals.reuse import ReuseRun, run_reuse
     from codectx.models.llama_cpp import LlamaCppBackend
     from codectx.models.provider import provider_for
 
-    chosen = [t.strip() for t in tasks.split(",") if t.strip()]
-    unknown = [t for t in chosen if t not in ("niah", *RULER_TASKS)]
-    if unknown or not chosen:
-        raise click.BadParameter(f"unknown task(s) {', '.join(unknown) or '(none)'}; choose "
-                                 f"from niah, {', '.join(RULER_TASKS)}", param_hint="--tasks")
+    chosen = _reuse_tasks(tasks)
     require_directory(path)
     _writable(output)
     loaded = load_settings(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
     session = Session(path, loaded, provider_for(path, loaded, persist=False))
     with console.progress_bar() as progress:
-        cases = []
-        ruler = [t for t in chosen if t != "niah"]
-        if "niah" in chosen:
-            grid = plan_grid(session, "niah", lengths, [0.5], samples, seed, (), progress)
-            cases += grid.cases
-        if ruler:
-            grid = plan_grid(session, "ruler", lengths, [], samples, seed, ruler, progress)
-            cases += grid.cases
+        cases, grid = _reuse_cases(session, chosen, lengths, samples, seed, progress)
         longest = max(c.haystack.tokens for c in cases)
         backend = session.model_for(longest + PROMPT_OVERHEAD, progress)
     if not isinstance(backend, LlamaCppBackend):
@@ -215,6 +209,41 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
                                                  tuple(chosen), flags)}
     write_atomic(report, json.dumps(data, indent=2) + "\n")
     console.out.print(reuse_table(run))
+    print_reuse_summary(run)
+    err.print(f"wrote {report}", markup=False, highlight=False)
+    if len(run.results) < 2 * len(cases) * len(depths):
+        err.print("interrupted: the results so far are kept", markup=False)
+        sys.exit(130)
+
+
+def _reuse_tasks(tasks: str) -> list[str]:
+    """The questions --tasks names: niah and RULER tasks."""
+    chosen = [t.strip() for t in tasks.split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in ("niah", *RULER_TASKS)]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown task(s) {', '.join(unknown) or '(none)'}; choose "
+                                 f"from niah, {', '.join(RULER_TASKS)}", param_hint="--tasks")
+    return chosen
+
+
+def _reuse_cases(session: Session, chosen: list[str], lengths: list[int], samples: int,
+                 seed: int, progress: Progress) -> tuple[list[Case], Grid]:
+    """The cases of the niah grid and the RULER grid the tasks ask for, and the last grid
+    planned (its index and the lengths that run here)."""
+    from codectx.assistant.evaluation import plan_grid
+
+    cases: list[Case] = []
+    ruler = [t for t in chosen if t != "niah"]
+    if "niah" in chosen:
+        grid = plan_grid(session, "niah", lengths, [0.5], samples, seed, (), progress)
+        cases += grid.cases
+    if ruler:
+        grid = plan_grid(session, "ruler", lengths, [], samples, seed, ruler, progress)
+        cases += grid.cases
+    return cases, grid
+
+
+def print_reuse_summary(run: ReuseRun) -> None:
     summary = run.summary()
     ratio = summary["ttft_first_file_vs_cold"]
     err.print(f"{summary['answers']} answers: agreement {summary['agreement']:.0%}, accuracy "
@@ -222,10 +251,6 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
               f"exact; first token after an edit to the first file: "
               + (f"{ratio:.1%} of a prefill from nothing" if ratio is not None else "not run"),
               markup=False, highlight=False)
-    err.print(f"wrote {report}", markup=False, highlight=False)
-    if len(run.results) < 2 * len(cases) * len(depths):
-        err.print("interrupted: the results so far are kept", markup=False)
-        sys.exit(130)
 
 
 def reuse_table(run: Any) -> Table:
