@@ -181,22 +181,10 @@ class Retriever:
 
         used = take(strong, budget)
         if found:
-            # What the question names is found: the rest is there to trace it (where the
-            # named things are used), so a file must mention one of them, and all such
-            # files together take at most a share of the room. Without that, a small
-            # model is handed several big files and names the wrong one.
-            names = self._names(question, strong)
-            near = [(dep, f"imported by {path}") for path in found
-                    for dep in self.files[path].imports]
-            near += [(user, f"imports {path}") for path in found
-                     for user in self.dependents.get(path, [])]
-            lexical = self._lexical_matches(question)
-            # A file named by its path is the subject whole: what it imports is related.
-            subject = [(dep, f"imported by {path}") for path, why in strong
-                       if why == "named in the question" for dep in self.files[path].imports]
-            related = subject + [(p, why) for p, why in near[: NEIGHBOURS * len(found)]
-                                 + lexical if self._mentions(p, names)]
-            take(related, min(budget - used, budget // SECONDARY_SHARE))
+            # What the question names is found: the rest is there to trace it, and all
+            # of it together takes at most a share of the room.
+            take(self._related(question, strong, found),
+                 min(budget - used, budget // SECONDARY_SHARE))
         else:
             take(self._lexical_matches(question)[:LEXICAL_TOP], budget)
         if not blocks:
@@ -205,6 +193,23 @@ class Retriever:
         text = ("The full text of the files most relevant to the question (the repository "
                 f"above shows them at less detail): {listing}.\n\n" + "".join(blocks))
         return Retrieval(tuple(chosen), text, tuple(notes))
+
+    def _related(self, question: str, strong: list[tuple[str, str]],
+                 found: list[str]) -> list[tuple[str, str]]:
+        """Files that trace what the question names (where the named things are used): each
+        must mention one of them. Without that, a small model is handed several big files
+        and names the wrong one."""
+        names = self._names(question, strong)
+        near = [(dep, f"imported by {path}") for path in found
+                for dep in self.files[path].imports]
+        near += [(user, f"imports {path}") for path in found
+                 for user in self.dependents.get(path, [])]
+        lexical = self._lexical_matches(question)
+        # A file named by its path is the subject whole: what it imports is related.
+        subject = [(dep, f"imported by {path}") for path, why in strong
+                   if why == "named in the question" for dep in self.files[path].imports]
+        return subject + [(p, why) for p, why in near[: NEIGHBOURS * len(found)] + lexical
+                          if self._mentions(p, names)]
 
     def _names(self, question: str, strong: list[tuple[str, str]]) -> list[str]:
         """What the question names that was found: the identifiers, and named files' stems."""
