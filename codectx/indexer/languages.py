@@ -18,8 +18,9 @@ Adding a language touches only:
    `tests/fixtures/skeletons/<name>.<ext>` whose golden is generated with
    `UPDATE_GOLDEN=1`.
 
-A language whose imports need a rule no record uses yet also gets that rule
-in `imports.py` (or a reader in `parse.py`), under the key its record names.
+A language whose imports need a resolution family no record uses yet also
+gets that family's module `imports/<import_rule>.py` (a `Rule` class), or a
+reader in `parse.py` under the key its record names.
 
 Grammars come from packages that ship them compiled in their wheels, so
 nothing is downloaded at run time. They are imported lazily: `codectx --help`
@@ -58,7 +59,8 @@ class LanguageSpec:
     import_reader: str = "text"
     """How a captured import node becomes references: a key of `parse.READERS`."""
     import_rule: str | None = None
-    """How references resolve to files: a key of `imports.RULES`; None resolves nothing."""
+    """The family that resolves references to files: the module `imports/<import_rule>.py`
+    (one of `imports.RULES`); None resolves nothing."""
     needle_value: str = "{n} = {v}"
     """A needle assigning a value ({n}: name, {v}: value), as `evals.needles` writes it."""
     needle_copy: str = "{n} = {o}"
