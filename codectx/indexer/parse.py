@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ImportRef:
-    """An import as written: `kind` says how to resolve `spec` (see imports.py)."""
+    """An import as written: `kind` says how to resolve `spec` (see `imports/`)."""
 
     kind: str
     spec: str
@@ -218,80 +218,111 @@ class Shapes:
 
 
 def _shapes(record: LanguageSpec, source: bytes, captures: dict[str, list[Node]]) -> Shapes:
+    skeleton = _Skeleton(record, source)
+    for start, neg_end, kind, node in _skeleton_items(captures):
+        skeleton.add(start, -neg_end, kind, node)
+    skeleton.close_until(None)
+    # Constants and variables are definitions to look up, not skeleton lines.
+    symbols = skeleton.symbols + [
+        _text(n) for name, nodes in sorted(captures.items()) if name.startswith("symbol.")
+        for n in sorted(nodes, key=lambda n: n.start_byte)]
+    return Shapes(_joined(skeleton.out), _joined(skeleton.outline),
+                  tuple(dict.fromkeys(skeleton.names)), tuple(dict.fromkeys(symbols)))
+
+
+def _skeleton_items(captures: dict[str, list[Node]]) -> list[tuple[int, int, str, Node]]:
+    """The `skeleton.<kind>` captures as (start, -end, kind, node), in source order with an
+    enclosing node before the nodes inside it."""
     items: list[tuple[int, int, str, Node]] = []
     for name, nodes in captures.items():
         if name.startswith("skeleton."):
             kind = name.removeprefix("skeleton.")
             items.extend((n.start_byte, -n.end_byte, kind, n) for n in nodes)
     items.sort(key=lambda item: (item[0], item[1]))
-    braces = record.braces
-    out: list[bytes] = []
-    outline: list[bytes] = []
-    names: list[str] = []
-    symbols: list[str] = []
-    open_containers: list[tuple[int, bytes]] = []  # (end byte, indent) of containers still open
-    depth_ends: list[int] = []  # end bytes of the containers around the current item
-    covered_until = -1
-    last_start = -1
-    for start, neg_end, kind, node in items:
-        if start < covered_until or start == last_start:
-            continue
-        last_start = start
-        while open_containers and open_containers[-1][0] <= start:
-            _, indent = open_containers.pop()
-            if braces:
-                out.append(indent + b"}")
-        while depth_ends and depth_ends[-1] <= start:
-            depth_ends.pop()
+    return items
+
+
+def _joined(lines: list[bytes]) -> str:
+    return b"\n".join(lines).decode("utf-8", "replace") + ("\n" if lines else "")
+
+
+class _Skeleton:
+    """A file's skeleton, outline and names, cut one captured node at a time."""
+
+    def __init__(self, record: LanguageSpec, source: bytes) -> None:
+        self.record = record
+        self.source = source
+        self.out: list[bytes] = []
+        self.outline: list[bytes] = []
+        self.names: list[str] = []
+        self.symbols: list[str] = []
+        self.open_containers: list[tuple[int, bytes]] = []  # (end byte, indent) still open
+        self.depth_ends: list[int] = []  # end bytes of the containers around the current item
+        self.covered_until = -1
+        self.last_start = -1
+
+    def add(self, start: int, end: int, kind: str, node: Node) -> None:
+        """One captured node, unless it lies inside a function already cut."""
+        if start < self.covered_until or start == self.last_start:
+            return
+        self.last_start = start
+        self.close_until(start)
+        while self.depth_ends and self.depth_ends[-1] <= start:
+            self.depth_ends.pop()
         defined = _definition_name(node)
         if defined:
-            symbols.append(defined)
-            if not depth_ends:
-                names.append(defined)
-        indent = _line_indent(source, start)
+            self.symbols.append(defined)
+            if not self.depth_ends:
+                self.names.append(defined)
+        indent = _line_indent(self.source, start)
         if kind in ("whole", "function"):
-            covered_until = -neg_end  # nothing inside a function body belongs in a skeleton
-        body = node.child_by_field_name("body")
+            self.covered_until = end  # nothing inside a function body belongs in a skeleton
         if kind == "whole":
-            whole = source[start:-neg_end]
-            if defined:  # a module docstring is no definition: the outline leaves it out
-                outline.append(b"  " * len(depth_ends) + _signature(whole))
-            shown = _first_line(whole) if record.docstrings and whole.lstrip()[:1] in b"\"'" \
-                else whole.rstrip()
-            out.append(indent + shown)
-            continue
-        end = body.start_byte if body is not None else -neg_end
-        header = indent + source[start:end].rstrip()
-        outline.append(b"  " * len(depth_ends) + _signature(source[start:end]))
-        if kind != "function":
-            depth_ends.append(-neg_end)
-        if not braces:
-            out.append(header)
-            doc = _docstring(body) if body is not None and record.docstrings else None
-            inner = _line_indent(source, body.start_byte) if body is not None else indent + b"    "
-            if doc is not None:
-                out.append(inner + _first_line(source[doc.start_byte : doc.end_byte]))
-            if kind == "function":
-                out.append(inner + b"...")
-        elif kind == "function" or body is None:
-            out.append(header + (b" { ... }" if body is not None else b""))
+            self._whole(self.source[start:end], indent, defined)
         else:
-            out.append(header + b" {")
-            open_containers.append((-neg_end, indent))
-    while open_containers:
-        _, indent = open_containers.pop()
-        if braces:
-            out.append(indent + b"}")
+            self._definition(start, end, kind, node, indent)
 
-    # Constants and variables are definitions to look up, not skeleton lines.
-    symbols += [_text(n) for name, nodes in sorted(captures.items()) if name.startswith("symbol.")
-                for n in sorted(nodes, key=lambda n: n.start_byte)]
+    def close_until(self, start: int | None) -> None:
+        """Close the containers that end by `start` (all still open, when None)."""
+        while self.open_containers and (start is None or self.open_containers[-1][0] <= start):
+            _, indent = self.open_containers.pop()
+            if self.record.braces:
+                self.out.append(indent + b"}")
 
-    def joined(lines: list[bytes]) -> str:
-        return b"\n".join(lines).decode("utf-8", "replace") + ("\n" if lines else "")
+    def _whole(self, whole: bytes, indent: bytes, defined: str | None) -> None:
+        """A node kept whole; a leading docstring only by its first line."""
+        if defined:  # a module docstring is no definition: the outline leaves it out
+            self.outline.append(b"  " * len(self.depth_ends) + _signature(whole))
+        shown = _first_line(whole) if self.record.docstrings and whole.lstrip()[:1] in b"\"'" \
+            else whole.rstrip()
+        self.out.append(indent + shown)
 
-    return Shapes(joined(out), joined(outline), tuple(dict.fromkeys(names)),
-                  tuple(dict.fromkeys(symbols)))
+    def _definition(self, start: int, end: int, kind: str, node: Node, indent: bytes) -> None:
+        """A function or container: its header, then its body elided or left open."""
+        body = node.child_by_field_name("body")
+        body_start = body.start_byte if body is not None else end
+        header = indent + self.source[start:body_start].rstrip()
+        self.outline.append(b"  " * len(self.depth_ends)
+                            + _signature(self.source[start:body_start]))
+        if kind != "function":
+            self.depth_ends.append(end)
+        if not self.record.braces:
+            self._indented(header, kind, body, indent)
+        elif kind == "function" or body is None:
+            self.out.append(header + (b" { ... }" if body is not None else b""))
+        else:
+            self.out.append(header + b" {")
+            self.open_containers.append((end, indent))
+
+    def _indented(self, header: bytes, kind: str, body: Node | None, indent: bytes) -> None:
+        """An indented body: a docstring's first line, and `...` for a function's."""
+        self.out.append(header)
+        doc = _docstring(body) if body is not None and self.record.docstrings else None
+        inner = _line_indent(self.source, body.start_byte) if body is not None else indent + b"    "
+        if doc is not None:
+            self.out.append(inner + _first_line(self.source[doc.start_byte : doc.end_byte]))
+        if kind == "function":
+            self.out.append(inner + b"...")
 
 
 IMPORT_TYPES = ("import", "use_declaration", "preproc_include", "package_clause")
