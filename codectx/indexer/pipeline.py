@@ -132,59 +132,98 @@ def _assemble(
 ) -> IndexResult:
     fmt = options.format
     name = root.name or "repository"
-    sources, facts = analysis.sources, analysis.facts
+    counts = CachedCounts(counter, cache)
+    blocks = _Blocks(analysis, fmt, counts, progress)
+    head_text = header(name, fmt)
+    levels = {p: Level.FULL for p in analysis.order}
+    collapsed: dict[str, str] = {}
+    whole = (sum(blocks.full_tokens.values()) + counts(head_text)
+             + counts(tree(list(levels.items()), fmt)) if options.budget is not None else 0)
+    if options.budget is not None and whole > options.budget:
+        levels, collapsed = _fit(analysis, blocks, counts, head_text, options.budget, progress)
+    segments, files = _lay_out(analysis, blocks, counts, head_text, levels, collapsed)
+    counts.flush()
+    hidden = Counter(budget_mod.outermost(p, collapsed) for p in levels)
+    return IndexResult(
+        root=str(root), name=name, files=files, skipped=[], segments=segments,
+        token_count_exact=counter.exact, tokenizer=counter.name, parsed=analysis.parsed,
+        collapsed=[Collapsed(d, hidden[d], text) for d, text in sorted(collapsed.items())],
+    )
 
-    def view(path: str, level: Level) -> str | None:
+
+class _Blocks:
+    """Each file's block in the prompt at any level; the full ones made and counted once."""
+
+    def __init__(self, analysis: _Analysis, fmt: str, counts: CachedCounts,
+                 progress: Progress) -> None:
+        self.sources, self.facts, self.fmt = analysis.sources, analysis.facts, fmt
+        self.full = {p: self.block(p, Level.FULL) for p in analysis.order}
+        counts.prefetch(self.full.values(), progress)
+        self.full_tokens = {p: counts(t) for p, t in self.full.items()}
+
+    def view(self, path: str, level: Level) -> str | None:
         """The file's text at a level (its names line for names), None when it has none."""
-        fact = facts[path]
+        fact = self.facts[path]
         if level is Level.FULL:
-            return sources[path].text
+            return self.sources[path].text
         if level is Level.NAMES:
             return names_line(fact.names) if fact.names else None
         return fact.skeleton if level is Level.SKELETON else fact.outline
 
-    def block(path: str, level: Level) -> str:
-        return file_block(path, sources[path].language, view(path, level) or "", level, fmt)
+    def block(self, path: str, level: Level) -> str:
+        return file_block(path, self.sources[path].language, self.view(path, level) or "", level,
+                          self.fmt)
 
-    counts = CachedCounts(counter, cache)
-    full_blocks = {p: block(p, Level.FULL) for p in analysis.order}
-    counts.prefetch(full_blocks.values(), progress)
-    head_text = header(name, fmt)
-    levels = {p: Level.FULL for p in analysis.order}
-    full_tokens = {p: counts(t) for p, t in full_blocks.items()}
-    collapsed: dict[str, str] = {}
-    whole = (sum(full_tokens.values()) + counts(head_text)
-             + counts(tree(list(levels.items()), fmt)) if options.budget is not None else 0)
-    if options.budget is not None and whole > options.budget:
-        ladders = {}
-        for path in analysis.order:
-            costs = {Level.FULL: full_tokens[path]}
-            for level in (Level.SKELETON, Level.OUTLINE, Level.NAMES):
-                if view(path, level):
-                    costs[level] = counts(block(path, level))
-            ladders[path] = budget_mod.Ladder.of(costs, sources[path].kind.name == "data")
-        weights = {p: s.kind.weight for p, s in sources.items()}
-        ranked = budget_mod.importance(analysis.graph, weights)
-        summaries = budget_mod.summaries(ranked, {p: s.language for p, s in sources.items()},
-                                         {p: facts[p].names for p in ranked})
-        tree_costs = _tree_costs(ranked, summaries, counts, head_text, fmt, progress)
-        allowed = options.budget
-        for _ in range(8):  # a text's count is near, not exactly, the sum of its lines'
-            fitted = budget_mod.fit(ladders, ranked, tree_costs, allowed)
-            levels = fitted.levels
-            collapsed = {d: summaries[d] for d in fitted.collapsed}
-            shown = sum(counts(full_blocks[p] if lv is Level.FULL else block(p, lv))
-                        for p, lv in levels.items() if lv in budget_mod.SHOWN)
-            exact = (counts(head_text) + shown
-                     + counts(tree(list(levels.items()), fmt, collapsed)))
-            if exact <= options.budget:
-                break
-            # Fit again under the budget less what the sum of the pieces missed.
-            allowed = min(allowed - 1, options.budget - (exact - fitted.tokens))
-        else:
-            raise BudgetError(f"the budget of {options.budget:,} tokens could not be met",
-                              "Raise the `budget` setting.")
+    def shown(self, path: str, level: Level) -> str:
+        """The block of a file shown at a level, a full one as already made."""
+        return self.full[path] if level is Level.FULL else self.block(path, level)
 
+
+def _fit(
+    analysis: _Analysis, blocks: _Blocks, counts: CachedCounts, head_text: str, budget: int,
+    progress: Progress,
+) -> tuple[dict[str, Level], dict[str, str]]:
+    """Each file's level and the directories collapsed (with their summaries) for a prompt
+    whose exact count is within the budget."""
+    sources, facts = analysis.sources, analysis.facts
+    ladders = {p: _ladder(p, blocks, counts) for p in analysis.order}
+    weights = {p: s.kind.weight for p, s in sources.items()}
+    ranked = budget_mod.importance(analysis.graph, weights)
+    summaries = budget_mod.summaries(ranked, {p: s.language for p, s in sources.items()},
+                                     {p: facts[p].names for p in ranked})
+    tree_costs = _tree_costs(ranked, summaries, counts, head_text, blocks.fmt, progress)
+    allowed = budget
+    for _ in range(8):  # a text's count is near, not exactly, the sum of its lines'
+        fitted = budget_mod.fit(ladders, ranked, tree_costs, allowed)
+        levels = fitted.levels
+        collapsed = {d: summaries[d] for d in fitted.collapsed}
+        shown = sum(counts(blocks.shown(p, lv)) for p, lv in levels.items()
+                    if lv in budget_mod.SHOWN)
+        exact = (counts(head_text) + shown
+                 + counts(tree(list(levels.items()), blocks.fmt, collapsed)))
+        if exact <= budget:
+            return levels, collapsed
+        # Fit again under the budget less what the sum of the pieces missed.
+        allowed = min(allowed - 1, budget - (exact - fitted.tokens))
+    raise BudgetError(f"the budget of {budget:,} tokens could not be met",
+                      "Raise the `budget` setting.")
+
+
+def _ladder(path: str, blocks: _Blocks, counts: CachedCounts) -> budget_mod.Ladder:
+    """What a file costs at each level it has."""
+    costs = {Level.FULL: blocks.full_tokens[path]}
+    for level in (Level.SKELETON, Level.OUTLINE, Level.NAMES):
+        if blocks.view(path, level):
+            costs[level] = counts(blocks.block(path, level))
+    return budget_mod.Ladder.of(costs, blocks.sources[path].kind.name == "data")
+
+
+def _lay_out(
+    analysis: _Analysis, blocks: _Blocks, counts: CachedCounts, head_text: str,
+    levels: dict[str, Level], collapsed: dict[str, str],
+) -> tuple[list[Segment], list[IndexedFile]]:
+    """The prompt's segments (the header, each file shown, the tree) and every file's record,
+    in prompt order."""
     segments: list[Segment] = []
 
     def add(kind: str, path: str | None, text: str) -> int:
@@ -197,20 +236,13 @@ def _assemble(
     for path in analysis.order:
         level, tokens = levels[path], 0
         if level in budget_mod.SHOWN:
-            text = full_blocks[path] if level is Level.FULL else block(path, level)
-            tokens = add("file", path, text)
-        src, deps, fact = sources[path], analysis.resolved[path], facts[path]
+            tokens = add("file", path, blocks.shown(path, level))
+        src, deps, fact = analysis.sources[path], analysis.resolved[path], analysis.facts[path]
         files.append(IndexedFile(path, src.language, tokens, level, deps.internal, deps.external,
-                                 src.invalid_utf8, full_tokens[path], fact.names, fact.symbols,
-                                 src.kind.name, src.kind.reason))
-    add("tree", None, tree(list(levels.items()), fmt, collapsed))
-    counts.flush()
-    hidden = Counter(budget_mod.outermost(p, collapsed) for p in levels)
-    return IndexResult(
-        root=str(root), name=name, files=files, skipped=[], segments=segments,
-        token_count_exact=counter.exact, tokenizer=counter.name, parsed=analysis.parsed,
-        collapsed=[Collapsed(d, hidden[d], text) for d, text in sorted(collapsed.items())],
-    )
+                                 src.invalid_utf8, blocks.full_tokens[path], fact.names,
+                                 fact.symbols, src.kind.name, src.kind.reason))
+    add("tree", None, tree(list(levels.items()), blocks.fmt, collapsed))
+    return segments, files
 
 
 def _tree_costs(ranked: list[str], summaries: dict[str, str], counts: CachedCounts,
