@@ -178,22 +178,8 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
            budget: int, total: int) -> Allocation:
     """Least important first, files drop to listed and directories collapse until the
     prompt fits (`total`: its tokens with every file on its first rung)."""
-    score = {p: len(ranked) - i for i, p in enumerate(ranked)}
     folders = directories(ranked)
-    scores: dict[str, list[int]] = {d: [] for d in folders}  # most important first
-    tree = dict(costs.directory)  # each directory's lines in the tree, its own included
-    for path in ranked:
-        tree[parent(path)] += costs.line[path]
-        for folder in ancestors(path):
-            scores[folder].append(score[path])
-    for folder in sorted(folders, key=lambda d: -d.count("/") if d else 1):
-        if folder:  # deepest first: a subdirectory's lines count in its parent's
-            tree[parent(folder)] += tree[folder]
-    # A directory's turn: when only its most important tenth is left (deeper first at a
-    # tie, and after the files of the same rank).
-    order = sorted([(score[p], 0, 0, p) for p in ranked]
-                   + [(scores[d][len(scores[d]) // KEEP_SHARE], 1,
-                       -(d.count("/") + 1 if d else 0), d) for d in folders])
+    tree = _tree_lines(ranked, folders, costs)
     listed: set[str] = set()
     collapsed: set[str] = set()
 
@@ -202,7 +188,7 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
         for folder in ancestors(path):
             tree[folder] += delta
 
-    for _, is_dir, _, item in order:
+    for _, is_dir, _, item in _turns(ranked, folders):
         if total <= budget:
             break
         if is_dir:
@@ -226,6 +212,39 @@ def _cover(ladders: Mapping[str, Ladder], ranked: Sequence[str], costs: TreeCost
             f"a budget of {budget:,} tokens cannot hold the header and the repository's "
             f"one-line summary: they take {needed:,}",
             f"Raise the `budget` setting to at least {needed:,}.", needed)
+    return _covered(ladders, listed, collapsed, total)
+
+
+def _tree_lines(ranked: Sequence[str], folders: set[str], costs: TreeCosts) -> dict[str, int]:
+    """Each directory's lines in the tree, its own and everything under it included."""
+    tree = dict(costs.directory)
+    for path in ranked:
+        tree[parent(path)] += costs.line[path]
+    for folder in sorted(folders, key=lambda d: -d.count("/") if d else 1):
+        if folder:  # deepest first: a subdirectory's lines count in its parent's
+            tree[parent(folder)] += tree[folder]
+    return tree
+
+
+def _turns(ranked: Sequence[str], folders: set[str]) -> list[tuple[int, int, int, str]]:
+    """The files and directories in the order they give way: (score, is a directory,
+    minus its depth, path), least important first."""
+    score = {p: len(ranked) - i for i, p in enumerate(ranked)}
+    scores: dict[str, list[int]] = {d: [] for d in folders}  # most important first
+    for path in ranked:
+        for folder in ancestors(path):
+            scores[folder].append(score[path])
+    # A directory's turn: when only its most important tenth is left (deeper first at a
+    # tie, and after the files of the same rank).
+    return sorted([(score[p], 0, 0, p) for p in ranked]
+                  + [(scores[d][len(scores[d]) // KEEP_SHARE], 1,
+                      -(d.count("/") + 1 if d else 0), d) for d in folders])
+
+
+def _covered(ladders: Mapping[str, Ladder], listed: set[str], collapsed: set[str],
+             total: int) -> Allocation:
+    """Every file's level once the cover is done: listed (or collapsed, inside a collapsed
+    directory), else its first rung."""
     outer = tuple(sorted(d for d in collapsed if not _inside(d, collapsed)))
     levels = {}
     for path in ladders:
