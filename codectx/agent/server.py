@@ -41,12 +41,15 @@ from acp.schema import (
     AvailableCommand,
     AvailableCommandInput,
     AvailableCommandsUpdate,
+    CloseSessionResponse,
     Implementation,
     InitializeResponse,
     LoadSessionResponse,
     NewSessionResponse,
     PromptCapabilities,
     PromptResponse,
+    SessionCapabilities,
+    SessionCloseCapabilities,
     UnstructuredCommandInput,
 )
 
@@ -113,7 +116,8 @@ class CodectxAgent:
             protocol_version=min(protocol_version, PROTOCOL_VERSION),
             agent_capabilities=AgentCapabilities(
                 load_session=True,
-                prompt_capabilities=PromptCapabilities(embedded_context=True)),
+                prompt_capabilities=PromptCapabilities(embedded_context=True),
+                session_capabilities=SessionCapabilities(close=SessionCloseCapabilities())),
             agent_info=Implementation(name="codectx", title="codectx", version=__version__),
             auth_methods=[],
         )
@@ -131,6 +135,14 @@ class CodectxAgent:
             await self.client.session_update(state.id, update_agent_message_text(answer))
         self.spawn(self._prepare(state))
         return LoadSessionResponse()
+
+    async def close_session(self, session_id: str, **_: Any) -> CloseSessionResponse:
+        """The editor is done with a session: its work and watcher stop, and its
+        repository's model is freed when no other session holds it."""
+        state = self._sessions.pop(session_id, None)
+        if state is not None:
+            state.end()
+        return CloseSessionResponse()
 
     async def authenticate(self, method_id: str, **_: Any) -> None:
         """Nothing to sign in to: the model is local (clients that always call this get None)."""

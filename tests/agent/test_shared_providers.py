@@ -1,5 +1,5 @@
-"""Editor sessions on one repository share one model, freed with the last of them; loading
-a session again stops the earlier one's watcher."""
+"""Editor sessions on one repository share one model, freed with the last of them (closed,
+or the editor gone); loading a session again stops the earlier one's watcher."""
 
 from __future__ import annotations
 
@@ -79,6 +79,13 @@ async def test_sessions_share_their_repositorys_model_until_the_last_ends(
     response = await agent.prompt(session_id=second, prompt=[{"type": "text", "text": "hi?"}])
     assert response.stop_reason == "end_turn"
     assert agent._sessions[first].chat.turns  # the loaded session has its history
+
+    # Closing: a repository's model is freed with the last session on it.
+    await agent.close_session(session_id=third)
+    assert counting.live == 1  # the other repository's model is gone
+    await agent.close_session(session_id=second)
+    assert counting.live == 1  # the loaded session still holds its repository's model
+    await agent.close_session(session_id="no-such-session")  # nothing to close: no error
 
     agent.shutdown()  # the editor went away: every model is freed
     assert counting.live == 0
