@@ -52,7 +52,10 @@ async def _serve(flags: dict[str, Any], stdout: IO[bytes], watch: bool) -> None:
     reader, writer = await streams(stdout)
     agent = CodectxAgent(flags, watch)
     # The SDK answers "method not found" for what the agent does not define (fork, modes).
-    connection = AgentSideConnection(cast(Agent, agent), writer, reader, listening=False)
+    # `session/close` is among the protocol's unstable methods: routed only when they are
+    # on, and of those the agent defines that one alone.
+    connection = AgentSideConnection(cast(Agent, agent), writer, reader, listening=False,
+                                     use_unstable_protocol=True)
     logging.getLogger("codectx.acp").info("codectx acp: ready")
     try:
         await connection.listen()

@@ -7,10 +7,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from acp import RequestError
+from acp import PROTOCOL_VERSION, Client, RequestError, spawn_agent_process
 from acp.schema import (
     AvailableCommandsUpdate,
     FileEditToolCallContent,
@@ -213,6 +213,25 @@ async def test_a_session_is_saved_and_loaded(repo: Path) -> None:
         await wait_for(lambda: len(second.updates) >= 2)
         assert second.kinds()[:2] == ["user_message_chunk", "agent_message_chunk"]
         assert second.text().startswith("Greets.")
+
+
+async def test_a_closed_session_is_gone_and_the_close_is_advertised(repo: Path) -> None:
+    editor = Editor()
+    async with spawn_agent_process(cast(Client, editor), sys.executable, "-m", "codectx",
+                                   "acp", env=agent_env(["Greets."])) as (conn, _process):
+        started = await conn.initialize(protocol_version=PROTOCOL_VERSION)
+        capabilities = started.agent_capabilities
+        assert capabilities is not None and capabilities.session_capabilities is not None
+        assert capabilities.session_capabilities.close is not None
+        session = await conn.new_session(cwd=str(repo))
+        await conn.prompt(session_id=session.session_id, prompt=prompt_text("what?"))
+        await conn.close_session(session_id=session.session_id)
+        with pytest.raises(RequestError, match="Invalid params") as caught:
+            await conn.prompt(session_id=session.session_id, prompt=prompt_text("again?"))
+        assert "no session" in str(caught.value.data)
+        # The protocol's other unstable methods are still not offered.
+        with pytest.raises(RequestError, match="Method not found"):
+            await conn.fork_session(cwd=str(repo), session_id=session.session_id)
 
 
 def raw_session(lines: list[str], repo: Path) -> list[dict[str, Any]]:
