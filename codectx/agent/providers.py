@@ -72,6 +72,3 @@ class SharedProviders:
             shared, self._shared = list(self._shared.values()), {}
         for item in shared:
             item.provider.close()
-
-    def __len__(self) -> int:
-        return len(self._shared)

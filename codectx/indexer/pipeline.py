@@ -22,7 +22,7 @@ from codectx.indexer import snapshot
 from codectx.indexer.cache import IndexCache
 from codectx.indexer.counts import CachedCounts
 from codectx.indexer.gittree import BlobReader
-from codectx.indexer.imports import Resolved, Resolver
+from codectx.indexer.imports import Files, Resolved, Resolver
 from codectx.indexer.levels import Level
 from codectx.indexer.parse import FileFacts
 from codectx.indexer.result import Collapsed, IndexedFile, IndexResult
@@ -114,11 +114,11 @@ def _analyse(
             read = read_sources(listing.files, skipped, progress, blobs)
     facts, parsed = load_facts(read, cache, progress)
     sources = {s.path: s for s in read}
-    resolver = Resolver(
+    resolver = Resolver(Files(
         {s.path: (s.language, facts[s.path]) for s in read},
         lambda p: sources[p].text if p in sources else None,
         options.include_dirs,
-    )
+    ))
     resolved = {s.path: resolver.resolve(s.path, s.language, facts[s.path]) for s in read}
     graph = order_mod.dependency_graph({p: r.internal for p, r in resolved.items()})
     volatility = _volatility(root, listing, head, options.history_commits, cache)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codectx.indexer.imports import _expand_use
+from codectx.indexer.imports.rust import _expand_use
 from tests.conftest import copy_fixture, expected_edges, index
 
 LANGUAGES = ["python", "typescript", "go", "rust", "java", "c"]

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from codectx.indexer import languages
 from codectx.indexer.imports._common import Files, Rule
-from codectx.indexer.imports.rust import _expand_use as _expand_use
+
+__all__ = ["RULES", "Files", "Resolved", "Resolver", "family_rule"]
 from codectx.indexer.parse import FileFacts
 
 RULES: frozenset[str] = frozenset(
@@ -44,13 +44,7 @@ def family_rule(name: str, files: Files) -> Rule:
 class Resolver:
     """Built once per index from every file's path and facts; resolves one file at a time."""
 
-    def __init__(
-        self,
-        facts: Mapping[str, tuple[str, FileFacts]],
-        read_text: Callable[[str], str | None],
-        include_dirs: Iterable[str] = (),
-    ) -> None:
-        files = Files(facts, read_text, include_dirs)
+    def __init__(self, files: Files) -> None:
         named = dict.fromkeys(r.import_rule for r in languages.LANGUAGES.values() if r.import_rule)
         self.rules = {name: family_rule(name, files) for name in named}
 
