@@ -181,12 +181,13 @@ class LlamaCppBackend:
         mode = self._mode(prompt, notes)
         plan = self._plan(llama_api.evaluated(llm), self._held, tokens, spans, mode, notes)
         load_s = 0.0
+        states = self._states
         waited: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
-        if self._states is not None and plan.evaluated > 0:
-            waited = self._states.prefill_lock(cancel, notes)
+        if states is not None and plan.evaluated > 0:
+            waited = states.prefill_lock(cancel, notes)
         with waited:
-            if self._states is not None and plan.evaluated > 0:
-                plan, load_s = self._restore_best(tokens, spans, mode, plan, notes)
+            if states is not None and plan.evaluated > 0:
+                plan, load_s = self._restore_best(states, tokens, spans, mode, plan, notes)
             todo = plan.evaluated + len(tokens) - n_prefix
             done = 0
 
@@ -201,8 +202,8 @@ class LlamaCppBackend:
                 reached = kv_cells.carry_out(llm, plan, tokens, self.options.n_batch, cancel,
                                              counted)
             self._held = _cut(plan.held, reached)
-            if self._states is not None and (plan.evaluated > 0 or plan.moves) and self._held:
-                self._states.save(llm, tokens, self._held)
+            if states is not None and (plan.evaluated > 0 or plan.moves) and self._held:
+                states.save(llm, tokens, self._held)
         if reached == n_prefix and tail:
             llama_api.keep_first(llm, n_prefix + tail)  # the same conversation's cells stay
         reused = plan.reused + tail
@@ -301,27 +302,26 @@ class LlamaCppBackend:
                          ttft_s=ttft, total_s=total, notes=tuple(notes),
                          shifted_tokens=plan.shifted, stale_tokens=plan.stale)
 
-    def _restore_best(self, tokens: list[int], spans: Sequence[Span], mode: str, plan: ReusePlan,
+    def _restore_best(self, states: SavedStates, tokens: list[int], spans: Sequence[Span],
+                      mode: str, plan: ReusePlan,
                       notes: list[str]) -> tuple[ReusePlan, float]:
         """Load the saved state that keeps the most of `tokens`, if it beats what is in
         memory; the plan from what memory then holds, and the seconds spent loading."""
         from codectx.models import llama_api
 
-        assert self.cache is not None and self._states is not None
-
         def kept(entry: Entry) -> int:
             return self._plan(list(entry.tokens), entry.held, tokens, spans, mode).reused
 
-        found = self.cache.best(tokens, kept)
+        found = states.cache.best(tokens, kept)
         if found is None or found[1] <= plan.reused:
             return plan, 0.0
         entry, _ = found
         t0 = time.perf_counter()
-        if self._states.load(self._llm, entry):
-            self.cache.touch(entry)
+        if states.load(self._llm, entry):
+            states.cache.touch(entry)
             self._held = entry.held
         else:
-            self.cache.discard(entry)
+            states.cache.discard(entry)
             notes.append("a saved prompt state was damaged and has been discarded; "
                          "the prompt was evaluated afresh")
             self._held = ()
