@@ -141,6 +141,10 @@ class Watcher:
         self._idle.set()
         self.noticed_total = 0
         """Events that named a path it follows (tests wait for one, not for a time)."""
+        self.held_total = 0
+        """Changes held back while an edit's trial had its change on disk."""
+        self.quiet_total = 0
+        """Quiet spells looked at: times it woke with no change and checked for staleness."""
         self._prompt: tuple[tuple[str, int], ...] | None = None
         self._carried: set[str] = set()  # files of a re-prefill cut short by a newer change
         self._observer: BaseObserver | None = None
@@ -255,9 +259,12 @@ class Watcher:
                     self._gone()
                 elif self._stale and time.monotonic() - self._last >= self.exact_after_s:
                     self._guarded(self._make_exact)
+                self.quiet_total += 1
                 continue
             if self._stop.is_set():
                 break
+            if self.session.trying.is_set():
+                self.held_total += 1
             while self.session.trying.is_set() and not self._stop.is_set():
                 time.sleep(0.05)  # an edit's change is on disk for its checks, then put back
             batch = self._settled()

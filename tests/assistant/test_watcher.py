@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,9 +41,15 @@ def started(root: Path, backend: FakeBackend, **kwargs: object) -> tuple[Watcher
     session.warm()
     recorder = Recorder()
     watcher = Watcher(session, recorder, debounce_s=0.2, **kwargs)  # type: ignore[arg-type]
-    watcher.start()
-    time.sleep(0.2)  # the observer is listening
+    watcher.start()  # listening once this returns: watchdog sets up its watches in start()
     return watcher, recorder
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
 
 
 def settle(watcher: Watcher, noticed: int = 1) -> None:
@@ -131,8 +137,8 @@ def test_an_edit_being_checked_is_not_prefilled(repo: Path) -> None:
     try:
         watcher.session.trying.set()  # as an edit's trial does while its checks run
         (repo / "mid.py").write_text("the trial's text\n")
-        time.sleep(0.8)  # well past the debounce: still held
-        assert watcher.rebuilds == 0
+        wait_for(lambda: watcher.held_total == 1, "the change was never held")
+        assert watcher.rebuilds == 0 and watcher.noticed_total >= 1
         (repo / "mid.py").write_text(FILES["mid.py"])  # put back
         watcher.session.trying.clear()
         settle(watcher)
@@ -242,7 +248,6 @@ def test_without_change_notifications_it_polls_and_says_so_once(
     watcher, seen = started(repo, backend)
     try:
         (repo / "app.py").write_text("print('polled')\n")
-        time.sleep(1.5)  # one polling interval
         settle(watcher)
     finally:
         watcher.stop()
@@ -267,9 +272,8 @@ def test_codectx_watch_reports_each_change_and_stops_on_ctrl_c(repo: Path) -> No
     try:
         for line in proc.stderr:
             lines.append(line)
-            if line.startswith("watching "):
+            if line.startswith("watching "):  # printed once the watcher is listening
                 break
-        time.sleep(0.5)
         (repo / "mid.py").write_text(FILES["mid.py"] + "\n\ndef more():\n    return 3\n")
         for line in proc.stderr:
             lines.append(line)
@@ -318,11 +322,11 @@ def test_after_a_quiet_spell_shifted_cells_are_made_exact_once(repo: Path) -> No
     try:
         (repo / "core.py").write_text("def base():\n    return 2\n")
         settle(watcher)
-        deadline = time.monotonic() + 30
-        while not any(e.exact and e.kind == "ready" for e in seen.events):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        time.sleep(1.5)  # quiet again: nothing more to make exact
+        wait_for(lambda: any(e.exact and e.kind == "ready" for e in seen.events),
+                 "never made exact")
+        looked = watcher.quiet_total
+        # Two more quiet spells looked at, past exact_after_s: nothing more to make exact.
+        wait_for(lambda: watcher.quiet_total >= looked + 2, "no quiet spell looked at")
     finally:
         watcher.stop()
     exact = [p for p in backend.prompts if p.exact]
