@@ -12,7 +12,9 @@ of that shape is in the instructions at the start of every prompt
 is short: the few tokens after the cached repository are what a warm review
 pays for. The reader forgives
 what small models do around that shape (list bullets, backticks, bold,
-prose around the lines, a JSON array instead), and then holds every finding
+prose around the lines, a JSON array instead, a line without its path, as a
+compiler prints one: `LINE[:COL]: SEVERITY: MESSAGE`, taken to be about the only
+file with that line changed), and then holds every finding
 to the change: one whose path is not a changed file, or whose line was not
 changed, is dropped and counted. A reply with no finding and no "no
 findings" becomes one note saying the reply could not be read.
@@ -116,6 +118,13 @@ _LINE = re.compile(
         \s*[:\-\u2013]\s*(?P<message>\S.*)$""",
     re.IGNORECASE | re.VERBOSE,
 )
+_BARE = re.compile(
+    r"""^\s*(?:[-*+•]|\d+[.)])?\s*[`*_]*(?:line\s*)?(?P<line>\d+)(?::\d+)?[`*_]*  # LINE[:COL]
+        \s*:\s*[`*_\[(]*(?P<severity>error|warning|warn|note|info)[`*_\])]*
+        \s*[:\-\u2013]\s*(?P<message>\S.*)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+"""A finding without its path, as compilers print one: `LINE: SEVERITY: MESSAGE`."""
 _NOTHING = re.compile(r"\b(no findings|no (?:problems|issues)( found)?|lgtm|looks good)\b",
                       re.IGNORECASE)
 _SEVERITY: dict[str, Severity] = {"error": "error", "warning": "warning", "warn": "warning",
@@ -124,7 +133,7 @@ _SEVERITY: dict[str, Severity] = {"error": "error", "warning": "warning", "warn"
 
 def parse_findings(reply: str, change: Change) -> Findings:
     """Findings from the model's reply, each checked against the change."""
-    candidates = _from_lines(reply) or _from_json(reply)
+    candidates = _from_lines(reply, change) or _from_json(reply)
     if not candidates:
         if _NOTHING.search(reply):
             return Findings([], [])
@@ -135,7 +144,8 @@ def parse_findings(reply: str, change: Change) -> Findings:
     kept: list[Finding] = []
     dropped: list[tuple[Finding, str]] = []
     for finding in candidates:
-        problem = _off_change(finding, change)
+        problem = ("it names no file, and its line is not changed in exactly one file"
+                   if finding.path is None else _off_change(finding, change))
         if problem:
             dropped.append((finding, problem))
         elif finding not in kept:
@@ -161,15 +171,31 @@ def _off_change(finding: Finding, change: Change) -> str | None:
     return None
 
 
-def _from_lines(reply: str) -> list[Finding]:
+def _from_lines(reply: str, change: Change) -> list[Finding]:
     found = []
     for raw in reply.splitlines():
-        match = _LINE.match(raw)
-        if match:
-            message = match["message"].strip().strip("`*_").strip()
-            found.append(Finding(_normal_path(match["path"]), int(match["line"]),
-                                 _SEVERITY[match["severity"].lower()], message))
+        match = _BARE.match(raw)  # first: `10:5: error` is not path 10, line 5
+        if match is not None:
+            path = _implied_path(int(match["line"]), change)
+        else:
+            match = _LINE.match(raw)
+            if match is None:
+                continue
+            path = _normal_path(match["path"])
+        message = match["message"].strip().strip("`*_").strip()
+        found.append(Finding(path, int(match["line"]), _SEVERITY[match["severity"].lower()],
+                             message))
     return found
+
+
+def _implied_path(line: int, change: Change) -> str | None:
+    """The file a finding without a path is about: the only one with `line` changed, or the
+    only file reviewed (None when that is not one file)."""
+    changed = [f.path for f in change.reviewable if line in f.changed]
+    if len(changed) == 1:
+        return changed[0]
+    files = [f.path for f in change.reviewable]
+    return files[0] if len(files) == 1 else None
 
 
 def _from_json(reply: str) -> list[Finding]:

@@ -52,6 +52,10 @@ CASES = {
                                   [Finding("lib.py", 1, "note", "m")], 0),
     "no findings": ("no findings", [], 0),
     "no findings in prose": ("I looked carefully. No issues found.", [], 0),
+    "no path, as a compiler prints it: the only file with that line changed": (
+        "10:5: error: division by zero\n- 1: note: name X better",
+        [E10, Finding("lib.py", 1, "note", "name X better")], 0),
+    "no path, and the line changed in no file": ("12: warning: far", [], 1),
     "duplicates are kept once": ("src/app.py:10: error: division by zero\n" * 2, [E10], 0),
 }
 
@@ -62,6 +66,15 @@ def test_replies(name: str) -> None:
     found = parse_findings(reply, make_change())
     assert found.findings == expected
     assert len(found.dropped) == dropped
+
+
+def test_a_finding_without_a_path_in_a_change_of_one_file_is_about_that_file() -> None:
+    change = make_change()
+    one = Change(change.kind, change.tree, change.files[:1], change.description)
+    found = parse_findings("535:note: off by one\n11: warning: stray print", one)
+    assert found.findings == [Finding("src/app.py", 11, "warning", "stray print")]
+    assert [(f.path, f.line, reason) for f, reason in found.dropped] == [
+        ("src/app.py", 535, "line 535 of src/app.py is not a changed line")]
 
 
 @pytest.mark.parametrize("reply", ["", "The code changes a return value.", "[not json"])
