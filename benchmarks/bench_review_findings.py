@@ -30,11 +30,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_real import WORK, fetch
+from bench_real import fetch
 
 from codectx import config
 from codectx.assistant.results import Review
@@ -169,8 +169,7 @@ def review(session: Session, root: Path, case: Case) -> None:
         subprocess.run(["git", "reset", "-q", "--hard"], cwd=root, check=True)
     case.seconds = time.perf_counter() - started
     case.reply = result.answer.text if result.answer else ""
-    first = case.line + (1 if case.kind == "comment added" else 0)
-    changed = range(case.line, first + case.after.count("\n") + 1)
+    changed = range(case.line, case.line + case.after.count("\n") + 1)
     case.findings = [f"{f.path}:{f.line}: {f.severity}: {f.message}" for f in result.findings
                      if f.path == case.path and f.line in changed]
     case.unread = any(f.path is None for f in result.findings)
@@ -186,8 +185,7 @@ def run(root: Path, model: str | None, cases: list[Case], measured: Path) -> lis
             flags["model"] = model
         session = Session(root, config.load(root, flags))
         for template in cases:
-            case = Case(template.kind, template.path, template.line, template.before,
-                        template.after)
+            case = replace(template, findings=[])
             review(session, root, case)
             verdict = ("FOUND" if case.findings else "missed") if case.bug else \
                 ("FALSE FINDING" if case.findings else "quiet")
@@ -237,5 +235,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    WORK.mkdir(parents=True, exist_ok=True)
     main()

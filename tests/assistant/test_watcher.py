@@ -56,10 +56,8 @@ def settle(watcher: Watcher, noticed: int = 1) -> None:
     """Until `noticed` more events than at the last settle have reached the watcher (the
     change just made), and it is idle again."""
     before = getattr(watcher, "_settled_total", 0)
-    deadline = time.monotonic() + 30
-    while watcher.noticed_total < before + noticed:
-        assert time.monotonic() < deadline, "the change never reached the watcher"
-        time.sleep(0.01)
+    wait_for(lambda: watcher.noticed_total >= before + noticed,
+             "the change never reached the watcher")
     assert watcher.wait_idle(30)
     watcher._settled_total = watcher.noticed_total  # type: ignore[attr-defined]
 
@@ -215,9 +213,7 @@ def test_a_deleted_or_renamed_directory_stops_the_watcher_with_a_message(repo: P
         shutil.rmtree(repo)
     else:
         repo.rename(repo.with_name("elsewhere"))
-    deadline = time.monotonic() + 10
-    while watcher.running and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: not watcher.running, "the watcher went on")
     watcher.stop()
     assert not watcher.running
     messages = [e.message for e in seen.events if e.kind == "stopped"]

@@ -109,19 +109,18 @@ def review_request(change: Change, rendered: str) -> str:
 
 # -- the reply --------------------------------------------------------------------------
 
+_BULLET = r"^\s*(?:[-*+•]|\d+[.)])?\s*"  # a list bullet or number
+_SEVERITY_MESSAGE = r"""[`*_\[(]*(?P<severity>error|warning|warn|note|info)[`*_\])]*
+    \s*[:\-\u2013]\s*(?P<message>\S.*)$"""
 _LINE = re.compile(
-    r"""^\s*(?:[-*+•]|\d+[.)])?\s*        # a list bullet or number
-        [`*_\[]*(?P<path>[^\s:`*\[\]]+?)[`*_\]]*  # the path, maybe in backticks or bold
+    _BULLET + r"""[`*_\[]*(?P<path>[^\s:`*\[\]]+?)[`*_\]]*  # the path, maybe in backticks or bold
         \s*:\s*(?:line\s*)?(?P<line>\d+)(?:\s*[-\u2013]\s*\d+)?[`*_]*  # :LINE (or a range)
-        \s*:?\s*[-\u2013]?\s*[`*_\[(]*
-        (?P<severity>error|warning|warn|note|info)[`*_\])]*
-        \s*[:\-\u2013]\s*(?P<message>\S.*)$""",
+        \s*:?\s*[-\u2013]?\s*""" + _SEVERITY_MESSAGE,
     re.IGNORECASE | re.VERBOSE,
 )
 _BARE = re.compile(
-    r"""^\s*(?:[-*+•]|\d+[.)])?\s*[`*_]*(?:line\s*)?(?P<line>\d+)(?::\d+)?[`*_]*  # LINE[:COL]
-        \s*:\s*[`*_\[(]*(?P<severity>error|warning|warn|note|info)[`*_\])]*
-        \s*[:\-\u2013]\s*(?P<message>\S.*)$""",
+    _BULLET + r"""[`*_]*(?:line\s*)?(?P<line>\d+)(?::\d+)?[`*_]*\s*:\s*  # LINE[:COL]:
+        """ + _SEVERITY_MESSAGE,
     re.IGNORECASE | re.VERBOSE,
 )
 """A finding without its path, as compilers print one: `LINE: SEVERITY: MESSAGE`."""

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from codectx.indexer import languages
 from codectx.indexer.imports._common import Files, Rule
+from codectx.indexer.parse import FileFacts
 
 __all__ = ["RULES", "Files", "Resolved", "Resolver", "family_rule"]
-from codectx.indexer.parse import FileFacts
 
 RULES: frozenset[str] = frozenset(
     module.name for module in pkgutil.iter_modules(__path__) if not module.name.startswith("_")
