@@ -241,19 +241,19 @@ class CodectxAgent:
                 [state.session.warm(cancel=state.stop_prefill, progress=progress)]))
             title = ("Repository ready (prompt cache warm)" if warmed.stop_reason != "cancelled"
                      else "Prefill stopped (what it evaluated is saved)")
-            await self.client.session_update(state.id, update_tool_call(
-                tool_id, status="completed", title=title))
+            outcome = update_tool_call(tool_id, status="completed", title=title)
         except CodectxError as exc:
-            await self.client.session_update(state.id, update_tool_call(
+            outcome = update_tool_call(
                 tool_id, status="failed", title="Could not prepare the repository",
-                content=[tool_content(text_block(told_in_the_chat(exc)))]))
+                content=[tool_content(text_block(told_in_the_chat(exc)))])
         except Exception:  # the session stays usable; the next prompt reports the problem
             log.exception("preparing session %s", state.id)
-            await self.client.session_update(state.id, update_tool_call(tool_id, status="failed"))
+            outcome = update_tool_call(tool_id, status="failed")
         finally:
             state.prefill = None
-        if self._watch:
+        if self._watch:  # listening before the editor is told: a save from then on is seen
             await self._follow(state)
+        await self.client.session_update(state.id, outcome)
 
     async def _follow(self, state: SessionState) -> None:
         """Watch the repository; each rebuild shows as a `read` tool call with its progress."""

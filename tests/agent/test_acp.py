@@ -268,7 +268,7 @@ async def test_the_session_follows_changes_to_the_repository(repo: Path) -> None
         await wait_for(lambda: any(isinstance(u, ToolCallProgress) and u.status == "completed"
                                    and u.tool_call_id.startswith("prefill-")
                                    for u in editor.updates))
-        await asyncio.sleep(0.5)  # the watcher is listening
+        # The prefill is reported done once the watcher listens: a save from now on is seen.
         (repo / "lib.py").write_text("X = 2\n")
         await wait_for(lambda: any(isinstance(u, ToolCallProgress) and u.status == "completed"
                                    and u.tool_call_id.startswith("refresh-")
