@@ -50,6 +50,8 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -98,6 +100,16 @@ def fetch(spec: str) -> Path:
                     ["git", "commit", "-q", "-m", f"{spec} sdist"]):
         subprocess.run(command, cwd=root, env=env, check=True)
     return root
+
+
+@contextmanager
+def fresh_cache(measured: Path) -> Iterator[Path]:
+    """An empty cache folder holding only this machine's speed model and prefill settings
+    (`measured`, a tuning.json, where there is one), removed afterwards."""
+    with tempfile.TemporaryDirectory() as cache:
+        if measured.is_file():
+            shutil.copy(measured, Path(cache) / "tuning.json")
+        yield Path(cache)
 
 
 def constants(root: Path, index: IndexResult, n: int, seed: int) -> list[tuple[str, str, str]]:
@@ -228,10 +240,8 @@ def edit(session: Session, root: Path, task: Task, result: Result, mode: str,
 def run(project: str, root: Path, mode: str, n: int, seed: int, measured: Path,
         edits: int = 0, edit_checks: tuple[bool, ...] = (True,)) -> Result:
     result = Result(project, mode)
-    with tempfile.TemporaryDirectory() as cache:
-        if measured.is_file():  # the speed model and prefill settings of this machine
-            shutil.copy(measured, Path(cache) / "tuning.json")
-        loaded = config.load(root, {"cache_dir": cache, **MODES[mode]})
+    with fresh_cache(measured) as cache:
+        loaded = config.load(root, {"cache_dir": str(cache), **MODES[mode]})
         session = Session(root, loaded)
         try:
             index = session.index()

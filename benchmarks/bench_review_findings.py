@@ -24,17 +24,15 @@ import argparse
 import ast
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_real import fetch
+from bench_real import fetch, fresh_cache
 
 from codectx import config
 from codectx.assistant.results import Review
@@ -177,10 +175,8 @@ def review(session: Session, root: Path, case: Case) -> None:
 
 def run(root: Path, model: str | None, cases: list[Case], measured: Path) -> list[Case]:
     done = []
-    with tempfile.TemporaryDirectory() as cache:
-        if measured.is_file():
-            shutil.copy(measured, Path(cache) / "tuning.json")
-        flags: dict[str, object] = {"cache_dir": cache}
+    with fresh_cache(measured) as cache:
+        flags: dict[str, object] = {"cache_dir": str(cache)}
         if model:
             flags["model"] = model
         session = Session(root, config.load(root, flags))
