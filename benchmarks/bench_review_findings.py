@@ -1,7 +1,7 @@
 """Whether a review finds a planted bug, and stays quiet on a harmless change, per model.
 
     python benchmarks/bench_review_findings.py attrs==25.3.0 [--model NAME|GGUF ...]
-        [--bugs 10] [--clean 6] [--seed 1] [--json OUT]
+        [--bugs 14] [--clean 6] [--seed 1] [--json OUT]
 
 The project is taken as its source distribution from PyPI (as bench_real.py does,
 unpacked under build/bench_real/). Seeded one-line changes are made to its
@@ -10,6 +10,8 @@ package's modules, one at a time, staged, and reviewed (`Session.review`, what
 
 - bugs: a `return` dropped (the function returns None), a comparison or an
   `is None` test inverted, an `if not` turned into `if`, `len(x)` made `len(x) - 1`;
+  and two a reader cannot miss: a call's closing parenthesis dropped (the module
+  no longer parses), an attribute's name misspelled (`.name` made `.nmae`);
   found when the review reports anything on the changed line;
 - harmless changes: a comment added above a `return`, or `return X` written as
   `result = X` then `return result`; any finding on one is a false finding.
@@ -24,6 +26,7 @@ import argparse
 import ast
 import json
 import random
+import re
 import subprocess
 import sys
 import time
@@ -64,6 +67,19 @@ def _len_minus_one(line: str) -> str | None:
     return line[: i + 1] + " - 1" + line[i + 1:] if depth == 0 else None
 
 
+def _paren_dropped(line: str) -> str | None:
+    body = line.rstrip()
+    return body[:-1] if body.endswith(")") and body.count("(") == body.count(")") else None
+
+
+def _attribute_misspelled(line: str) -> str | None:
+    match = re.search(r"\.([a-z][a-z]{3,})\b", line)
+    if match is None or match.group(1)[1] == match.group(1)[2]:
+        return None
+    name = match.group(1)
+    return line[:match.start(1)] + name[0] + name[2] + name[1] + name[3:] + line[match.end(1):]
+
+
 def _comment_above(line: str) -> str | None:
     body = line.lstrip()
     indent = line[: len(line) - len(body)]
@@ -85,6 +101,8 @@ BUGS: dict[str, Mutation] = {
     "is None made is not None": _replace_once(" is None", " is not None"),
     "if not made if": _replace_once("if not ", "if "),
     "len(x) made len(x) - 1": _len_minus_one,
+    "closing ) dropped": _paren_dropped,
+    "attribute misspelled": _attribute_misspelled,
 }
 HARMLESS: dict[str, Mutation] = {"comment added": _comment_above,
                                  "result named": _named_result}
@@ -198,7 +216,7 @@ def main() -> None:
     parser.add_argument("project")
     parser.add_argument("--model", action="append", default=[],
                         help="a model to review with (repeatable; default: the embedded one)")
-    parser.add_argument("--bugs", type=int, default=10)
+    parser.add_argument("--bugs", type=int, default=14)
     parser.add_argument("--clean", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path)

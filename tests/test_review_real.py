@@ -51,7 +51,7 @@ def test_a_staged_change_reviewed_cold_then_warm(tmp_path: Path) -> None:
     # The reply is read: as findings on the changed lines, or as "no findings", never as a
     # note that it could not be read. Whether the off-by-one on line 15 is found is not
     # asserted: the embedded model answers "no findings" to it, as to every bug seeded in
-    # benchmarks/bench_review_findings.py (0 of 10 on attrs).
+    # benchmarks/bench_review_findings.py (0 of 14 on attrs, a syntax error among them).
     for finding in cold["findings"]:
         assert finding["path"] == "pkg/core.py" and finding["line"] in range(12, 16), cold
     assert cold["findings"] or "no findings" in cold["reply"].lower(), cold["reply"]
