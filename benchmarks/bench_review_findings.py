@@ -73,10 +73,11 @@ def _paren_dropped(line: str) -> str | None:
 
 
 def _attribute_misspelled(line: str) -> str | None:
-    match = re.search(r"\.([a-z][a-z]{3,})\b", line)
-    if match is None or match.group(1)[1] == match.group(1)[2]:
+    """`.name` made `.nmae`: the first attribute's second and third letters swapped."""
+    match = re.search(r"\.([a-z]{4,})\b", line)
+    if match is None or match[1][1] == match[1][2]:
         return None
-    name = match.group(1)
+    name = match[1]
     return line[:match.start(1)] + name[0] + name[2] + name[1] + name[3:] + line[match.end(1):]
 
 
