@@ -115,3 +115,18 @@ def test_a_good_change_passes_the_gate() -> None:
         is None
     assert problem(FileChange("m.py", "create", None, "x = (1,\n")) is not None
     assert problem(FileChange("notes.txt", "modify", "a", "(((")) is None  # no grammar
+
+
+def test_a_broken_line_in_a_module_that_parsed_is_named_where_the_change_wrote() -> None:
+    # tree-sitter's recovery swallows the whole module into one error that begins at the
+    # docstring; the change wrote one line, and that line is named.
+    before = ('"""A module."""\n\nimport os\n\n\ndef f(a):\n    """Doc\n    string."""\n'
+              "    x = g(a)\n\n    def inner(b):\n        return b\n\n    return inner\n")
+    after = before.replace("g(a)", "g(a")
+    found = problem(FileChange("m.py", "modify", before, after))
+    assert found is not None and (found.line, found.text) == (9, "    x = g(a"), found
+    # tree-sitter stops on the line after a dropped colon; the change wrote the line above.
+    no_colon = FileChange("m.py", "modify", before, before.replace("inner(b):", "inner(b)"))
+    assert (found := problem(no_colon)) is not None and found.line == 11, found
+    deleted = before.replace("    return inner\n", "")  # a deletion that still parses
+    assert problem(FileChange("m.py", "modify", before, deleted)) is None

@@ -41,25 +41,76 @@ class SyntaxProblem:
                 f"({self.what}){shown}; write complete, valid code")
 
 
-def _errors(root: Node) -> Iterator[tuple[int, str]]:
-    """Every error and missing node under root, in document order: (0-based line, what)."""
+@dataclass(frozen=True)
+class _Error:
+    line: int
+    """0-based: where it begins, as the model can mend it."""
+    first: int
+    last: int
+    """The lines it spans (0-based), nested errors included."""
+    what: str
+
+
+def _errors(root: Node) -> Iterator[_Error]:
+    """Every error and missing node under root, nested ones too."""
     stack = [root]
     while stack:
         node = stack.pop()
+        first, last = node.start_point[0], node.end_point[0]
         if node.is_missing:
-            yield node.start_point[0], f"missing `{node.type}`"
+            yield _Error(first, first, last, f"missing `{node.type}`")
             continue
         if node.type == "ERROR":
-            yield _error_line(node), "cannot parse"
-            continue
+            yield _Error(_error_line(node), first, last, "cannot parse")
         if node.has_error:
             stack.extend(reversed(node.children))
 
 
+def _in_written(errors: list[_Error], written: set[int]) -> _Error | None:
+    """In a file that parsed before the change, the error is the change's, and the
+    parser notices it where it goes wrong or after (a colon left out shows on the line
+    below, or dozens of lines later). So: the first error at or after the first line the
+    change wrote, on its own line when the change wrote that, else on the written line
+    nearest before it. An error that begins before the change spans it (tree-sitter's
+    recovery can swallow a whole module from its docstring on): with no other, the
+    innermost such, on the first written line it spans."""
+    if not errors or not written:
+        return None
+    later = [e for e in errors if e.line >= min(written)]
+    if later:
+        first = min(later, key=lambda e: (e.line, e.what))
+        if first.line in written:
+            return first
+        line = max(w for w in written if w < first.line)
+        return _Error(line, first.first, first.last, first.what)
+    spanning = [e for e in errors if any(e.first <= w <= e.last for w in written)]
+    if not spanning:
+        return None
+    inner = min(spanning, key=lambda e: (e.last - e.first, e.first))
+    line = min(w for w in written if inner.first <= w <= inner.last)
+    return _Error(line, inner.first, inner.last, inner.what)
+
+
+CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
 def _error_line(node: Node) -> int:
     """Where an error begins, as the model can mend it. An error that swallows several
-    lines often began at a token that never ended (a string left open): the first such
-    token in it, a comment aside; else the error's own first line."""
+    lines often began at a token that never ended (a string left open): such a token
+    the error holds bare; else a bracket it holds bare and never closes; else the first
+    token in it that spans lines, a comment aside; else the error's own first line."""
+    bare = [child for child in node.children if not child.child_count]
+    for child in bare:
+        if child.end_point[0] > child.start_point[0] and "comment" not in child.type:
+            return int(child.start_point[0])
+    unclosed: list[Node] = []
+    for child in bare:
+        if child.type in CLOSING.values():
+            unclosed.append(child)
+        elif unclosed and CLOSING.get(child.type) == unclosed[-1].type:
+            unclosed.pop()
+    if unclosed:
+        return int(unclosed[-1].start_point[0])
     stack = list(reversed(node.children))
     while stack:
         child = stack.pop()
@@ -70,15 +121,15 @@ def _error_line(node: Node) -> int:
     return int(node.start_point[0])
 
 
-def _written_lines(before: str, after: str) -> set[int]:
-    """The 0-based lines of `after` that the change wrote, with NEAR lines either side (a
+def _written_lines(before: str, after: str, near: int = NEAR) -> set[int]:
+    """The 0-based lines of `after` that the change wrote, with `near` lines either side (a
     deletion marks the lines around where it was)."""
     old, new = before.splitlines(), after.splitlines()
     marked: set[int] = set()
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
-            marked.update(range(max(0, j1 - NEAR), j2 + NEAR))
+            marked.update(range(max(0, j1 - near), max(j2 + near, j1 + 1)))
     return marked
 
 
@@ -86,6 +137,13 @@ def _parse(language: str, text: str) -> Node:
     from tree_sitter import Parser
 
     return Parser(grammar(language)).parse(text.encode("utf-8", "surrogateescape")).root_node
+
+
+def parses(path: str, text: str) -> bool:
+    """Whether `text` parses without an error as the language of `path` (True when that
+    language has no grammar)."""
+    language = language_of(path)
+    return not has_grammar(language) or not _parse(language, text).has_error
 
 
 def problem(change: FileChange) -> SyntaxProblem | None:
@@ -99,14 +157,19 @@ def problem(change: FileChange) -> SyntaxProblem | None:
     if not tree.has_error:
         return None
     errors = list(_errors(tree))
-    if change.before is not None and _parse(language, change.before).has_error:
-        written = _written_lines(change.before, change.after)
-        errors = [(line, what) for line, what in errors if line in written]
+    if change.before is not None:
+        if _parse(language, change.before).has_error:
+            written = _written_lines(change.before, change.after)
+            errors = [e for e in errors if e.line in written]
+        else:
+            located = _in_written(errors, _written_lines(change.before, change.after, 0))
+            errors = [located] if located is not None else errors
     if not errors:
         return None
-    line, what = min(errors)
+    first = min(errors, key=lambda e: (e.line, e.what))
     lines = change.after.splitlines()
-    return SyntaxProblem(change.path, line + 1, what, lines[line] if line < len(lines) else "")
+    text = lines[first.line] if first.line < len(lines) else ""
+    return SyntaxProblem(change.path, first.line + 1, first.what, text)
 
 
 def problems(changes: Sequence[FileChange]) -> list[str]:
