@@ -12,7 +12,8 @@ package's modules, one at a time, staged, and reviewed (`Session.review`, what
   `is None` test inverted, an `if not` turned into `if`, `len(x)` made `len(x) - 1`;
   and two a reader cannot miss: a call's closing parenthesis dropped (the module
   no longer parses), an attribute's name misspelled (`.name` made `.nmae`);
-  found when the review reports anything on the changed line;
+  found when the review reports anything on the changed line, by the model or by
+  the review's parse check (which needs no model, and is counted apart);
 - harmless changes: a comment added above a `return`, or `return X` written as
   `result = X` then `return result`; any finding on one is a false finding.
 
@@ -117,6 +118,8 @@ class Case:
     before: str
     after: str
     findings: list[str] = field(default_factory=list)
+    found_by: list[str] = field(default_factory=list)
+    """Who reported each finding on the changed lines: "model" or "parser"."""
     reply: str = ""
     seconds: float = 0.0
     unread: bool = False
@@ -187,8 +190,9 @@ def review(session: Session, root: Path, case: Case) -> None:
     case.seconds = time.perf_counter() - started
     case.reply = result.answer.text if result.answer else ""
     changed = range(case.line, case.line + case.after.count("\n") + 1)
-    case.findings = [f"{f.path}:{f.line}: {f.severity}: {f.message}" for f in result.findings
-                     if f.path == case.path and f.line in changed]
+    on_change = [f for f in result.findings if f.path == case.path and f.line in changed]
+    case.findings = [f"{f.path}:{f.line}: {f.severity}: {f.message}" for f in on_change]
+    case.found_by = [f.found_by for f in on_change]
     case.unread = any(f.path is None for f in result.findings)
 
 
@@ -200,10 +204,11 @@ def run(root: Path, model: str | None, cases: list[Case], measured: Path) -> lis
             flags["model"] = model
         session = Session(root, config.load(root, flags))
         for template in cases:
-            case = replace(template, findings=[])
+            case = replace(template, findings=[], found_by=[])
             review(session, root, case)
             verdict = ("FOUND" if case.findings else "missed") if case.bug else \
                 ("FALSE FINDING" if case.findings else "quiet")
+            verdict += " (parser)" if case.found_by and "model" not in case.found_by else ""
             verdict += " (unread)" if case.unread else ""
             print(f"  {case.seconds:6.1f} s {verdict:13} {case.kind}: {case.path}:{case.line}"
                   f"  {case.after.strip()[:60]!r} -> {' '.join(case.reply.split())[:90]!r}",
@@ -237,10 +242,12 @@ def main() -> None:
         bugs = [c for c in done if c.bug]
         clean = [c for c in done if not c.bug]
         found = sum(bool(c.findings) for c in bugs)
+        by_model = sum("model" in c.found_by for c in bugs)
         false = sum(bool(c.findings) for c in clean)
         unread = sum(c.unread for c in done)
         met = found * 2 >= len(bugs) and false <= 1
-        print(f"  {name}: found {found}/{len(bugs)} bugs, false findings on {false}/"
+        print(f"  {name}: found {found}/{len(bugs)} bugs ({by_model} by the model, "
+              f"{found - by_model} by the parse check alone), false findings on {false}/"
               f"{len(clean)} harmless changes; {unread} replies not read; median review "
               f"{sorted(c.seconds for c in done)[len(done) // 2]:.1f} s; target "
               f"{'met' if met else 'NOT met'}", flush=True)

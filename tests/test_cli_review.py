@@ -47,7 +47,8 @@ def test_json_and_fail_on(root: Path, scripted: FakeBackend) -> None:
     data = json.loads(out)
     assert code == 1 and data["failed"] is True
     assert data["findings"] == [{"path": "app.py", "line": 5, "severity": "error",
-                                 "message": "an empty list divides by zero"}]
+                                 "message": "an empty list divides by zero",
+                                 "found_by": "model"}]
     assert [d["reason"] for d in data["dropped"]] == [
         "line 2 of app.py is not a changed line", "lib.py is not a file of the change"]
     assert data["reviewed"] == ["app.py"] and data["reply"] == REPLY

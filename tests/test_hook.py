@@ -81,6 +81,36 @@ def test_codectx_failures_never_block(tmp_path: Path) -> None:
     assert commits(root) == 2
 
 
+def test_a_staged_file_that_no_longer_parses_blocks_even_without_a_model(
+        tmp_path: Path) -> None:
+    root = staged_repo(tmp_path / "r")
+    (root / "app.py").write_text(MEAN.replace("len(xs)", "len(xs"))
+    subprocess.run(["git", "add", "app.py"], cwd=root, check=True)
+    cli("hook", "install", str(root), "--fail-on", "error")
+    blocked = git_commit(root, CODECTX_MODEL=str(tmp_path / "missing.gguf"))
+    assert blocked.returncode == 1 and commits(root) == 1, blocked.stderr
+    assert "app.py" in blocked.stderr and "no longer parses" in blocked.stderr
+    assert "the model's review was skipped: model file not found" in blocked.stderr
+    assert "commit blocked by 1 finding(s)" in blocked.stderr
+
+
+def test_the_hook_imports_nothing_from_the_repository(tmp_path: Path) -> None:
+    root = staged_repo(tmp_path / "r")
+    planted = "from pathlib import Path\nPath(__file__).with_name('ran').write_text('x')\n"
+    (root / "codectx").mkdir()
+    for name in ("__init__.py", "__main__.py"):
+        (root / "codectx" / name).write_text(planted)
+    cli("hook", "install", str(root))
+    done = git_commit(root, replies=[ERROR])
+    assert done.returncode == 0, done.stderr
+    assert not (root / "codectx" / "ran").exists()  # the repository's `codectx` never ran
+    assert "error: an empty list divides by zero" in done.stderr  # codectx's own did
+    script = root / ".git" / "hooks" / "pre-commit"
+    assert "outdated" not in cli("hook", "status", str(root))[1]
+    script.write_text(script.read_text().replace(" -P -m codectx", " -m codectx"))
+    assert "outdated" in cli("hook", "status", str(root))[1]  # as written before -P
+
+
 def test_the_time_limit_lets_the_commit_through(tmp_path: Path) -> None:
     root = staged_repo(tmp_path / "r")
     cli("hook", "install", str(root), "--fail-on", "error")

@@ -1,4 +1,5 @@
-"""One review end to end with the embedded model: a staged change in a fixture repository."""
+"""One review end to end with the embedded model: a staged change in a fixture repository,
+with two bugs planted: a call left unclosed (line 11) and an off-by-one (line 15)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class Engine:
 
     def run(self, model: Model) -> str:
         """Run one model."""
-        return util.shout(model.name)
+        return util.shout(model.name
 
     def run_all(self, models: list[Model]) -> list[str]:
         """Run every model."""
@@ -48,13 +49,19 @@ def test_a_staged_change_reviewed_cold_then_warm(tmp_path: Path) -> None:
     assert cold["model"] == "qwen2.5-coder-0.5b-instruct"
     assert cold["reviewed"] == ["pkg/core.py"]
     assert cold["reply"]  # the model said something, read as findings or as one note
-    # The reply is read: as findings on the changed lines, or as "no findings", never as a
-    # note that it could not be read. Whether the off-by-one on line 15 is found is not
-    # asserted: the embedded model answers "no findings" to it, as to every bug seeded in
-    # benchmarks/bench_review_findings.py (0 of 14 on attrs, a syntax error among them).
+    # The unclosed call is reported at its line as an error, by the review's parse check:
+    # a review that loses the change, reads the wrong version or drops the finding fails.
+    assert {"path": "pkg/core.py", "line": 11, "severity": "error", "found_by": "parser"} in [
+        {k: f[k] for k in ("path", "line", "severity", "found_by")} for f in cold["findings"]
+    ], cold
+    # The model's reply is read: as findings on the changed lines, or as "no findings",
+    # never as a note that it could not be read. Whether the model itself finds a bug is not
+    # asserted: the embedded model answers "no findings" to the off-by-one on line 15, as to
+    # every bug seeded in benchmarks/bench_review_findings.py (it found none of 14 on attrs).
     for finding in cold["findings"]:
-        assert finding["path"] == "pkg/core.py" and finding["line"] in range(12, 16), cold
-    assert cold["findings"] or "no findings" in cold["reply"].lower(), cold["reply"]
+        assert finding["path"] == "pkg/core.py" and finding["line"] in range(11, 16), cold
+    model_found = [f for f in cold["findings"] if f["found_by"] == "model"]
+    assert model_found or "no findings" in cold["reply"].lower(), cold["reply"]
     # The second review evaluates only the request: the repository comes from the cache.
     assert warm["prompt_tokens"] == cold["prompt_tokens"]
     assert warm["reused_tokens"] > cold["reused_tokens"]

@@ -29,6 +29,7 @@ from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.findings import parse_findings, render_change, review_request
+from codectx.assistant.review.syntax import syntax_findings
 from codectx.assistant.streams import last, relay
 from codectx.config import Loaded
 from codectx.errors import ModelError
@@ -155,7 +156,8 @@ class Session:
         """Stream the model's review of `change`, then one Review with its findings.
 
         The repository prefix comes from the change's tree: for staged changes,
-        git's index, so what is reviewed is exactly what would be committed.
+        git's index, so what is reviewed is exactly what would be committed. A file
+        the change leaves unparseable is found without the model (review/syntax.py).
         """
         rendered, notes = render_change(change)
         if not rendered:
@@ -168,11 +170,12 @@ class Session:
             self.loaded.settings.max_answer_tokens, tree=change.tree, about=Topic(rendered)),
             Answer)
         found = parse_findings(answer.text, change)
+        findings = [*syntax_findings(self.root, change), *found.findings]
         if answer.stop_reason == "cancelled":
             notes.append("the review was stopped before the model finished")
         if found.dropped:
             notes.append(f"{len(found.dropped)} finding(s) left out: not on a changed line")
-        yield Review(change, found.findings, found.dropped, (*notes, *answer.notes), answer)
+        yield Review(change, findings, found.dropped, (*notes, *answer.notes), answer)
 
     def change(self, staged: bool = False) -> Change:
         """The work tree's uncommitted changes, or with `staged` what would be committed."""

@@ -71,7 +71,8 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
     untracked files included). The model reads the repository (its prefix
     comes from the prompt cache, so this is fast when warm) and then the
     change, and reports findings as PATH:LINE: SEVERITY: MESSAGE; findings
-    not on a changed line are dropped. Exit status: 0, or 1 when a finding
+    not on a changed line are dropped. A changed file that no longer parses
+    is an error found without the model. Exit status: 0, or 1 when a finding
     reaches --fail-on.
 
     \b
@@ -164,6 +165,9 @@ def hook_status(path: Path) -> None:
         timeout = load_settings(path).settings.hook_timeout
         chained = f", running {hook.PREVIOUS} first" if now.chained else ""
         line = f"installed: {now.path} (fail-on {now.fail_on}, time limit {timeout:g} s{chained})"
+        if now.outdated:
+            line += ("; outdated: it lets the repository's own modules load in codectx's "
+                     "place; run `codectx hook install` again")
     elif now.other:
         line = f"not installed: {now.path} is another program's pre-commit hook"
     else:
@@ -181,14 +185,16 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
 
     Never blocks a commit because of codectx itself: any failure (no model, a
     model that does not load, the time limit) prints one warning and exits 0.
+    A staged file that no longer parses is reported even then: that needs no model.
     """
     if os.environ.get("CODECTX_SKIP") == "1":
         return
     from codectx.assistant.review.findings import reaches
-    from codectx.assistant.review.precommit import review_with_limit, staged_change
+    from codectx.assistant.review.precommit import review_with_limit, staged_change, without_model
     from codectx.cli import console
 
     root = Path.cwd()  # git runs hooks at the top of the work tree
+    change = None
     try:
         change, notes = staged_change(root)
         for note in notes:
@@ -199,8 +205,11 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
             review = review_with_limit(root, load_settings(root), change, progress, timeout)
     except Exception as exc:  # never block a commit on codectx's own failure
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        click.echo(f"codectx: review skipped: {message}", err=True)
-        return
+        found = without_model(root, change, message) if change is not None else None
+        if found is None:
+            click.echo(f"codectx: review skipped: {message}", err=True)
+            return
+        review = found
 
     print_review(review, fail_on, prefix="codectx: ")
     blocking = [f for f in review.findings if reaches(f.severity, fail_on)]

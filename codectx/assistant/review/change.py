@@ -82,6 +82,9 @@ class Change:
     files: list[ChangedFile]
     description: str
     notes: list[str] = field(default_factory=list)
+    base: str | None = None
+    """The revision (or tree) the change is measured against, or None: every file is new
+    (the first commit) or reviewed whole."""
 
     @property
     def reviewable(self) -> list[ChangedFile]:
@@ -122,7 +125,7 @@ def staged(root: Path) -> Change:
     base = "HEAD" if has_commits(root) else EMPTY_TREE
     diff = cmd.diff("--cached", *DIFF_FLAGS, base, strip_newline_in_stdout=False)
     described = "the staged changes" if base == "HEAD" else "the first commit's staged files"
-    return Change("staged", INDEX, parse_diff(diff), described)
+    return Change("staged", INDEX, parse_diff(diff), described, base=_commit(base))
 
 
 def worktree(root: Path) -> Change:
@@ -135,7 +138,7 @@ def worktree(root: Path) -> Change:
                              strip_newline_in_stdout=False)
     for path in sorted(filter(None, untracked.split("\0"))):
         files.append(_untracked(root, path))
-    return Change("worktree", None, files, "the uncommitted changes")
+    return Change("worktree", None, files, "the uncommitted changes", base=_commit(base))
 
 
 def revision_range(root: Path, spec: str) -> Change:
@@ -152,10 +155,13 @@ def revision_range(root: Path, spec: str) -> Change:
         commit = cmd.rev_parse("--verify", "--quiet", f"{right}^{{commit}}")
         diff = cmd.diff(*DIFF_FLAGS, f"{left or 'HEAD'}{sep}{right}",
                         strip_newline_in_stdout=False)
+        # A..B is measured from A; A...B from where B's history left A's.
+        base = (cmd.merge_base(left or "HEAD", right) if sep == "..."
+                else cmd.rev_parse("--verify", "--quiet", f"{left or 'HEAD'}^{{tree}}"))
     except git.GitCommandError as exc:
         raise RepositoryError(f"--range {spec}: {exc.stderr.strip() or 'unknown revision'}",
                               "Name commits, branches or tags that exist.") from exc
-    return Change("range", commit, parse_diff(diff), f"the changes in {spec}")
+    return Change("range", commit, parse_diff(diff), f"the changes in {spec}", base=base)
 
 
 def whole_files(root: Path, paths: list[str]) -> Change:
@@ -169,6 +175,10 @@ def whole_files(root: Path, paths: list[str]) -> Change:
                                   "Name files relative to the repository root.")
         files.append(_whole_file(root, safe, "modified"))
     return Change("files", None, files, "whole files")
+
+
+def _commit(base: str) -> str | None:
+    return None if base == EMPTY_TREE else base
 
 
 def _untracked(root: Path, path: str) -> ChangedFile:

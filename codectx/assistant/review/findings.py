@@ -46,10 +46,12 @@ class Finding:
     line: int | None
     severity: Severity
     message: str
+    found_by: Literal["model", "parser"] = "model"
+    """The model's reply, or the parse check that needs no model (review/syntax.py)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "severity": self.severity,
-                "message": self.message}
+                "message": self.message, "found_by": self.found_by}
 
 
 @dataclass(frozen=True)

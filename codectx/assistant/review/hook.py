@@ -38,8 +38,11 @@ if [ ! -x "$python" ]; then
     echo "codectx: review skipped: $python no longer exists (run codectx hook install again)" >&2
     exit 0
 fi
-exec "$python" -m codectx hook run --fail-on {fail_on}
+# -P: the repository (the hook's working directory) is not put on the module path, so
+# nothing in it is imported in codectx's place.
+exec {call} hook run --fail-on {fail_on}
 """
+CALL = '"$python" -P -m codectx'
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class HookState:
     other: bool  # some other pre-commit hook is, and codectx's is not
     chained: bool  # codectx's script runs a previous hook first
     fail_on: str | None
+    outdated: bool = False  # codectx's script, as written before it ran Python with -P
 
 
 def hooks_dir(root: Path) -> Path:
@@ -74,7 +78,7 @@ def state(root: Path) -> HookState:
     if ours:
         fail_on = text.rsplit("--fail-on", 1)[-1].split()[0] if "--fail-on" in text else None
     return HookState(hook, ours, bool(text) and not ours, (hook.parent / PREVIOUS).exists(),
-                     fail_on)
+                     fail_on, ours and CALL not in text)
 
 
 def install(root: Path, fail_on: str) -> HookState:
@@ -88,7 +92,8 @@ def install(root: Path, fail_on: str) -> HookState:
                 f"{hook} is not codectx's, and {previous} already exists",
                 "Move one of them away, then run `codectx hook install` again.")
         os.replace(hook, previous)  # kept, and run first by codectx's hook
-    script = SCRIPT.format(marker=MARKER, previous=PREVIOUS, fail_on=shlex.quote(fail_on),
+    script = SCRIPT.format(marker=MARKER, previous=PREVIOUS, call=CALL,
+                           fail_on=shlex.quote(fail_on),
                            python=shlex.quote(sys.executable))
     write_bytes_atomic(hook, script.encode("utf-8"))
     hook.chmod(0o755)

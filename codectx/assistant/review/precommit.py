@@ -3,8 +3,10 @@
 A merge commit is not reviewed (its changes were reviewed on their branches),
 nor a commit with nothing reviewable staged; the first commit is reviewed
 whole. Those checks ask git alone, before any setting is read. The review has a
-time limit, past which the commit goes ahead unreviewed (a prefill in progress
-is saved, so the next commit is faster). The hook's command only prints.
+time limit, past which the commit goes ahead unreviewed by the model (a prefill
+in progress is saved, so the next commit is faster). When the model's review
+cannot run, a staged file that no longer parses is still reported: that needs
+no model. The hook's command only prints.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from codectx.assistant.background import TimeLimit, iterate
 from codectx.assistant.results import Review
 from codectx.assistant.review import change as changes
 from codectx.assistant.review.change import Change
+from codectx.assistant.review.syntax import syntax_findings
 from codectx.assistant.streams import last
 from codectx.config import Loaded
 from codectx.errors import CodectxError
@@ -52,3 +55,15 @@ def review_with_limit(root: Path, loaded: Loaded, change: Change, progress: Prog
     except TimeLimit:
         raise CodectxError(f"the time limit of {limit:g} s was reached (set hook_timeout "
                            "in the config to allow more)") from None
+
+
+def without_model(root: Path, change: Change, why: str) -> Review | None:
+    """The review when the model's cannot run (`why`): the files the change leaves
+    unparseable, or None when there are none (or they cannot be read either)."""
+    try:
+        found = syntax_findings(root, change)
+    except Exception:  # the hook never fails because of codectx itself
+        return None
+    if not found:
+        return None
+    return Review(change, found, [], (f"the model's review was skipped: {why}",), None)

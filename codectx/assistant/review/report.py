@@ -25,6 +25,7 @@ from codectx.assistant.review.findings import Finding, Severity, reaches
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULE = "codectx-review"
+PARSE_RULE = "codectx-parse"
 _LEVELS: dict[Severity, Level] = {"error": Level.ERROR, "warning": Level.WARNING,
                                   "note": Level.NOTE}
 
@@ -67,14 +68,16 @@ def review_sarif(findings: list[Finding], notes: tuple[str, ...]) -> dict[str, A
             region = Region(start_line=finding.line) if finding.line else None
             locations = [Location(physical_location=PhysicalLocation(
                 artifact_location=ArtifactLocation(uri=finding.path), region=region))]
-        results.append(Result(rule_id=RULE, level=_LEVELS[finding.severity],
+        rule = PARSE_RULE if finding.found_by == "parser" else RULE
+        results.append(Result(rule_id=rule, level=_LEVELS[finding.severity],
                               message=Message(text=finding.message), locations=locations))
-    driver = ToolDriver(
-        name="codectx", version=__version__,
-        rules=[ReportingDescriptor(
-            id=RULE, name="CodeReview",
-            short_description=Message(text="A problem found by a review of the change with "
-                                           "the whole repository in view"))])
+    rules = [
+        ReportingDescriptor(id=RULE, name="CodeReview", short_description=Message(
+            text="A problem found by a review of the change with the whole repository in view")),
+        ReportingDescriptor(id=PARSE_RULE, name="ParseError", short_description=Message(
+            text="A changed file that no longer parses, found without the model")),
+    ]
+    driver = ToolDriver(name="codectx", version=__version__, rules=rules)
     log = Sarif(schema_uri=SARIF_SCHEMA, version="2.1.0", runs=[Run(
         tool=Tool(driver=driver), results=results,
         properties={"notes": list(notes)} if notes else None)])

@@ -1,0 +1,109 @@
+"""Parse errors a change brings in, found for certain, without the model.
+
+Every changed file in a language with a tree-sitter grammar is parsed as the
+change leaves it, by the same gate that refuses an edit which no longer parses
+(assistant/edits/syntax.py). A file that parsed before and no longer does is
+an error, at its first one; a new file, or one that never parsed (a template,
+syntax the grammar lags behind), is a warning, and the latter only where the
+change wrote. Versions come from where the review reads them: git's
+index for staged changes, a commit for a range, the work tree otherwise; the
+earlier version from the change's base. Symlinks and binary files are not
+parsed, and nothing outside the repository is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from codectx.assistant.edits.paths import ReadRefused, readable_path
+from codectx.assistant.edits.plan import FileChange
+from codectx.assistant.edits.syntax import parses, problem
+from codectx.assistant.review.change import Change, ChangedFile
+from codectx.assistant.review.findings import Finding, Severity
+from codectx.indexer.gittree import BlobReader, TreeEntry, list_tree
+from codectx.indexer.languages import has_grammar, language_of
+
+FILE_MODES = ("100644", "100755")
+"""git's modes for a file; a symlink (120000) and a submodule (160000) are not parsed."""
+
+
+class _Versions:
+    """File contents by path in one version: a git tree (the index or a revision), or the
+    work tree when `tree` is None."""
+
+    def __init__(self, root: Path, tree: str | None, blobs: BlobReader | None) -> None:
+        self.root = root
+        self.blobs = blobs
+        self.entries: dict[str, TreeEntry] | None = None
+        if tree is not None:
+            self.entries = {e.path: e for e in list_tree(root, tree)}
+
+    def text(self, path: str) -> str | None:
+        """The file's text, or None: not in this version, not a file, binary, or unsafe."""
+        if self.entries is not None:
+            entry = self.entries.get(path)
+            if entry is None or entry.mode not in FILE_MODES or self.blobs is None:
+                return None
+            data = self.blobs.read(entry.blob)
+        else:
+            try:
+                safe = self.root / readable_path(self.root, path, path)
+            except ReadRefused:
+                return None
+            if safe.is_symlink() or not safe.is_file():
+                return None
+            data = safe.read_bytes()
+        if b"\0" in data[:8192]:
+            return None
+        return data.decode("utf-8", errors="replace")
+
+
+@contextmanager
+def _blob_reader(root: Path, change: Change) -> Iterator[BlobReader | None]:
+    if change.tree is None and change.base is None:
+        yield None
+        return
+    with BlobReader(root) as blobs:
+        yield blobs
+
+
+def syntax_findings(root: Path, change: Change) -> list[Finding]:
+    """One finding for each changed file the change leaves unparseable (see _finding)."""
+    parsed = [f for f in change.reviewable if has_grammar(language_of(f.path))]
+    if not parsed:
+        return []
+    found = []
+    with _blob_reader(root, change) as blobs:
+        after = _Versions(root, change.tree, blobs)
+        before = _Versions(root, change.base, blobs) if change.base is not None else None
+        for changed in parsed:
+            new = after.text(changed.path)
+            if new is None:
+                continue
+            old = None
+            if before is not None and changed.status != "added":
+                old = before.text(changed.old_path or changed.path)
+            finding = _finding(changed, old, new)
+            if finding is not None:
+                found.append(finding)
+    return found
+
+
+def _finding(changed: ChangedFile, before: str | None, after: str) -> Finding | None:
+    """An error where a file that parsed no longer does; a warning where a new file, or one
+    that never parsed, does not parse where the change wrote (it may be a template)."""
+    found = problem(FileChange(changed.path, "create" if before is None else "modify",
+                               before, after))
+    if found is None:
+        return None
+    if before is not None and parses(changed.path, before):
+        severity: Severity = "error"
+        message = f"the file no longer parses here ({found.what})"
+    else:
+        severity = "warning"
+        message = f"the {'new ' if before is None else ''}file does not parse here ({found.what})"
+    if changed.text_at(found.line) is None and found.text.strip():
+        message += f": `{found.text.strip()[:80]}`"  # the line is not shown with the change
+    return Finding(changed.path, found.line, severity, message, found_by="parser")
