@@ -32,15 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_real import fetch
-from bench_review_findings import (
-    HARMLESS,
-    Mutation,
-    _paren_dropped,
-    _single_line_statements,
-)
+from bench_review_findings import BUGS, HARMLESS, Mutation, single_line_statements
 
 from codectx.assistant.edits.plan import FileChange
-from codectx.assistant.edits.syntax import parses, problem
+from codectx.assistant.edits.syntax import problem
 
 
 def _colon_dropped(line: str) -> str | None:
@@ -50,7 +45,7 @@ def _colon_dropped(line: str) -> str | None:
     return None
 
 
-ERRORS: dict[str, Mutation] = {"closing ) dropped": _paren_dropped,
+ERRORS: dict[str, Mutation] = {"closing ) dropped": BUGS["closing ) dropped"],
                                "colon dropped": _colon_dropped}
 ADDED = "\n\ndef _added_by_the_change(value):\n    return value\n"
 
@@ -68,11 +63,11 @@ def measure(root: Path, per_module: int) -> tuple[Counter[str], list[float]]:
     seconds: list[float] = []
     for module in sorted(root.rglob("*.py")):
         source = module.read_text(encoding="utf-8", errors="replace")
-        if not parses(module.name, source):
+        if problem(FileChange(module.name, "create", None, source)) is not None:
             counts["modules that do not parse (left out)"] += 1
             continue
         try:
-            numbers = sorted(_single_line_statements(source))
+            numbers = sorted(single_line_statements(source))
         except SyntaxError:
             continue
         lines = source.splitlines(keepends=True)

@@ -130,7 +130,7 @@ class Case:
         return self.kind in BUGS
 
 
-def _single_line_statements(source: str) -> set[int]:
+def single_line_statements(source: str) -> set[int]:
     """Line numbers (1-based) of statements that fit on one line, inside functions."""
     lines: set[int] = set()
     for node in ast.walk(ast.parse(source)):
@@ -154,7 +154,7 @@ def plan(root: Path, bugs: int, clean: int, seed: int) -> list[Case]:
         source = module.read_text(encoding="utf-8")
         text = source.splitlines()
         try:
-            numbers = _single_line_statements(source)
+            numbers = single_line_statements(source)
         except SyntaxError:
             continue
         spots += [(module.relative_to(root).as_posix(), n, text[n - 1]) for n in numbers]

@@ -32,12 +32,17 @@ class Decoded:
     invalid_utf8: bool
 
 
-def skip_reason(data: bytes) -> str | None:
-    """Why a file with these bytes is left out of the prompt, or None."""
+def is_binary(data: bytes) -> bool:
+    """A NUL byte, or more than 10% control bytes, near the start."""
     head = data[:SNIFF_BYTES]
     if b"\0" in head:
-        return "binary"
-    if head and (len(head) - len(head.translate(None, _CONTROL))) / len(head) > 0.1:
+        return True
+    return bool(head) and (len(head) - len(head.translate(None, _CONTROL))) / len(head) > 0.1
+
+
+def skip_reason(data: bytes) -> str | None:
+    """Why a file with these bytes is left out of the prompt, or None."""
+    if is_binary(data):
         return "binary"
     if _PRIVATE_KEY.search(data):
         return "may hold secrets (private key)"

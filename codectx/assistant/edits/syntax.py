@@ -34,6 +34,8 @@ class SyntaxProblem:
     """"missing `)`", or "cannot parse"."""
     text: str
     """The line as the change wrote it."""
+    broke: bool = False
+    """The file parsed before the change (a new file, or one that never parsed: False)."""
 
     def describe(self) -> str:
         shown = f": `{self.text.strip()[:80]}`" if self.text.strip() else ""
@@ -101,7 +103,7 @@ def _error_line(node: Node) -> int:
     token in it that spans lines, a comment aside; else the error's own first line."""
     bare = [child for child in node.children if not child.child_count]
     for child in bare:
-        if child.end_point[0] > child.start_point[0] and "comment" not in child.type:
+        if _spans_lines(child):
             return int(child.start_point[0])
     unclosed: list[Node] = []
     for child in bare:
@@ -116,9 +118,14 @@ def _error_line(node: Node) -> int:
         child = stack.pop()
         if child.child_count:
             stack.extend(reversed(child.children))
-        elif child.end_point[0] > child.start_point[0] and "comment" not in child.type:
+        elif _spans_lines(child):
             return int(child.start_point[0])
     return int(node.start_point[0])
+
+
+def _spans_lines(token: Node) -> bool:
+    """A token, a comment aside, that runs over more than one line."""
+    return token.end_point[0] > token.start_point[0] and "comment" not in token.type
 
 
 def _written_lines(before: str, after: str, near: int = NEAR) -> set[int]:
@@ -139,13 +146,6 @@ def _parse(language: str, text: str) -> Node:
     return Parser(grammar(language)).parse(text.encode("utf-8", "surrogateescape")).root_node
 
 
-def parses(path: str, text: str) -> bool:
-    """Whether `text` parses without an error as the language of `path` (True when that
-    language has no grammar)."""
-    language = language_of(path)
-    return not has_grammar(language) or not _parse(language, text).has_error
-
-
 def problem(change: FileChange) -> SyntaxProblem | None:
     """Why the change leaves its file unparseable, or None."""
     if change.after is None:
@@ -157,19 +157,21 @@ def problem(change: FileChange) -> SyntaxProblem | None:
     if not tree.has_error:
         return None
     errors = list(_errors(tree))
+    broke = False
     if change.before is not None:
-        if _parse(language, change.before).has_error:
-            written = _written_lines(change.before, change.after)
-            errors = [e for e in errors if e.line in written]
-        else:
+        broke = not _parse(language, change.before).has_error
+        if broke:
             located = _in_written(errors, _written_lines(change.before, change.after, 0))
             errors = [located] if located is not None else errors
+        else:
+            written = _written_lines(change.before, change.after)
+            errors = [e for e in errors if e.line in written]
     if not errors:
         return None
     first = min(errors, key=lambda e: (e.line, e.what))
     lines = change.after.splitlines()
     text = lines[first.line] if first.line < len(lines) else ""
-    return SyntaxProblem(change.path, first.line + 1, first.what, text)
+    return SyntaxProblem(change.path, first.line + 1, first.what, text, broke)
 
 
 def problems(changes: Sequence[FileChange]) -> list[str]:

@@ -3,9 +3,9 @@
 Every changed file in a language with a tree-sitter grammar is parsed as the
 change leaves it, by the same gate that refuses an edit which no longer parses
 (assistant/edits/syntax.py). A file that parsed before and no longer does is
-an error, at its first one; a new file, or one that never parsed (a template,
-syntax the grammar lags behind), is a warning, and the latter only where the
-change wrote. Versions come from where the review reads them: git's
+an error, on the line the change broke; a new file, or one that never parsed (a
+template, syntax the grammar lags behind), is a warning, and the latter only
+where the change wrote. Versions come from where the review reads them: git's
 index for staged changes, a commit for a range, the work tree otherwise; the
 earlier version from the change's base. Symlinks and binary files are not
 parsed, and nothing outside the repository is read.
@@ -19,9 +19,10 @@ from pathlib import Path
 
 from codectx.assistant.edits.paths import ReadRefused, readable_path
 from codectx.assistant.edits.plan import FileChange
-from codectx.assistant.edits.syntax import parses, problem
+from codectx.assistant.edits.syntax import problem
 from codectx.assistant.review.change import Change, ChangedFile
 from codectx.assistant.review.findings import Finding, Severity
+from codectx.indexer.content import is_binary
 from codectx.indexer.gittree import BlobReader, TreeEntry, list_tree
 from codectx.indexer.languages import has_grammar, language_of
 
@@ -55,9 +56,7 @@ class _Versions:
             if safe.is_symlink() or not safe.is_file():
                 return None
             data = safe.read_bytes()
-        if b"\0" in data[:8192]:
-            return None
-        return data.decode("utf-8", errors="replace")
+        return None if is_binary(data) else data.decode("utf-8", errors="replace")
 
 
 @contextmanager
@@ -98,7 +97,7 @@ def _finding(changed: ChangedFile, before: str | None, after: str) -> Finding | 
                                before, after))
     if found is None:
         return None
-    if before is not None and parses(changed.path, before):
+    if found.broke:
         severity: Severity = "error"
         message = f"the file no longer parses here ({found.what})"
     else:
