@@ -102,7 +102,8 @@ def _finding(changed: ChangedFile, before: str | None, after: str) -> Finding | 
         message = f"the file no longer parses here ({found.what})"
     else:
         severity = "warning"
-        message = f"the {'new ' if before is None else ''}file does not parse here ({found.what})"
+        new = "new " if changed.status == "added" else ""
+        message = f"the {new}file does not parse here ({found.what})"
     if changed.text_at(found.line) is None and found.text.strip():
         message += f": `{found.text.strip()[:80]}`"  # the line is not shown with the change
     return Finding(changed.path, found.line, severity, message, found_by="parser")

@@ -70,6 +70,7 @@ def test_a_range_is_read_from_its_commits_and_whole_files_from_disk(tmp_path: Pa
     (root / "app.py").write_text(BROKEN)
     whole = syntax_findings(root, changes.whole_files(root, ["app.py"]))
     assert where(whole) == [("app.py", 5, "warning")]  # no earlier version to compare
+    assert whole[0].message.startswith("the file does not parse here")  # not a new file
 
 
 def test_symlinks_are_not_followed(tmp_path: Path) -> None:
