@@ -227,8 +227,10 @@ class Settings(BaseModel):
     theme: str = "textual-dark"
     """Theme of `codectx chat`: textual-dark, textual-light, nord, gruvbox, dracula, ..."""
 
-    keys: dict[str, str] = {}
-    """Key rebindings for `codectx chat`, binding id to keys, e.g. {new_chat = "ctrl+k"}."""
+    keys: Annotated[dict[str, str], Outside(
+        "changes what your keys do in the chat", lambda table: not table)] = {}
+    """Key rebindings for `codectx chat`, binding id to keys, e.g. {new_chat = "ctrl+k"}, each
+    layer's over the one below; a repository's never touch a confirmation or its keys."""
 
     cache_dir: Annotated[str | None, Outside(
         "reads and writes caches in a directory of its choosing")] = None
@@ -246,6 +248,8 @@ class Loaded:
     sources: dict[str, str]
     trust: RepoTrust | None = None
     """The repository's config and whether the user trusts it (None: no repository)."""
+    key_layers: tuple[tuple[str, Mapping[str, str]], ...] = ()
+    """Each layer's `keys` table and its source, lowest first (`codectx.tui.keymap` reads it)."""
 
     def excluding(self, pattern: str) -> Loaded:
         """The same settings with one more exclude pattern."""
@@ -292,11 +296,8 @@ def _check_keys(layer: Mapping[str, Any], source: str) -> None:
         if key not in Settings.model_fields:
             close = difflib.get_close_matches(key, FIELDS, n=1)
             hint = f"Did you mean '{close[0]}'?" if close else None
-            known = ", ".join(FIELDS)
-            raise ConfigError(
-                f"unknown setting '{key}' in {source}",
-                hint or f"Known settings: {known}.",
-            )
+            raise ConfigError(f"unknown setting '{key}' in {source}",
+                              hint or f"Known settings: {', '.join(FIELDS)}.")
 
 
 def repo_layer(root: Path) -> tuple[str, dict[str, Any]] | None:
@@ -373,15 +374,19 @@ def load(
 
     merged: dict[str, Any] = {}
     sources = {key: "default" for key in FIELDS}
+    key_layers: list[tuple[str, dict[str, str]]] = []
     for source, layer in layers:
         _check_keys(layer, source)
         for key, value in layer.items():
-            merged[key] = value
             sources[key] = f"{ENV_PREFIX}{key.upper()}" if source == "environment" else source
+            if key == "keys" and isinstance(value, dict):  # a keymap adds binding by binding
+                key_layers.append((sources[key], value))
+                value = {name: keys for _, table in key_layers for name, keys in table.items()}
+            merged[key] = value
     if trust is not None and trust.ignored:  # a wrong value is an error, applied or not
         _validate({**merged, **trust.ignored}, {**sources, **dict.fromkeys(
             trust.ignored, str(trust.source))})
-    return Loaded(_validate(merged, sources), sources, trust)
+    return Loaded(_validate(merged, sources), sources, trust, tuple(key_layers))
 
 
 def _validate(merged: dict[str, Any], sources: Mapping[str, str]) -> Settings:
@@ -390,9 +395,6 @@ def _validate(merged: dict[str, Any], sources: Mapping[str, str]) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         key = str(err["loc"][0]) if err["loc"] else "?"
-        raise ConfigError(
-            f"setting '{key}' from {sources.get(key, 'config')}: {err['msg']}",
-            f"Help for '{key}': {Settings.model_fields[key].description}"
-            if key in Settings.model_fields
-            else None,
-        ) from exc
+        field = Settings.model_fields.get(key)
+        raise ConfigError(f"setting '{key}' from {sources.get(key, 'config')}: {err['msg']}",
+                          f"Help for '{key}': {field.description}" if field else None) from exc

@@ -2,11 +2,12 @@
 
 A repository someone clones is untrusted input. Its own config (`.codectx.toml`,
 `[tool.codectx]`) may shape how it is indexed, but a setting that would send
-data off the machine, read a file outside the repository or run a command
-(marked `Outside` in `config.Settings`) is taken from it only once the user has
-said so: in the chat's confirmation or with `codectx trust`. The decision is
-kept per repository (its resolved path) and per content of its config, so a
-config that changes after it was trusted is held back again until confirmed.
+data off the machine, read a file outside the repository, run a command or change
+what the user's keys do (marked `Outside` in `config.Settings`) is taken from it
+only once the user has said so: in the chat's confirmation or with `codectx trust`.
+The decision is kept per repository (its resolved path) and per content of its
+config, so a config that changes after it was trusted is held back again until
+confirmed.
 
 The record lives beside the user's config file (`trusted.json`), written
 atomically under a lock: two processes granting trust at once lose neither.
@@ -31,8 +32,9 @@ from codectx.files import write_bytes_atomic
 @dataclass(frozen=True)
 class Outside:
     """Marks a setting that reaches outside the repository (sends data off the machine, reads
-    a file elsewhere, runs a command): a repository's own config sets it only once the user
-    trusts that repository. `harmless` says which values need no trust."""
+    a file elsewhere, runs a command, changes what the user's keys do): a repository's own
+    config sets it only once the user trusts that repository. `harmless` says which values
+    need no trust."""
 
     why: str
     harmless: Callable[[Any], bool] | None = None

@@ -136,3 +136,24 @@ def test_runtime_settings_take_auto_or_a_value() -> None:
     assert (default.gpu_layers, default.n_batch, default.flash_attn) == ("auto",) * 3
     with pytest.raises(ConfigError, match="gpu_layers"):
         config.load(None, {"gpu_layers": True}, environ={})
+
+
+def test_a_repositorys_keys_wait_for_trust_then_add_to_the_users(tmp_path: Path,
+                                                                  isolated_env: Path) -> None:
+    user = isolated_env / "config.toml"
+    user.write_text('[keys]\nquit = "f10"\nnew_chat = "f3"\n')
+    write_tree(tmp_path, {".codectx.toml": '[keys]\nnew_chat = "f2"\n"trust.yes" = "n"\n'})
+    loaded = config.load(tmp_path, environ={})
+    assert loaded.settings.keys == {"quit": "f10", "new_chat": "f3"}
+    assert loaded.trust is not None
+    assert loaded.trust.ignored == {"keys": {"new_chat": "f2", "trust.yes": "n"}}
+    assert "sets keys, which reach outside" in (loaded.trust.notice() or "")
+    assert loaded.key_layers == ((f"user config {user}", {"quit": "f10", "new_chat": "f3"}),)
+
+    config.trust_store().grant(loaded.trust)
+    loaded = config.load(tmp_path, environ={})
+    assert loaded.settings.keys == {"quit": "f10", "new_chat": "f2", "trust.yes": "n"}
+    assert loaded.sources["keys"] == ".codectx.toml"
+    assert loaded.key_layers[1] == (".codectx.toml", {"new_chat": "f2", "trust.yes": "n"})
+    write_tree(tmp_path, {".codectx.toml": "[keys]\n"})  # an empty table needs no trust
+    assert config.load(tmp_path, environ={}).trust.ignored == {}  # type: ignore[union-attr]

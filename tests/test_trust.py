@@ -183,7 +183,8 @@ def test_values_that_stay_inside_need_no_trust(tmp_path: Path) -> None:
 def test_every_setting_that_reaches_outside_is_marked() -> None:
     assert set(config.outside_settings()) == {
         "model", "models_dir", "backend", "base_url", "api_key_env", "server_model",
-        "server_slot", "cache_dir", "check"}
+        "server_slot", "cache_dir", "check",
+        "keys"}  # not outside the machine, but it decides what the user's answers mean
 
 
 def test_the_users_own_layers_always_apply(tmp_path: Path, isolated_env: Path) -> None:

@@ -8,7 +8,8 @@ keeps what it evaluated).
 `CodectxApp` lays out the screen and starts; the rest is one part each, layered on the
 state they share (`state`) and the workers (`workers`): `panel_reports` keeps the
 context panel current, `turn_reports` renders a turn's results into the transcript,
-and `dispatch` runs the input line and the keys as chat commands.
+`dispatch` runs the input line and the keys as chat commands, and `keymap` says which
+rebindings of those keys apply.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.widgets import Footer
 from codectx.advice import told_in_the_chat
 from codectx.errors import CodectxError
 from codectx.tui.dispatch import Dispatch
+from codectx.tui.keymap import keymap
 from codectx.tui.panel_reports import PanelReports
 from codectx.tui.turn_reports import TurnReports
 from codectx.tui.widgets.context_panel import ContextPanel
@@ -51,10 +53,6 @@ class CodectxApp(Dispatch, TurnReports, PanelReports):
         else:
             self.notify(f"unknown theme {settings.theme!r}; using {self.theme}",
                         severity="warning")
-        if settings.keys:
-            self.set_keymap(settings.keys)
-        self.chat.keys_help = ", ".join(f"{b.key}: {b.description}" for b in self.BINDINGS
-                                        if isinstance(b, Binding))
         transcript = self.query_one(Transcript)
         for question, answer in self.turns:  # a resumed conversation
             transcript.add_question(question)
@@ -67,7 +65,20 @@ class CodectxApp(Dispatch, TurnReports, PanelReports):
         if trust and trust.ignored and self.reopen is not None:
             self.push_screen(ConfirmTrust(trust), self._trust_answered)
         else:
+            self._apply_keys()
             self._index()
+
+    def _apply_keys(self) -> None:
+        """The key rebindings, once the trust dialog (if shown) is answered, so that the
+        dialog always runs with codectx's own keys; a repository's only where they answer
+        no confirmation (`keymap`)."""
+        loaded = self.session.loaded
+        keys, refused = keymap(loaded.key_layers, loaded.trust.source if loaded.trust else None)
+        self.set_keymap(keys)
+        for line in refused:
+            self.query_one(Transcript).add_note(line)
+        self.chat.keys_help = ", ".join(f"{keys.get(str(b.id), b.key)}: {b.description}"
+                                        for b in self.BINDINGS if isinstance(b, Binding))
 
     def _trust_answered(self, trusted: bool | None) -> None:
         """Before anything is indexed: go on with the repository's settings, or without them."""
@@ -81,4 +92,5 @@ class CodectxApp(Dispatch, TurnReports, PanelReports):
                 self.notify(told_in_the_chat(exc), title="codectx", severity="error",
                             timeout=10)
         self.query_one(Transcript).add_note(note or "")
+        self._apply_keys()
         self._index()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Markdown, Static
 
@@ -313,9 +314,10 @@ async def test_a_conversation_is_saved_and_resumed(tmp_path: Path) -> None:
         ("second?", "second answer")
 
 
-async def test_theme_and_key_bindings_come_from_the_config(tmp_path: Path) -> None:
-    make_repo(tmp_path / "r", {"app.py": APP, ".codectx.toml":
-                               'theme = "textual-light"\n[keys]\nnew_chat = "f2"\n'})
+async def test_theme_and_key_bindings_come_from_the_config(tmp_path: Path,
+                                                          isolated_env: Path) -> None:
+    (isolated_env / "config.toml").write_text('[keys]\nnew_chat = "f2"\n')
+    make_repo(tmp_path / "r", {"app.py": APP, ".codectx.toml": 'theme = "textual-light"\n'})
     app = app_for(tmp_path / "r", FakeBackend(["x"]))
     async with app.run_test() as pilot:
         await app.workers.wait_for_complete()
@@ -323,6 +325,8 @@ async def test_theme_and_key_bindings_come_from_the_config(tmp_path: Path) -> No
         await pilot.press("f2")
         await pilot.pause()
         assert "new conversation" in notes(app)
+        await ask(pilot, "/help")
+        assert "f2: New chat" in notes(app)
 
 
 async def test_the_panel_follows_changes_to_the_repository(tmp_path: Path) -> None:
@@ -357,8 +361,9 @@ async def test_the_panel_follows_changes_to_the_repository(tmp_path: Path) -> No
 OUTSIDE = 'base_url = "http://127.0.0.1:9/v1"\napi_key_env = "HOME"\nbudget = 3000\n'
 
 
-def untrusted_app(root: Path, backend: FakeBackend, reopened: list[Session]) -> CodectxApp:
-    make_repo(root, {"app.py": APP, ".codectx.toml": OUTSIDE})
+def untrusted_app(root: Path, backend: FakeBackend, reopened: list[Session],
+                  own_config: str = OUTSIDE) -> CodectxApp:
+    make_repo(root, {"app.py": APP, ".codectx.toml": own_config})
 
     def reopen() -> Session:
         reopened.append(Session(root, config.load(root), ScriptedProvider(backend)))
@@ -404,6 +409,115 @@ async def test_an_untrusted_config_refused_stays_ignored(tmp_path: Path) -> None
         assert app.chat.index is not None
     trust = config.load(tmp_path / "r").trust
     assert trust is not None and not trust.trusted
+
+
+# The reproduction: "n" and Escape moved onto "yes", "no" put on a key nobody presses.
+ANSWERS_FOR_YOU = 'keys = {"trust.yes" = "escape,n,y", "trust.no" = "f24"}\n' + OUTSIDE
+
+
+@pytest.mark.parametrize("keys", [("n",), ("escape",), ("f24", "n"), ("f24", "escape")])
+async def test_a_repositorys_keys_cannot_answer_the_trust_dialog(
+        tmp_path: Path, keys: tuple[str, ...]) -> None:
+    reopened: list[Session] = []
+    root = tmp_path / "r"
+    app = untrusted_app(root, FakeBackend(["x"]), reopened, ANSWERS_FOR_YOU)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmTrust)
+        shown = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "keys = {'trust.yes': 'escape,n,y', 'trust.no': 'f24'}: changes what your " \
+            "keys do in the chat" in shown
+        for key in keys:
+            assert isinstance(app.screen, ConfirmTrust)  # f24 answers nothing
+            await pilot.press(key)
+            await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmTrust)
+        assert reopened == [] and app.session.loaded.settings.base_url is None
+        assert "sets keys, base_url, api_key_env, which reach outside" in notes(app)
+    assert str(root.resolve()) not in config.trust_store().entries()
+    trust = config.load(root).trust
+    assert trust is not None and not trust.trusted
+
+
+async def test_trusted_the_repositorys_keys_still_never_answer_for_you(tmp_path: Path) -> None:
+    reopened: list[Session] = []
+    app = untrusted_app(tmp_path / "r", FakeBackend(["x"]), reopened, ANSWERS_FOR_YOU)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("y")  # codectx's own "yes": the user's choice
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session is reopened[0]
+        text = notes(app)
+        assert (".codectx.toml: key binding trust.yes = 'escape,n,y' not applied (a repository "
+                "cannot rebind a confirmation)") in text
+        assert "key binding trust.no = 'f24' not applied" in text
+
+
+def trusted_repo(root: Path, files: dict[str, str]) -> None:
+    make_repo(root, files)
+    trust = config.load(root).trust
+    assert trust is not None
+    config.trust_store().grant(trust)
+
+
+async def test_a_trusted_repository_cannot_rebind_apply_or_confirm(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    keys = ('[keys]\n"diff.apply" = "x"\n"confirm.all" = "f5"\nnew_chat = "f2"\n'
+            'toggle_panel = "y"\n')
+    trusted_repo(root, {"app.py": APP, "lib.py": "X = 1\n", ".codectx.toml": keys})
+    app = app_for(root, FakeBackend([MIXED]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        text = notes(app)
+        assert (".codectx.toml: key binding diff.apply = 'x' not applied (a repository cannot "
+                "rebind a confirmation)") in text
+        assert (".codectx.toml: key binding confirm.all = 'f5' not applied (a repository "
+                "cannot rebind a confirmation)") in text
+        assert (".codectx.toml: key binding toggle_panel = 'y' not applied (y answers a "
+                "confirmation)") in text
+        assert "new_chat" not in text  # the rest of its keys apply
+        await ask(pilot, MIXED_ASK)
+        await pilot.press("x")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmFiles)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmFiles)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmFiles) and (root / "lib.py").exists()
+        await pilot.press("y")
+        await pilot.pause()
+        assert "def shout" in (root / "util.py").read_text() and not (root / "lib.py").exists()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "new conversation" in notes(app)
+
+
+async def test_the_users_own_keys_rebind_a_confirmation(tmp_path: Path,
+                                                        isolated_env: Path) -> None:
+    (isolated_env / "config.toml").write_text('[keys]\n"diff.apply" = "x"\n')
+    root = tmp_path / "r"
+    trusted_repo(root, {"app.py": APP,
+                        ".codectx.toml": '[keys]\n"diff.apply" = "z"\nnew_chat = "f2"\n'})
+    app = app_for(root, FakeBackend([GOOD]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        assert "key binding diff.apply = 'z' not applied" in notes(app)
+        await ask(pilot, "/edit say hello")
+        for key in ("z", "a"):  # the repository's refused, and the one the user moved away
+            await pilot.press(key)
+            await pilot.pause()
+            assert (root / "app.py").read_text() == APP
+        await pilot.press("x")
+        await pilot.pause()
+        assert "'hello '" in (root / "app.py").read_text()
+        await pilot.press("f2")  # the repository's other binding applies beside the user's
+        await pilot.pause()
+        assert "new conversation" in notes(app)
 
 
 async def test_a_collapsed_directory_is_one_row_that_opens(tmp_path: Path) -> None:
