@@ -32,11 +32,13 @@ def acp_cmd(flags: dict[str, Any], log_file: Path | None,
     `/review [--staged]`, `/tokens`. It ends when stdin closes.
     """
     from codectx.agent.stdio import protocol_stdout
+    from codectx.printable import CleanFormatter
 
     stdout = protocol_stdout()  # first: nothing else may write to the protocol's stream
     handler: logging.Handler = (logging.FileHandler(log_file) if log_file
                                 else logging.StreamHandler(sys.stderr))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    # A record can quote a path, a reply or an error: the log is read on a terminal.
+    handler.setFormatter(CleanFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler],
                         force=True)
     asyncio.run(_serve(flags, stdout, not no_watch))

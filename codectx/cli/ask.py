@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli.console import err, out
+from codectx.cli.console import err, out, write
 from codectx.cli.options import (
     friendly_errors,
     in_background,
@@ -135,15 +135,14 @@ class AnswerView:
 
             self.live.update(Markdown(self.text))
         else:
-            sys.stdout.write(piece)
-            sys.stdout.flush()
+            write(piece)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self.live is not None:
             self.live.__exit__(kind, exc, tb)
         elif self.enabled and self.text and not self.text.endswith("\n"):
-            sys.stdout.write("\n")
+            write("\n")
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

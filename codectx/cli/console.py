@@ -1,12 +1,20 @@
-"""What every command shows on stderr: the consoles and the progress bar (rich)."""
+"""What every command shows: the consoles (rich) on stdout and stderr, the progress bar,
+and plain writes, none of which lets a control character through (`codectx.printable`).
+
+A command prints only through `out`, `err`, `echo` and `write`, so that what a
+repository or a model wrote never reaches the terminal as something it obeys. Output
+meant as data (JSON, SARIF) goes through `click.echo` as it is: JSON escapes controls.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+import click
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -18,12 +26,47 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.segment import Segment
 from rich.text import Text
 
+from codectx.printable import clean
 from codectx.progress import Progress as ProgressCallback
 
-err = Console(stderr=True)
-out = Console()
+
+class PrintableConsole(Console):
+    """A console that writes no control character from what it is given to print.
+
+    Every segment of text it renders is cleaned; rich's own styling and cursor movement
+    are not text (styles, control segments), so they are kept. Cleaning in `render`,
+    which everything printed passes through (nested renderables, `Live` and `Progress`
+    displays included), rather than in a render hook: `Live` adds its display in a hook
+    of its own, pushed after any hook of ours, which would never see it.
+    """
+
+    def render(self, renderable: RenderableType,
+               options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control is None:
+                text = clean(segment.text)
+                if text is not segment.text:
+                    segment = Segment(text, segment.style)
+            yield segment
+
+
+err = PrintableConsole(stderr=True)
+out = PrintableConsole()
+
+
+def echo(message: str, stderr: bool = False) -> None:
+    """One line of plain text (no rich), cleaned: on stdout, or on stderr."""
+    click.echo(clean(message), err=stderr)
+
+
+def write(text: str) -> None:
+    """Text as it streams (a reply), cleaned, straight to stdout."""
+    sys.stdout.write(clean(text))
+    sys.stdout.flush()
+
 
 STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting tokens",
           "load": "Loading model",
@@ -44,8 +87,9 @@ class _RateColumn(ProgressColumn):
 @contextmanager
 def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
     """A progress callback drawing a transient bar on stderr (only on a terminal)."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               _RateColumn(), TimeRemainingColumn())
+    # A description can name a file: shown as text, never read as rich markup.
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(),
+               MofNCompleteColumn(), _RateColumn(), TimeRemainingColumn())
 
     def task(stage: str, total: int) -> dict[str, Any] | None:
         if total == 0:
@@ -60,7 +104,7 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
 @contextmanager
 def download_bar() -> Iterator[ProgressCallback]:
     """Bytes downloaded and checked, with speed and time left, on stderr (on a terminal)."""
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
                TransferSpeedColumn(), TimeRemainingColumn())
     labels = {"download": "Downloading", "verify": "Checking sha256"}
 

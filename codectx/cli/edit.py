@@ -195,8 +195,9 @@ def _confirm_files(plan: Any) -> Any:
     """Asked apart: whether to create and delete files too (without, only the changes to
     existing files are applied)."""
     from codectx.assistant.edits import show
+    from codectx.printable import clean
 
-    made_or_removed = show.made_or_removed(plan)
+    made_or_removed = clean(show.made_or_removed(plan))  # the model's paths
     if not made_or_removed or click.confirm(f"The change {made_or_removed}. Do that too?",
                                             default=False, err=True):
         return plan

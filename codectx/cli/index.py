@@ -12,6 +12,7 @@ import click
 
 from codectx.cli.console import err
 from codectx.cli.options import friendly_errors, load_settings, path_inside, write_atomic
+from codectx.printable import json_text
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -78,9 +79,11 @@ def index_cmd(
     if output != "-":
         write_atomic(Path(output), result.text)
     if as_json:
-        click.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False))
+        click.echo(json_text(json.dumps(result_json(result), indent=2, ensure_ascii=False)))
+    elif output == "-" and sys.stdout.isatty():
+        console.write(result.text)  # the repository's text, shown: nothing a terminal obeys
     elif output == "-":
-        sys.stdout.write(result.text)
+        sys.stdout.write(result.text)  # piped or redirected: the prompt exactly
         sys.stdout.flush()
     if not quiet:
         print_summary(result)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from codectx.advice import on_the_command_line
+from codectx.cli.console import echo
 from codectx.errors import CodectxError, RepositoryError
 from codectx.files import write_bytes_atomic
 from codectx.models.registry import PROVIDERS
@@ -79,7 +80,7 @@ def load_settings(path: Path, flags: Mapping[str, Any] | None = None) -> Loaded:
     loaded = config.load(path, flags)
     notice = loaded.trust.notice() if loaded.trust is not None else None
     if notice:
-        click.echo(f"codectx: note: {notice}", err=True)
+        echo(f"codectx: note: {notice}", stderr=True)
     return loaded
 
 
@@ -91,14 +92,15 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except CodectxError as exc:
-            click.echo(f"codectx: error: {exc.message}", err=True)
+            # A message can quote a repository's path, setting or file: cleaned like the rest.
+            echo(f"codectx: error: {exc.message}", stderr=True)
             if exc.hint:
-                click.echo(f"  {exc.hint}", err=True)
+                echo(f"  {exc.hint}", stderr=True)
             if where := on_the_command_line(exc, _flags()):
-                click.echo(f"  {where}", err=True)
+                echo(f"  {where}", stderr=True)
             sys.exit(2)
         except KeyboardInterrupt:
-            click.echo("codectx: interrupted; nothing was written", err=True)
+            echo("codectx: interrupted; nothing was written", stderr=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]

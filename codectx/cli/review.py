@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli.console import err, out
+from codectx.cli.console import echo, err, out
 from codectx.cli.options import (
     friendly_errors,
     in_background,
@@ -198,7 +198,7 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
     try:
         change, notes = staged_change(root)
         for note in notes:
-            click.echo(f"codectx: {note}", err=True)
+            echo(f"codectx: {note}", stderr=True)
         if change is None:
             return
         with console.progress_bar() as progress:
@@ -207,16 +207,16 @@ def hook_run(fail_on: str, timeout: float | None) -> None:
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         found = without_model(root, change, message) if change is not None else None
         if found is None:
-            click.echo(f"codectx: review skipped: {message}", err=True)
+            echo(f"codectx: review skipped: {message}", stderr=True)
             return
         review = found
 
     print_review(review, fail_on, prefix="codectx: ")
     blocking = [f for f in review.findings if reaches(f.severity, fail_on)]
     if blocking:
-        click.echo(f"codectx: commit blocked by {len(blocking)} finding(s) at {fail_on} or "
-                   "above. Fix them, or commit anyway with `git commit --no-verify` "
-                   "(or CODECTX_SKIP=1).", err=True)
+        echo(f"codectx: commit blocked by {len(blocking)} finding(s) at {fail_on} or "
+             "above. Fix them, or commit anyway with `git commit --no-verify` "
+             "(or CODECTX_SKIP=1).", stderr=True)
         sys.exit(1)
 
 
