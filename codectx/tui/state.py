@@ -6,11 +6,13 @@ import threading
 from collections.abc import Callable
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 
 from codectx.assistant.commands import Chat
 from codectx.assistant.conversations import Conversation
 from codectx.assistant.session import Session
 from codectx.assistant.watcher import Watcher
+from codectx.printable import clean
 
 
 class AppState(App[None]):
@@ -30,6 +32,13 @@ class AppState(App[None]):
         self.busy = False
         self.pending_question = ""
         self.prefill_started: tuple[float, int] | None = None
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification, cleaned: errors and the watcher's messages quote paths and
+        settings of the repository (widgets' `notify` comes here too)."""
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout,
+                       markup=markup)
 
     @property
     def turns(self) -> list[tuple[str, str]]:

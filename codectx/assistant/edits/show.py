@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from codectx.assistant.edits.plan import EditPlan, FileChange
+from codectx.printable import clean
 
 STYLES = {"modify": "bold yellow", "create": "bold green", "delete": "bold red"}
 
@@ -42,13 +43,16 @@ def made_or_removed(plan: EditPlan) -> str:
 
 def renderable(plan: EditPlan) -> Group:
     """The plan for a terminal: a heading per file in its action's colour; the diff of a
-    changed file, the text of a new one (green), nothing more of a deleted one (red)."""
+    changed file, the text of a new one (green), nothing more of a deleted one (red).
+
+    The model wrote all of it: cleaned (`codectx.printable`), so that a line cannot
+    move the cursor and overwrite itself, or what the user is asked to approve."""
     parts: list[RenderableType] = []
     for change in plan.changes:
-        parts.append(Text(heading(change), style=STYLES[change.action]))
+        parts.append(Text(clean(heading(change)), style=STYLES[change.action]))
         if change.action == "modify":
-            parts.append(Syntax(change.diff, "diff", theme="ansi_dark",
+            parts.append(Syntax(clean(change.diff), "diff", theme="ansi_dark",
                                 background_color="default"))
         elif change.action == "create":
-            parts.append(Text(change.after or "", style="green"))
+            parts.append(Text(clean(change.after or ""), style="green"))
     return Group(*parts)

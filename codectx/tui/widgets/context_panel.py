@@ -4,12 +4,16 @@ A directory the prompt shows as one line (collapsed to fit the budget) is one ro
 "dir/ (N files)", where its first file stands in the order; selecting it (Enter or a
 click) lists its files under it, and again folds them. A filter that matches files
 inside it lists them.
+
+File names come from the repository: every row and line is cleaned
+(`codectx.printable`) before it is shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, ProgressBar, Static
@@ -18,9 +22,15 @@ from codectx.assistant.retrieval import Retrieved
 from codectx.indexer.budget import outermost
 from codectx.indexer.levels import Level
 from codectx.indexer.result import Collapsed, IndexedFile
+from codectx.printable import clean
 
 DIRECTORY = "dir:"
 """The row key prefix of a collapsed directory's row."""
+
+
+def shown(path: str) -> Text:
+    """A file name as a cell: cleaned, and text (a str cell would be read as markup)."""
+    return Text(clean(path))
 
 
 class ContextPanel(Vertical):
@@ -64,14 +74,14 @@ class ContextPanel(Vertical):
                 seen.add(folder)
                 count = self._collapsed[folder].files
                 mark = "▾" if folder in self.expanded or pattern else "▸"
-                table.add_row(f"{mark} {folder or '.'}/", f"{count:,} files", "collapsed",
+                table.add_row(shown(f"{mark} {folder or '.'}/"), f"{count:,} files", "collapsed",
                               key=DIRECTORY + folder)
             if not match or (folder is not None and folder not in self.expanded
                              and not pattern):
                 continue
             # "+full": not in full in the prefix, but retrieved for the last question
             mode = "+full" if f.path in self.retrieved else f.mode.value
-            table.add_row(f.path, f"{f.tokens:,}", mode, key=f.path)
+            table.add_row(shown(f.path), f"{f.tokens:,}", mode, key=f.path)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value or ""
@@ -86,8 +96,8 @@ class ContextPanel(Vertical):
         self.retrieved = {r.path: r.why for r in retrieved}
         line = self.query_one("#retrieved", Static)
         line.display = bool(retrieved)
-        line.update(f"retrieved ({len(retrieved)}): "
-                    + ", ".join(r.path.rpartition("/")[2] for r in retrieved))
+        line.update(clean(f"retrieved ({len(retrieved)}): "
+                          + ", ".join(r.path.rpartition("/")[2] for r in retrieved)))
         self._fill(self.query_one("#file-filter", Input).value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -97,7 +107,7 @@ class ContextPanel(Vertical):
     def cache_state(self, text: str, done: int | None = None, total: int | None = None) -> None:
         self.states.append(text)
         del self.states[:-50]  # the recent ones, for a look back
-        self.query_one("#cache-state", Static).update(text)
+        self.query_one("#cache-state", Static).update(clean(text))
         bar = self.query_one("#prefill", ProgressBar)
         bar.display = total is not None
         if total is not None:

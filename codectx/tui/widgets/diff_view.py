@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from codectx.assistant.edits import show
 from codectx.assistant.edits.plan import EditPlan
+from codectx.printable import clean
 
 
 class DiffView(Static, can_focus=True):
@@ -44,7 +45,7 @@ class ConfirmFiles(ModalScreen[str | None]):
     def __init__(self, plan: EditPlan, text: str) -> None:
         super().__init__()
         self.plan = plan
-        self.text = text
+        self.text = clean(text)  # it names the model's paths
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Static
 
 from codectx.assistant.session import Answer
+from codectx.printable import clean
 
 
 class StatusBar(Static):
@@ -19,4 +21,5 @@ class StatusBar(Static):
             + f", {answer.evaluated_tokens:,} evaluated"
             + (f", {answer.stale_tokens:,} stale" if answer.stale_tokens else "")
             + f" | {answer.tokens_per_s:.1f} tok/s")
-        self.update(self.text)
+        self.text = clean(self.text)  # the model's name comes from its file or a server
+        self.update(Text(self.text))  # text, not markup

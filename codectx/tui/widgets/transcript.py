@@ -1,4 +1,9 @@
-"""The conversation: questions, streamed answers rendered as markdown, and notes."""
+"""The conversation: questions, streamed answers rendered as markdown, and notes.
+
+Everything shown here passes through one of the methods below, which clean it
+(`codectx.printable`): answers and notes quote the model and the repository, and
+Textual strips only a few control characters (ESC passes).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from textual.widgets import Markdown, Static
 
 from codectx.assistant.checks.run import report
 from codectx.assistant.results import EditProposal
+from codectx.printable import clean
 
 
 class Transcript(VerticalScroll):
@@ -16,7 +22,7 @@ class Transcript(VerticalScroll):
         self._text = ""
 
     def add_question(self, text: str) -> None:
-        self.mount(Static(text, classes="question", markup=False))
+        self.mount(Static(clean(text), classes="question", markup=False))
 
     def start_answer(self) -> None:
         self._text = ""
@@ -26,17 +32,17 @@ class Transcript(VerticalScroll):
     def add_text(self, piece: str) -> None:
         if self._answer is None:
             self.start_answer()
-        self._text += piece
+        self._text += clean(piece)
         assert self._answer is not None
         self._answer.update(self._text)
 
     def add_markdown(self, text: str) -> None:
         """A whole answer at once (a review's findings)."""
         self._answer = None
-        self.mount(Markdown(text, classes="answer"))
+        self.mount(Markdown(clean(text), classes="answer"))
 
     def add_note(self, text: str, classes: str = "note") -> Static:
-        note = Static(text, classes=classes, markup=False)
+        note = Static(clean(text), classes=classes, markup=False)
         self.mount(note)
         return note
 
