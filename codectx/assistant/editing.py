@@ -3,8 +3,8 @@ what failed.
 
 A reply that cannot be applied, that goes beyond the request (`edits.guard`) or that
 leaves a file unparseable (`edits.syntax`) goes back to the model once with what was
-wrong. A change that applies is tried on the work tree with the project's checks
-(`checks.trial`: applied, checked, put back exactly); when a check fails, the model
+wrong. A change that applies is tried with the project's checks in a private copy of
+the repository (`checks.trial`; the work tree is never written); when a check fails, the model
 gets the check's output around its first failure, once. Each retry carries the turn
 before it as it was sent, so it reuses that turn's cells and evaluates only its own
 message. Nothing is left written: the proposal says what was planned and what the
@@ -23,7 +23,6 @@ from codectx.assistant.checks.trial import trial
 from codectx.assistant.context import Topic
 from codectx.assistant.edits import ending, formats, guard
 from codectx.assistant.edits.grammar import edit_grammar
-from codectx.assistant.edits.journal import journal_dir
 from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
@@ -51,8 +50,7 @@ def run_checks(session: Session, plan: EditPlan, cancel: threading.Event | None,
     found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
     session.trying.set()
     try:
-        results = trial(plan, session.root,
-                        journal_dir(session.loaded.cache_path(), session.root), found.checks,
+        results = trial(plan, session.root, found.checks,
                         session.loaded.settings.check_timeout, cancel, progress, attempt)
     finally:
         session.trying.clear()

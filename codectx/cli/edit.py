@@ -61,10 +61,11 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     inside .git. If the model's edits do not apply or do not parse, it is told
     why and tries once more; if they still do not, nothing is written.
 
-    A change that applies is checked first: written, checked with the
-    project's own checks (the `check` setting, or what is detected here:
-    py_compile, ruff, the tests that import the changed modules, node --check,
-    go vet/test, cargo check), and put back exactly. When a check fails, the
+    A change that applies is checked first, in a private copy of the
+    repository (your files are not touched): with the project's own checks
+    (the `check` setting, or what is detected here: py_compile, ruff, the
+    tests that import the changed modules, node --check, go vet/test, cargo
+    check). When a check fails, the
     model gets its output and tries once more; a change that still fails is
     shown with the failure and not applied without --keep-failed. In a
     repository you have not trusted (`codectx trust`), checks that run the

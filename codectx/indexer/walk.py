@@ -303,3 +303,12 @@ def _walk(root: Path, rel_dir: str, specs: _Specs) -> Iterator[str | Skipped]:
             yield from _walk(root, path + "/", specs)
         else:
             yield path
+
+
+def tree_paths(root: Path) -> list[str]:
+    """Every file path of the work tree at root that git would list (tracked, and untracked
+    but not ignored; .gitignore files honoured outside git), with none of the prompt's
+    own skips: what a copy of the repository for running its checks needs."""
+    root = root.resolve()
+    listed = _git_paths(root, submodules=False)
+    return sorted(set(listed[0] if listed is not None else _plain_paths(root)[0]))

@@ -1,10 +1,11 @@
-"""The project's checks on an edit: detection, running under a time limit, the trial that
-puts the tree back, the fed-back retry, and what an untrusted repository may not run."""
+"""The project's checks on an edit: detection, running under a time limit, the trial in a
+copy of the repository, the fed-back retry, and what an untrusted repository may not run."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -17,7 +18,6 @@ from codectx import config
 from codectx.assistant.checks.detect import Check, checks_for, importing_tests
 from codectx.assistant.checks.run import around_failure, run_check
 from codectx.assistant.checks.trial import trial
-from codectx.assistant.edits.journal import journal_dir
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.session import EditProposal, Session
 from codectx.cli import main
@@ -72,7 +72,7 @@ def test_the_tests_that_import_a_changed_module_are_found(tmp_path: Path) -> Non
     names = [c.name for c in found.checks]
     assert names[0] == "py_compile" and "pytest" in names and not found.held_back
     pytest_check = next(c for c in found.checks if c.name == "pytest")
-    assert pytest_check.argv[-1] == "tests/test_calc.py" and pytest_check.runs_project_code
+    assert pytest_check.argv[-1] == "./tests/test_calc.py" and pytest_check.runs_project_code
 
 
 def test_a_failing_check_goes_back_once_and_the_right_change_is_applied(
@@ -125,21 +125,69 @@ def test_no_check_skips_them(tmp_path: Path, scripted: FakeBackend) -> None:
     assert report["checks"] == [] and report["attempts"] == 1 and report["status"] == "planned"
 
 
-def test_the_trial_puts_back_every_byte_whatever_the_check_did(tmp_path: Path) -> None:
+def test_the_trial_runs_in_a_copy_and_never_touches_the_work_tree(tmp_path: Path) -> None:
     root = tmp_path / "r"
     before = b"x = 1\r\ny = 2\r\n"
-    make_repo(root, {"m.py": before.decode()})
+    make_repo(root, {"m.py": before.decode(), ".gitignore": "ignored.txt\n"})
     (root / "m.py").write_bytes(before)
     (root / "other.py").write_bytes(b"uncommitted\n")
+    (root / "ignored.txt").write_bytes(b"not copied\n")
     change = FileChange("m.py", "modify", before.decode(), "x = 1\r\ny = 3\r\n")
-    scribble = Check("scribble", ("/bin/sh", "-c", "echo more >> m.py; grep -q 'y = 3' m.py "
-                                           "&& echo 'error: y' && exit 1; exit 0"), True)
-    journal = journal_dir(tmp_path / "cache", root)
-    (result,) = trial(EditPlan((change,), ()), root, journal, [scribble], 30)
-    assert result.status == "failed"
-    assert (root / "m.py").read_bytes() == before
-    assert (root / "other.py").read_bytes() == b"uncommitted\n"
-    assert not list(journal.glob("*.json"))  # the trial leaves no record to undo
+    seen = tmp_path / "seen"
+    # What the first run saw is kept (a failed check runs once more, on the tree as it was).
+    scribble = Check("scribble", ("/bin/sh", "-c",
+                                  f"[ -e {seen} ] || {{ pwd; ls -a; cat other.py; }} > {seen}; "
+                                  "echo more >> m.py; rm other.py; grep -q 'y = 3' m.py "
+                                  "&& echo 'error: y' && exit 1; exit 0"), True)
+    snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    (result,) = trial(EditPlan((change,), ()), root, [scribble], 30)
+    assert result.status == "failed"  # it saw the change
+    where, *listing = seen.read_text().splitlines()
+    assert Path(where).resolve() != root.resolve() and not where.startswith(str(root))
+    # The user's uncommitted work is in the copy, what git ignores and git's own are not.
+    assert "uncommitted" in listing and "other.py" in listing
+    assert "ignored.txt" not in listing and ".git" not in listing
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == snapshot
+    assert not Path(where).exists()  # the copy is gone
+
+
+def test_a_trial_killed_half_way_leaves_the_work_tree_as_it_was(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    root = tmp_path / "r"
+    make_repo(root, {"m.py": "x = 1\n"})
+    started, where = tmp_path / "started", tmp_path / "where"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from codectx.assistant.checks.detect import Check\n"
+        "from codectx.assistant.checks.trial import trial\n"
+        "from codectx.assistant.edits.plan import EditPlan, FileChange\n"
+        f"change = FileChange('m.py', 'modify', 'x = 1\\n', 'x = 2\\n')\n"
+        f"check = Check('slow', ('/bin/sh', '-c', 'pwd > {where}; echo $$ > {started}; "
+        "exec sleep 60'), False)\n"
+        f"trial(EditPlan((change,), ()), Path({str(root)!r}), [check], 120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    for _ in range(300):
+        if started.exists() and started.read_text().strip():
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    os.kill(int(started.read_text()), signal.SIGKILL)  # the check, in a session of its own
+    copy = Path(where.read_text().strip())
+    assert (copy / "m.py").read_text() == "x = 2\n"  # the change was in the copy
+    shutil.rmtree(copy.parent)  # what the next trial would sweep a day later
+    assert (root / "m.py").read_text() == "x = 1\n"
+    assert not git_status(root)
+
+
+def git_status(root: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True,
+                          text=True, check=True).stdout
 
 
 def test_a_check_that_failed_before_the_change_does_not_count(tmp_path: Path) -> None:
@@ -148,7 +196,7 @@ def test_a_check_that_failed_before_the_change_does_not_count(tmp_path: Path) ->
     always = Check("always", ("/bin/sh", "-c", "echo 'error: the build is broken'; exit 1"),
                    False)
     change = FileChange("m.py", "modify", "x = 1\n", "x = 2\n")
-    (result,) = trial(EditPlan((change,), ()), root, tmp_path / "j", [always], 30)
+    (result,) = trial(EditPlan((change,), ()), root, [always], 30)
     assert result.status == "failed before" and not result.failed
 
 
@@ -226,7 +274,7 @@ def test_node_check_is_detected_where_node_is_installed(tmp_path: Path,
     write_tree(root, {"a.js": "", "package.json": '{"scripts": {"test": "node t.js"}}',
                       "node": "#!/bin/sh\necho repository code\n"})
     found = checks_for(root, ["a.js"], [], setting=None, origin="", trusted=False)
-    assert [c.argv for c in found.checks] == [(str(tools / "node"), "--check", "a.js")]
+    assert [c.argv for c in found.checks] == [(str(tools / "node"), "--check", "./a.js")]
     assert [c.name for c in found.held_back] == ["npm test"]
 
 
@@ -251,7 +299,7 @@ def test_doctor_says_what_would_run_here_and_what_is_held_back(tmp_path: Path) -
         return console.export_text()
 
     text = shown()
-    assert "not trusted" in text and "py_compile FILES" in text
+    assert "not trusted" in text and "py_compile ./FILES" in text
     pytest_row = next(line for line in text.splitlines() if "-m pytest" in line)
     assert "TESTS" in pytest_row and "held back" in pytest_row
     assert "syntax gate (tree-sitter) for python, javascript" in text

@@ -1,13 +1,19 @@
 """Which checks run on a change here: the user's `check` setting, else what is detected.
 
 Detection uses only tools installed on this machine, found on absolute PATH entries
-(never a program the repository ships):
+(never a program the repository ships, nor a version manager's shim, which reads the
+repository's `.python-version` to choose what runs):
 - Python: `python -m py_compile` on the changed files (isolated, so no module of the
   repository's can stand in for the standard library's); `ruff check` when the project
-  configures ruff; pytest on the tests that import a changed module (through the index's
-  dependency graph) when the interpreter has pytest.
+  configures ruff (with ruff's defaults instead when a ruff configuration on the way
+  reaches outside the repository: `extend`, `output-file` or `cache-dir` there would
+  read or write the user's other files); pytest on the tests that import a changed
+  module (through the index's dependency graph) when the interpreter has pytest.
 - JavaScript: `node --check` on each changed script; the package's `test` script.
-- Go: `go vet` and `go test` on the changed packages. Rust: `cargo check`.
+- Go: `go vet` and `go test` on the changed packages, offline (no toolchain or module
+  download, no go.work from elsewhere). Rust: `cargo check`.
+
+Changed paths reach a program as `./path`, so that none is read as an option.
 
 Some of these run the project's own code (its tests and `conftest.py`, a package's
 test script, `go test`, a crate's build script and macros). A repository the user has
@@ -20,6 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import posixpath
 import shlex
 import shutil
 import subprocess
@@ -29,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from codectx.files import resolves_inside
 from codectx.indexer.languages import language_of
 from codectx.indexer.result import IndexedFile
 
@@ -44,6 +52,8 @@ class Check:
     argv: tuple[str, ...]
     runs_project_code: bool
     """Whether it executes the repository's code (held back where that is not trusted)."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Variables the check runs with, over the user's environment."""
 
     @property
     def command(self) -> str:
@@ -75,8 +85,33 @@ def which(name: str) -> str | None:
     return shutil.which(name, path=path)
 
 
+def _is_script(path: str) -> bool:
+    try:
+        with open(os.path.realpath(path), "rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return True
+
+
 def python() -> str:
-    return which("python3") or which("python") or sys.executable
+    """The Python the user runs (an activated virtual environment's), unless it is a
+    script: pyenv's, asdf's and mise's shims are, and they pick the interpreter from the
+    repository's files. Then the one codectx runs under."""
+    found = which("python3") or which("python")
+    return found if found and not _is_script(found) else sys.executable
+
+
+GO_OFFLINE = (("GOTOOLCHAIN", "local"), ("GOPROXY", "off"), ("GOFLAGS", "-mod=mod"),
+              ("GOWORK", "off"), ("GOTELEMETRY", "off"))
+"""Go without the network: no toolchain a go.mod names, no module download, no
+workspace file naming directories outside the repository."""
+RUFF_REACHING = ("extend", "output-file", "cache-dir")
+"""Ruff settings that name a file to read or write."""
+
+
+def _arg(path: str) -> str:
+    """A repository path as a program's argument that no program reads as an option."""
+    return path if path.startswith("./") else f"./{path}"
 
 
 @functools.lru_cache(maxsize=8)
@@ -91,14 +126,65 @@ def _has_module(interpreter: str, module: str) -> bool:
     return done.returncode == 0
 
 
-def _configures_ruff(root: Path) -> bool:
-    if (root / "ruff.toml").is_file() or (root / ".ruff.toml").is_file():
-        return True
+def _ruff_table(root: Path, rel: str) -> dict[str, object] | None:
+    """The ruff settings of the config file at `rel`, or None when it is not one (or
+    leads out of the repository, which is not read)."""
+    path = root / rel
+    if not resolves_inside(root, rel) or not path.is_file():
+        return None
     try:
-        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    if path.name != "pyproject.toml":
+        return data
+    tool = data.get("tool")
+    ruff = tool.get("ruff") if isinstance(tool, dict) else None
+    return ruff if isinstance(ruff, dict) else None
+
+
+def _configures_ruff(root: Path) -> bool:
+    return any(_ruff_table(root, name) is not None
+               for name in (".ruff.toml", "ruff.toml", "pyproject.toml"))
+
+
+def _reaches_outside(root: Path, rel: str, value: object) -> bool:
+    if not isinstance(value, str):
         return False
-    return isinstance(data.get("tool"), dict) and "ruff" in data["tool"]
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), value))
+    return (os.path.isabs(os.path.expanduser(value)) or target == ".."
+            or target.startswith("../") or not resolves_inside(root, target))
+
+
+def ruff_reaches_outside(root: Path, paths: Sequence[str]) -> bool:
+    """Whether a ruff configuration that ruff would read for these files (every config
+    from each file's directory up to the root, and what they `extend` inside) names a
+    file outside the repository, or is itself a link out."""
+    seen: set[str] = set()
+    todo: list[str] = []
+    for path in paths:
+        parent = posixpath.dirname(path)
+        while True:
+            todo += [posixpath.join(parent, n) if parent else n
+                     for n in (".ruff.toml", "ruff.toml", "pyproject.toml")]
+            if not parent:
+                break
+            parent = posixpath.dirname(parent)
+    while todo:
+        rel = posixpath.normpath(todo.pop())
+        if rel in seen:
+            continue
+        seen.add(rel)
+        if os.path.lexists(root / rel) and not resolves_inside(root, rel):
+            return True
+        table = _ruff_table(root, rel)
+        if table is None:
+            continue
+        if any(_reaches_outside(root, rel, table.get(key)) for key in RUFF_REACHING):
+            return True
+        if isinstance(table.get("extend"), str):
+            todo.append(posixpath.join(posixpath.dirname(rel), str(table["extend"])))
+    return False
 
 
 def importing_tests(paths: Sequence[str], files: Sequence[IndexedFile]) -> list[str]:
@@ -111,16 +197,21 @@ def importing_tests(paths: Sequence[str], files: Sequence[IndexedFile]) -> list[
 
 def _python_checks(root: Path, paths: list[str], tests: list[str]) -> list[Check]:
     interpreter = python()
-    prefix = f"pycache_prefix={Path(os.environ.get('TMPDIR', '/tmp')) / 'codectx-pycache'}"
+    args = [_arg(p) for p in paths]
     # -I: the repository's directory is not on the path, so `py_compile` is the standard one.
-    found = [Check("py_compile", (interpreter, "-I", "-X", prefix, "-m", "py_compile", *paths),
-                   False)]
+    found = [Check("py_compile", (interpreter, "-I", "-m", "py_compile", *args), False)]
     ruff = which("ruff")
     if ruff and _configures_ruff(root):
-        found.append(Check("ruff", (ruff, "check", "--no-cache", "--quiet", *paths), False))
+        if ruff_reaches_outside(root, paths):
+            found.append(Check("ruff (its defaults: the project's ruff config names a file "
+                               "outside the repository)",
+                               (ruff, "check", "--isolated", "--no-cache", "--quiet", *args),
+                               False))
+        else:
+            found.append(Check("ruff", (ruff, "check", "--no-cache", "--quiet", *args), False))
     if tests and _has_module(interpreter, "pytest"):
         found.append(Check("pytest", (interpreter, "-m", "pytest", "-q", "-x",
-                                      "-p", "no:cacheprovider", *tests), True))
+                                      "-p", "no:cacheprovider", *map(_arg, tests)), True))
     return found
 
 
@@ -136,7 +227,7 @@ def _test_script(root: Path) -> str | None:
 
 def _js_checks(root: Path, paths: list[str]) -> list[Check]:
     node, npm = which("node"), which("npm")
-    found = [Check(f"node --check {p}", (node, "--check", p), False)
+    found = [Check(f"node --check {p}", (node, "--check", _arg(p)), False)
              for p in paths if node and PurePosixPath(p).suffix in (".js", ".mjs", ".cjs")]
     if npm and _test_script(root):
         found.append(Check("npm test", (npm, "test", "--silent"), True))
@@ -149,8 +240,8 @@ def _go_checks(root: Path, paths: list[str]) -> list[Check]:
         return []
     packages = sorted({"./" + str(PurePosixPath(p).parent) for p in paths})
     packages = ["." if p == "./." else p for p in packages]
-    return [Check("go vet", (go, "vet", *packages), False),
-            Check("go test", (go, "test", *packages), True)]
+    return [Check("go vet", (go, "vet", *packages), False, GO_OFFLINE),
+            Check("go test", (go, "test", *packages), True, GO_OFFLINE)]
 
 
 def _rust_checks(root: Path) -> list[Check]:

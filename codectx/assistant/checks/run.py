@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -78,9 +78,12 @@ def report(results: Sequence[CheckResult], held_back: str | None) -> list[tuple[
     return lines
 
 
-def environment() -> dict[str, str]:
-    """The user's environment, but no bytecode written into the repository."""
+def environment(check: Check, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The user's environment with what the place of the run adds (`extra`) and what the
+    check itself needs (its `env`), and no bytecode written beside the sources."""
     env = dict(os.environ)
+    env.update(extra or {})
+    env.update(check.env)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
@@ -109,14 +112,17 @@ def _read(handle: IO[bytes]) -> str:
 
 
 def run_check(check: Check, root: Path, timeout: float,
-              cancel: threading.Event | None = None, attempt: int = 1) -> CheckResult:
-    """Run `check` in `root` within `timeout` seconds (a set `cancel` stops it too)."""
+              cancel: threading.Event | None = None, attempt: int = 1,
+              env: Mapping[str, str] | None = None) -> CheckResult:
+    """Run `check` in `root` within `timeout` seconds (a set `cancel` stops it too), with
+    `env` added to the environment."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as sink:
         try:
             proc = subprocess.Popen(check.argv, cwd=root, stdin=subprocess.DEVNULL,
                                     stdout=sink, stderr=subprocess.STDOUT,
-                                    env=environment(), start_new_session=True)
+                                    env=environment(check, env),
+                                    start_new_session=True)
         except OSError as exc:
             return CheckResult(check.name, check.command, "not run",
                                time.perf_counter() - started,

@@ -5,8 +5,8 @@ file goes into a journal record (under the user cache directory, one stack
 per repository). Each file is written to a temporary file and renamed into
 place; if a write fails half-way, the files already written are put back.
 `undo_last` restores the state before the last applied edit, and refuses if
-any of those files changed since; `undo_record` undoes one given record (a
-trial's, put back whatever its checks did).
+any of those files changed since. A record is a file on disk, so its paths are
+checked again before anything is written, as a reply's are.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from codectx.assistant.edits.paths import EditRefused, safe_path
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.errors import CodectxError
 from codectx.files import write_bytes_atomic
@@ -120,10 +121,9 @@ def undo_last(root: Path, journal: Path) -> list[str]:
     return undo_record(root, records[-1])
 
 
-def undo_record(root: Path, record_path: Path, *, force: bool = False) -> list[str]:
+def undo_record(root: Path, record_path: Path) -> list[str]:
     """Restore the files of one applied edit and drop its record; returns their paths.
-    Refuses if any of them changed since, unless `force` (a trial's own change, put back
-    whatever a check did to it)."""
+    Refuses if any of them changed since."""
     try:
         record = json.loads(record_path.read_text())
         files = record["files"]
@@ -131,8 +131,15 @@ def undo_record(root: Path, record_path: Path, *, force: bool = False) -> list[s
         raise UndoError(f"the undo record {record_path} is damaged; nothing was changed",
                         "Delete it to undo the edit before it, or restore the files with git."
                         ) from exc
+    for place in [str(f["path"]) for f in files] + list(record.get("new_dirs", [])):
+        try:
+            safe_path(root, place)
+        except EditRefused as exc:
+            raise UndoError(f"the undo record {record_path} names a path codectx may not "
+                            f"write: {exc.message}; nothing was changed",
+                            "Delete the record, and restore the files with git.") from exc
     changed = [f["path"] for f in files if file_bytes(root / f["path"]) != _decoded(f["after"])]
-    if changed and not force:
+    if changed:
         raise UndoError(f"cannot undo: changed since the edit: {', '.join(changed)}",
                         "Undo your own changes to these files first, or leave them as they are.")
     restored: list[dict[str, str | None]] = []
