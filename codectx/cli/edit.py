@@ -65,12 +65,11 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     repository (your files are not touched): with the project's own checks
     (the `check` setting, or what is detected here: py_compile, ruff, the
     tests that import the changed modules, node --check, go vet/test, cargo
-    check). When a check fails, the
-    model gets its output and tries once more; a change that still fails is
-    shown with the failure and not applied without --keep-failed. In a
-    repository you have not trusted (`codectx trust`), checks that run the
-    project's own code are held back. `codectx undo` restores the files as
-    they were before the last applied edit.
+    check). When a check fails, the model gets its output and tries once
+    more; a change that still fails is shown with the failure and not applied
+    without --keep-failed. In a repository you have not trusted (`codectx
+    trust`), checks that run the project's own code are held back. `codectx
+    undo` restores the files as they were before the last applied edit.
     """
     from codectx.assistant.session import Session
 
