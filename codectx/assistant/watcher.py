@@ -28,7 +28,6 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +47,7 @@ from watchdog.observers.polling import PollingObserver
 
 from codectx.assistant.session import Session
 from codectx.errors import CodectxError
+from codectx.gitsafe import run_git
 from codectx.indexer.result import IndexResult
 from codectx.models.reuse import evaluated_estimate
 
@@ -366,8 +366,8 @@ class Watcher:
 
     def _git_ignored(self, paths: list[str]) -> set[str]:
         """Which of paths git ignores (none outside a git repository)."""
-        done = subprocess.run(["git", "check-ignore", "-z", "--stdin"], cwd=self.root,
-                              input="\0".join(paths).encode(), capture_output=True, check=False)
+        done = run_git(self.root, "check-ignore", "-z", "--stdin",
+                       input="\0".join(paths).encode(), check=False)
         if done.returncode != 0:  # 1: none ignored; 128: not a git repository
             return set()
         return set(filter(None, done.stdout.decode(errors="replace").split("\0")))

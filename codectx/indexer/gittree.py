@@ -9,10 +9,13 @@ long-running `git cat-file` process.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from codectx.errors import RepositoryError
+from codectx.gitsafe import open_repo, run_git
 
 INDEX = "index"
 """The tree name for git's index (the staged content)."""
@@ -29,7 +32,7 @@ def _repo(root: Path):  # type: ignore[no-untyped-def]
     import git
 
     try:
-        return git.Repo(root, search_parent_directories=True)
+        return open_repo(root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise RepositoryError(f"{root}: not inside a git repository",
                               "Reviewing staged content or a commit needs git.") from exc
@@ -37,18 +40,17 @@ def _repo(root: Path):  # type: ignore[no-untyped-def]
 
 def list_tree(root: Path, tree: str) -> list[TreeEntry]:
     """The files under root in git's index (tree == INDEX) or in the commit `tree`."""
-    import git
-
-    cmd = git.Git(root)
     try:
         if tree == INDEX:
-            out = cmd.ls_files("-z", "--stage", strip_newline_in_stdout=False)
+            done = run_git(root, "ls-files", "-z", "--stage")
         else:
-            out = cmd.ls_tree("-r", "-z", tree, "--", ".", strip_newline_in_stdout=False)
-    except git.GitCommandError as exc:
+            done = run_git(root, "ls-tree", "-r", "-z", tree, "--", ".")
+    except subprocess.CalledProcessError as exc:
         what = "the index" if tree == INDEX else f"revision {tree!r}"
-        raise RepositoryError(f"git cannot list {what}: {exc.stderr.strip() or exc}",
-                              "Name a commit, branch or tag that exists.") from exc
+        raise RepositoryError(
+            f"git cannot list {what}: {os.fsdecode(exc.stderr).strip() or exc}",
+            "Name a commit, branch or tag that exists.") from exc
+    out = os.fsdecode(done.stdout)
     entries: dict[str, TreeEntry] = {}
     for record in filter(None, out.split("\0")):
         meta, path = record.split("\t", 1)

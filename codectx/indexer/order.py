@@ -11,10 +11,13 @@ from one commit to the next.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import networkx as nx
+
+from codectx.gitsafe import open_repo, run_git
 
 
 def git_head(root: Path) -> str | None:
@@ -22,29 +25,24 @@ def git_head(root: Path) -> str | None:
     import git
 
     try:
-        return git.Repo(root, search_parent_directories=True).head.commit.hexsha
+        return open_repo(root).head.commit.hexsha
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
         return None
 
 
 def git_subdir(root: Path) -> str:
     """Where root is inside its work tree ("" at the top)."""
-    import git
-
-    top = git.Repo(root, search_parent_directories=True).working_tree_dir or root
+    top = open_repo(root).working_tree_dir or root
     return root.resolve().relative_to(Path(top).resolve()).as_posix()
 
 
 def change_history(root: Path, max_commits: int) -> list[list[str]]:
     """Paths (relative to root) changed by each of the last commits, newest first."""
-    import git
-
     if max_commits == 0:
         return []
-    out = git.Git(root).log(
-        f"-n{max_commits}", "--format=%x01", "--name-only", "--no-renames", "--relative",
-        "-z", strip_newline_in_stdout=False,
-    )
+    out = os.fsdecode(run_git(
+        root, "log", f"-n{max_commits}", "--format=%x01", "--name-only", "--no-renames",
+        "--relative", "-z").stdout)
     # Each commit is "\x01\0" then, if it touched files here, "\n" and NUL-separated paths.
     chunks = out.split("\x01\0")[1:]
     return [[p for p in chunk.lstrip("\n").split("\0") if p] for chunk in chunks]
@@ -52,14 +50,11 @@ def change_history(root: Path, max_commits: int) -> list[list[str]]:
 
 def uncommitted(root: Path) -> list[str]:
     """Files with changes not yet committed (staged or not), relative to root."""
-    import git
-
-    try:
-        out = git.Git(root).diff("HEAD", "--name-only", "--relative", "-z",
-                                 strip_newline_in_stdout=False)
-    except git.GitCommandError:
+    done = run_git(root, "diff", "HEAD", "--no-ext-diff", "--no-textconv",
+                   "--ignore-submodules=dirty", "--name-only", "--relative", "-z", check=False)
+    if done.returncode != 0:
         return []
-    return [p for p in out.split("\0") if p]
+    return [p for p in os.fsdecode(done.stdout).split("\0") if p]
 
 
 def volatility(

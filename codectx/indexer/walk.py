@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import stat
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import pathspec
 
 from codectx.errors import RepositoryError
 from codectx.files import resolves_inside
+from codectx.gitsafe import open_repo, run_git
 
 IGNORE_FILE = ".codectxignore"
 
@@ -219,17 +221,18 @@ def _git_paths(
     import git
 
     try:
-        repo = git.Repo(root, search_parent_directories=True)
+        repo = open_repo(root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
     if repo.bare or repo.working_tree_dir is None:
         return None
-    cmd = git.Git(root)
     try:
-        staged = cmd.ls_files("-z", "--stage", strip_newline_in_stdout=False)
-        others = cmd.ls_files("-z", "--others", "--exclude-standard", strip_newline_in_stdout=False)
-    except git.GitCommandError as exc:
-        raise RepositoryError(f"{root}: git cannot list files ({exc.stderr.strip()})") from exc
+        staged = os.fsdecode(run_git(root, "ls-files", "-z", "--stage").stdout)
+        others = os.fsdecode(
+            run_git(root, "ls-files", "-z", "--others", "--exclude-standard").stdout)
+    except subprocess.CalledProcessError as exc:
+        raise RepositoryError(
+            f"{root}: git cannot list files ({os.fsdecode(exc.stderr).strip()})") from exc
     paths: list[str] = []
     skipped: list[Skipped] = []
     for entry in filter(None, staged.split("\0")):

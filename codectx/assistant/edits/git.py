@@ -1,10 +1,16 @@
-"""Committing exactly the files an edit touched, leaving the rest of the index alone."""
+"""Committing exactly the files an edit touched, leaving the rest of the index alone.
+
+The commit runs no hook of the repository's, signs nothing and starts no gc: git runs
+here as everywhere in codectx (codectx.gitsafe), with what a repository's config could
+execute turned off.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from codectx.errors import CodectxError
+from codectx.gitsafe import open_repo
 
 
 def require_repository(root: Path) -> None:
@@ -12,7 +18,7 @@ def require_repository(root: Path) -> None:
     import git
 
     try:
-        git.Repo(root, search_parent_directories=True)
+        open_repo(root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise CodectxError(f"{root} is not in a git repository: cannot --commit",
                            "Run `git init` first, or leave out --commit.") from exc
@@ -27,7 +33,7 @@ def commit_paths(root: Path, paths: list[str], message: str) -> str:
     import git
 
     try:
-        repo = git.Repo(root, search_parent_directories=True)
+        repo = open_repo(root)
     except git.InvalidGitRepositoryError as exc:
         raise CodectxError(f"{root} is not in a git repository: cannot --commit",
                            "Run `git init` first, or leave out --commit.") from exc

@@ -9,6 +9,7 @@ path is relative to the reviewed directory, as the prompt names them.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,11 +19,15 @@ from unidiff.patch import PatchedFile, PatchSet
 
 from codectx.assistant.edits.paths import readable_path
 from codectx.errors import RepositoryError
+from codectx.gitsafe import open_repo, run_git
 from codectx.indexer.gittree import INDEX
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's id for a tree with nothing in it
-# One line of context: the repository (in the prompt's prefix) has the whole file.
-DIFF_FLAGS = ("--no-color", "--no-ext-diff", "--relative", "-M", "--unified=1")
+# One line of context: the repository (in the prompt's prefix) has the whole file. git's
+# own diff of the bytes, never a driver's; a submodule by its commit, so that no git runs
+# inside it (with that repository's own drivers) to see whether it is dirty.
+DIFF_FLAGS = ("--no-color", "--no-ext-diff", "--no-textconv", "--ignore-submodules=dirty",
+              "--relative", "-M", "--unified=1")
 
 Kind = Literal["staged", "worktree", "range", "files"]
 
@@ -94,19 +99,23 @@ class Change:
         return next((f for f in self.reviewable if f.path == path), None)
 
 
-def _git(root: Path):  # type: ignore[no-untyped-def]
+def _repo(root: Path):  # type: ignore[no-untyped-def]
     import git
 
     try:
-        repo = git.Repo(root, search_parent_directories=True)
+        return open_repo(root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise RepositoryError(f"{root}: not inside a git repository",
                               "Review whole files instead, or run `git init`.") from exc
-    return repo, git.Git(root)
+
+
+def _git(root: Path, *args: str) -> str:
+    """git's output, for a command run in root (the reviewed directory)."""
+    return os.fsdecode(run_git(root, *args).stdout)
 
 
 def has_commits(root: Path) -> bool:
-    repo, _ = _git(root)
+    repo = _repo(root)
     try:
         repo.head.commit  # noqa: B018 - raises ValueError on an unborn branch
     except ValueError:
@@ -115,27 +124,24 @@ def has_commits(root: Path) -> bool:
 
 
 def merge_in_progress(root: Path) -> bool:
-    repo, _ = _git(root)
+    repo = _repo(root)
     return Path(repo.git_dir, "MERGE_HEAD").exists()
 
 
 def staged(root: Path) -> Change:
     """The staged content against HEAD (or, before the first commit, against nothing)."""
-    _, cmd = _git(root)
     base = "HEAD" if has_commits(root) else EMPTY_TREE
-    diff = cmd.diff("--cached", *DIFF_FLAGS, base, strip_newline_in_stdout=False)
+    diff = _git(root, "diff", "--cached", *DIFF_FLAGS, base)
     described = "the staged changes" if base == "HEAD" else "the first commit's staged files"
     return Change("staged", INDEX, parse_diff(diff), described, base=_commit(base))
 
 
 def worktree(root: Path) -> Change:
     """Uncommitted changes in the work tree (staged or not), new untracked files included."""
-    _, cmd = _git(root)
     base = "HEAD" if has_commits(root) else EMPTY_TREE
-    diff = cmd.diff(*DIFF_FLAGS, base, strip_newline_in_stdout=False)
+    diff = _git(root, "diff", *DIFF_FLAGS, base)
     files = parse_diff(diff)
-    untracked = cmd.ls_files("-z", "--others", "--exclude-standard",
-                             strip_newline_in_stdout=False)
+    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard")
     for path in sorted(filter(None, untracked.split("\0"))):
         files.append(_untracked(root, path))
     return Change("worktree", None, files, "the uncommitted changes", base=_commit(base))
@@ -143,23 +149,21 @@ def worktree(root: Path) -> Change:
 
 def revision_range(root: Path, spec: str) -> Change:
     """The changes between two revisions, `A..B` (B defaults to HEAD); the prefix is B's tree."""
-    import git
-
-    _, cmd = _git(root)
+    _repo(root)  # outside a repository, that error rather than git's
     sep = "..." if "..." in spec else ".."
     if sep not in spec:
         raise RepositoryError(f"--range {spec}: expected A..B", "For example: --range main..HEAD")
     left, right = spec.split(sep, 1)
     right = right or "HEAD"
     try:
-        commit = cmd.rev_parse("--verify", "--quiet", f"{right}^{{commit}}")
-        diff = cmd.diff(*DIFF_FLAGS, f"{left or 'HEAD'}{sep}{right}",
-                        strip_newline_in_stdout=False)
+        commit = _git(root, "rev-parse", "--verify", "--quiet", f"{right}^{{commit}}").strip()
+        diff = _git(root, "diff", *DIFF_FLAGS, f"{left or 'HEAD'}{sep}{right}")
         # A..B is measured from A; A...B from where B's history left A's.
-        base = (cmd.merge_base(left or "HEAD", right) if sep == "..."
-                else cmd.rev_parse("--verify", "--quiet", f"{left or 'HEAD'}^{{tree}}"))
-    except git.GitCommandError as exc:
-        raise RepositoryError(f"--range {spec}: {exc.stderr.strip() or 'unknown revision'}",
+        base = (_git(root, "merge-base", left or "HEAD", right) if sep == "..." else _git(
+            root, "rev-parse", "--verify", "--quiet", f"{left or 'HEAD'}^{{tree}}")).strip()
+    except subprocess.CalledProcessError as exc:
+        detail = os.fsdecode(exc.stderr).strip()
+        raise RepositoryError(f"--range {spec}: {detail or 'unknown revision'}",
                               "Name commits, branches or tags that exist.") from exc
     return Change("range", commit, parse_diff(diff), f"the changes in {spec}", base=base)
 
