@@ -12,9 +12,7 @@ import io
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,40 +23,9 @@ from codectx import config
 from codectx.cli import main
 from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, write_tree
+from tests.support.listener import Listener
 
 SECRET = "s3cret-token-value"
-
-
-class Listener:
-    """An HTTP server on 127.0.0.1 that records each request and refuses it (401)."""
-
-    def __init__(self) -> None:
-        seen: list[dict[str, str]] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def _refuse(self) -> None:
-                seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
-                body = json.dumps({"error": {"message": "no"}}).encode()
-                self.send_response(401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _refuse
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.seen = seen
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -41,8 +41,8 @@ def test_a_link_to_the_git_directory_is_refused(tmp_path: Path) -> None:
         message = refused(root, path)
         assert repr(path) in message and "git directory" in message
     # as a reply: nothing is planned, and the failure names the path
-    plan = plan_edits(parse_reply(sr("lnk/config", "", "[core]\n\tfsmonitor = touch x\n"),
-                                  "search-replace").edits, root)
+    reply = sr("lnk/config", "", "[core]\n\tfsmonitor = touch x\n")
+    plan = plan_edits(parse_reply(reply, whole_files=False).edits, root)
     assert not plan.changes and "lnk/config" in plan.failures[0].path
     assert safe_path(root, "app.py") == "app.py"
 
@@ -132,6 +132,14 @@ def test_go_checks_run_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         env = dict(check.env)
         assert env["GOTOOLCHAIN"] == "local" and env["GOPROXY"] == "off"
         assert env["GOWORK"] == "off"
+    assert not found.held_back
+    # A module replaced by a directory outside: vet would read it, so it waits for trust.
+    (root / "go.mod").write_text("module x\n\ngo 1.21\n\nreplace (\n\tex.com/y => ../y\n)\n")
+    found = checks_for(root, ["a/a.go"], [], setting=None, origin="", trusted=False)
+    assert found.checks == () and [c.name for c in found.held_back] == ["go vet", "go test"]
+    (root / "go.mod").write_text("module x\n\nreplace ex.com/y => ./vendor/y\n")
+    found = checks_for(root, ["a/a.go"], [], setting=None, origin="", trusted=False)
+    assert [c.name for c in found.checks] == ["go vet"]
 
 
 def test_a_ruff_config_reaching_outside_is_not_used(tmp_path: Path,
