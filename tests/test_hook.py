@@ -224,3 +224,59 @@ def test_commit_all_reviews_what_it_commits(tmp_path: Path) -> None:
     blocked = git_commit(root, "-a", replies=[ERROR])
     assert blocked.returncode != 0 and "return total(xs) / len(xs)" in blocked.stderr
     assert commits(root) == 1
+
+
+def husky_repo(root: Path) -> tuple[Path, Path]:
+    """A repository whose core.hooksPath is a directory of its own work tree (as husky
+    sets it), with its own pre-commit hook there."""
+    root = staged_repo(root)
+    own = root / ".husky" / "pre-commit"
+    own.parent.mkdir()
+    own.write_text("#!/bin/sh\n"
+                   "echo the repository hook ran >> \"$(git rev-parse --git-dir)/ran\"\n")
+    own.chmod(0o755)
+    subprocess.run(["git", "config", "core.hooksPath", ".husky"], cwd=root, check=True)
+    return root, own
+
+
+def test_the_repositorys_own_hook_is_not_chained_in_an_untrusted_repository(
+        tmp_path: Path) -> None:
+    root, own = husky_repo(tmp_path / "r")
+    before = sorted(p.name for p in own.parent.iterdir())
+    code, _, err = cli("hook", "install", str(root))
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert "the repository's own hook" in line and str(own) in line
+    assert f"codectx trust {root.resolve()}" in line and "nothing was changed" in line
+    assert sorted(p.name for p in own.parent.iterdir()) == before  # nothing moved or written
+    assert "the repository hook ran" in own.read_text()
+    # Nor is a previous hook the repository ships beside codectx's marker chained.
+    own.write_text(f"#!/bin/sh\n{hook.MARKER}\n")
+    (own.parent / hook.PREVIOUS).write_text("#!/bin/sh\nexit 0\n")
+    assert cli("hook", "install", str(root))[0] == 2
+    assert own.read_text() == f"#!/bin/sh\n{hook.MARKER}\n"
+
+
+def test_the_repositorys_own_hook_is_chained_once_trusted(tmp_path: Path) -> None:
+    root, _ = husky_repo(tmp_path / "r")
+    assert cli("trust", str(root))[0] == 0
+    code, _, err = cli("hook", "install", str(root))
+    assert code == 0, err
+    assert "previous hook runs first" in err and "the repository's own hook" in err
+    assert hook.state(root).chained and hook.state(root).own
+    assert "the repository's own hook" in cli("hook", "status", str(root))[1]
+    done = git_commit(root, replies=[WARNING])
+    assert done.returncode == 0 and "warning" in done.stderr
+    assert (root / ".git" / "ran").read_text() == "the repository hook ran\n"
+
+
+def test_a_hooks_path_outside_the_work_tree_is_the_users(tmp_path: Path) -> None:
+    root = staged_repo(tmp_path / "r")
+    mine = tmp_path / "my-hooks"
+    mine.mkdir()
+    (mine / "pre-commit").write_text("#!/bin/sh\nexit 0\n")
+    (mine / "pre-commit").chmod(0o755)
+    subprocess.run(["git", "config", "core.hooksPath", str(mine)], cwd=root, check=True)
+    code, _, err = cli("hook", "install", str(root))
+    assert code == 0 and "previous hook runs first" in err and "own" not in err
+    assert not hook.state(root).own

@@ -127,15 +127,19 @@ def hook_install(path: Path, fail_on: str) -> None:
     """Install the pre-commit hook in the repository at PATH (core.hooksPath respected).
 
     A pre-commit hook already there is kept: it runs first, and `codectx hook
-    uninstall` puts it back. The hook never blocks a commit because of codectx
-    itself (no model, a load failure, hook_timeout reached); only findings at
-    --fail-on do.
+    uninstall` puts it back. Where core.hooksPath points inside the work tree
+    (.husky, say), that hook is the repository's own, and it is chained only in a
+    repository you trust (`codectx trust PATH`). The hook never blocks a commit
+    because of codectx itself (no model, a load failure, hook_timeout reached);
+    only findings at --fail-on do.
     """
     from codectx.assistant.review import hook
     from codectx.cli.console import err
 
     done = hook.install(path, fail_on)
     chained = f"; the previous hook runs first ({hook.PREVIOUS})" if done.chained else ""
+    if done.chained and done.own:
+        chained += f", the repository's own hook from {done.path.parent} (trusted)"
     err.print(f"installed {done.path} (fail-on {fail_on}){chained}", markup=False)
 
 
@@ -164,6 +168,8 @@ def hook_status(path: Path) -> None:
     if now.installed:
         timeout = load_settings(path).settings.hook_timeout
         chained = f", running {hook.PREVIOUS} first" if now.chained else ""
+        if now.chained and now.own:
+            chained += " (the repository's own hook)"
         line = f"installed: {now.path} (fail-on {now.fail_on}, time limit {timeout:g} s{chained})"
         if now.outdated:
             line += ("; outdated: it lets the repository's own modules load in codectx's "

@@ -5,6 +5,10 @@ repository's hooks directory (core.hooksPath respected). A hook already in
 place is renamed to `pre-commit.codectx-previous` and run first by the new
 script, so it keeps working (and keeps blocking when it fails);
 `uninstall` removes codectx's script and puts the previous hook back.
+
+A hooks directory inside the work tree (core.hooksPath = .husky, say) holds the
+repository's own hooks, not the user's: codectx chains one only in a repository the
+user trusts (`codectx trust`), since its hook would then run that code on every commit.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from codectx import gitsafe
 from codectx.errors import CodectxError, RepositoryError
-from codectx.files import write_bytes_atomic
+from codectx.files import resolves_inside, write_bytes_atomic
 
 MARKER = "# codectx pre-commit hook"
 PREVIOUS = "pre-commit.codectx-previous"
@@ -53,39 +58,76 @@ class HookState:
     chained: bool  # codectx's script runs a previous hook first
     fail_on: str | None
     outdated: bool = False  # codectx's script, as written before it ran Python with -P
+    own: bool = False
+    """The hooks directory is inside the work tree: its hooks are the repository's own."""
 
 
-def hooks_dir(root: Path) -> Path:
-    """Where git looks for hooks in the repository at root (core.hooksPath respected)."""
+@dataclass(frozen=True)
+class _Place:
+    top: Path  # the work tree (the git directory of a bare repository)
+    hooks: Path
+    own: bool
+
+
+def _place(root: Path) -> _Place:
     import git
 
     try:
-        repo = git.Repo(root, search_parent_directories=True)
+        repo = gitsafe.open_repo(root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
         raise RepositoryError(f"{root}: not inside a git repository",
                               "Run `codectx hook install` inside a git work tree.") from exc
     top = Path(repo.working_tree_dir or repo.git_dir)
-    out = repo.git.rev_parse("--git-path", "hooks")
-    path = Path(out)
-    return path if path.is_absolute() else (top / path)
+    hooks = gitsafe.hooks_dir(top)
+    git_dirs = (Path(repo.git_dir), Path(repo.common_dir))
+    own = repo.working_tree_dir is not None and resolves_inside(top, hooks) and not any(
+        resolves_inside(d, hooks) for d in git_dirs)
+    return _Place(top, hooks, own)
+
+
+def hooks_dir(root: Path) -> Path:
+    """Where git looks for hooks in the repository at root (core.hooksPath respected)."""
+    return _place(root).hooks
 
 
 def state(root: Path) -> HookState:
-    hook = hooks_dir(root) / "pre-commit"
+    return _state(_place(root))
+
+
+def _state(place: _Place) -> HookState:
+    hook = place.hooks / "pre-commit"
     text = hook.read_text(encoding="utf-8", errors="replace") if hook.is_file() else ""
     ours = MARKER in text
     fail_on = None
     if ours:
         fail_on = text.rsplit("--fail-on", 1)[-1].split()[0] if "--fail-on" in text else None
     return HookState(hook, ours, bool(text) and not ours, (hook.parent / PREVIOUS).exists(),
-                     fail_on, ours and CALL not in text)
+                     fail_on, ours and CALL not in text, place.own)
+
+
+def _trusted(top: Path) -> bool:
+    from codectx import config
+
+    trust = config.load(top).trust
+    return trust is not None and trust.trusted
 
 
 def install(root: Path, fail_on: str) -> HookState:
-    hook = hooks_dir(root) / "pre-commit"
-    hook.parent.mkdir(parents=True, exist_ok=True)
+    """Install codectx's hook, chaining the one in place. A hook of the repository's own
+    (its hooks directory inside the work tree) is chained only in a trusted repository."""
+    place = _place(root)
+    current = _state(place)
+    hook = current.path
     previous = hook.parent / PREVIOUS
-    current = state(root)
+    # codectx's script runs whatever it finds as the previous hook.
+    chains = previous.exists() or (hook.exists() and not current.installed)
+    if place.own and chains and not _trusted(place.top):
+        chained = previous if previous.exists() else hook
+        raise CodectxError(
+            f"{chained} is the repository's own hook (its hooks directory is inside the work "
+            "tree), and codectx chains it only in a repository you trust; nothing was "
+            f"changed: run `codectx trust {place.top}`, then `codectx hook install` again")
+    hook.parent.mkdir(parents=True, exist_ok=True)
     if hook.exists() and not current.installed:
         if previous.exists():
             raise CodectxError(
@@ -97,7 +139,7 @@ def install(root: Path, fail_on: str) -> HookState:
                            python=shlex.quote(sys.executable))
     write_bytes_atomic(hook, script.encode("utf-8"))
     hook.chmod(0o755)
-    return state(root)
+    return _state(place)
 
 
 def uninstall(root: Path) -> HookState:
