@@ -149,6 +149,22 @@ def _repository_overrides(root: Path) -> tuple[tuple[str, str], ...]:
     return learnt.overrides
 
 
+def _config_entries(root: Path) -> list[tuple[str, str, str]]:
+    """(scope, origin, "key\\nvalue") for every setting git reads in root; a git before 2.26
+    cannot say the scope ("?"), and then every setting not on the command line counts as
+    the repository's. An unreadable config gives none: git refuses every command then."""
+    listing = _plain(root, "config", "--list", "--includes", "--show-scope", "--show-origin",
+                     "-z")
+    if listing.returncode == 0:
+        fields = os.fsdecode(listing.stdout).split("\0")
+        return [(fields[at], fields[at + 1], fields[at + 2])
+                for at in range(0, len(fields) - 2, 3)]
+    listing = _plain(root, "config", "--list", "--includes", "--show-origin", "-z")
+    fields = os.fsdecode(listing.stdout).split("\0") if listing.returncode == 0 else []
+    return [("command" if fields[at] == "command line:" else "?", fields[at], fields[at + 1])
+            for at in range(0, len(fields) - 1, 2)]
+
+
 def _plain(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     """git with the fixed hardening only: for reading the config, which runs nothing."""
     return subprocess.run(["git", *_flags(HARDENING), *args], cwd=root,
@@ -157,23 +173,18 @@ def _plain(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def _learn(root: Path) -> _Learnt | None:
-    where = _plain(root, "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir")
+    where = _plain(root, "rev-parse", "--absolute-git-dir", "--git-common-dir")
     if where.returncode != 0:  # not a repository: no repository config to read
         return None
     git_dir, common_dir = os.fsdecode(where.stdout).splitlines()[:2]
+    common_dir = os.path.join(root, common_dir)  # relative to root, where it is relative
     # Stamped before reading: a change made while it is read is seen next time.
     files = {os.path.join(common_dir, "config"), os.path.join(git_dir, "config.worktree")}
     stamps = {path: _stamp(path) for path in files}
-    listing = _plain(root, "config", "--list", "--includes", "--show-scope", "--show-origin",
-                     "-z")
-    if listing.returncode != 0:  # an unreadable config: git refuses every command anyway
-        return None
     filters: set[str] = set()
     diffs: set[str] = set()
-    fields = os.fsdecode(listing.stdout).split("\0")
-    for at in range(0, len(fields) - 2, 3):
-        scope, origin, entry = fields[at:at + 3]
-        if scope not in ("local", "worktree"):  # the user's and codectx's own settings
+    for scope, origin, entry in _config_entries(root):
+        if scope not in ("local", "worktree", "?"):  # the user's and codectx's own settings
             continue
         if origin.startswith("file:"):
             path = os.path.join(root, origin.removeprefix("file:"))

@@ -216,6 +216,27 @@ def test_a_filter_from_an_included_config_file_never_runs(tmp_path: Path,
     assert planted.ran() == []
 
 
+def test_a_git_that_cannot_say_where_a_setting_comes_from_still_runs_no_filter(
+        tmp_path: Path, planted: Planted, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before git 2.26 `git config` has no --show-scope: every driver not set on the command
+    line is then taken for the repository's."""
+    plain = gitsafe._plain
+
+    def older(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+        if "--show-scope" in args:
+            return subprocess.CompletedProcess(args, 129, b"", b"error: unknown option")
+        return plain(root, *args)
+
+    monkeypatch.setattr(gitsafe, "_plain", older)
+    monkeypatch.setattr(gitsafe, "_learnt", {})
+    root = repository(tmp_path / "r")
+    (root / "app.py").write_text(MEAN)
+    configure(root, filters(planted))
+    assert changes.worktree(root).file("app.py") is not None
+    assert order.uncommitted(root) == ["app.py"]
+    assert planted.ran() == []
+
+
 def test_a_filter_planted_after_git_first_ran_never_runs(tmp_path: Path,
                                                          planted: Planted) -> None:
     """What was learnt of a repository's config is forgotten when its config changes."""
