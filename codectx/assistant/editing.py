@@ -48,12 +48,8 @@ def run_checks(session: Session, plan: EditPlan, cancel: threading.Event | None,
                progress: Progress, attempt: int) -> tuple[tuple[CheckResult, ...], str | None]:
     """The checks' results on a planned change (the tree put back), and what was held back."""
     found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
-    session.trying.set()
-    try:
-        results = trial(plan, session.root, found.checks,
-                        session.loaded.settings.check_timeout, cancel, progress, attempt)
-    finally:
-        session.trying.clear()
+    results = trial(plan, session.root, found.checks, session.loaded.settings.check_timeout,
+                    cancel, progress, attempt)
     return results, found.notice(session.root)
 
 

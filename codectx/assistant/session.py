@@ -73,9 +73,6 @@ class Session:
         # warmed in the background waits for it instead of loading a second model.
         self._turn = turns if turns is not None else threading.Lock()
         self._refreshing: threading.Event | None = None  # cancels an exact re-prefill
-        self.trying = threading.Event()
-        """Set while an edit's change is on disk for its checks: a watcher holds its events
-        (the tree is put back after), instead of prefilling the trial's text."""
         self._sizes: sizing.TurnSizes | None = None
         self._said_sizes = False
         self.context = Context(root, loaded.settings.retrieval_tokens, loaded.settings.format)

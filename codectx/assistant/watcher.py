@@ -14,9 +14,8 @@ the prefix is prefilled exactly in the background (a question stops that and
 goes on from the saved state). A
 file changed back to what it was leaves the prompt as it was: nothing is
 evaluated. A change during a re-prefill stops it at its next chunk and
-starts over from the new first changed token. While an edit's change is on disk
-for its checks (`Session.trying`), events are held: the tree is put back after,
-so the trial's text is never prefilled.
+starts over from the new first changed token. An edit's checks run in a copy of
+the repository, so nothing of a trial reaches the watcher.
 
 The watcher runs in threads of its own and never prints: what it does goes
 to a callback as `WatchEvent`s, for the command line, the TUI and the
@@ -141,8 +140,6 @@ class Watcher:
         self._idle.set()
         self.noticed_total = 0
         """Events that named a path it follows (tests wait for one, not for a time)."""
-        self.held_total = 0
-        """Changes held back while an edit's trial had its change on disk."""
         self.quiet_total = 0
         """Quiet spells looked at: times it woke with no change and checked for staleness."""
         self._prompt: tuple[tuple[str, int], ...] | None = None
@@ -263,10 +260,6 @@ class Watcher:
                 continue
             if self._stop.is_set():
                 break
-            if self.session.trying.is_set():
-                self.held_total += 1
-            while self.session.trying.is_set() and not self._stop.is_set():
-                time.sleep(0.05)  # an edit's change is on disk for its checks, then put back
             batch = self._settled()
             if batch is None:
                 continue

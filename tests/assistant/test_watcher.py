@@ -13,6 +13,9 @@ import pytest
 
 from codectx import config
 from codectx.assistant import watcher as watcher_module
+from codectx.assistant.checks.detect import Check
+from codectx.assistant.checks.trial import trial
+from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.session import Session
 from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
@@ -128,22 +131,20 @@ def test_ignored_files_git_internals_and_swap_files_cause_nothing(repo: Path) ->
     assert seen.events[0].files == ("app.py",)  # none of the others
 
 
-def test_an_edit_being_checked_is_not_prefilled(repo: Path) -> None:
+def test_an_edit_being_checked_never_reaches_the_watcher(repo: Path) -> None:
     backend = FakeBackend()
     watcher, seen = started(repo, backend)
-    calls = len(backend.evaluated)
     try:
-        watcher.session.trying.set()  # as an edit's trial does while its checks run
-        (repo / "mid.py").write_text("the trial's text\n")
-        wait_for(lambda: watcher.held_total == 1, "the change was never held")
-        assert watcher.rebuilds == 0 and watcher.noticed_total >= 1
-        (repo / "mid.py").write_text(FILES["mid.py"])  # put back
-        watcher.session.trying.clear()
+        # The trial writes its change into a copy, so a real change after it is all there is.
+        change = FileChange("mid.py", "modify", FILES["mid.py"], "the trial's text\n")
+        slow = Check("slow", ("/bin/sh", "-c", "sleep 0.5"), False)
+        trial(EditPlan((change,), ()), repo, [slow], 30)
+        (repo / "core.py").write_text(FILES["core.py"] + "# saved\n")
         settle(watcher)
     finally:
         watcher.stop()
-    assert len(backend.evaluated) == calls
-    assert seen.kinds() == ["changed", "unchanged", "stopped"]
+    assert seen.kinds() == ["changed", "ready", "stopped"]
+    assert seen.events[0].files == ("core.py",)
 
 
 def test_a_change_reverted_or_a_save_without_change_evaluates_nothing(repo: Path) -> None:
