@@ -48,6 +48,13 @@ def resolves_inside(root: str | os.PathLike[str], path: str | os.PathLike[str]) 
         return False
 
 
+def repository_state_dir(cache_dir: Path, kind: str, root: Path) -> Path:
+    """Where codectx keeps one kind of state (undo journal, conversations, build output)
+    for the repository at root: keyed by its resolved path."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / kind / key
+
+
 def gguf_identity(path: Path) -> str:
     """Cheap and content-based: the size and the first 16 MiB (metadata and vocabulary)."""
     digest = hashlib.sha256(str(path.stat().st_size).encode())

@@ -6,7 +6,6 @@ repository's absolute path; written atomically after every turn.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codectx.errors import CodectxError
+from codectx.files import repository_state_dir
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,7 @@ class Conversation:
 
 
 def _directory(cache_dir: Path, root: Path) -> Path:
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "conversations" / key
+    return repository_state_dir(cache_dir, "conversations", root)
 
 
 def new_id() -> str:

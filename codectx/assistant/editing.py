@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from codectx.assistant.checks.run import CheckResult, around_failure
+from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.checks.trial import trial
 from codectx.assistant.context import Topic
 from codectx.assistant.edits import ending, formats, guard
@@ -49,7 +50,8 @@ def run_checks(session: Session, plan: EditPlan, cancel: threading.Event | None,
     """The checks' results on a planned change (the tree put back), and what was held back."""
     found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
     results = trial(plan, session.root, found.checks, session.loaded.settings.check_timeout,
-                    cancel, progress, attempt)
+                    cancel, progress, attempt, builds_dir(session.loaded.cache_path(),
+                                                          session.root))
     return results, found.notice(session.root)
 
 

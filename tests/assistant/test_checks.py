@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from codectx import config
 from codectx.assistant.checks.detect import Check, checks_for, importing_tests
 from codectx.assistant.checks.run import around_failure, run_check
+from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.checks.trial import trial
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.session import EditProposal, Session
@@ -149,6 +150,20 @@ def test_the_trial_runs_in_a_copy_and_never_touches_the_work_tree(tmp_path: Path
     assert "ignored.txt" not in listing and ".git" not in listing
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == snapshot
     assert not Path(where).exists()  # the copy is gone
+
+
+def test_build_output_is_kept_between_trials_outside_the_copy(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    make_repo(root, {"m.py": "x = 1\n"})
+    builds = builds_dir(tmp_path / "cache", root)
+    build = Check("build", ("/bin/sh", "-c", 'mkdir -p "$CARGO_TARGET_DIR" && '
+                                              'echo built >> "$CARGO_TARGET_DIR/log"'), True)
+    change = FileChange("m.py", "modify", "x = 1\n", "x = 2\n")
+    for _ in range(2):
+        (result,) = trial(EditPlan((change,), ()), root, [build], 30, builds=builds)
+        assert result.status == "passed"
+    assert (builds / "cargo-target" / "log").read_text() == "built\nbuilt\n"
+    assert not (root / "target").exists()
 
 
 def test_a_trial_killed_half_way_leaves_the_work_tree_as_it_was(tmp_path: Path) -> None:

@@ -16,7 +16,10 @@ Nothing of `.git` is copied: checks need the files, not the history.
 
 The copy lives in a directory only this user can read (mkdtemp), beside a private
 directory for the checks' caches; both go when the checks end. Copies that a killed
-process left behind are removed by the next trial once they are a day old.
+process left behind are removed by the next trial once they are a day old. Build
+output worth keeping between trials (cargo's target directory) goes to a directory of
+codectx's cache for this repository instead, when the caller names one, so that the
+next check builds only what changed.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from codectx.files import resolves_inside
+from codectx.files import repository_state_dir, resolves_inside
 from codectx.indexer.walk import tree_paths
 
 PREFIX = "codectx-checks-"
@@ -47,6 +50,8 @@ class Scratch:
 
     tree: Path
     private: Path
+    builds: Path | None = None
+    """Where build output is kept between trials (None: in `private`, for this one)."""
 
     def write(self, path: str, data: bytes | None) -> None:
         """Lay one file of a change over the copy (None: remove it)."""
@@ -62,7 +67,7 @@ class Scratch:
     def environment(self) -> dict[str, str]:
         """Variables every check gets here: the copy's sources before any installed copy
         of the project (an editable install points at the user's tree), and bytecode and
-        build output kept in the private directory."""
+        build output kept out of the copy."""
         env: dict[str, str] = {}
         paths = [str(self.tree)] + ([str(self.tree / "src")] if (self.tree / "src").is_dir()
                                     else [])
@@ -70,7 +75,7 @@ class Scratch:
             paths.append(os.environ["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)
         env["PYTHONPYCACHEPREFIX"] = str(self.private / "pycache")
-        env["CARGO_TARGET_DIR"] = str(self.private / "target")
+        env["CARGO_TARGET_DIR"] = str((self.builds or self.private) / "cargo-target")
         return env
 
 
@@ -80,8 +85,13 @@ def _copy_one(root: Path, tree: Path, path: str) -> None:
         info = os.lstat(source)
     except OSError:
         return  # gone since git listed it
-    target = tree / path
-    if stat.S_ISLNK(info.st_mode):
+    # An unreadable file is left out: a check could not read it in the work tree either.
+    with contextlib.suppress(OSError):
+        _copy(source, tree / path, path, info.st_mode, root)
+
+
+def _copy(source: Path, target: Path, path: str, mode: int, root: Path) -> None:
+    if stat.S_ISLNK(mode):
         link = os.readlink(source)
         # A relative link that stays inside leads to the copy's own file; any other would
         # lead the checks back into the user's tree, or out of the repository.
@@ -89,11 +99,11 @@ def _copy_one(root: Path, tree: Path, path: str) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(link, target)
         return
-    if not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(mode):
         return  # a fifo or a device is no file to check, and reading one may never end
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target, follow_symlinks=False)
-    os.chmod(target, stat.S_IMODE(info.st_mode))
+    os.chmod(target, stat.S_IMODE(mode))
 
 
 def _sweep(base: Path) -> None:
@@ -106,9 +116,15 @@ def _sweep(base: Path) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
+def builds_dir(cache_dir: Path, root: Path) -> Path:
+    """Where the checks of the repository at root keep build output between trials."""
+    return repository_state_dir(cache_dir, "builds", root)
+
+
 @contextlib.contextmanager
-def scratch_copy(root: Path) -> Iterator[Scratch]:
-    """A fresh private copy of the repository at root, removed when the block ends."""
+def scratch_copy(root: Path, builds: Path | None = None) -> Iterator[Scratch]:
+    """A fresh private copy of the repository at root, removed when the block ends;
+    `builds`: where build output is kept between trials."""
     root = root.resolve()
     base = Path(tempfile.gettempdir())
     _sweep(base)
@@ -125,6 +141,8 @@ def scratch_copy(root: Path) -> Iterator[Scratch]:
             linked = root / name
             if linked.is_dir() and not linked.is_symlink() and not (tree / name).exists():
                 os.symlink(linked, tree / name)
-        yield Scratch(tree, private)
+        if builds is not None:
+            builds.mkdir(parents=True, exist_ok=True, mode=0o700)
+        yield Scratch(tree, private, builds)
     finally:
         shutil.rmtree(holder, ignore_errors=True)

@@ -32,14 +32,15 @@ def _lay(scratch: Scratch, contents: Mapping[str, bytes | None]) -> None:
 
 def trial(plan: EditPlan, root: Path, checks: Sequence[Check], timeout: float,
           cancel: threading.Event | None = None, progress: Progress = no_progress,
-          attempt: int = 1) -> tuple[CheckResult, ...]:
-    """Each check's result on the change, run in a copy of the repository at root."""
+          attempt: int = 1, builds: Path | None = None) -> tuple[CheckResult, ...]:
+    """Each check's result on the change, run in a copy of the repository at root
+    (`builds`: where build output is kept between trials, see `scratch`)."""
     if not checks:
         return ()
     after = {c.path: _encoded(c.after) for c in plan.changes}
     before = {c.path: _encoded(c.before) for c in plan.changes}
     progress("check: copying the repository", 0, len(checks))
-    with scratch_copy(root) as scratch:
+    with scratch_copy(root, builds) as scratch:
         _lay(scratch, after)
         env = scratch.environment()
         results: list[CheckResult] = []

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 from codectx.assistant.edits.paths import EditRefused, safe_path
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.errors import CodectxError
-from codectx.files import write_bytes_atomic
+from codectx.files import repository_state_dir, write_bytes_atomic
 
 
 class UndoError(CodectxError):
@@ -35,8 +34,7 @@ class StaleEdit(CodectxError):
 
 
 def journal_dir(cache_dir: Path, root: Path) -> Path:
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "undo" / key
+    return repository_state_dir(cache_dir, "undo", root)
 
 
 def _encode(text: str | None) -> str | None:
