@@ -104,7 +104,11 @@ OUTRO = """
 - `backend`, `base_url`, `api_key_env` and the `server_*` settings:
   [servers.md](servers.md).
 - `keys`: the binding ids are `cancel`, `new_chat`, `toggle_panel`, `quit`,
-  `diff.apply`, `diff.reject` and `diff.revise` ([usage.md](usage.md#chatting-codectx-chat)).
+  `diff.apply`, `diff.reject`, `diff.revise`, `confirm.all`, `confirm.existing`,
+  `confirm.none`, `trust.yes` and `trust.no` ([usage.md](usage.md#chatting-codectx-chat)).
+  A repository's own table waits for your trust, and never rebinds a confirmation
+  (`diff.*`, `confirm.*`, `trust.*`) nor takes a key that answers one
+  ([security.md](security.md#its-key-bindings)).
 """
 
 
