@@ -10,8 +10,11 @@ edit that was not applied, and no escape byte reached the terminal.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,6 +131,30 @@ def test_an_edit_is_checked_in_a_copy_and_shown_without_controls(
     assert "+# harmless" in stdout  # the hiding sequence is gone, the text it hid is shown
     assert "check passed: " in stdout + stderr and "py_compile ./lib.py" in stdout + stderr
     assert "--isolated" in stdout + stderr  # ruff with its defaults, not the config reaching out
+
+
+def test_an_edit_killed_during_its_checks_leaves_the_work_tree_as_it_was(
+        hostile: Hostile, tmp_path: Path) -> None:
+    started, where = tmp_path / "check.pid", tmp_path / "check.where"
+    env = {**os.environ, **scripted_env([HIDDEN_EDIT]),
+           # the user's own check (an environment variable), slow enough to be killed in
+           "CODECTX_CHECK": f"pwd > {where}; echo $$ > {started}; exec sleep 60"}
+    proc = subprocess.Popen([sys.executable, "-m", "codectx", "edit", "add a comment",
+                             str(hostile.root), "--files", "lib.py", "--apply"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (started.exists() and started.read_text().strip()):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait()
+    finally:
+        if started.exists() and started.read_text().strip():
+            os.kill(int(started.read_text()), signal.SIGKILL)  # the check's own session
+    copy = Path(where.read_text().strip())
+    assert "harmless" in (copy / "lib.py").read_text()  # the change was in the copy only
+    shutil.rmtree(copy.parent)
 
 
 def test_review_of_the_staged_change_and_the_work_tree(hostile: Hostile,
