@@ -169,6 +169,19 @@ def commit(repo: git.Repo, files: Mapping[str, str | bytes], message: str = "cha
                       author_date="2026-01-01T00:00:00", commit_date="2026-01-01T00:00:00")
 
 
+def installed_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *names: str,
+                    after: str = "/usr/bin:/bin") -> Path:
+    """Programs called `names` that do nothing, first on the PATH (then `after`): what
+    detection finds installed."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in names:
+        (tools / name).write_text("#!/bin/sh\nexit 0\n")
+        (tools / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{after}")
+    return tools
+
+
 def make_repo(root: Path, files: Mapping[str, str | bytes] | None = None) -> git.Repo:
     root.mkdir(parents=True, exist_ok=True)
     repo = git.Repo.init(root, initial_branch="main")

@@ -23,7 +23,7 @@ from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.session import EditProposal, Session
 from codectx.cli import main
 from codectx.models.fake import FakeBackend, ScriptedProvider
-from tests.conftest import make_repo, write_tree
+from tests.conftest import installed_tools, make_repo, write_tree
 
 CALC = "def double(x):\n    return x * 2\n"
 TEST = "from calc import double\n\n\ndef test_double():\n    assert double(3) == 6\n"
@@ -279,12 +279,8 @@ def test_a_configured_check_per_language_gets_its_files(tmp_path: Path) -> None:
 
 def test_node_check_is_detected_where_node_is_installed(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    for name in ("node", "npm"):
-        (tools / name).write_text("#!/bin/sh\nexit 0\n")
-        (tools / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}.{os.pathsep}/usr/bin:/bin")
+    tools = installed_tools(tmp_path, monkeypatch, "node", "npm",
+                            after=f".{os.pathsep}/usr/bin:/bin")
     root = tmp_path / "r"
     write_tree(root, {"a.js": "", "package.json": '{"scripts": {"test": "node t.js"}}',
                       "node": "#!/bin/sh\necho repository code\n"})

@@ -18,7 +18,7 @@ from codectx.assistant.edits.journal import UndoError, journal_dir, undo_last
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.paths import EditRefused, readable_path, safe_path
 from codectx.assistant.edits.plan import EditPlan, FileChange, plan_edits
-from tests.conftest import make_repo, write_tree
+from tests.conftest import installed_tools, make_repo, write_tree
 
 
 def sr(path: str, search: str, replace: str) -> str:
@@ -104,12 +104,7 @@ def test_a_path_part_that_reads_as_an_option_is_refused(tmp_path: Path) -> None:
 
 def test_check_programs_get_paths_that_are_no_options(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    for name in ("node", "ruff"):
-        (tools / name).write_text("#!/bin/sh\nexit 0\n")
-        (tools / name).chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}/usr/bin:/bin")
+    installed_tools(tmp_path, monkeypatch, "node", "ruff")
     root = tmp_path / "r"
     write_tree(root, {"ruff.toml": "", "--require=x.js": "", "--output-file=x.py": ""})
     found = checks_for(root, ["--require=x.js", "--output-file=x.py"], [], setting=None,
@@ -119,11 +114,7 @@ def test_check_programs_get_paths_that_are_no_options(tmp_path: Path,
 
 
 def test_go_checks_run_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    (tools / "go").write_text("#!/bin/sh\nexit 0\n")
-    (tools / "go").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}/usr/bin:/bin")
+    installed_tools(tmp_path, monkeypatch, "go")
     root = tmp_path / "r"
     write_tree(root, {"go.mod": "module x\n\ngo 1.21\ntoolchain go1.99.0\n", "a/a.go": ""})
     found = checks_for(root, ["a/a.go"], [], setting=None, origin="", trusted=True)
