@@ -183,17 +183,19 @@ def test_the_hook(hostile: Hostile) -> None:
     assert "no longer parses" in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("key", ["n", "escape"])
+@pytest.mark.parametrize("keys", [("n",), ("escape",), ("f24", "n")])
 async def test_the_chat_asks_first_and_no_rebound_key_says_yes(hostile: Hostile,
-                                                                key: str) -> None:
+                                                                keys: tuple[str, ...]) -> None:
     backend = FakeBackend([f"answer{OSC52}"])
     root = hostile.root
     app = CodectxApp(Session(root, config.load(root), ScriptedProvider(backend)), watch=False,
                      reopen=lambda: pytest.fail("trust was granted"))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmTrust)
-        await pilot.press(key)
+        for key in keys:
+            assert isinstance(app.screen, ConfirmTrust)  # the repository's f24 answers nothing
+            await pilot.press(key)
+            await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmTrust)

@@ -104,6 +104,7 @@ def build(base: Path, url: str) -> Hostile:
     (root / "outlink.txt").symlink_to(outside / "canary.txt")
     (root / "outdir").symlink_to(outside)
     (root / ".codectxignore").symlink_to(outside / "ignore")
+    (root / ".gitignore").symlink_to(outside / "ignore")
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "initial")
