@@ -37,7 +37,7 @@ def run_case(case: Case, work: Path) -> tuple[bool, int]:
         (root / path).write_bytes(text.encode())
     before = snapshot(root)
     request = Request(case.instruction) if case.instruction is not None else None
-    plan, _ = plan_reply(case.reply, root, "whole", request)
+    plan, _ = plan_reply(case.reply, root, case.fmt or "whole", request)
     if plan.ok:
         apply_plan(plan, root, work / "journal")
     after = snapshot(root)

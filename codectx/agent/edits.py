@@ -47,6 +47,9 @@ async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
         problems = "\n".join(f"- {p}" for p in proposal.problems)
         return await agent.say(state, "The change could not be planned, so nothing was "
                                       f"written:\n{problems}")
+    for note in plan.notes:
+        await agent.client.session_update(state.id, update_agent_message_text(
+            f"_note: {note}_\n\n"))
     unsaved = [c.path for c in plan.changes
                if c.path in buffers and c.before is not None and buffers[c.path] != c.before]
     if unsaved:

@@ -44,10 +44,11 @@ if TYPE_CHECKING:
               help="Offer (and with --apply, apply) a change whose checks still fail after "
                    "the retry; without it, such a change is shown and not applied.")
 @click.option("--json", "as_json", is_flag=True,
-              help='Print {"status", "files", "attempts", "errors", "checks", "held_back", '
-                   '"replies", "last_attempt"} instead of the diff (checks: every check run, '
-                   "with its attempt; replies: every reply of the model; last_attempt: its "
-                   "tokens, evaluated split and times).")
+              help='Print {"status", "files", "attempts", "errors", "notes", "checks", '
+                   '"held_back", "replies", "last_attempt"} instead of the diff (notes: what '
+                   "was left out of the reply, and why; checks: every check run, with its "
+                   "attempt; replies: every reply of the model; last_attempt: its tokens, "
+                   "evaluated split and times).")
 @model_options
 @friendly_errors
 def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | None,
@@ -114,6 +115,7 @@ def _report(proposal: EditProposal) -> dict[str, Any]:
 
     return {
         "status": "planned", "attempts": proposal.attempts, "errors": list(proposal.problems),
+        "notes": list(proposal.plan.notes),
         "files": [{"path": c.path, "action": c.action, "diff": c.diff}
                   for c in proposal.plan.changes],
         "retrieved": [r.to_json() for r in proposal.answer.retrieved],

@@ -23,6 +23,11 @@ class Case:
     error: str | None = None
     instruction: str | None = None
     """When set, the change is also held to this instruction (edits.guard)."""
+    fmt: str | None = None
+    """The format the reply was asked in, when it matters (None: read as search-replace
+    blocks, or as whole files when held to an instruction)."""
+    notes: tuple[str, ...] = ()
+    """What the plan must say it left out of the reply."""
 
     @property
     def recoverable(self) -> bool:
@@ -35,6 +40,112 @@ def sr(path: str, search: str, replace: str, fence: bool = True) -> str:
 
 
 NEW_GREET = APP.replace("'hi '", "'hello '")
+
+# Replies of the 0.5B and 1.5B models on a public project, asked to add to a module a
+# function that uses a helper the module defines: they import the helper from the
+# module itself, which then fails with "cannot import name 'helper' from partially
+# initialized module". The definitions format drops such an import, saying so; the
+# other formats refuse the change with a line for the retry.
+UTILS = "import re\n\n\ndef helper(text):\n    return re.sub(r'\\s+', ' ', text).strip()\n"
+SHOUT = "def shout(text):\n    return helper(text).upper()\n"
+WITH_SHOUT = f"{UTILS}\n\n{SHOUT}"
+PKG = {"pkg/__init__.py": "", "pkg/utils.py": UTILS,
+       "pkg/text.py": "def dedent(s):\n    return s\n"}
+ASK_SHOUT = "In pkg/utils.py add a function shout(text) that returns helper(text) in capitals"
+DROPPED = "dropped `from pkg.utils import helper`: pkg/utils.py defines helper itself"
+
+
+def defs(path: str, code: str) -> str:
+    return f"{path}\n```python\n{code}```\n"
+
+
+SELF_IMPORTS = [
+    Case("definitions: the helper imported from the module itself, by absolute name", PKG,
+         defs("pkg/utils.py", f"from pkg.utils import helper\n\n\n{SHOUT}"),
+         {"pkg/utils.py": WITH_SHOUT}, fmt="definitions", notes=(DROPPED,)),
+    Case("definitions: the helper imported from the module itself, by relative name", PKG,
+         defs("pkg/utils.py", f"from .utils import helper\n\n\n{SHOUT}"),
+         {"pkg/utils.py": WITH_SHOUT}, fmt="definitions",
+         notes=("dropped `from .utils import helper`: pkg/utils.py defines helper itself",)),
+    Case("definitions: the module imported into itself", PKG,
+         defs("pkg/utils.py", f"import pkg.utils\n\n\n{SHOUT}"),
+         {"pkg/utils.py": WITH_SHOUT}, fmt="definitions",
+         notes=("dropped `import pkg.utils`: pkg/utils.py is pkg.utils itself",)),
+    Case("definitions: the module imported into itself, relatively and with an alias", PKG,
+         defs("pkg/utils.py", f"from . import utils as u\n\n\n{SHOUT}"),
+         {"pkg/utils.py": WITH_SHOUT}, fmt="definitions",
+         notes=("dropped `from . import utils as u`: pkg/utils.py is pkg.utils itself",)),
+    Case("definitions: a src-layout package imports from itself",
+         {f"src/{p}": t for p, t in PKG.items()},
+         defs("src/pkg/utils.py", f"from pkg.utils import (\n    helper,\n)\n\n\n{SHOUT}"),
+         {"src/pkg/utils.py": WITH_SHOUT}, fmt="definitions",
+         notes=("dropped `from pkg.utils import helper`: src/pkg/utils.py defines helper "
+                "itself",)),
+    Case("definitions: a package's __init__ imports a name it defines from itself",
+         {"pkg/__init__.py": UTILS, "pkg/utils.py": "X = 1\n"},
+         defs("pkg/__init__.py", f"from pkg import helper, utils\n\n\n{SHOUT}"),
+         {"pkg/__init__.py": UTILS.replace("import re\n", "import re\nfrom pkg import utils\n")
+          + f"\n\n{SHOUT}"}, fmt="definitions",
+         notes=("dropped `helper` from `from pkg import helper, utils`: pkg/__init__.py "
+                "defines helper itself",)),
+    Case("definitions: of a mixed import, only the module itself is dropped", PKG,
+         defs("pkg/utils.py", "from . import text, utils\n\n\n"
+              "def shout(s):\n    return text.dedent(helper(s)).upper()\n"),
+         {"pkg/utils.py": UTILS.replace("import re\n", "import re\nfrom . import text\n")
+          + "\n\ndef shout(s):\n    return text.dedent(helper(s)).upper()\n"},
+         fmt="definitions",
+         notes=("dropped `utils` from `from . import text, utils`: pkg/utils.py is pkg.utils "
+                "itself",)),
+    Case("definitions: a name the module defines, imported from a sibling", PKG,
+         defs("pkg/utils.py", "from pkg.text import dedent, helper\n\n\n"
+              "def shout(text):\n    return dedent(helper(text)).upper()\n"),
+         {"pkg/utils.py": UTILS.replace("import re\n", "import re\nfrom pkg.text import dedent\n")
+          + "\n\ndef shout(text):\n    return dedent(helper(text)).upper()\n"},
+         fmt="definitions",
+         notes=("dropped `helper` from `from pkg.text import dedent, helper`: pkg/utils.py "
+                "defines helper itself",)),
+    Case("definitions: a sibling module imported as it should be", PKG,
+         defs("pkg/utils.py", "from pkg import text\n\n\n"
+              "def shout(s):\n    return text.dedent(helper(s)).upper()\n"),
+         {"pkg/utils.py": UTILS.replace("import re\n", "import re\nfrom pkg import text\n")
+          + "\n\ndef shout(s):\n    return text.dedent(helper(s)).upper()\n"},
+         fmt="definitions"),
+    Case("search-replace: the helper imported from the module itself", PKG,
+         sr("pkg/utils.py", "import re\n", "import re\nfrom pkg.utils import helper\n")
+         + sr("pkg/utils.py", "    return re.sub(r'\\s+', ' ', text).strip()\n",
+              f"    return re.sub(r'\\s+', ' ', text).strip()\n\n\n{SHOUT}"),
+         error="pkg/utils.py imports helper from itself (pkg.utils); helper is defined in "
+               "this file: call it directly and remove the import", fmt="search-replace"),
+    Case("whole file: the module imported into itself", PKG,
+         defs("pkg/utils.py", f"import pkg.utils\n{UTILS}\n\n"
+              "def shout(text):\n    return pkg.utils.helper(text).upper()\n"),
+         error="pkg/utils.py imports itself (pkg.utils), and a module cannot import itself",
+         fmt="whole"),
+    Case("whole file: a name the module defines, imported from a sibling", PKG,
+         defs("pkg/utils.py", f"from pkg.text import helper\n{WITH_SHOUT}"),
+         error="pkg/utils.py imports helper from pkg.text, but pkg/utils.py defines helper "
+               "itself", fmt="whole"),
+    Case("search-replace: a sibling module imported as it should be", PKG,
+         sr("pkg/utils.py", "import re\n", "import re\n\nfrom pkg.text import dedent\n"),
+         {"pkg/utils.py": UTILS.replace("import re\n",
+                                       "import re\n\nfrom pkg.text import dedent\n")},
+         fmt="search-replace"),
+    # The 0.5B's reply to "add a function": an import of it from a sibling module.
+    Case("the function asked for, imported instead of defined", PKG,
+         defs("pkg/utils.py", "from pkg.text import shout\n"),
+         error="pkg/utils.py imports shout from pkg.text instead of defining it",
+         fmt="definitions", instruction=ASK_SHOUT),
+    Case("the function asked for, imported instead of defined, as a whole file", PKG,
+         defs("pkg/utils.py", f"from pkg.text import shout\n{UTILS}"),
+         error="pkg/utils.py imports shout from pkg.text instead of defining it",
+         fmt="whole", instruction=ASK_SHOUT),
+    Case("the function asked for, defined, using a sibling's import", PKG,
+         defs("pkg/utils.py", "from pkg.text import dedent\n\n\n"
+              "def shout(text):\n    return dedent(helper(text)).upper()\n"),
+         {"pkg/utils.py": UTILS.replace("import re\n", "import re\nfrom pkg.text import dedent\n")
+          + "\n\ndef shout(text):\n    return dedent(helper(text)).upper()\n"},
+         fmt="definitions", instruction=ASK_SHOUT),
+]
 STATS = ("def mean(values):\n    return sum(values) / len(values)\n\n\n"
          "def spread(values):\n    return max(values) - min(values)\n")
 MEDIAN = "def median(values):\n    return sorted(values)[len(values) // 2]\n"
@@ -203,4 +314,5 @@ CASES = [
     Case("a whole file keeping what it does not change", {"stats.py": STATS},
          f"stats.py\n```python\n{STATS}\n\n{MEDIAN}```\n",
          {"stats.py": f"{STATS}\n\n{MEDIAN}"}, instruction=ASK_MEDIAN),
+    *SELF_IMPORTS,
 ]

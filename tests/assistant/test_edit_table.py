@@ -14,24 +14,33 @@ from tests.assistant.edit_cases import CASES, Case
 
 def outcome(case: Case, root: Path) -> dict[str, str | None] | str:
     """The files after applying the reply, or the error text that refused it."""
-    if case.instruction is not None:  # held to the request, as Session.edit does
+    result, _ = planned(case, root)
+    return result
+
+
+def planned(case: Case, root: Path) -> tuple[dict[str, str | None] | str, tuple[str, ...]]:
+    """`outcome`, and the notes of the plan."""
+    if case.instruction is not None or case.fmt is not None:
+        # In a format, or held to the request, as Session.edit does
         for path, text in case.files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_bytes(text.encode())
-        plan, problems = plan_reply(case.reply, root, "whole", Request(case.instruction))
-        return {c.path: c.after for c in plan.changes} if plan.ok else "; ".join(problems)
+        request = Request(case.instruction) if case.instruction is not None else None
+        plan, problems = plan_reply(case.reply, root, case.fmt or "whole", request)
+        return ({c.path: c.after for c in plan.changes} if plan.ok
+                else "; ".join(problems)), plan.notes
     parsed = parse_reply(case.reply)
     if parsed.errors:
-        return "; ".join(parsed.errors)
+        return "; ".join(parsed.errors), ()
     if not parsed.edits:
-        return "the reply holds no edits"
+        return "the reply holds no edits", ()
     for path, text in case.files.items():  # real files: planning looks at the disk too
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(text.encode())
     plan = plan_edits(parsed.edits, root)
     if not plan.ok:
-        return "; ".join(f.describe() for f in plan.failures)
-    return {c.path: c.after for c in plan.changes}
+        return "; ".join(f.describe() for f in plan.failures), ()
+    return {c.path: c.after for c in plan.changes}, plan.notes
 
 
 def test_the_table_is_big_enough() -> None:
@@ -41,9 +50,10 @@ def test_the_table_is_big_enough() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case(case: Case, tmp_path: Path) -> None:
-    result = outcome(case, tmp_path)
+    result, notes = planned(case, tmp_path)
     if case.recoverable:
         assert result == case.after
+        assert notes == case.notes
     else:
         assert isinstance(result, str) and case.error is not None
         assert case.error in result

@@ -7,17 +7,24 @@ class, a type) replaces the file's definition of the same name, or, when the nam
 is new, goes after the file's last definition of its kind (else at the end). A
 class whose name the file has is merged member by member: a method with an
 existing name replaces it, a new one goes at the end of the class. Imports the
-reply has and the file lacks go after the file's imports. A constant's assignment
-replaces the assignment of the same name where it stands. A statement repeated as
-it is in the file (a small model often copies what it was shown around its change)
-is left as it is. Anything else in the reply goes at the end. A language without a grammar,
-or a new file, takes the reply as the whole file.
+reply has and the file lacks go after the file's imports, except, in Python, what of
+an import is the module's own (`edits.selfimport`: the module itself, or a name it
+defines): a small model imports the helper it was told to use from the very file it
+changes, which would then fail to import; that much of the import is dropped, and a
+note says so. A constant's assignment replaces the assignment of the same name where
+it stands. A statement repeated as it is in the file (a small model often copies what
+it was shown around its change) is left as it is. Anything else in the reply goes at
+the end. A language without a grammar, or a new file, takes the reply as the whole
+file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from codectx.assistant.edits.selfimport import OwnImport, own_names, read_statement
 from codectx.assistant.excerpts import ELIDED, declared
 from codectx.indexer.languages import grammar, has_grammar, language_of, spec
 from codectx.indexer.parse import TopLevel, top_level
@@ -55,11 +62,27 @@ def syntax_problem(root: Node) -> str:
     return "a syntax error"
 
 
+@dataclass(frozen=True)
+class Merged:
+    """A merge's result."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+    """What the merge left out of the reply, and why, a line each."""
+
+
 def merge(path: str, original: str, reply: str) -> str:
     """`original` with the reply's definitions merged in."""
+    return merge_reply(path, original, reply).text
+
+
+def merge_reply(path: str, original: str, reply: str,
+                is_file: Callable[[str], bool] | None = None) -> Merged:
+    """`original` with the reply's definitions merged in, and what was left out of it;
+    `is_file` says which repository paths are files (it finds the file's package)."""
     language = language_of(path)
     if not has_grammar(language):
-        return reply
+        return Merged(reply)
     from tree_sitter import Parser
 
     parser = Parser(grammar(language))
@@ -79,10 +102,19 @@ def merge(path: str, original: str, reply: str) -> str:
     old_imports = [p for p in old_parts if p.kind == "import"]
     known_imports = {source[p.start:p.end].strip() for p in old_imports}
     reply_bytes = reply.encode("utf-8")
-    for part in top_level(new_tree.root_node):
+    new_parts = top_level(new_tree.root_node)
+    notes: list[str] = []
+    own = _own_imports(path, language, old_parts, new_parts, is_file)
+    for part in new_parts:
         text = reply_bytes[part.start:part.end]
         if part.kind == "import":
-            if text.strip() not in known_imports:
+            if text.strip() in known_imports:
+                continue
+            found = own(part)
+            if found is not None:
+                notes.append(found.note(path))
+                text = found.kept.encode("utf-8") if found.kept is not None else b""
+            if text.strip() and text.strip() not in known_imports:
                 new_imports.append(text)
             continue
         same = _same(part, old_parts)
@@ -111,7 +143,24 @@ def merge(path: str, original: str, reply: str) -> str:
         merged = merged[:start] + text + merged[end:]
     if tail:
         merged = merged.rstrip(b"\n") + gap + gap.join(tail)
-    return merged.rstrip(b"\n").decode("utf-8") + "\n"
+    return Merged(merged.rstrip(b"\n").decode("utf-8") + "\n", tuple(notes))
+
+
+def _own_imports(path: str, language: str, old: list[TopLevel], new: list[TopLevel],
+                 is_file: Callable[[str], bool] | None) -> Callable[[TopLevel], OwnImport | None]:
+    """What of a reply's import is the module's own (`edits.selfimport`), given what the
+    file defines once merged: its definitions and the reply's."""
+    if language != "python":
+        return lambda _: None
+    defined = {p.name for p in [*old, *new] if p.kind != "import" and p.name is not None}
+
+    def own(part: TopLevel) -> OwnImport | None:
+        statement = read_statement(part.node)
+        if statement is None:
+            return None
+        return own_names(path, statement, defined, is_file or (lambda _: False))
+
+    return own
 
 
 def _names(part: TopLevel) -> tuple[str, ...]:

@@ -10,7 +10,11 @@ the request:
 - a whole-file reply keeps every top-level definition of the file that the
   instruction does not mention (a small model often writes only the new code);
 - it is not the format's example copied (its path or its function's name);
-- every changed file still parses (`syntax`).
+- it does not import, in place of a definition the instruction asks for ("add a
+  function NAME"), that name from elsewhere;
+- every changed file still parses (`syntax`), and no Python file is made to import
+  itself or a name it defines (`selfimport`: it would fail at import time, or shadow
+  its own definition).
 Each refusal says what was wrong, so the retry can put it right.
 """
 
@@ -22,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from codectx.assistant.edits import syntax
+from codectx.assistant.edits import selfimport, syntax
 from codectx.assistant.edits.formats import EXAMPLE_NAME, EXAMPLE_PATH
 from codectx.assistant.edits.parse import Edit, Parsed, parse_reply
 from codectx.assistant.edits.plan import EditPlan, FileChange, plan_edits
@@ -124,7 +128,19 @@ def refusals(edits: Sequence[Edit], changes: Sequence[FileChange],
             if dropped:
                 problems.append(f"the reply drops {_quoted(dropped)} from {change.path}; "
                                 "write the whole file, keeping everything that does not change")
+    problems += selfimport.imported_instead(((c.path, c.before, c.after) for c in changes),
+                                            request.instruction)
     return problems
+
+
+def own_imports(changes: Sequence[FileChange], root: Path) -> list[str]:
+    """Refusals for changes that make a Python file import itself, or a name it defines
+    (`selfimport`)."""
+    def is_file(path: str) -> bool:
+        return (root / path).is_file()
+
+    return [own.reason(c.path) for c in changes if c.after is not None
+            for own in selfimport.added_own_imports(c.path, c.before, c.after, is_file)]
 
 
 def plan_reply(reply: str, root: Path, fmt: str,
@@ -154,6 +170,9 @@ def plan_reply(reply: str, root: Path, fmt: str,
     unparseable = syntax.problems(plan.changes)  # first: it explains what else looks wrong
     if unparseable:
         return EditPlan((), ()), tuple(unparseable)
+    circular = own_imports(plan.changes, root)
+    if circular:
+        return EditPlan((), ()), tuple(circular)
     refused = refusals(parsed.edits, plan.changes, request) if request is not None else []
     if refused:
         return EditPlan((), ()), tuple(refused)

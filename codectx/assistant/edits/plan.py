@@ -55,6 +55,9 @@ class Failure:
 class EditPlan:
     changes: tuple[FileChange, ...]
     failures: tuple[Failure, ...]
+    notes: tuple[str, ...] = ()
+    """What planning left out of the reply, and why, a line each (the definition-level
+    merge drops an import of the module from itself)."""
 
     @property
     def ok(self) -> bool:
@@ -67,7 +70,8 @@ class EditPlan:
 
     def only(self, *actions: str) -> EditPlan:
         """The same plan with only the changes of these actions."""
-        return EditPlan(tuple(c for c in self.changes if c.action in actions), self.failures)
+        return EditPlan(tuple(c for c in self.changes if c.action in actions), self.failures,
+                        self.notes)
 
 
 Reader = Callable[[str], str | None]
@@ -79,6 +83,7 @@ def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) ->
     current: dict[str, str | None] = {}
     original: dict[str, str | None] = {}
     failures: list[Failure] = []
+    notes: list[str] = []
     for edit in edits:
         try:
             path = safe_path(root, edit.path)
@@ -91,7 +96,7 @@ def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) ->
             continue
         if path not in current:
             current[path] = original[path] = read(path)
-        failure = _apply_one(edit, path, current)
+        failure = _apply_one(edit, path, current, notes, lambda p: read(p) is not None)
         if failure:
             failures.append(failure)
     if failures:
@@ -104,7 +109,7 @@ def plan_edits(edits: Sequence[Edit], root: Path, read: Reader | None = None) ->
         action: Literal["modify", "create", "delete"] = (
             "create" if before is None else "delete" if after is None else "modify")
         changes.append(FileChange(path, action, before, after))
-    return EditPlan(tuple(changes), ())
+    return EditPlan(tuple(changes), (), tuple(notes))
 
 
 def _not_a_file_path(root: Path, path: str) -> str | None:
@@ -130,7 +135,8 @@ def _disk_reader(root: Path) -> Reader:
     return read
 
 
-def _apply_one(edit: Edit, path: str, current: dict[str, str | None]) -> Failure | None:
+def _apply_one(edit: Edit, path: str, current: dict[str, str | None], notes: list[str],
+               is_file: Callable[[str], bool]) -> Failure | None:
     text = current[path]
     if edit.kind == "delete":
         if text is None:
@@ -142,12 +148,14 @@ def _apply_one(edit: Edit, path: str, current: dict[str, str | None]) -> Failure
         if text is None:
             current[path] = edit.replace
         else:
-            from codectx.assistant.edits.definitions import MergeError, merge
+            from codectx.assistant.edits.definitions import MergeError, merge_reply
 
             try:
-                current[path] = _with_newlines(merge(path, text, edit.replace), text)
+                merged = merge_reply(path, text, edit.replace, is_file)
             except MergeError as exc:
                 return Failure(path, str(exc))
+            current[path] = _with_newlines(merged.text, text)
+            notes.extend(merged.notes)
     elif edit.kind == "create":
         if text:
             return Failure(path, "the file exists: SEARCH for the lines to change instead "

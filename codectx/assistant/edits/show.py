@@ -43,7 +43,8 @@ def made_or_removed(plan: EditPlan) -> str:
 
 def renderable(plan: EditPlan) -> Group:
     """The plan for a terminal: a heading per file in its action's colour; the diff of a
-    changed file, the text of a new one (green), nothing more of a deleted one (red).
+    changed file, the text of a new one (green), nothing more of a deleted one (red);
+    then what planning left out of the reply, a note a line.
 
     The model wrote all of it: cleaned (`codectx.printable`), so that a line cannot
     move the cursor and overwrite itself, or what the user is asked to approve."""
@@ -55,4 +56,5 @@ def renderable(plan: EditPlan) -> Group:
                                 background_color="default"))
         elif change.action == "create":
             parts.append(Text(clean(change.after or ""), style="green"))
+    parts.extend(Text(clean(f"note: {note}"), style="dim") for note in plan.notes)
     return Group(*parts)

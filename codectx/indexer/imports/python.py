@@ -4,6 +4,7 @@ relative imports."""
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 
 from codectx.indexer.imports._common import Files, norm
 from codectx.indexer.parse import ImportRef
@@ -54,26 +55,31 @@ class Rule:
         return self._file(sibling)
 
 
+def module_names(path: str, is_file: Callable[[str], bool]) -> set[str]:
+    """Every dotted name the Python file at `path` can be imported by; `is_file` says
+    which repository paths are files (it finds the packages, by their `__init__.py`)."""
+    parts = path.rsplit(".", 1)[0].split("/")
+    dirs = parts[:-1]
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    # Inside a package, the module is named from the directory above the topmost package.
+    top = len(dirs)
+    while top > 0 and is_file("/".join([*dirs[:top], "__init__.py"])):
+        top -= 1
+    names = {".".join(parts)}
+    if top < len(dirs):
+        names.add(".".join(parts[top:]))
+    if parts and parts[0] == "src":
+        names.add(".".join(parts[1:]))
+    return {name for name in names if name}
+
+
 def _module_index(paths: frozenset[str]) -> dict[str, str]:
     """Every dotted name a Python file can be imported by -> the file."""
     index: dict[str, str] = {}
     for path in sorted(paths, key=lambda p: (p.count("/"), p)):
         if not path.endswith((".py", ".pyi")):
             continue
-        parts = path.rsplit(".", 1)[0].split("/")
-        dirs = parts[:-1]
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        # Inside a package, the module is named from the directory above the topmost package.
-        top = len(dirs)
-        while top > 0 and "/".join([*dirs[:top], "__init__.py"]) in paths:
-            top -= 1
-        names = {".".join(parts)}
-        if top < len(dirs):
-            names.add(".".join(parts[top:]))
-        if parts and parts[0] == "src":
-            names.add(".".join(parts[1:]))
-        for name in names:
-            if name:
-                index.setdefault(name, path)
+        for name in module_names(path, paths.__contains__):
+            index.setdefault(name, path)
     return index
