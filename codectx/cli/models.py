@@ -55,9 +55,13 @@ def cache_warm(path: Path, flags: dict[str, Any]) -> None:
 
 @cache_group.command("clear")
 @click.option("--index", "and_index", is_flag=True, help="Also remove the index cache.")
+@click.option("--checks", "and_checks", is_flag=True,
+              help="Also remove the copies of repositories, and their build output, that "
+                   "an edit's checks keep between runs.")
 @friendly_errors
-def cache_clear(and_index: bool) -> None:
-    """Remove every saved prompt state (and, with --index, the index cache)."""
+def cache_clear(and_index: bool, and_checks: bool) -> None:
+    """Remove every saved prompt state (and, with --index, the index cache; with --checks,
+    the checks' copies)."""
     from codectx.models.prompt_cache import PromptCache
 
     loaded = load_settings(Path("."))
@@ -69,6 +73,14 @@ def cache_clear(and_index: bool) -> None:
 
         clear_index_caches(loaded.cache_path())
         err.print("removed the index cache", markup=False)
+    if and_checks:
+        import shutil
+
+        from codectx.assistant.checks.scratch import BUILDS
+
+        builds = loaded.cache_path() / BUILDS
+        shutil.rmtree(builds, ignore_errors=True)
+        err.print(f"removed the checks' copies and build output ({builds})", markup=False)
 
 
 @click.group("models")

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from codectx import config
+from codectx.assistant.checks import scratch
 from codectx.assistant.checks.detect import Check, checks_for, importing_tests
 from codectx.assistant.checks.run import around_failure, run_check
 from codectx.assistant.checks.scratch import builds_dir
@@ -164,6 +165,48 @@ def test_build_output_is_kept_between_trials_outside_the_copy(tmp_path: Path) ->
         assert result.status == "passed"
     assert (builds / "cargo-target" / "log").read_text() == "built\nbuilt\n"
     assert not (root / "target").exists()
+
+
+def test_the_kept_copy_is_brought_up_to_date_and_copies_only_what_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copied: list[str] = []
+    copy = scratch._copy
+
+    def counted(root: Path, tree: Path, path: str, info: os.stat_result) -> bool:
+        copied.append(path)
+        return copy(root, tree, path, info)
+
+    monkeypatch.setattr(scratch, "_copy", counted)
+    root = tmp_path / "r"
+    make_repo(root, {"same.py": "a = 1\n", "edited.py": "b = 1\n", "gone.py": "c = 1\n"})
+    for path in root.glob("*.py"):  # written a while ago: a timestamp that tells writes apart
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    builds = builds_dir(tmp_path / "cache", root)
+    with scratch.scratch_copy(root, builds) as first:
+        first.write("edited.py", b"b = 2\n")  # a change laid over the copy
+        (first.tree / "stray.txt").write_text("left by a check\n")
+        (first.tree / "out").mkdir()
+        (first.tree / "out" / "x.o").write_bytes(b"\0")
+    assert sorted(copied) == ["edited.py", "gone.py", "same.py"]
+    copied.clear()
+    (root / "gone.py").unlink()
+    (root / "new.py").write_text("d = 1\n")  # the user's work since, just written
+    with scratch.scratch_copy(root, builds) as second:
+        assert second.tree == first.tree
+        assert sorted(copied) == ["edited.py", "new.py"]  # the change undone, the new file
+        assert (second.tree / "edited.py").read_text() == "b = 1\n"
+        assert (second.tree / "new.py").read_text() == "d = 1\n"
+        for left in ("gone.py", "stray.txt", "out"):
+            assert not (second.tree / left).exists()
+        # Held by this trial: another one gets a fresh copy of its own, removed after.
+        with scratch.scratch_copy(root, builds) as other:
+            assert other.tree != second.tree and (other.tree / "same.py").exists()
+        assert not other.tree.exists()
+    copied.clear()
+    with scratch.scratch_copy(root, builds):
+        # new.py was written within two seconds: its timestamp may not tell a second write
+        # apart, so it is copied each time until it is older.
+        assert copied == ["new.py"]
 
 
 def test_a_trial_killed_half_way_leaves_the_work_tree_as_it_was(tmp_path: Path) -> None:

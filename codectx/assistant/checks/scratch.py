@@ -14,17 +14,25 @@ ignored dependency directory `node_modules` is linked rather than copied (a pack
 tests need it, and it is large); a check may write there as it would in the work tree.
 Nothing of `.git` is copied: checks need the files, not the history.
 
-The copy lives in a directory only this user can read (mkdtemp), beside a private
-directory for the checks' caches; both go when the checks end. Copies that a killed
-process left behind are removed by the next trial once they are a day old. Build
-output worth keeping between trials (cargo's target directory) goes to a directory of
-codectx's cache for this repository instead, when the caller names one, so that the
-next check builds only what changed.
+Creating thousands of files is slow (on this kind of machine a 7,000-file project takes
+about 10 s), so where the caller names a directory of codectx's cache for the
+repository (`builds`), the copy is kept there between trials and brought up to date
+before each: a file is copied again only when it changed in the work tree or in the
+copy (a record of both as they were after the last copy says which; a file modified in
+the last two seconds is copied again next time, as git guards against timestamps too
+coarse to tell two writes apart), and anything the copy has that the work tree does not
+list (what a check or a change left) is removed.
+Build output worth keeping (cargo's target directory, bytecode) stays beside it. One
+process at a time holds the kept copy (a lock); another, or a caller naming no
+directory, gets a fresh copy in a temporary directory only this user can read, removed
+when the checks end (and by a later trial, a day on, where a killed process left one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import shutil
 import stat
@@ -34,13 +42,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from codectx.files import repository_state_dir, resolves_inside
+from filelock import FileLock, Timeout
+
+from codectx.files import repository_state_dir, resolves_inside, write_bytes_atomic
 from codectx.indexer.walk import tree_paths
 
 PREFIX = "codectx-checks-"
 STALE_S = 24 * 3600
 LINKED_DIRS = ("node_modules",)
 """Ignored directories linked into the copy instead of copied (dependencies, not source)."""
+RECORD_VERSION = 1
+BUILDS = "builds"
+"""The directory of codectx's cache that holds every repository's kept copy."""
+RACY_NS = 2_000_000_000
+"""A file modified this recently may change again within its timestamp: not recorded."""
+
+Stamp = tuple[int, int, int]
+"""A file's size, modification time (ns) and mode bits: when any differs, it changed."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +68,6 @@ class Scratch:
 
     tree: Path
     private: Path
-    builds: Path | None = None
-    """Where build output is kept between trials (None: in `private`, for this one)."""
 
     def write(self, path: str, data: bytes | None) -> None:
         """Lay one file of a change over the copy (None: remove it)."""
@@ -68,42 +84,103 @@ class Scratch:
         """Variables every check gets here: the copy's sources before any installed copy
         of the project (an editable install points at the user's tree), and bytecode and
         build output kept out of the copy."""
-        env: dict[str, str] = {}
         paths = [str(self.tree)] + ([str(self.tree / "src")] if (self.tree / "src").is_dir()
                                     else [])
         if os.environ.get("PYTHONPATH"):
             paths.append(os.environ["PYTHONPATH"])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-        env["PYTHONPYCACHEPREFIX"] = str(self.private / "pycache")
-        env["CARGO_TARGET_DIR"] = str((self.builds or self.private) / "cargo-target")
-        return env
+        return {"PYTHONPATH": os.pathsep.join(paths),
+                "PYTHONPYCACHEPREFIX": str(self.private / "pycache"),
+                "CARGO_TARGET_DIR": str(self.private / "cargo-target")}
 
 
-def _copy_one(root: Path, tree: Path, path: str) -> None:
-    source = root / path
+def _stamp(info: os.stat_result) -> Stamp:
+    return info.st_size, info.st_mtime_ns, stat.S_IMODE(info.st_mode)
+
+
+def _lstat(path: Path) -> os.stat_result | None:
     try:
-        info = os.lstat(source)
+        return os.lstat(path)
     except OSError:
-        return  # gone since git listed it
-    # An unreadable file is left out: a check could not read it in the work tree either.
-    with contextlib.suppress(OSError):
-        _copy(source, tree / path, path, info.st_mode, root)
+        return None
 
 
-def _copy(source: Path, target: Path, path: str, mode: int, root: Path) -> None:
-    if stat.S_ISLNK(mode):
+def _copy(root: Path, tree: Path, path: str, info: os.stat_result) -> bool:
+    """Copy one listed path into the copy; whether it belongs there (a regular file, or a
+    relative link that stays inside)."""
+    source, target = root / path, tree / path
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+    if stat.S_ISLNK(info.st_mode):
         link = os.readlink(source)
         # A relative link that stays inside leads to the copy's own file; any other would
         # lead the checks back into the user's tree, or out of the repository.
-        if not os.path.isabs(link) and resolves_inside(root, path):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(link, target)
-        return
-    if not stat.S_ISREG(mode):
-        return  # a fifo or a device is no file to check, and reading one may never end
+        if os.path.isabs(link) or not resolves_inside(root, path):
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(link, target)
+        return True
+    if not stat.S_ISREG(info.st_mode):
+        return False  # a fifo or a device is no file to check, and reading one may never end
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target, follow_symlinks=False)
-    os.chmod(target, stat.S_IMODE(mode))
+    os.chmod(target, stat.S_IMODE(info.st_mode))
+    return True
+
+
+def _prune(tree: Path, keep: set[str]) -> None:
+    """Remove what the copy has and the work tree does not list (what a check or a change
+    left there), and the directories that leaves empty."""
+    for dirpath, dirnames, filenames in os.walk(tree, topdown=False):
+        rel_dir = os.path.relpath(dirpath, tree)
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath,
+                                                                                     d))]:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel not in keep and rel not in LINKED_DIRS:
+                os.unlink(os.path.join(dirpath, name))
+        if rel_dir != "." and not os.listdir(dirpath):
+            os.rmdir(dirpath)
+
+
+def _sync(root: Path, tree: Path, record_path: Path | None) -> None:
+    """Bring the copy at `tree` up to date with the work tree at root; `record_path` keeps
+    what was copied (None: the copy is new, nothing is kept)."""
+    record: dict[str, list[list[int]]] = {}
+    if record_path is not None:
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(record_path.read_text())
+            if data.get("version") == RECORD_VERSION:
+                record = data["files"]
+    inside = functools.lru_cache(maxsize=None)(functools.partial(resolves_inside, root))
+    kept: dict[str, list[list[int]]] = {}
+    present: set[str] = set()
+    started = time.time_ns()
+    for path in tree_paths(root):
+        info = _lstat(root / path)
+        if info is None or not inside(path.rpartition("/")[0] or "."):
+            continue
+        was = record.get(path)
+        now = _lstat(tree / path)
+        if was is not None and now is not None and was == [list(_stamp(info)),
+                                                             list(_stamp(now))]:
+            kept[path] = was
+            present.add(path)
+            continue
+        # An unreadable file is left out: a check could not read it in the work tree either.
+        with contextlib.suppress(OSError):
+            if _copy(root, tree, path, info) and (copied := _lstat(tree / path)) is not None:
+                present.add(path)
+                if started - info.st_mtime_ns >= RACY_NS:
+                    kept[path] = [list(_stamp(info)), list(_stamp(copied))]
+    _prune(tree, present)
+    for name in LINKED_DIRS:
+        linked = root / name
+        if linked.is_dir() and not linked.is_symlink() and not os.path.lexists(tree / name):
+            os.symlink(linked, tree / name)
+    if record_path is not None:
+        write_bytes_atomic(record_path, json.dumps(
+            {"version": RECORD_VERSION, "files": kept}).encode())
 
 
 def _sweep(base: Path) -> None:
@@ -117,32 +194,46 @@ def _sweep(base: Path) -> None:
 
 
 def builds_dir(cache_dir: Path, root: Path) -> Path:
-    """Where the checks of the repository at root keep build output between trials."""
-    return repository_state_dir(cache_dir, "builds", root)
+    """Where the checks of the repository at root keep their copy and build output."""
+    return repository_state_dir(cache_dir, BUILDS, root)
+
+
+@contextlib.contextmanager
+def _kept(root: Path, builds: Path) -> Iterator[Scratch | None]:
+    """The kept copy in `builds`, up to date; None when another process holds it."""
+    builds.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = FileLock(str(builds / "copy.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield None
+        return
+    try:
+        tree = builds / "copy" / (root.name or "repository")
+        tree.mkdir(parents=True, exist_ok=True)
+        _sync(root, tree, builds / "copy.json")
+        yield Scratch(tree, builds)
+    finally:
+        lock.release()
 
 
 @contextlib.contextmanager
 def scratch_copy(root: Path, builds: Path | None = None) -> Iterator[Scratch]:
-    """A fresh private copy of the repository at root, removed when the block ends;
-    `builds`: where build output is kept between trials."""
+    """A private copy of the repository at root, up to date, for the length of the block:
+    kept in `builds` between trials when given (and free), else fresh and removed."""
     root = root.resolve()
-    base = Path(tempfile.gettempdir())
-    _sweep(base)
+    if builds is not None:
+        with _kept(root, builds) as kept:
+            if kept is not None:
+                yield kept
+                return
+    _sweep(Path(tempfile.gettempdir()))
     holder = Path(tempfile.mkdtemp(prefix=PREFIX))
     try:
         tree = holder / (root.name or "repository")
         tree.mkdir()
-        private = holder / "private"
-        private.mkdir()
-        for path in tree_paths(root):
-            if resolves_inside(root, path.rpartition("/")[0] or "."):
-                _copy_one(root, tree, path)
-        for name in LINKED_DIRS:
-            linked = root / name
-            if linked.is_dir() and not linked.is_symlink() and not (tree / name).exists():
-                os.symlink(linked, tree / name)
-        if builds is not None:
-            builds.mkdir(parents=True, exist_ok=True, mode=0o700)
-        yield Scratch(tree, private, builds)
+        (holder / "private").mkdir()
+        _sync(root, tree, None)
+        yield Scratch(tree, holder / "private")
     finally:
         shutil.rmtree(holder, ignore_errors=True)
