@@ -22,8 +22,9 @@ from codectx.assistant.checks.run import CheckResult, around_failure
 from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.checks.trial import trial
 from codectx.assistant.context import Topic
-from codectx.assistant.edits import ending, formats, guard
+from codectx.assistant.edits import ending, formats, guard, repeats
 from codectx.assistant.edits.grammar import edit_grammar
+from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
@@ -88,13 +89,19 @@ def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: st
 
 
 def _retry(session: Session, failures: Sequence[CheckResult], problems: Sequence[str],
-           fmt: str) -> str:
-    """The next request: the first failed check's output, or what was wrong with the reply."""
+           ask: _Ask, files: Sequence[str], reply: str) -> str:
+    """The next request: the first failed check's output, the definitions a reply left as
+    they were with the change to make last (`repeats`), or what was wrong with the reply."""
     if failures:
         output = around_failure(failures[0].output, CHECK_OUTPUT_TOKENS,
                                 session.provider.counter().count)
-        return formats.check_retry_request(failures[0].command, output, fmt)
-    return formats.retry_request(list(problems), fmt)
+        return formats.check_retry_request(failures[0].command, output, ask.fmt)
+    if guard.changed_nothing(problems):
+        named = list(files) or [e.path for e in parse_reply(reply).edits]
+        targets = repeats.unchanged_targets(session.root, named, ask.asked, reply)
+        if targets:
+            return repeats.retry_request(targets, ask.asked, ask.fmt)
+    return formats.retry_request(list(problems), ask.fmt)
 
 
 def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
@@ -155,5 +162,5 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
             tries.check -= 1
         else:
             tries.reply -= 1
-        request = _retry(session, failures, problems, first.fmt)
+        request = _retry(session, failures, problems, first, files, reply)
         about = None

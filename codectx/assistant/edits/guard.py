@@ -38,6 +38,12 @@ NEW_FILE_WORDS = re.compile(
 
 REPEATS = ("the reply repeats code that is already there, without the change asked for; "
            "write only the definitions that are new or change, with the change made")
+UNCHANGED = "the edits leave every file as it was"
+
+
+def changed_nothing(problems: Sequence[str]) -> bool:
+    """Whether a reply was refused for leaving the files as they were."""
+    return any(REPEATS in p or p == UNCHANGED for p in problems)
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,7 @@ def plan_reply(reply: str, root: Path, fmt: str,
     if not plan.failures and not plan.changes:
         if fmt == "definitions":
             return plan, (REPEATS,)
-        return plan, ("the edits leave every file as it was",)
+        return plan, (UNCHANGED,)
     unparseable = syntax.problems(plan.changes)  # first: it explains what else looks wrong
     if unparseable:
         return EditPlan((), ()), tuple(unparseable)
