@@ -37,7 +37,12 @@ class Task:
     module: str
     import_root: Path
     check: str
-    """A Python expression over the imported module `m` that is true when the edit is right."""
+    """A Python expression over the imported module `m` that is true when the edit is right,
+    or statements over `m` that raise when it is wrong."""
+    named: bool = True
+    """Whether the file is given (`--files`); when not, the instruction names no file."""
+    reference: tuple[str, str] | None = None
+    """A right edit, as the SEARCH and REPLACE text of one block on `path`, where known."""
 
 
 def module_name(root: Path, path: str) -> tuple[Path, str] | None:
@@ -55,11 +60,21 @@ def module_name(root: Path, path: str) -> tuple[Path, str] | None:
     return folder, ".".join(parts)
 
 
+def is_expression(check: str) -> bool:
+    try:
+        ast.parse(check, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
 def passes(root: Path, module: str, check: str, import_root: Path) -> tuple[bool, str]:
-    """Import `module` from `import_root` in a fresh interpreter and evaluate `check`."""
-    code = ("import importlib, types\n"
+    """Import `module` from `import_root` in a fresh interpreter and evaluate `check` (an
+    expression that must be true, or statements that must not raise)."""
+    code = ("import importlib, inspect, textwrap, types\n"
             f"m = importlib.import_module({module!r})\n"
-            f"assert {check}, 'the check is false'\n")
+            + (f"assert {check}, 'the check is false'\n" if is_expression(check)
+               else check + "\n"))
     try:
         proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                               text=True, timeout=120,
