@@ -24,10 +24,13 @@ BAD = ("app.py\n<<<<<<< SEARCH\n    raise NotImplementedError(name)\n=======\n  
        ">>>>>>> REPLACE\n")
 
 
-def propose(root: Path, replies: list[str]) -> tuple[EditProposal, FakeBackend]:
+def propose(root: Path, replies: list[str], instruction: str = "Say hello instead of hi",
+            **options: object) -> tuple[EditProposal, FakeBackend]:
+    """The proposal a scripted model's `replies` make for `instruction` (`options`: those of
+    `Session.edit`), and the backend, which kept every prompt."""
     backend = FakeBackend(replies)
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    *_, last = session.edit("Say hello instead of hi")
+    *_, last = session.edit(instruction, **options)  # type: ignore[arg-type]
     assert isinstance(last, EditProposal)
     return last, backend
 

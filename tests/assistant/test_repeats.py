@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codectx import config
 from codectx.assistant.edits.repeats import unchanged_targets
-from codectx.assistant.session import EditProposal, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
+from codectx.assistant.session import EditProposal
+from codectx.models.fake import FakeBackend
+from tests.assistant.test_edit_flow import propose
 from tests.conftest import make_repo
 
 TEXT = '''"""Text helpers."""
@@ -35,13 +35,9 @@ SAME = ("text.py\n```python\ndef join_lines(lines):\n    \"\"\"The lines as one 
 CHANGED = SAME.replace('"\\n".join', "os.linesep.join")
 
 
-def edit(root: Path, replies: list[str], instruction: str = ASK, fmt: str = "definitions",
-         files: tuple[str, ...] = ("text.py",)) -> tuple[EditProposal, FakeBackend]:
-    backend = FakeBackend(replies)
-    session = Session(root, config.load(root), ScriptedProvider(backend))
-    *_, last = session.edit(instruction, files=list(files), fmt=fmt)
-    assert isinstance(last, EditProposal)
-    return last, backend
+def edit(root: Path, replies: list[str], fmt: str = "definitions") -> tuple[EditProposal,
+                                                                          FakeBackend]:
+    return propose(root, replies, ASK, files=["text.py"], fmt=fmt)
 
 
 def test_the_retry_shows_the_definition_as_it_is_and_the_change_last(tmp_path: Path) -> None:
