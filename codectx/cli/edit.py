@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from codectx.assistant.edits.formats import NAMES
 from codectx.cli.options import friendly_errors, in_background, load_settings, model_options
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--files", "files", multiple=True, metavar="FILE",
               help="Files to change (their current text goes with the instruction; repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["search-replace", "whole", "definitions"]),
+@click.option("--format", "fmt", type=click.Choice(NAMES),
               default=None,
               help="How the model writes edits: SEARCH/REPLACE blocks, whole files, or only "
                    "the definitions that change, merged into the file (default: what the "

@@ -31,8 +31,8 @@ ASK = "In stats.py add a function median(values) that returns the middle value"
 ONLY_NEW = f"stats.py\n```python\n{MEDIAN}```\n"
 WHOLE_GOOD = f"stats.py\n```python\n{STATS}\n\n{MEDIAN}```\n"
 DELETE_PLUS_CODE = f"DELETE stats.py\n```python\n{MEDIAN}```\n"
-EXAMPLE_COPY = FORMATS["whole"].split("(the path and the names are the example's, not this "
-                                      "repository's):\n\n")[1]
+EXAMPLE_COPY = FORMATS["whole"].instruction.split(
+    "(the path and the names are the example's, not this repository's):\n\n")[1]
 
 
 def refusals(root: Path, reply: str, request: guard.Request) -> list[str]:

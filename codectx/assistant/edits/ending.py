@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from codectx.assistant.edits.formats import named
 from codectx.assistant.edits.parse import unclosed_block
 from codectx.indexer.languages import grammar, has_grammar, language_of
 from codectx.indexer.parse import top_level
@@ -80,7 +81,7 @@ def end_reply(answer: C, fmt: str, limit: int) -> tuple[C, str, str | None]:
     """An edit's answer, the reply to plan from and, when the reply ran out before any
     definition was complete, why it is refused. A definitions reply cut by its limit is
     ended at its last complete definition, and the answer's notes say what was cut."""
-    if answer.stop_reason != "length" or fmt != "definitions":
+    if answer.stop_reason != "length" or not named(fmt).merges:
         return answer, answer.text, None
     ended = at_last_definition(answer.text)
     if ended is None:

@@ -13,20 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# A line of code inside a block: anything but a line that would close or divide it.
-_LINES = {
-    "whole": 'line ::= ([^`\\n] [^\\n]*)? "\\n"',
-    "definitions": 'line ::= ([^`\\n] [^\\n]*)? "\\n"',
-    "search-replace": 'line ::= ([^<=>\\n] [^\\n]*)? "\\n"',
-}
-_BLOCKS = {
-    "whole": 'block ::= path "\\n" "```" [a-zA-Z0-9_+-]* "\\n" line* "```\\n"',
-    "definitions": 'block ::= path "\\n" "```" [a-zA-Z0-9_+-]* "\\n" line* "```\\n"',
-    "search-replace": ('block ::= path "\\n" "<<<<<<< SEARCH\\n" line* "=======\\n" line* '
-                       '">>>>>>> REPLACE\\n"'),
-}
+from codectx.assistant.edits.formats import FORMATS
+
 ANY_PATH = '[A-Za-z0-9_.] [A-Za-z0-9_./-]*'
-BLOCKS_PER_FILE = 4  # SEARCH/REPLACE blocks one file may get
 MAX_BLOCKS = 8  # when any path may be written
 
 
@@ -39,7 +28,8 @@ def edit_grammar(fmt: str, paths: Sequence[str] = (), *, any_path: bool = False,
                  deletions: bool = False) -> str | None:
     """GBNF for a reply in `fmt` that edits `paths` (and, with `any_path`, any path);
     None for a format without a grammar."""
-    if fmt not in _BLOCKS:
+    form = FORMATS.get(fmt)
+    if form is None:
         return None
     choices = [_literal(p) for p in sorted(set(paths))]
     free = any_path or not choices
@@ -47,13 +37,12 @@ def edit_grammar(fmt: str, paths: Sequence[str] = (), *, any_path: bool = False,
         choices.append(ANY_PATH)
     # A bound on the blocks: a small model, free to go on, repeats its block up to the
     # answer's limit instead of ending. A whole file is written once.
-    per_file = 1 if fmt in ("whole", "definitions") else BLOCKS_PER_FILE
-    most = MAX_BLOCKS if free else (per_file + deletions) * len(choices)
+    most = MAX_BLOCKS if free else (form.blocks_per_file + deletions) * len(choices)
     items = "(block | delete)" if deletions else "block"
     rules = [
         f'root ::= {items} ("\\n"? {items}){{0,{most - 1}}} "\\n"?',
-        _BLOCKS[fmt],
-        _LINES[fmt],
+        form.block_rule,
+        form.line_rule,
         f"path ::= {' | '.join(choices)}",
     ]
     if deletions:

@@ -27,18 +27,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codectx.assistant.edits import selfimport, syntax
-from codectx.assistant.edits.formats import EXAMPLE_NAME, EXAMPLE_PATH
+from codectx.assistant.edits.formats import (
+    EXAMPLE_NAME,
+    EXAMPLE_PATH,
+    REPEATS,
+    UNCHANGED,
+    named,
+)
 from codectx.assistant.edits.parse import Edit, Parsed, parse_reply
 from codectx.assistant.edits.plan import EditPlan, FileChange, plan_edits
 
 DELETE_WORDS = re.compile(r"\b(delete|remove|rm)\b", re.IGNORECASE)
 NEW_FILE_WORDS = re.compile(
     r"\b(new|create|add|write)\b(?:\s+\S+){0,3}?\s+(file|module|script)s?\b", re.IGNORECASE)
-
-
-REPEATS = ("the reply repeats code that is already there, without the change asked for; "
-           "write only the definitions that are new or change, with the change made")
-UNCHANGED = "the edits leave every file as it was"
 
 
 def changed_nothing(problems: Sequence[str]) -> bool:
@@ -157,8 +158,9 @@ def plan_reply(reply: str, root: Path, fmt: str,
     Parsed, checked against the format's example, planned against the files, then held
     to `request` (None: the planned change is not held to any request).
     """
-    parsed = parse_reply(reply, whole_files=fmt in ("whole", "definitions"))
-    if fmt == "definitions":  # a fenced block under a path holds definitions to merge
+    form = named(fmt)
+    parsed = parse_reply(reply, whole_files=form.fenced_whole)
+    if form.merges:  # a fenced block under a path holds definitions to merge
         parsed = Parsed(tuple(replace(e, kind="definitions") if e.kind == "whole" else e
                               for e in parsed.edits), parsed.errors)
     if parsed.errors:
@@ -170,9 +172,7 @@ def plan_reply(reply: str, root: Path, fmt: str,
         return EditPlan((), ()), (copied,)
     plan = plan_edits(parsed.edits, root)
     if not plan.failures and not plan.changes:
-        if fmt == "definitions":
-            return plan, (REPEATS,)
-        return plan, (UNCHANGED,)
+        return plan, (form.unchanged,)
     unparseable = syntax.problems(plan.changes)  # first: it explains what else looks wrong
     if unparseable:
         return EditPlan((), ()), tuple(unparseable)

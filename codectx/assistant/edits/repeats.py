@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codectx.assistant.edits.formats import RETRY_HINTS
+from codectx.assistant.edits.formats import named
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.excerpts import excerpt
 from codectx.assistant.retrieval import code_names
@@ -75,4 +75,4 @@ def retry_request(targets: Sequence[Target], instruction: str, fmt: str) -> str:
     names = ", ".join(f"`{n}`" for t in targets for n in t.names)
     return (f"That reply wrote {names} exactly as it already is: nothing changed.\n\n"
             f"{shown}\n\nWrite {names} again with this change made: {instruction}\n"
-            f"{RETRY_HINTS[fmt]}")
+            f"{named(fmt).retry_hint}")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codectx.assistant.edits.defines import LINES, defines
+from codectx.assistant.edits.formats import named
 from codectx.assistant.edits.paths import readable_path
 from codectx.assistant.excerpts import excerpt
 from codectx.assistant.retrieval import code_names
@@ -90,7 +91,7 @@ def edit_view(root: Path, files: Sequence[str], instruction: str, fmt: str,
         # The header gives way first: the file is whole if it fits beside the least header.
         least = counter.count(known.header(words, most=0)) if known is not None else 0
         shown = None
-        if fmt == "definitions" and size > SMALL_FILE:
+        if named(fmt).merges and size > SMALL_FILE:
             shown = _part(path, text, instruction,
                           share is None or size + least <= share,
                           known is not None and bool(known.entries))
