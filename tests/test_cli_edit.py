@@ -60,7 +60,7 @@ def test_a_reply_that_never_applies_fails_and_writes_nothing(tmp_path: Path,
                                                              scripted: FakeBackend) -> None:
     make_repo(tmp_path / "r", {"app.py": APP})
     scripted.replies.extend(["../evil.py\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n"] * 2)
-    code, out, _ = edit(tmp_path / "r", "--apply", "--json")
+    code, out, _ = edit(tmp_path / "r", "--apply", "--json", "--candidates", "1")
     report = json.loads(out)
     assert code == 1 and report["status"] == "failed" and report["attempts"] == 2
     assert "leads outside the repository" in report["errors"][0]

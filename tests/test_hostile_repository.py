@@ -205,7 +205,7 @@ async def test_the_chat_asks_first_and_no_rebound_key_says_yes(hostile: Hostile,
 
 async def test_the_editor_agent(hostile: Hostile) -> None:
     editor = Editor(allow=True)
-    replies = [f"It sums.{OSC52}", TRICKS["a link to .git"], TRICKS["a link to .git"]]
+    replies = [f"It sums.{OSC52}", *[TRICKS["a link to .git"]] * 8]  # each candidate's
     async with connected(editor, replies) as conn:
         session = await conn.new_session(cwd=str(hostile.root.resolve()))
         await conn.prompt(session_id=session.session_id, prompt=prompt_text("what is total?"))

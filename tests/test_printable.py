@@ -173,7 +173,8 @@ def test_edit_errors_quoting_the_reply_are_cleaned(tmp_path: Path,
     make_repo(tmp_path / "r", {"app.py": APP})
     broken = EDIT.replace("  # ", "")  # ESC outside a comment: the file no longer parses
     scripted.replies.extend([broken, broken])
-    code, out, err = run("edit", "say hello", str(tmp_path / "r"), "--dry-run", "--no-check")
+    code, out, err = run("edit", "say hello", str(tmp_path / "r"), "--dry-run", "--no-check",
+                         "--candidates", "1")
     assert code == 1 and "does not parse" in err and "name[2K[1G+# harmless" in err
     assert_printable(out, err)
 

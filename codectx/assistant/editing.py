@@ -1,6 +1,15 @@
 """An edit, attempt by attempt: ask, plan, gate, check, and go back to the model with
 what failed.
 
+Each attempt may try several candidates: the prompt is cached, so another reply to the
+same request costs only its generation. The first is greedy; while the edit's time
+(`edit_seconds`, by the speed measured here) allows one more, the next are sampled,
+until one can be planned and passes the static check (`edits.static`: imports resolve,
+no name undefined or imported unused, run on no code of the repository's). The first
+that passes goes on to the project's checks; when none does, the best goes on with what
+was wrong with it, and a change that fails the static check is offered as one that
+fails its checks: shown with its failures, never applied without the user's say.
+
 A reply that cannot be applied, that goes beyond the request (`edits.guard`) or that
 leaves a file unparseable (`edits.syntax`) goes back to the model once with what was
 wrong. A change that applies is tried with the project's checks in a private copy of
@@ -14,7 +23,8 @@ checks found, and the front end applies it when the user says so.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,20 +32,25 @@ from codectx.assistant.checks.run import CheckResult, around_failure
 from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.checks.trial import trial
 from codectx.assistant.context import Topic
-from codectx.assistant.edits import ending, formats, guard, repeats
+from codectx.assistant.edits import ending, formats, guard, repeats, static
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
-from codectx.assistant.streams import relay
-from codectx.progress import Progress
+from codectx.assistant.streams import last, relay
+from codectx.models.backend import GREEDY, Sampling
+from codectx.progress import Progress, no_progress
 
 Session = Any
 """The `assistant.session.Session` an edit runs in (not imported: it imports this)."""
 
 CHECK_OUTPUT_TOKENS = 600
 """What of a failed check's output goes back to the model, at most."""
+MAX_CANDIDATES = 4
+"""Replies one request gets at most: the first greedy, the others sampled."""
+SAMPLED = 0.7
+"""The temperature of a further candidate."""
 
 
 @dataclass
@@ -68,6 +83,10 @@ class _Ask:
     grammar: str | None
     allowed: guard.Request
     fmt: str
+    paths: tuple[str, ...] = ()
+    """The repository's files, as indexed for this edit."""
+    external: tuple[str, ...] = ()
+    """What its files import from outside it."""
 
 
 def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: str | None,
@@ -77,7 +96,8 @@ def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: st
     fmt = fmt or session.provider.edit_format()
     sizes = session.sizes(progress)
     # The files go after the prefix, in what the context leaves it (and the time allows).
-    left = session.repository_budget(progress) - session.index(progress).total_tokens
+    index = session.index(progress)
+    left = session.repository_budget(progress) - index.total_tokens
     view = edit_view(session.root, files, asked, fmt, max(min(sizes.edit_view, left), 0)
                      if files else None, session.provider.counter())
     most = session.loaded.settings.max_answer_tokens
@@ -85,13 +105,17 @@ def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: st
                 view.text, ending.reply_limit(view.need, most) if files else most,
                 edit_grammar(fmt, files, any_path=allow_new or guard.asks_for_new_file(asked),
                              deletions=allow_delete or guard.asks_for_deletion(asked)),
-                guard.Request(asked, tuple(files), allow_new, allow_delete), fmt)
+                guard.Request(asked, tuple(files), allow_new, allow_delete), fmt,
+                tuple(f.path for f in index.files),
+                tuple(dict.fromkeys(e for f in index.files for e in f.external)))
 
 
 def _retry(session: Session, failures: Sequence[CheckResult], problems: Sequence[str],
            ask: _Ask, files: Sequence[str], reply: str) -> str:
     """The next request: the first failed check's output, the definitions a reply left as
     they were with the change to make last (`repeats`), or what was wrong with the reply."""
+    if failures and failures[0].name == static.NAME:
+        return formats.retry_request(failures[0].output.splitlines(), ask.fmt)
     if failures:
         output = around_failure(failures[0].output, CHECK_OUTPUT_TOKENS,
                                 session.provider.counter().count)
@@ -104,11 +128,94 @@ def _retry(session: Session, failures: Sequence[CheckResult], problems: Sequence
     return formats.retry_request(list(problems), ask.fmt)
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """One reply to a request, planned and statically checked."""
+
+    answer: Answer
+    reply: str
+    """The reply as planned (a cut one ended at its last complete definition)."""
+    plan: EditPlan
+    problems: tuple[str, ...]
+    static: CheckResult | None
+    """The static check of its change (None: not planned, or no Python file)."""
+
+    @property
+    def passes(self) -> bool:
+        return self.plan.ok and not (self.static is not None and self.static.failed)
+
+    def rank(self) -> tuple[bool, bool, int]:
+        """Better first: passes, then planned, then the fewest problems."""
+        found = self.static.output.count("\n") + 1 if self.static and self.static.failed else 0
+        return self.passes, self.plan.ok, -(len(self.problems) + found)
+
+
+def _more_time(session: Session, started: float, answer: Answer) -> bool:
+    """Whether another candidate like `answer` fits in what is left of the edit's time:
+    by the speed measured here (its prompt is cached), else by what `answer` took."""
+    target = session.loaded.settings.edit_seconds
+    if not target:
+        return True
+    speed = session.provider.speed()
+    cost = (speed.turn_s(answer.prompt_tokens, 1, max(answer.generated_tokens, 1))
+            if speed is not None else max(answer.total_s - answer.ttft_s, 0.0))
+    return bool(time.perf_counter() - started + cost <= target)
+
+
+def _candidates(session: Session, first: _Ask, request: str, history: list[tuple[str, str]],
+                about: Topic | None, attempt: int, budget: tuple[float, int],
+                cancel: threading.Event | None, progress: Progress,
+                ) -> Generator[str, None, list[_Candidate]]:
+    """Replies to one request until one passes, the time is up or as many as `budget`
+    allows (when the edit started, how many at most) are tried; every one tried."""
+    started, most = budget
+    ruff = static.ruff_program()
+    tried: list[_Candidate] = []
+    for number in range(max(most, 1)):
+        if number:
+            if not _more_time(session, started, tried[-1].answer):
+                break
+            progress("candidate", number + 1, most)
+        answer = yield from relay(session.run_turn(
+            request, cancel, progress, first.limit, history, grammar=first.grammar,
+            about=about, shown=first.shown if attempt == 1 else "",
+            sampling=Sampling(SAMPLED, number) if number else GREEDY), Answer)
+        answer, reply, ran_out = ending.end_reply(answer, first.fmt, first.limit)
+        plan, problems = guard.plan_reply(reply, session.root, first.fmt, first.allowed)
+        if ran_out:
+            problems = (ran_out,)
+        known = static.known_for(plan, session.root, first.paths, first.external)
+        check = static.static_check(plan, known, attempt, ruff) if plan.ok else None
+        tried.append(_Candidate(answer, reply, plan, problems, check))
+        if tried[-1].passes or answer.stop_reason == "cancelled" or (
+                cancel is not None and cancel.is_set()):
+            break
+    return tried
+
+
+def _chosen(tried: Sequence[_Candidate], checking: bool) -> _Candidate:
+    """The best candidate, its plan noting how many were tried (and, checks being off,
+    what the static check found)."""
+    best = max(tried, key=_Candidate.rank)
+    notes: list[str] = []
+    if len(tried) > 1:
+        which = (f"the first that passed the static check, candidate {tried.index(best) + 1}"
+                 if best.passes else "none passed the static check; this is the closest")
+        notes.append(f"{len(tried)} candidates were tried: {which}")
+    if best.static is not None and best.static.failed and not checking:
+        notes.append("the static check found: " + "; ".join(best.static.output.splitlines()))
+    if not notes or not best.plan.ok:
+        return best
+    return replace(best, plan=replace(best.plan, notes=(*best.plan.notes, *notes)))
+
+
 def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
                   fmt: str | None, revising: EditProposal | None, allow_new: bool,
                   allow_delete: bool, check: bool | None, cancel: threading.Event | None,
-                  progress: Progress) -> Iterator[str | EditProposal]:
+                  progress: Progress, candidates: int = MAX_CANDIDATES,
+                  ) -> Iterator[str | EditProposal]:
     """`Session.edit`'s work: stream the replies, then one EditProposal."""
+    started = time.perf_counter()
     first = _first_ask(session, instruction, files, fmt, revising, allow_new, allow_delete,
                        progress)
     checking = session.loaded.settings.check_edits if check is None else check
@@ -122,18 +229,18 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
     tries = _Tries()
     about: Topic | None = Topic(first.asked, tuple(files), "to be changed")
     for attempt in range(1, 4):
-        answer = yield from relay(session.run_turn(
-            request, cancel, progress, first.limit, history, grammar=first.grammar,
-            about=about, shown=first.shown if attempt == 1 else ""), Answer)
-        replies.append(answer.text)
-        answer, reply, ran_out = ending.end_reply(answer, first.fmt, first.limit)
-        plan, problems = guard.plan_reply(reply, session.root, first.fmt, first.allowed)
-        if ran_out:
-            problems = (ran_out,)
+        tried = yield from _candidates(session, first, request, history, about, attempt,
+                                       (started, candidates), cancel, progress)
+        replies += [c.answer.text for c in tried]
+        chosen = _chosen(tried, checking)
+        answer, reply, plan, problems = chosen.answer, chosen.reply, chosen.plan, chosen.problems
         refused.append(() if plan.ok else problems)
         stopped = answer.stop_reason == "cancelled" or (cancel is not None and cancel.is_set())
         results: tuple[CheckResult, ...] = ()
-        if plan.ok and checking and not stopped:
+        if chosen.static is not None and chosen.static.failed and checking:
+            results = (chosen.static,)  # the project's checks would find it again, slowly
+            checked += results
+        elif plan.ok and checking and not stopped:
             results, held = run_checks(session, plan, cancel, progress, attempt)
             checked += results
             if cancel is not None and cancel.is_set():  # stopped during a check
@@ -164,3 +271,19 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
             tries.reply -= 1
         request = _retry(session, failures, problems, first, files, reply)
         about = None
+
+
+def commit_message(session: Session, plan: EditPlan, instruction: str,
+                   cancel: threading.Event | None) -> str:
+    """`Session.commit_message`: a summary line, then a body, written by the model."""
+    diff = "".join(c.diff for c in plan.changes)[:8000]
+    answer = last(session.run_turn(formats.COMMIT_REQUEST + diff, cancel, no_progress, 120),
+                  Answer)
+    text = answer.text.strip().strip("`").strip()
+    lines = [line.rstrip() for line in text.splitlines()]
+    if not lines or not lines[0]:
+        first = instruction.strip().splitlines()
+        return f"{first[0][:72] if first else 'Edit by codectx'}\n"
+    summary = lines[0].strip("\"'# ")[:72]
+    body = "\n".join(lines[1:]).strip()
+    return f"{summary}\n\n{body}\n" if body else f"{summary}\n"

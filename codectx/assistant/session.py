@@ -16,11 +16,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from codectx.assistant import background, sizing
+from codectx.assistant import background, editing, sizing
 from codectx.assistant.checks.detect import CheckSet, checks_for
 from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
-from codectx.assistant.editing import edit_attempts, run_checks
-from codectx.assistant.edits import formats
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import whole_files
@@ -35,7 +33,14 @@ from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
-from codectx.models.backend import Completion, GenerationParams, ModelBackend, Prompt
+from codectx.models.backend import (
+    GREEDY,
+    Completion,
+    GenerationParams,
+    ModelBackend,
+    Prompt,
+    Sampling,
+)
 from codectx.models.provider import Provider, provider_for
 from codectx.progress import Progress, no_progress
 
@@ -58,6 +63,7 @@ class _Turn:
     exact: bool
     shown: str
     index: IndexResult | None = None
+    sampling: Sampling = GREEDY
 
 
 class Session:
@@ -117,20 +123,22 @@ class Session:
     def edit(self, instruction: str, *, files: Sequence[str] = (), fmt: str | None = None,
              revising: EditProposal | None = None, allow_new: bool = False,
              allow_delete: bool = False, check: bool | None = None,
-             cancel: threading.Event | None = None,
-             progress: Progress = no_progress) -> Iterator[str | EditProposal]:
+             cancel: threading.Event | None = None, progress: Progress = no_progress,
+             candidates: int = editing.MAX_CANDIDATES) -> Iterator[str | EditProposal]:
         """Ask for a change; stream the model's reply, then one EditProposal (the work tree
         is left as it was).
 
-        A reply that cannot be applied, that goes beyond the request (see `edits.guard`)
-        or that does not parse goes back to the model once with what was wrong; a change
-        that fails the project's checks (`check`; None: the check_edits setting) goes
-        back once with the check's output (see `editing`). With `revising`, the
-        instruction asks for a change to that earlier proposal.
+        Up to `candidates` replies are tried while the time allows (`editing`). A reply
+        that cannot be applied, that goes beyond the request (see `edits.guard`) or that
+        does not parse goes back to the model once with what was wrong; a change that
+        fails the project's checks (`check`; None: the check_edits setting) goes back once
+        with the check's output. With `revising`, the instruction asks for a change to
+        that earlier proposal.
         """
-        yield from edit_attempts(self, instruction, files=files, fmt=fmt, revising=revising,
-                                 allow_new=allow_new, allow_delete=allow_delete, check=check,
-                                 cancel=cancel, progress=progress)
+        yield from editing.edit_attempts(
+            self, instruction, files=files, fmt=fmt, revising=revising, allow_new=allow_new,
+            allow_delete=allow_delete, check=check, cancel=cancel, progress=progress,
+            candidates=candidates)
 
     def checks_for(self, paths: Sequence[str], progress: Progress = no_progress) -> CheckSet:
         """The checks a change to `paths` gets here, and those held back (untrusted)."""
@@ -144,7 +152,8 @@ class Session:
               progress: Progress = no_progress) -> Iterator[EditProposal]:
         """Run the checks on a proposal's change again (the tree put back); the proposal
         with their results."""
-        results, held = run_checks(self, proposal.plan, cancel, progress, proposal.attempts)
+        results, held = editing.run_checks(self, proposal.plan, cancel, progress,
+                                           proposal.attempts)
         yield replace(proposal, checks=results, held_back=held, checked=True,
                       checks_attempt=proposal.attempts)
 
@@ -230,17 +239,7 @@ class Session:
     def commit_message(self, plan: EditPlan, instruction: str,
                        cancel: threading.Event | None = None) -> str:
         """A message for the change, written by the model: a summary line, then a body."""
-        diff = "".join(c.diff for c in plan.changes)[:8000]
-        answer = last(self.run_turn(formats.COMMIT_REQUEST + diff, cancel, no_progress, 120),
-                      Answer)
-        text = answer.text.strip().strip("`").strip()
-        lines = [line.rstrip() for line in text.splitlines()]
-        if not lines or not lines[0]:
-            first = instruction.strip().splitlines()
-            return f"{first[0][:72] if first else 'Edit by codectx'}\n"
-        summary = lines[0].strip("\"'# ")[:72]
-        body = "\n".join(lines[1:]).strip()
-        return f"{summary}\n\n{body}\n" if body else f"{summary}\n"
+        return editing.commit_message(self, plan, instruction, cancel)
 
     @property
     def warms_ahead(self) -> bool:
@@ -263,11 +262,12 @@ class Session:
                  progress: Progress, max_tokens: int, history: Sequence[tuple[str, str]] = (),
                  tree: str | None = None, grammar: str | None = None,
                  about: Topic | None = None, exact: bool = False,
-                 shown: str = "", index: IndexResult | None = None) -> Iterator[str | Answer]:
+                 shown: str = "", index: IndexResult | None = None,
+                 sampling: Sampling = GREEDY) -> Iterator[str | Answer]:
         """One turn. `about`: what retrieval works from (None: nothing is retrieved);
         `exact`: reuse cached cells only as an exact prefix; `shown`: the files' text the
         question carries (pinned, or to be changed), counted apart; `index`: the
-        repository as the caller just indexed it.
+        repository as the caller just indexed it; `sampling`: how the reply is chosen.
 
         The turn runs in a thread of its own, holding the turn lock (one model, one turn
         at a time), and its pieces come through a queue. A consumer that stops reading
@@ -278,7 +278,7 @@ class Session:
         if question is not None and refreshing is not None:
             refreshing.set()  # a question never waits for an exact re-prefill
         turn = _Turn(question, max_tokens, tuple(history), tree, grammar, about, exact, shown,
-                     index)
+                     index, sampling)
 
         def locked(cancel: threading.Event, report: Progress) -> Iterator[str | Answer]:
             with self._turn:
@@ -305,7 +305,8 @@ class Session:
                    "the context",) if dropped else ()
         if question is None:
             prompt = replace(prompt, suffix=(), messages=prompt.messages[:1])
-        params = GenerationParams(max_tokens=turn.max_tokens, grammar=turn.grammar)
+        params = GenerationParams(turn.max_tokens, turn.sampling.temperature,
+                                  turn.sampling.seed, grammar=turn.grammar)
         split = split_tokens(backend.tokenize, prompt, question, retrieval, turn.shown)
         load_s = self.provider.take_load_s()  # the model loads once per session
         for item in backend.stream(prompt, params, cancel,

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
               help="Run the project's checks on the change before offering it, and give "
                    "the model a failure once (default: the check_edits setting, on). "
                    "`codectx doctor` lists what runs here.")
+@click.option("--candidates", type=click.IntRange(1, 16), default=None, metavar="N",
+              help="Replies the model may give to one request, while edit_seconds allows: "
+                   "the first greedy, the rest sampled, until one passes the static check "
+                   "(imports resolve, no undefined name or unused new import). Default: 4; "
+                   "1: only the first.")
 @click.option("--keep-failed", is_flag=True,
               help="Offer (and with --apply, apply) a change whose checks still fail after "
                    "the retry; without it, such a change is shown and not applied.")
@@ -54,14 +59,16 @@ if TYPE_CHECKING:
 @friendly_errors
 def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | None,
              dry_run: bool, apply_now: bool, commit: bool, allow_new: bool, allow_delete: bool,
-             check: bool | None, keep_failed: bool, as_json: bool,
+             check: bool | None, candidates: int | None, keep_failed: bool, as_json: bool,
              flags: dict[str, Any]) -> None:
     """Ask the model to change the repository at PATH (default: .) as INSTRUCTION says.
 
     The planned changes are shown as a diff and applied only after you say
     yes (or with --apply); nothing is ever written outside the repository or
-    inside .git. If the model's edits do not apply or do not parse, it is told
-    why and tries once more; if they still do not, nothing is written.
+    inside .git. While the time allows (edit_seconds), the model gives up to
+    --candidates replies, and the first that applies and passes the static
+    check is taken. If none does, the model is told why and tries once more;
+    if it still fails, nothing is written.
 
     A change that applies is checked first, in a private copy of the
     repository (your files are not touched): with the project's own checks
@@ -82,8 +89,9 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
 
         require_repository(path)  # before anything is written, not after
     session = Session(path, load_settings(path, flags))
+    more = {} if candidates is None else {"candidates": candidates}
     proposal = _propose(session, instruction, files=files, fmt=fmt, allow_new=allow_new,
-                        allow_delete=allow_delete, check=check)
+                        allow_delete=allow_delete, check=check, **more)
     report = _report(proposal)
     _offer(proposal, report, as_json, keep_failed)
     plan = _chosen(proposal.plan, report, as_json, dry_run, apply_now)

@@ -56,6 +56,18 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How a reply's tokens are chosen: greedily (temperature 0), or sampled with a seed
+    (an edit's further candidates)."""
+
+    temperature: float = 0.0
+    seed: int = 0
+
+
+GREEDY = Sampling()
+
+
+@dataclass(frozen=True)
 class GenerationParams:
     max_tokens: int = 1024
     temperature: float = 0.0

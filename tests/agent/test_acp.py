@@ -166,7 +166,7 @@ async def test_new_files_and_deletions_are_asked_for_apart(repo: Path) -> None:
 async def test_a_path_traversal_edit_is_refused(repo: Path) -> None:
     evil = "../evil.py\n<<<<<<< SEARCH\n=======\nprint('owned')\n>>>>>>> REPLACE\n"
     editor = Editor(allow=True)
-    async with connected(editor, [evil, evil]) as conn:
+    async with connected(editor, [evil] * 8) as conn:  # every candidate of both attempts
         session = await conn.new_session(cwd=str(repo))
         await conn.prompt(session_id=session.session_id, prompt=prompt_text("/edit add it"))
         await wait_for(lambda: "nothing was written" in editor.text())

@@ -47,7 +47,7 @@ def test_a_good_reply_is_planned_and_nothing_is_written(tmp_path: Path) -> None:
 
 def test_a_failed_reply_goes_back_once_with_what_failed(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"app.py": APP})
-    proposal, backend = propose(tmp_path / "r", [BAD, GOOD])
+    proposal, backend = propose(tmp_path / "r", [BAD, GOOD], candidates=1)
     assert proposal.plan.ok and proposal.attempts == 2
     retry = bytes(backend.prompts[1].suffix).decode()
     assert "could not be applied" in retry and "Did you mean these lines?" in retry
@@ -57,7 +57,7 @@ def test_a_failed_reply_goes_back_once_with_what_failed(tmp_path: Path) -> None:
 
 def test_two_failures_write_nothing_and_say_why(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"app.py": APP})
-    proposal, _ = propose(tmp_path / "r", [BAD, "Sorry, I cannot do that."])
+    proposal, _ = propose(tmp_path / "r", [BAD, "Sorry, I cannot do that."], candidates=1)
     assert not proposal.plan.ok and proposal.attempts == 2
     assert proposal.problems == ("the reply holds no edits in the requested format",)
 
@@ -66,7 +66,7 @@ def test_edits_that_change_nothing_are_a_failure_with_a_reason(tmp_path: Path) -
     make_repo(tmp_path / "r", {"app.py": APP})
     line = "    return 'hi ' + name\n"
     same = f"app.py\n<<<<<<< SEARCH\n{line}=======\n{line}>>>>>>> REPLACE\n"
-    proposal, _ = propose(tmp_path / "r", [same, same])
+    proposal, _ = propose(tmp_path / "r", [same, same], candidates=1)
     assert not proposal.plan.ok
     assert proposal.problems == ("the edits leave every file as it was",)
 

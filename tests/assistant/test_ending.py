@@ -76,7 +76,8 @@ def test_a_reply_cut_before_anything_was_complete_goes_back_saying_so(tmp_path: 
     make_repo(tmp_path / "r", {"app.py": APP})
     runaway = "app.py\n```python\ndef shout(name):\n" + "    x = 1\n" * 3000
     session, backend = session_with(tmp_path / "r", [runaway, f"app.py\n```python\n{DONE}```\n"])
-    *_, proposal = session.edit("add shout", files=["app.py"], fmt="definitions")
+    *_, proposal = session.edit("add shout", files=["app.py"], fmt="definitions",
+                                candidates=1)
     assert isinstance(proposal, EditProposal)
     assert proposal.attempts == 2 and proposal.plan.ok
     retry = bytes(backend.prompts[1].suffix).decode()

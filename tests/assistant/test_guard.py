@@ -108,7 +108,7 @@ def test_a_refused_reply_goes_back_once_with_the_refusal(tmp_path: Path) -> None
     make_repo(tmp_path / "r", {"stats.py": STATS})
     backend = FakeBackend([ONLY_NEW, WHOLE_GOOD])
     session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
-    *_, proposal = session.edit(ASK, files=["stats.py"], fmt="whole")
+    *_, proposal = session.edit(ASK, files=["stats.py"], fmt="whole", candidates=1)
     assert isinstance(proposal, EditProposal) and proposal.plan.ok and proposal.attempts == 2
     retry = bytes(backend.prompts[1].suffix).decode()
     assert "the reply drops `mean` and `spread` from stats.py" in retry
@@ -123,7 +123,8 @@ def test_apply_deletes_nothing_it_was_not_asked_to(tmp_path: Path,
     make_repo(tmp_path / "r", {"stats.py": STATS})
     use_scripted(monkeypatch, FakeBackend(["DELETE stats.py\n", "DELETE stats.py\n",
                                            "DELETE stats.py\n"]))
-    args = ["edit", ASK, str(tmp_path / "r"), "--files", "stats.py", "--apply", "--json"]
+    args = ["edit", ASK, str(tmp_path / "r"), "--files", "stats.py", "--apply", "--json",
+            "--candidates", "1"]
     refused = CliRunner().invoke(main, args)
     assert refused.exit_code == 1 and (tmp_path / "r" / "stats.py").read_text() == STATS
     assert "does not ask for it to be deleted" in json.loads(refused.stdout)["errors"][0]

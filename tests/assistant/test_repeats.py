@@ -37,7 +37,8 @@ CHANGED = SAME.replace('"\\n".join', "os.linesep.join")
 
 def edit(root: Path, replies: list[str], fmt: str = "definitions") -> tuple[EditProposal,
                                                                           FakeBackend]:
-    return propose(root, replies, ASK, files=["text.py"], fmt=fmt)
+    """One reply per request: the retry is what is tested."""
+    return propose(root, replies, ASK, files=["text.py"], fmt=fmt, candidates=1)
 
 
 def test_the_retry_shows_the_definition_as_it_is_and_the_change_last(tmp_path: Path) -> None:

@@ -211,7 +211,7 @@ def test_an_edit_s_retry_carries_the_first_attempt_as_it_was_sent(tmp_path: Path
     wrong = "pkg/mod02.py\n<<<<<<< SEARCH\nnot in the file\n=======\nx\n>>>>>>> REPLACE\n"
     session = session_on(root, window, wrong, wrong, max_answer_tokens=1024)
     *_, proposal = session.edit("make settle_17 return 'done'", files=["pkg/mod02.py"],
-                                fmt="search-replace")
+                                fmt="search-replace", candidates=1)
     assert isinstance(proposal, EditProposal) and proposal.attempts == 2
     fake = session.provider.fake  # type: ignore[attr-defined]
     first, retry = fake.prompts

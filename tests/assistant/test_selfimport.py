@@ -114,7 +114,8 @@ def test_what_an_instruction_asks_to_be_defined(instruction: str,
 def propose(root: Path, replies: list[str], fmt: str) -> tuple[EditProposal, FakeBackend]:
     backend = FakeBackend(replies)
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    *_, last = session.edit(ASK_SHOUT, files=["pkg/utils.py"], fmt=fmt, check=False)
+    *_, last = session.edit(ASK_SHOUT, files=["pkg/utils.py"], fmt=fmt, check=False,
+                            candidates=1)
     assert isinstance(last, EditProposal)
     return last, backend
 

@@ -88,7 +88,7 @@ def test_a_broken_reply_is_refused_with_its_line_and_the_retry_names_it(
     backend = FakeBackend([whole(path, bad), whole(path, bad)])
     session = Session(root, config.load(root), ScriptedProvider(backend))
     *_, proposal = session.edit(f"change f in {path}", files=[path], fmt="whole",
-                                check=False)
+                                check=False, candidates=1)
     assert isinstance(proposal, EditProposal)
     assert not proposal.plan.ok and proposal.attempts == 2
     (refusal,) = proposal.problems

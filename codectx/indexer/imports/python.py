@@ -13,7 +13,7 @@ from codectx.indexer.parse import ImportRef
 class Rule:
     def __init__(self, files: Files) -> None:
         self.files = files
-        self.modules = _module_index(files.paths)
+        self.modules = module_index(files.paths)
 
     def __call__(self, path: str, ref: ImportRef) -> list[str]:
         if ref.level:
@@ -74,7 +74,7 @@ def module_names(path: str, is_file: Callable[[str], bool]) -> set[str]:
     return {name for name in names if name}
 
 
-def _module_index(paths: frozenset[str]) -> dict[str, str]:
+def module_index(paths: frozenset[str]) -> dict[str, str]:
     """Every dotted name a Python file can be imported by -> the file."""
     index: dict[str, str] = {}
     for path in sorted(paths, key=lambda p: (p.count("/"), p)):
