@@ -118,6 +118,8 @@ class Outcome:
     edit_s: float = 0.0
     warm_s: float = 0.0
     attempts: int = 0
+    candidates: int = 1
+    """Replies the last attempt tried (see `editing`)."""
     outside: list[str] = field(default_factory=list)
     failure: str = ""
     """"" when right; else no proposal, refused, checks refused, check failed, outside,
@@ -269,8 +271,9 @@ def failure_of(proposal: EditProposal) -> tuple[str, str]:
 
 
 def do_task(session: Session, task: BenchTask, model: str, args: argparse.Namespace,
-            scripted: deque[str] | None) -> Outcome:
-    outcome = Outcome(model, task.kind, task.project, task.held_out, task.instruction)
+            scripted: deque[str] | None, candidates: int) -> Outcome:
+    label = model if len(args.candidates) == 1 else f"{model}, candidates {candidates}"
+    outcome = Outcome(label, task.kind, task.project, task.held_out, task.instruction)
     lay(task)
     try:
         started = time.perf_counter()
@@ -281,9 +284,12 @@ def do_task(session: Session, task: BenchTask, model: str, args: argparse.Namesp
             scripted.append(task.reply)
         started = time.perf_counter()
         proposal = last(session.edit(task.instruction, files=[task.path] if task.named else [],
-                                     fmt=args.format, check=args.checks), EditProposal)
+                                     fmt=args.format, check=args.checks,
+                                     candidates=candidates), EditProposal)
         outcome.edit_s = time.perf_counter() - started
         outcome.attempts = proposal.attempts
+        tried = [n for n in proposal.plan.notes if " candidates were tried" in n]
+        outcome.candidates = int(tried[0].split()[0]) if tried else 1
         if not proposal.plan.ok or (proposal.failed_checks and not args.keep_failed):
             outcome.failure, outcome.why = failure_of(proposal)
         else:
@@ -312,7 +318,7 @@ def do_task(session: Session, task: BenchTask, model: str, args: argparse.Namesp
 
 
 def run_model(model: str, tasks: list[BenchTask], args: argparse.Namespace,
-              measured: Path, grant: Callable[[Path], None]) -> list[Outcome]:
+              measured: Path, grant: Callable[[Path], None], candidates: int) -> list[Outcome]:
     """Every task with one model, in a fresh cache; a session per project tree."""
     outcomes = []
     scripted: deque[str] | None = None
@@ -335,9 +341,10 @@ def run_model(model: str, tasks: list[BenchTask], args: argparse.Namespace,
                     provider = ScriptedProvider(backend)
                     scripted = backend.replies
                 session = sessions[task.root] = Session(task.root, loaded, provider)
-            outcome = do_task(session, task, model, args, scripted)
+            outcome = do_task(session, task, model, args, scripted, candidates)
             outcomes.append(outcome)
-            print(f"  [{model}] {outcome.edit_s:6.1f} s {'right' if outcome.right else 'WRONG'} "
+            print(f"  [{outcome.model}] {outcome.edit_s:6.1f} s "
+                  f"{'right' if outcome.right else 'WRONG'} c{outcome.candidates} "
                   f"{task.kind:9} {task.project:14} {first_line(task.instruction)[:60]}"
                   + ("" if outcome.right else f" -> {outcome.failure}: {outcome.why[:100]}"),
                   flush=True)
@@ -454,12 +461,17 @@ def main() -> None:
                         help="Mine, validate and list the tasks; run no model.")
     parser.add_argument("--scripted", action="store_true",
                         help="Run end to end with a scripted model answering the right edit.")
+    parser.add_argument("--candidates", default="4",
+                        help="Comma-separated: replies one request may get (Session.edit's "
+                             "candidates), each value run in turn, side by side; 1: only "
+                             "the greedy one, as before candidates.")
     parser.add_argument("--json", type=Path, help="Write the raw results here.")
     args = parser.parse_args()
     unknown = set(args.kinds.split(",")) - set(ALL_KINDS)
     if unknown:
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
     args.checks = None if args.checks is None else args.checks == "on"
+    args.candidates = [int(n) for n in args.candidates.split(",")]
     tasks, took = all_tasks(args)
     if args.dry_run:
         listing(tasks, took)
@@ -488,8 +500,9 @@ def main() -> None:
     outcomes: list[Outcome] = []
     with trusting() as grant:
         for model in models:
-            print(f"{model}: {len(tasks)} task(s)", flush=True)
-            outcomes += run_model(model, tasks, args, measured, grant)
+            for candidates in args.candidates:
+                print(f"{model}, candidates {candidates}: {len(tasks)} task(s)", flush=True)
+                outcomes += run_model(model, tasks, args, measured, grant, candidates)
     report(outcomes)
     if args.json:
         args.json.write_text(json.dumps({"tasks": [task_json(t) for t in tasks],

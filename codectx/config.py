@@ -43,7 +43,7 @@ REPO_CONFIG = ".codectx.toml"
 
 
 def _catalog_name(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value in catalog()
+    return value is None or (isinstance(value, str) and (value in catalog() or value == "auto")
                              and not Path(value).expanduser().exists())
 
 
@@ -80,8 +80,8 @@ class Settings(BaseModel):
 
     model: Annotated[str | None, Outside(
         "loads a model file from a path of its choosing", _catalog_name)] = None
-    """A GGUF file or a name from `codectx models list`; unset: the embedded default model.
-    `codectx index` counts tokens with it exactly only when it is set."""
+    """A GGUF file, a name from `codectx models list`, or auto (unset is auto): the largest
+    installed model whose turns meet the time targets here. `index` counts exactly if named."""
 
     models_dir: Annotated[str | None,
                           Outside("reads models from a directory of its choosing")] = None

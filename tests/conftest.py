@@ -15,6 +15,7 @@ import pytest
 
 from codectx import config
 from codectx.indexer.repository import IndexResult, index_repository
+from codectx.models import auto, catalog
 from codectx.models.backend import Completion
 from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.models.provider import index_counter
@@ -92,6 +93,11 @@ def isolated_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         (models / marker.name).write_text(marker.read_text())
     else:
         refused = refuse_model_loads(monkeypatch)
+    # `model = auto` weighs the installed models: a test sees the embedded one alone,
+    # whatever else this machine has installed (tests/models/test_auto.py weighs several).
+    real_installed = auto.installed
+    monkeypatch.setattr(auto, "installed", lambda loaded: [
+        m for m in real_installed(loaded) if m.name == catalog.EMBEDDED])
     for name in list(os.environ):
         if name.startswith("CODECTX_"):
             monkeypatch.delenv(name)

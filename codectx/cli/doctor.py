@@ -41,11 +41,18 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
       codectx doctor
       codectx doctor --tune     # measure flash attention and n_batch again
     """
+    from codectx.models import auto
     from codectx.models.identity import RepoId
     from codectx.models.local import LocalProvider
 
     loaded = load_settings(Path("."), {"model": model} if model else None)
+    choice = None
+    if auto.is_auto(loaded.settings.model):  # measured here only with --tune
+        with progress_bar() as progress:
+            choice = auto.choose(loaded, now=tune, progress=progress)
+        loaded = load_settings(Path("."), {"model": choice.name})
     provider = LocalProvider(loaded, RepoId.detached("doctor"), persist=False)
+    provider.choice = choice
     out.print(build_table(provider))
     plan_tokens = min(PLAN_TOKENS, provider.resolved()[1].architecture.trained_context)
     plan, setup = provider.plan(plan_tokens - ANSWER_TOKENS, ANSWER_TOKENS)
@@ -149,6 +156,8 @@ def build_table(provider: LocalProvider) -> Table:
     table.add_row("threads", f"{threads} ({'set' if settings.threads else 'the physical cores'})")
     resolved, info = provider.resolved()
     table.add_row("model", f"{resolved.name} ({info.path})")
+    if provider.choice is not None:
+        table.add_row("model = auto", f"{provider.choice.name}: {provider.choice.why}")
     return table
 
 

@@ -93,8 +93,12 @@ def models_group() -> None:
 def models_list() -> None:
     """The models known by name, and whether each is available here."""
 
+    from codectx.models import auto
+
     loaded = load_settings(Path("."))
     out.print(models_table(loaded.models_path()))
+    choice = auto.choose(loaded, now=False)
+    out.print(f"auto (the default `model`) picks {choice.name}: {choice.why}", markup=False)
 
 
 @models_group.command("info")

@@ -11,6 +11,8 @@ from importlib import resources
 from codectx.errors import ModelError
 
 EMBEDDED = "qwen2.5-coder-0.5b-instruct"
+AUTO = "auto"
+"""The `model` setting that picks among the installed models by speed (`models.auto`)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from codectx.config import Loaded, Settings
 from codectx.errors import ModelError
-from codectx.models import devices, planner, tuning
+from codectx.models import auto, devices, planner, tuning
 from codectx.models.backend import ModelBackend
 from codectx.models.gguf import ModelInfo, read_info
 from codectx.models.identity import RepoId
@@ -47,15 +47,22 @@ class LocalProvider:
         self._load_s = 0.0
         self._here: Machine | None = None
         self._speed: Speed | None = None
+        self.choice: auto.Choice | None = None
+        """What `model = auto` chose, and why (None: a model was named)."""
 
     @classmethod
     def from_settings(cls, root: Path, loaded: Loaded, *, persist: bool = True) -> LocalProvider:
         return cls(loaded, RepoId.of(root), persist=persist)
 
-    def resolved(self) -> tuple[ResolvedModel, ModelInfo]:
+    def resolved(self, progress: Progress = no_progress) -> tuple[ResolvedModel, ModelInfo]:
+        """The model file and what it is; with `model = auto`, the model auto chose (a
+        larger installed model not measured yet is measured first, once)."""
         if self._model is None:
-            resolved = resolve_model(self.loaded.settings.model, self.loaded.cache_path(),
-                                     self.loaded.models_path())
+            spec = self.loaded.settings.model
+            if auto.is_auto(spec):
+                self.choice = auto.choose(self.loaded, progress=progress)
+                spec = self.choice.name
+            resolved = resolve_model(spec, self.loaded.cache_path(), self.loaded.models_path())
             self._model = (resolved, read_info(resolved.path))
         return self._model
 
@@ -64,10 +71,10 @@ class LocalProvider:
         return self._backend
 
     def context_limit(self, progress: Progress = no_progress) -> int:
-        _, info = self.resolved()
-        kv_type, auto = self._kv_type()
+        _, info = self.resolved(progress)
+        kv_type, auto_kv = self._kv_type()
         return planner.max_context(info.architecture, info.size_bytes, kv_type,
-                                   self._machine(), self._gpu(), auto_kv=auto)
+                                   self._machine(), self._gpu(), auto_kv=auto_kv)
 
     def counter(self) -> TokenCounter:
         if self._counter is None:
@@ -148,8 +155,9 @@ class LocalProvider:
     def description(self) -> str:
         resolved, info = self.resolved()
         window = f", context {self._backend.context_window:,} tokens" if self._backend else ""
+        chosen = f" ({auto.describe(self.choice)})" if self.choice else ""
         return (f"model: {resolved.name} ({info.path}), trained for "
-                f"{info.architecture.trained_context:,} tokens{window}")
+                f"{info.architecture.trained_context:,} tokens{window}{chosen}")
 
     def cache_description(self) -> str:
         return saved_states(self.loaded)

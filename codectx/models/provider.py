@@ -90,7 +90,7 @@ def index_counter(loaded: Loaded) -> TokenCounter:
     """The counter of `codectx index`, which loads no model: exact only when a model is
     named (and `tokenizer` is not "estimate"), else the estimate."""
     settings = loaded.settings
-    if settings.tokenizer == "estimate" or not settings.model:
+    if settings.tokenizer == "estimate" or settings.model in (None, "auto"):
         return EstimateCounter()
     from codectx.models.resolve import resolve_model
     from codectx.models.tokenizer import GGUFCounter

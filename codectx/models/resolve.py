@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codectx.errors import ModelError
-from codectx.models.catalog import EMBEDDED, CatalogModel, catalog, unknown_model
+from codectx.models.catalog import AUTO, EMBEDDED, CatalogModel, catalog, unknown_model
 from codectx.models.embedded import packaged_for, packaged_model_path
 from codectx.models.pull import download_url
 
@@ -25,7 +25,7 @@ class ResolvedModel:
 
 
 def resolve_model(spec: str | None, cache_dir: Path, models_dir: Path) -> ResolvedModel:
-    spec = spec or EMBEDDED
+    spec = EMBEDDED if not spec or spec == AUTO else spec  # auto's choice: models.auto
     path = Path(spec).expanduser()
     if path.is_file():
         known = next((m for m in catalog().values() if m.file == path.name), None)

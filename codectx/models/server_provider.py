@@ -14,6 +14,7 @@ from pathlib import Path
 
 from codectx.config import Loaded
 from codectx.errors import ConfigError, ModelError
+from codectx.models.auto import is_auto
 from codectx.models.backend import ModelBackend
 from codectx.models.identity import RepoId
 from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
@@ -50,8 +51,8 @@ class ServerProvider:
             if not settings.base_url:
                 raise ConfigError("backend = \"openai\" needs the server's address",
                                   "Set `base_url` to the server's address, e.g. http://127.0.0.1:8080.")
-            local = (resolve_model(settings.model, self.loaded.cache_path(),
-                                   self.loaded.models_path()).path if settings.model else None)
+            local = (None if is_auto(settings.model) else resolve_model(
+                settings.model, self.loaded.cache_path(), self.loaded.models_path()).path)
             progress("load", 0, 1)
             started = time.perf_counter()
             self._server = OpenAICompatBackend(ServerOptions(
@@ -107,7 +108,7 @@ class ServerProvider:
 
     def edit_format(self) -> str:
         settings = self.loaded.settings
-        if not settings.model:
+        if is_auto(settings.model):  # auto picks among local models, not a server's
             return "search-replace"
         entry = resolve_model(settings.model, self.loaded.cache_path(),
                               self.loaded.models_path()).entry
