@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from codectx import config
 from codectx.assistant.edits import static
+from codectx.assistant.edits.guard import plan_reply
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.edits.selfimport import parse_statement
 from codectx.assistant.session import EditProposal, Session
@@ -173,3 +174,68 @@ def test_a_new_module_the_change_creates_resolves(tmp_path: Path) -> None:
     assert static.problems(plan, again, None) == []
     check = static.static_check(plan, again, 1, static.ruff_program())
     assert check is not None and check.status == "passed"
+
+
+# A real reply of the embedded 0.5B (click 8.2.1, bench_edit_history.py's seeded helper
+# task): the body of `split_arg_string` copied, with its parameter `string` left in.
+SHELL = '''import shlex
+
+
+def split_arg_string(string):
+    """Split an argument string as with shlex.split, but don't fail if the string is
+    incomplete."""
+    lex = shlex.shlex(string, posix=True)
+    lex.whitespace_split = True
+    lex.commenters = ""
+    out = []
+    try:
+        for token in lex:
+            out.append(token)
+    except ValueError:
+        out.append(lex.token)
+    return out
+'''
+SHELL_ASK = ("In shell_completion.py, add a function `split_arg_string_each(items)` that "
+             "calls the module's `split_arg_string` on each of the items and returns the "
+             "results as a list.")
+COPIED_BODY = '''shell_completion.py
+```python
+def split_arg_string_each(items):
+    """Split an argument string as with :func:`shlex.split`, but don't
+    fail if the string is incomplete. Ignores a missing closing quote or
+    incomplete escape sequence and uses the partial token as-is.
+
+    :param items: List of strings to split.
+    """
+    import shlex
+
+    lex = shlex.shlex(string, posix=True)
+    lex.whitespace_split = True
+    lex.commenters = ""
+    out = []
+
+    for token in lex:
+        out.append(token)
+
+    return out
+```
+'''
+EACH = ("shell_completion.py\n```python\ndef split_arg_string_each(items):\n"
+        "    return [split_arg_string(item) for item in items]\n```\n")
+
+
+def test_a_real_reply_calling_a_name_nothing_defines_gives_way_to_the_next_candidate(
+        tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {"shell_completion.py": SHELL})
+    backend = FakeBackend([COPIED_BODY, EACH])
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
+    *_, proposal = session.edit(SHELL_ASK, files=["shell_completion.py"], fmt="definitions",
+                                check=False)
+    assert isinstance(proposal, EditProposal) and proposal.plan.ok
+    assert "[split_arg_string(item) for item in items]" in (proposal.plan.changes[0].after
+                                                             or "")
+    assert "candidate 2" in proposal.plan.notes[-1]
+    copied, _ = plan_reply(COPIED_BODY, tmp_path / "r", "definitions", None)
+    here = static.known_for(copied, tmp_path / "r", ["shell_completion.py"], ())
+    assert static.problems(copied, here, static.ruff_program()) == [
+        "shell_completion.py: F821 Undefined name `string`"]
