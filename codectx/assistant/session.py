@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from codectx.assistant import background, editing, sizing
+from codectx.assistant import background, editing, reviewing, sizing
 from codectx.assistant.checks.detect import CheckSet, checks_for
 from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
@@ -26,9 +26,7 @@ from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
 from codectx.assistant.review.change import Change
-from codectx.assistant.review.findings import parse_findings, render_change, review_request
-from codectx.assistant.review.syntax import syntax_findings
-from codectx.assistant.streams import last, relay
+from codectx.assistant.streams import last
 from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.indexer.repository import index_repository
@@ -159,29 +157,9 @@ class Session:
 
     def review(self, change: Change, *, cancel: threading.Event | None = None,
                progress: Progress = no_progress) -> Iterator[str | Review]:
-        """Stream the model's review of `change`, then one Review with its findings.
-
-        The repository prefix comes from the change's tree: for staged changes,
-        git's index, so what is reviewed is exactly what would be committed. A file
-        the change leaves unparseable is found without the model (review/syntax.py).
-        """
-        rendered, notes = render_change(change)
-        if not rendered:
-            reason = ("only binary or deleted files changed" if change.files
-                      else "there are no changes")
-            yield Review(change, [], [], (f"nothing to review: {reason}", *notes), None)
-            return
-        answer = yield from relay(self.run_turn(
-            review_request(change, rendered), cancel, progress,
-            self.loaded.settings.max_answer_tokens, tree=change.tree, about=Topic(rendered)),
-            Answer)
-        found = parse_findings(answer.text, change)
-        findings = [*syntax_findings(self.root, change), *found.findings]
-        if answer.stop_reason == "cancelled":
-            notes.append("the review was stopped before the model finished")
-        if found.dropped:
-            notes.append(f"{len(found.dropped)} finding(s) left out: not on a changed line")
-        yield Review(change, findings, found.dropped, (*notes, *answer.notes), answer)
+        """Stream the model's review of `change`, then one Review with its findings, those
+        analysis finds without the model first (see `reviewing`)."""
+        yield from reviewing.review(self, change, cancel, progress)
 
     def change(self, staged: bool = False) -> Change:
         """The work tree's uncommitted changes, or with `staged` what would be committed."""

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codectx.assistant.checks.detect import which
 from codectx.assistant.checks.run import CheckResult
@@ -144,12 +145,13 @@ def ruff_program() -> str | None:
     return str(beside) if beside.is_file() else which("ruff")
 
 
-def ruff_findings(ruff: str, path: str, text: str) -> Counter[tuple[str, str]] | None:
-    """ruff's F821 and F401 findings in `text` as the file at `path`, by (rule, message),
-    each with its first line; None when ruff could not say."""
+def ruff_json(ruff: str, path: str, text: str, rules: str) -> list[dict[str, Any]] | None:
+    """What ruff's `rules` find in `text` as the file at `path`, as ruff's JSON (each with
+    its "code", "message" and "location"), with no configuration read and no file
+    touched; None when ruff could not say."""
     try:
         done = subprocess.run(
-            [ruff, "check", "--isolated", "--no-cache", "--select", RUFF_RULES,
+            [ruff, "check", "--isolated", "--no-cache", "--select", rules,
              "--output-format", "json", "--stdin-filename", path, "-"],
             input=text.encode("utf-8", "replace"), capture_output=True,
             timeout=RUFF_TIMEOUT_S, cwd="/", check=False)
@@ -158,8 +160,16 @@ def ruff_findings(ruff: str, path: str, text: str) -> Counter[tuple[str, str]] |
         return None
     if done.returncode not in (0, 1) or not isinstance(found, list):
         return None
-    return Counter((str(f.get("code")), str(f.get("message"))) for f in found
-                   if isinstance(f, dict))
+    return [f for f in found if isinstance(f, dict)]
+
+
+def ruff_findings(ruff: str, path: str, text: str) -> Counter[tuple[str, str]] | None:
+    """ruff's F821 and F401 findings in `text` as the file at `path`, by (rule, message);
+    None when ruff could not say."""
+    found = ruff_json(ruff, path, text, RUFF_RULES)
+    if found is None:
+        return None
+    return Counter((str(f.get("code")), str(f.get("message"))) for f in found)
 
 
 def _ruff_added(ruff: str, path: str, before: str | None, after: str,

@@ -46,8 +46,9 @@ class Finding:
     line: int | None
     severity: Severity
     message: str
-    found_by: Literal["model", "parser"] = "model"
-    """The model's reply, or the parse check that needs no model (review/syntax.py)."""
+    found_by: str = "model"
+    """The model's reply, or what found it without the model: "parser" (review/syntax.py),
+    an analyzer and its rule ("ruff F821", "attributes": review/analysis.py)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "severity": self.severity,

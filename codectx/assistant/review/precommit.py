@@ -5,8 +5,9 @@ nor a commit with nothing reviewable staged; the first commit is reviewed
 whole. Those checks ask git alone, before any setting is read. The review has a
 time limit, past which the commit goes ahead unreviewed by the model (a prefill
 in progress is saved, so the next commit is faster). When the model's review
-cannot run, a staged file that no longer parses is still reported: that needs
-no model. The hook's command only prints.
+cannot run, what analysis finds is still reported (a staged file that no longer
+parses, ruff's correctness rules, attributes that do not exist): that needs no
+model. The hook's command only prints.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from codectx.assistant.background import TimeLimit, iterate
 from codectx.assistant.results import Review
 from codectx.assistant.review import change as changes
+from codectx.assistant.review.analysis import analysis_findings, repository_files
 from codectx.assistant.review.change import Change
 from codectx.assistant.review.syntax import syntax_findings
 from codectx.assistant.streams import last
@@ -58,12 +60,16 @@ def review_with_limit(root: Path, loaded: Loaded, change: Change, progress: Prog
 
 
 def without_model(root: Path, change: Change, why: str) -> Review | None:
-    """The review when the model's cannot run (`why`): the files the change leaves
-    unparseable, or None when there are none (or they cannot be read either)."""
+    """The review when the model's cannot run (`why`): what analysis finds the change adds
+    (files it leaves unparseable, ruff's correctness rules, attributes that do not exist),
+    or None when it finds nothing (or the files cannot be read either)."""
     try:
-        found = syntax_findings(root, change)
+        paths, read = repository_files(root, change)
+        analysed, notes = analysis_findings(root, change, paths, read)
+        found = [*syntax_findings(root, change), *analysed]
     except Exception:  # the hook never fails because of codectx itself
         return None
     if not found:
         return None
-    return Review(change, found, [], (f"the model's review was skipped: {why}",), None)
+    return Review(change, found, [], (f"the model's review was skipped: {why}", *notes),
+                  None)

@@ -60,6 +60,15 @@ def review_markdown(findings: list[Finding], lines: Callable[[str, int], str | N
     return "\n\n".join(parts)
 
 
+def _rule(finding: Finding) -> str:
+    """The SARIF rule of a finding: the model's, the parse check's, or its analyzer's."""
+    if finding.found_by == "model":
+        return RULE
+    if finding.found_by == "parser":
+        return PARSE_RULE
+    return "codectx-" + finding.found_by.replace(" ", "-")
+
+
 def review_sarif(findings: list[Finding], notes: tuple[str, ...]) -> dict[str, Any]:
     results = []
     for finding in findings:
@@ -68,8 +77,7 @@ def review_sarif(findings: list[Finding], notes: tuple[str, ...]) -> dict[str, A
             region = Region(start_line=finding.line) if finding.line else None
             locations = [Location(physical_location=PhysicalLocation(
                 artifact_location=ArtifactLocation(uri=finding.path), region=region))]
-        rule = PARSE_RULE if finding.found_by == "parser" else RULE
-        results.append(Result(rule_id=rule, level=_LEVELS[finding.severity],
+        results.append(Result(rule_id=_rule(finding), level=_LEVELS[finding.severity],
                               message=Message(text=finding.message), locations=locations))
     rules = [
         ReportingDescriptor(id=RULE, name="CodeReview", short_description=Message(
@@ -77,6 +85,10 @@ def review_sarif(findings: list[Finding], notes: tuple[str, ...]) -> dict[str, A
         ReportingDescriptor(id=PARSE_RULE, name="ParseError", short_description=Message(
             text="A changed file that no longer parses, found without the model")),
     ]
+    rules += [ReportingDescriptor(id=rule, short_description=Message(
+        text=f"Found without the model by {found_by}, on the change's lines"))
+        for found_by, rule in sorted({(f.found_by, _rule(f)) for f in findings
+                                      if _rule(f) not in (RULE, PARSE_RULE)})]
     driver = ToolDriver(name="codectx", version=__version__, rules=rules)
     log = Sarif(schema_uri=SARIF_SCHEMA, version="2.1.0", runs=[Run(
         tool=Tool(driver=driver), results=results,

@@ -13,7 +13,7 @@ parsed, and nothing outside the repository is read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,26 +68,33 @@ def _blob_reader(root: Path, change: Change) -> Iterator[BlobReader | None]:
         yield blobs
 
 
-def syntax_findings(root: Path, change: Change) -> list[Finding]:
-    """One finding for each changed file the change leaves unparseable (see _finding)."""
-    parsed = [f for f in change.reviewable if has_grammar(language_of(f.path))]
-    if not parsed:
+def versions(root: Path, change: Change, wanted: Callable[[ChangedFile], bool],
+             ) -> list[tuple[ChangedFile, str | None, str]]:
+    """The `wanted` changed files that can be read, each with its text before the change
+    (None: it is new, or there is nothing to compare with) and after it."""
+    files = [f for f in change.reviewable if wanted(f)]
+    if not files:
         return []
-    found = []
+    read = []
     with _blob_reader(root, change) as blobs:
         after = _Versions(root, change.tree, blobs)
         before = _Versions(root, change.base, blobs) if change.base is not None else None
-        for changed in parsed:
+        for changed in files:
             new = after.text(changed.path)
             if new is None:
                 continue
             old = None
             if before is not None and changed.status != "added":
                 old = before.text(changed.old_path or changed.path)
-            finding = _finding(changed, old, new)
-            if finding is not None:
-                found.append(finding)
-    return found
+            read.append((changed, old, new))
+    return read
+
+
+def syntax_findings(root: Path, change: Change) -> list[Finding]:
+    """One finding for each changed file the change leaves unparseable (see _finding)."""
+    found = (_finding(changed, old, new) for changed, old, new in
+             versions(root, change, lambda f: has_grammar(language_of(f.path))))
+    return [f for f in found if f is not None]
 
 
 def _finding(changed: ChangedFile, before: str | None, after: str) -> Finding | None:
