@@ -25,6 +25,7 @@ import sys
 import sysconfig
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -98,11 +99,21 @@ def _stdlib_dirs() -> tuple[Path, ...]:
     return tuple(Path(paths[k]).resolve() for k in ("stdlib", "platstdlib") if k in paths)
 
 
+@dataclass(frozen=True)
+class Module:
+    """A module an attribute is looked up on."""
+
+    where: str
+    text: str
+    children: frozenset[str] = frozenset()
+    """Its submodules, where it is a package (an attribute once they are imported)."""
+
+
 @cache
-def stdlib_text(name: str) -> str | None:
-    """The source of the standard library's top-level module `name`, read without
-    importing it; None where it is not pure Python in the standard library's directories
-    (a module the repository or an installed package shadows it with is never read)."""
+def stdlib_module(name: str) -> Module | None:
+    """The standard library's top-level module `name`, its source read without importing
+    it; None where it is not pure Python in the standard library's directories (a module
+    the repository or an installed package shadows it with is never read)."""
     if name not in sys.stdlib_module_names:
         return None
     try:
@@ -115,9 +126,14 @@ def stdlib_text(name: str) -> str | None:
     if not any(origin.is_relative_to(d) for d in _stdlib_dirs()):
         return None
     try:
-        return origin.read_text(encoding="utf-8", errors="replace")
+        text = origin.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+    children: frozenset[str] = frozenset()
+    if origin.name == "__init__.py":
+        children = frozenset(p.stem for p in origin.parent.iterdir()
+                             if p.suffix == ".py" or (p / "__init__.py").is_file())
+    return Module(f"the standard library's {name}", text, children)
 
 
 def _provides(text: str, name: str) -> bool:
@@ -132,11 +148,11 @@ STR_METHODS = frozenset(dir(str))
 
 
 def attribute_findings(changed: ChangedFile, after: str,
-                       module_text: Callable[[str], tuple[str, str] | None],
+                       module_text: Callable[[str], Module | None],
                        ) -> list[Finding]:
     """`module.name` and `"literal".name` on the changed lines of a Python file where
-    `name` does not exist. `module_text(dotted)`: where the module imported as `dotted`
-    is and its text (None: not known here)."""
+    `name` does not exist. `module_text(dotted)`: the module imported as `dotted` (None:
+    not known here)."""
     from tree_sitter import Parser
 
     from codectx.indexer.languages import grammar
@@ -172,30 +188,30 @@ def attribute_findings(changed: ChangedFile, after: str,
         elif target.type == "identifier":
             module = modules.get((target.text or b"").decode("utf-8", "replace"))
             source = module_text(module) if module else None
-            if source is not None and not _provides(source[1], attr):
+            if (source is not None and attr not in source.children
+                    and not _provides(source.text, attr)):
                 found.append(Finding(changed.path, line, "error",
-                                     f"module {module} ({source[0]}) has no attribute "
+                                     f"module {module} ({source.where}) has no attribute "
                                      f"`{attr}`", found_by="attributes"))
     return sorted(found, key=lambda f: f.line or 0)
 
 
 def modules_of(root: Path, paths: Iterable[str],
-               read: Callable[[str], str | None]) -> Callable[[str], tuple[str, str] | None]:
-    """Where a dotted module is and its text: the repository's (`paths`, read with
-    `read`), else the standard library's."""
+               read: Callable[[str], str | None]) -> Callable[[str], Module | None]:
+    """A dotted module: the repository's (`paths`, read with `read`), else the standard
+    library's."""
     index = module_index(frozenset(p for p in paths if p.endswith((".py", ".pyi"))))
 
-    def text(dotted: str) -> tuple[str, str] | None:
+    def module(dotted: str) -> Module | None:
         path = index.get(dotted)
         if path is not None:
             found = read(path)
-            return (path, found) if found is not None else None
-        if "." in dotted:
-            return None
-        found = stdlib_text(dotted)
-        return (f"the standard library's {dotted}", found) if found is not None else None
+            children = frozenset(n[len(dotted) + 1:] for n in index
+                                 if n.startswith(f"{dotted}.") and "." not in n[len(dotted) + 1:])
+            return Module(path, found, children) if found is not None else None
+        return stdlib_module(dotted) if "." not in dotted else None
 
-    return text
+    return module
 
 
 def analysis_findings(root: Path, change: Change, paths: Iterable[str],
