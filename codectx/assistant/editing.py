@@ -184,8 +184,8 @@ def _candidates(session: Session, first: _Ask, request: str, history: list[tuple
         plan, problems = guard.plan_reply(reply, session.root, first.fmt, first.allowed)
         if ran_out:
             problems = (ran_out,)
-        known = static.known_for(plan, session.root, first.paths, first.external)
-        check = static.static_check(plan, known, attempt, ruff) if plan.ok else None
+        check = static.static_check(plan, static.known_for(
+            plan, session.root, first.paths, first.external), attempt, ruff) if plan.ok else None
         tried.append(_Candidate(answer, reply, plan, problems, check))
         if tried[-1].passes or answer.stop_reason == "cancelled" or (
                 cancel is not None and cancel.is_set()):

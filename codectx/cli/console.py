@@ -72,7 +72,7 @@ STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting token
           "load": "Loading model",
           "tune": "Measuring prefill settings (once)",
           "speed": "Measuring this machine's speed (once)", "prefill": "Prefilling",
-          "grid": "Evaluating"}
+          "grid": "Evaluating", "candidate": "Another reply (the last could not be used)"}
 
 
 class _RateColumn(ProgressColumn):

@@ -74,3 +74,6 @@ class PanelReports(Workers):
             panel.cache_state(f"measuring this machine's speed (once): {event.done}/{event.total}")
         elif event.stage == "warm":
             panel.cache_state("cache: warm")
+        elif event.stage == "candidate":  # an edit's further reply (assistant/editing.py)
+            panel.cache_state(f"another reply, {event.done} of up to {event.total}: the "
+                              "last could not be used")
