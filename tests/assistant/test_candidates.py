@@ -160,8 +160,8 @@ def test_ruff_counts_only_what_the_change_added(tmp_path: Path) -> None:
     after = ("import json\nimport os\n\n\ndef a():\n    return missing()\n\n\n"
              "def b():\n    return other(os.sep)\n")
     found = static.problems(change("pkg/helpers.py", before, after), base, ruff)
-    assert found == ["pkg/helpers.py: F401 `json` imported but unused",
-                     "pkg/helpers.py: F821 Undefined name `other`"]
+    assert found == ["pkg/helpers.py: F821 Undefined name `other`",  # what breaks first
+                     "pkg/helpers.py: F401 `json` imported but unused"]
     assert static.problems(change("pkg/helpers.py", before, after), base, None) == []
 
 

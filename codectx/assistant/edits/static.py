@@ -42,8 +42,9 @@ NAME = "static"
 COMMAND = "codectx static check (imports resolve; ruff F821, F401)"
 RUFF_RULES = "F821,F401"
 RUFF_TIMEOUT_S = 20.0
-MAX_LINES = 12
-"""Problems reported of one candidate, at most."""
+MAX_LINES = 10
+"""Problems reported of one candidate, at most: with the line saying how many more, all
+of it within what a front end shows of a check's output (`CheckResult.output_tail`)."""
 
 
 @dataclass
@@ -203,7 +204,9 @@ def problems(plan: EditPlan, known: Known, ruff: str | None) -> list[str]:
             imported = {name for s in added for n in s.names
                         for name in (n.name, n.bound, f"{s.source}.{n.name}")}
             found += _ruff_added(ruff, change.path, change.before, change.after, imported)
-    return list(dict.fromkeys(found))
+    # What breaks the module first (an import that fails, a name nothing defines), then
+    # the imports left unused.
+    return sorted(dict.fromkeys(found), key=lambda p: ": F401 " in p)
 
 
 def known_for(plan: EditPlan, root: Path, paths: Iterable[str],
