@@ -59,6 +59,37 @@ def defs(path: str, code: str) -> str:
     return f"{path}\n```python\n{code}```\n"
 
 
+# The embedded 0.5B's replies on click 8.2.1 (bench_edit_history.py's seeded tasks): asked
+# to add a function that calls one of the module's, it writes a long import of names it
+# saw elsewhere, from `.typing`, a module click does not have, and uses none of them.
+TYPING = ("from .typing import ParamType, CompositeParamType, Choice, DateTime, "
+          "IntRange, File, convert_type\n")
+EACH = "def shout_each(items):\n    return [helper(item).upper() for item in items]\n"
+UNUSED_IMPORTS = [
+    Case("definitions: an import nothing in the reply uses is dropped", PKG,
+         defs("pkg/utils.py", f"{TYPING}\n\n{EACH}"),
+         {"pkg/utils.py": f"{UTILS}\n\n{EACH}"}, fmt="definitions",
+         notes=(f"dropped `{TYPING.strip()[:77]}...`: nothing the reply adds uses it",)),
+    Case("definitions: of an import, only what the reply uses is kept", PKG,
+         defs("pkg/utils.py", "from pkg.text import dedent, indent\n\n\n"
+              "def shout(s):\n    return dedent(helper(s)).upper()\n"),
+         {"pkg/utils.py": UTILS.replace("import re\n", "import re\nfrom pkg.text import dedent\n")
+          + "\n\ndef shout(s):\n    return dedent(helper(s)).upper()\n"},
+         fmt="definitions",
+         notes=("dropped `indent` from `from pkg.text import dedent, indent`: nothing the "
+                "reply adds uses it",)),
+    Case("definitions: an import alone, asked for, is kept", PKG,
+         defs("pkg/utils.py", "import os\n"),
+         {"pkg/utils.py": UTILS.replace("import re\n", "import re\nimport os\n")},
+         fmt="definitions"),
+    Case("definitions: `from __future__` is kept, used by no name", PKG,
+         defs("pkg/utils.py", f"from __future__ import annotations\n\n\n{SHOUT}"),
+         {"pkg/utils.py": UTILS.replace("import re\n",
+                                        "import re\nfrom __future__ import annotations\n")
+          + f"\n\n{SHOUT}"}, fmt="definitions"),
+]
+
+
 SELF_IMPORTS = [
     Case("definitions: the helper imported from the module itself, by absolute name", PKG,
          defs("pkg/utils.py", f"from pkg.utils import helper\n\n\n{SHOUT}"),
@@ -315,4 +346,5 @@ CASES = [
          f"stats.py\n```python\n{STATS}\n\n{MEDIAN}```\n",
          {"stats.py": f"{STATS}\n\n{MEDIAN}"}, instruction=ASK_MEDIAN),
     *SELF_IMPORTS,
+    *UNUSED_IMPORTS,
 ]

@@ -11,7 +11,10 @@ reply has and the file lacks go after the file's imports, except, in Python, wha
 an import is the module's own (`edits.selfimport`: the module itself, or a name it
 defines): a small model imports the helper it was told to use from the very file it
 changes, which would then fail to import; that much of the import is dropped, and a
-note says so. A constant's assignment replaces the assignment of the same name where
+note says so. So is, in Python, what of a reply's import nothing in the reply uses,
+when the reply adds code (a small model writes a long `from .x import ...` of names it
+has seen, from a module that is not there); `from __future__` and a package's
+`__init__.py` excepted. A constant's assignment replaces the assignment of the same name where
 it stands. A statement repeated as it is in the file (a small model often copies what
 it was shown around its change) is left as it is. Anything else in the reply goes at
 the end. A language without a grammar, or a new file, takes the reply as the whole
@@ -20,6 +23,7 @@ file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -105,6 +109,7 @@ def merge_reply(path: str, original: str, reply: str,
     new_parts = top_level(new_tree.root_node)
     notes: list[str] = []
     own = _own_imports(path, language, old_parts, new_parts, is_file)
+    unused = _unused_imports(path, language, new_parts, reply_bytes)
     for part in new_parts:
         text = reply_bytes[part.start:part.end]
         if part.kind == "import":
@@ -114,6 +119,11 @@ def merge_reply(path: str, original: str, reply: str,
             if found is not None:
                 notes.append(found.note(path))
                 text = found.kept.encode("utf-8") if found.kept is not None else b""
+            elif (left := unused(part)) is not None:
+                notes.append(f"dropped `{_line(text)}`" if left[0] is None else
+                             f"dropped {left[1]} from `{_line(text)}`")
+                notes[-1] += ": nothing the reply adds uses it"
+                text = (left[0] or "").encode("utf-8")
             if text.strip() and text.strip() not in known_imports:
                 new_imports.append(text)
             continue
@@ -144,6 +154,34 @@ def merge_reply(path: str, original: str, reply: str,
     if tail:
         merged = merged.rstrip(b"\n") + gap + gap.join(tail)
     return Merged(merged.rstrip(b"\n").decode("utf-8") + "\n", tuple(notes))
+
+
+def _line(text: bytes) -> str:
+    flat = " ".join(text.decode("utf-8", "replace").split())
+    return flat if len(flat) <= 80 else flat[:77] + "..."
+
+
+def _unused_imports(path: str, language: str, parts: list[TopLevel], reply: bytes,
+                    ) -> Callable[[TopLevel], tuple[str | None, str] | None]:
+    """What of a reply's Python import its code does not use: None when all of it is
+    used (or the reply is imports alone, the import `__future__`, or the file a package's
+    `__init__.py`), else the import as it reads without the unused names (None: nothing
+    is left) and those names, quoted."""
+    code = [reply[p.start:p.end] for p in parts if p.kind != "import"]
+    if language != "python" or not code or path.rsplit("/", 1)[-1] == "__init__.py":
+        return lambda _: None
+    words = set(re.findall(rb"[A-Za-z_][A-Za-z0-9_]*", b"\n".join(code)))
+
+    def unused(part: TopLevel) -> tuple[str | None, str] | None:
+        statement = read_statement(part.node)
+        if statement is None or statement.star or statement.source == "__future__":
+            return None
+        idle = [n for n in statement.names if n.bound.encode() not in words]
+        if not idle:
+            return None
+        return statement.without(idle), ", ".join(f"`{n.bound}`" for n in idle)
+
+    return unused
 
 
 def _own_imports(path: str, language: str, old: list[TopLevel], new: list[TopLevel],
