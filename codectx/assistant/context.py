@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from codectx.assistant.retrieval import NOTHING, Retrieval, Retriever, given
-from codectx.assistant.sizing import TurnSizes
 from codectx.errors import BudgetError
 from codectx.files import resolves_inside
 from codectx.indexer.levels import Level
 from codectx.indexer.result import IndexResult
 from codectx.models.backend import Prompt
+from codectx.models.sizing import TurnSizes
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from codectx.assistant import background, editing, reviewing, sizing
+from codectx.assistant import background, editing, reviewing
 from codectx.assistant.checks.detect import CheckSet, checks_for
 from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
@@ -31,6 +31,7 @@ from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
+from codectx.models import sizing
 from codectx.models.backend import (
     GREEDY,
     Completion,

@@ -204,8 +204,8 @@ def sizes_table(provider: LocalProvider, speed: Speed) -> Table:
     and the time each kind of turn is expected to take."""
     from rich.table import Table
 
-    from codectx.assistant import sizing
     from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM
+    from codectx.models import sizing
 
     settings = provider.loaded.settings
     limit = provider.context_limit() - settings.max_answer_tokens - PROMPT_OVERHEAD - RETRY_ROOM

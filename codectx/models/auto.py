@@ -3,7 +3,7 @@
 Among the installed models (the embedded one, those whose chunk packages are installed,
 those downloaded into the models directory), auto takes the largest whose planned turns
 meet the time targets (`first_answer_seconds`, `question_seconds`, `edit_seconds`) at
-the speed measured here: the plan of `assistant.sizing` finds sizes for every part of a
+the speed measured here: the plan of `models.sizing` finds sizes for every part of a
 turn with no target left over. Each model's speed is measured once and kept, as for any
 model. If none meets the targets, auto takes the smallest and says so in one line.
 
@@ -55,7 +55,7 @@ def is_auto(spec: str | None) -> bool:
 
 def missed(model: Measured, loaded: Loaded) -> str | None:
     """The first time target `model`'s planned turns miss here (None: they meet all)."""
-    from codectx.assistant.sizing import Targets, plan
+    from codectx.models.sizing import Targets, plan
 
     if model.speed is None:
         return None

@@ -6,7 +6,7 @@ of a token grows with its position: the embedded model prefills about 110 tokens
 of seconds per token against depth fits that well, for the prompt and for generation
 alike; integrated, it says what a span of the prompt costs wherever it stands, and
 inverted, how many tokens a number of seconds buys from a given depth. Sizes of
-prompts, retrieval and edit views come from it (`assistant/sizing.py`). Pure: the
+prompts, retrieval and edit views come from it (`models/sizing.py`). Pure: the
 measurement itself is in `tuning.py`.
 """
 

@@ -76,7 +76,7 @@ def test_a_retry_evaluates_only_its_own_message(
 
     monkeypatch.setattr(guard, "plan_reply", refuse_once)
     *_, proposal = session.edit("Make greet return 'hello ' + name.", files=["app.py"],
-                                fmt="definitions")
+                                fmt="definitions", candidates=1)  # the retry is tested
     assert isinstance(proposal, EditProposal) and proposal.attempts == 2
     retry = proposal.answer
     message = session.provider.counter().count(retry_request([problem], "definitions"))

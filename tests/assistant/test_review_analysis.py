@@ -45,7 +45,8 @@ FILES = {"pkg/__init__.py": "", "pkg/helpers.py": HELPERS, "pkg/utils.py": UTILS
 
 def staged(root: Path, path: str, text: str) -> changes.Change:
     (root / path).write_text(text)
-    git.Repo(root).index.add([path])
+    with git.Repo(root) as repo:  # closed: its git processes end with it
+        repo.index.add([path])
     return changes.staged(root)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from codectx import config
-from codectx.assistant import sizing
 from codectx.assistant.commands import Chat, tokens_text
 from codectx.assistant.session import PROMPT_OVERHEAD, Answer, Session
 from codectx.indexer.levels import Level
+from codectx.models import sizing
 from codectx.models.fake import ECHO, FakeBackend, ScriptedProvider
 from codectx.models.speed import Line, Speed
 from tests.assistant.test_retrieval import Bytes, big_repo
