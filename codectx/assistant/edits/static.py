@@ -82,12 +82,16 @@ class Known:
         return self.texts[path]
 
     def has(self, module: str, name: str) -> bool:
-        """Whether the repository's `module` file may provide `name`: a word of its text,
-        or anything at all where it imports `*` or defines a module `__getattr__`."""
-        text = self.text(module)
-        if re.search(r"^\s*from\s+\S+\s+import\s+\*|^def __getattr__\b", text, re.MULTILINE):
-            return True
-        return re.search(rf"\b{re.escape(name)}\b", text) is not None
+        """Whether the repository's `module` file may provide `name` (`provides`)."""
+        return provides(self.text(module), name)
+
+
+def provides(text: str, name: str) -> bool:
+    """Whether a module's text may provide `name`: a word of it, or anything at all where
+    it imports `*` or defines a module `__getattr__`."""
+    if re.search(r"^\s*from\s+\S+\s+import\s+\*|^def __getattr__\b", text, re.MULTILINE):
+        return True
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
 
 
 def _outside(top: str, known: Known) -> bool:

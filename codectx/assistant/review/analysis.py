@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from codectx.assistant.edits.selfimport import top_imports
-from codectx.assistant.edits.static import ruff_json, ruff_program
+from codectx.assistant.edits.selfimport import is_python, top_imports
+from codectx.assistant.edits.static import provides, ruff_json, ruff_program
 from codectx.assistant.review.change import Change, ChangedFile
 from codectx.assistant.review.findings import Finding, Severity
 from codectx.assistant.review.syntax import versions
@@ -44,10 +44,6 @@ ERRORS = ("F821", "F822", "F823", "F632", "F811", "PLE")
 RULE_CODE = re.compile(r"^[A-Z]+[0-9]+$")
 NEAR = 1
 """Lines either side of a changed line a finding may land on."""
-
-
-def _is_python(changed: ChangedFile) -> bool:
-    return changed.path.endswith((".py", ".pyi"))
 
 
 def _near(line: int, changed: set[int]) -> bool:
@@ -136,14 +132,6 @@ def stdlib_module(name: str) -> Module | None:
     return Module(f"the standard library's {name}", text, children)
 
 
-def _provides(text: str, name: str) -> bool:
-    """Whether a module's text may provide `name`: a word of it, or anything where it
-    imports `*` or has a module `__getattr__`."""
-    if re.search(r"^\s*from\s+\S+\s+import\s+\*|^def __getattr__\b", text, re.MULTILINE):
-        return True
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
-
-
 STR_METHODS = frozenset(dir(str))
 
 
@@ -189,7 +177,7 @@ def attribute_findings(changed: ChangedFile, after: str,
             module = modules.get((target.text or b"").decode("utf-8", "replace"))
             source = module_text(module) if module else None
             if (source is not None and attr not in source.children
-                    and not _provides(source.text, attr)):
+                    and not provides(source.text, attr)):
                 found.append(Finding(changed.path, line, "error",
                                      f"module {module} ({source.where}) has no attribute "
                                      f"`{attr}`", found_by="attributes"))
@@ -218,7 +206,7 @@ def analysis_findings(root: Path, change: Change, paths: Iterable[str],
                       read: Callable[[str], str | None]) -> tuple[list[Finding], list[str]]:
     """What analysis finds the change adds, and a line for each analyzer that could not
     run. `paths`: the repository's files in the change's version; `read`: their text."""
-    files = versions(root, change, _is_python)
+    files = versions(root, change, lambda f: is_python(f.path))
     if not files:
         return [], []
     notes: list[str] = []
