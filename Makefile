@@ -107,7 +107,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_locality.py .
 
-# docs/configuration.md is generated from the settings in codectx/config.py
+# docs/configuration.md is generated from the settings in codectx/settings.py
 # (tests/test_docs.py fails when it is out of date).
 docs: setup
 	$(BIN)/python -m codectx.settings_reference docs/configuration.md

@@ -1,7 +1,7 @@
 """The configuration reference (docs/configuration.md), rendered from `Settings`.
 
 Every setting's name, type, default and help come from the `Settings` model in
-`config.py` (its field annotations, defaults and attribute docstrings), and the mark
+`settings.py` (its field annotations, defaults and attribute docstrings), and the mark
 *trust* from its `Outside` metadata, so the page cannot drift from the code:
 `make docs` writes it, and a test fails when the page differs from what this renders.
 """
@@ -29,7 +29,7 @@ HARMLESS = {"backend": " (other than `local`)", "model": " as a path (a catalog 
 INTRO = """\
 # Configuration
 
-<!-- Generated from codectx/config.py's Settings by codectx/settings_reference.py:
+<!-- Generated from codectx/settings.py's Settings by codectx/settings_reference.py:
      edit those and run `make docs`, never this file. -->
 
 Settings, lowest precedence first: defaults, the user config file

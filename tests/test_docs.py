@@ -28,7 +28,7 @@ HELP = ("-h", "--help")
 def test_the_configuration_page_is_rendered_from_the_settings() -> None:
     assert (ROOT / PAGE).read_text(encoding="utf-8") == render(), (
         "docs/configuration.md differs from what codectx/settings_reference.py renders "
-        "from the settings in codectx/config.py: run `make docs` and commit the page")
+        "from the settings in codectx/settings.py: run `make docs` and commit the page")
 
 
 def commands(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
