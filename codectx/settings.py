@@ -192,6 +192,10 @@ class Settings(BaseModel):
     hook_timeout: PositiveFloat = 120.0
     """Seconds the pre-commit review may take; past that the commit goes ahead unreviewed."""
 
+    review_seconds: NonNegativeFloat = 30.0
+    """Seconds the model may spend on a review's changed definitions, one at a time, once the
+    repository is prefilled; those it has no time for are named (0: no time limit)."""
+
     check: Annotated[str | dict[str, str] | None, Outside("runs a command after each edit")] = None
     """Command checking an edit ({files}: its paths) or a table by language; unset: detected."""
 

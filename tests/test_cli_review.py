@@ -51,7 +51,8 @@ def test_json_and_fail_on(root: Path, scripted: FakeBackend) -> None:
                                  "found_by": "model"}]
     assert [d["reason"] for d in data["dropped"]] == [
         "line 2 of app.py is not a changed line", "lib.py is not a file of the change"]
-    assert data["reviewed"] == ["app.py"] and data["reply"] == REPLY
+    assert data["reviewed"] == ["app.py"]
+    assert data["reply"] == f"app.py: mean\n{REPLY.strip()}"  # by changed definition
 
 
 def test_sarif_is_valid_sarif_2_1_0(root: Path, scripted: FakeBackend) -> None:
@@ -79,7 +80,8 @@ def test_staged_files_and_range(root: Path, scripted: FakeBackend) -> None:
     assert code == 0 and "nothing to review: there are no changes" in err
     assert review(str(root), "--files", "app.py")[0] == 0
     assert review(str(root), "--range", "HEAD..HEAD")[0] == 0
-    assert bytes(scripted.prompts[0].suffix).decode().count("+1|def total(xs):") == 1
+    asked = [bytes(p.suffix).decode() for p in scripted.prompts if p.suffix]
+    assert asked[0].count("+1   |def total(xs):") == 1
 
 
 @pytest.mark.parametrize(("args", "message"), [

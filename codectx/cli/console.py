@@ -72,7 +72,8 @@ STAGES = {"read": "Reading files", "parse": "Parsing", "tokens": "Counting token
           "load": "Loading model",
           "tune": "Measuring prefill settings (once)",
           "speed": "Measuring this machine's speed (once)", "prefill": "Prefilling",
-          "grid": "Evaluating", "candidate": "Another reply (the last could not be used)"}
+          "grid": "Evaluating", "candidate": "Another reply (the last could not be used)",
+          "definition": "Reviewing changed definitions"}
 
 
 class _RateColumn(ProgressColumn):

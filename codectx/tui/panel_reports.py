@@ -77,3 +77,5 @@ class PanelReports(Workers):
         elif event.stage == "candidate":  # an edit's further reply (assistant/editing.py)
             panel.cache_state(f"another reply, {event.done} of up to {event.total}: the "
                               "last could not be used")
+        elif event.stage == "definition":  # a review's turn by definition (reviewing.py)
+            panel.cache_state(f"reviewing changed definition {event.done} of {event.total}")

@@ -144,14 +144,14 @@ def defines(path: str, text: str, is_file: Callable[[str], bool]) -> Defines | N
     root = Parser(grammar(language)).parse(source).root_node
     entries: list[Entry] = []
     for part in top_level(root):
-        names = _names(part)
+        names = names_of(part)
         if not names:
             continue
-        container = _members_of(part)
+        container = members_of(part)
         entries.append(Entry(_signature(source, part), names, None, container is not None))
         owner = len(entries) - 1
         for member in top_level(container) if container is not None else ():
-            inner = _names(member)
+            inner = names_of(member)
             if inner:
                 entries.append(Entry(_signature(source, member), inner, owner, False))
     module = None
@@ -164,7 +164,7 @@ def defines(path: str, text: str, is_file: Callable[[str], bool]) -> Defines | N
     return Defines(path, module, tuple(entries))
 
 
-def _names(part: TopLevel) -> tuple[str, ...]:
+def names_of(part: TopLevel) -> tuple[str, ...]:
     """The names a statement defines: none for an import, a call, a docstring, an error;
     an `impl` block is known by the type it implements, Go's `type` by its specs."""
     if part.kind in ("import", "ERROR"):
@@ -181,7 +181,7 @@ def _names(part: TopLevel) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _members_of(part: TopLevel) -> Node | None:
+def members_of(part: TopLevel) -> Node | None:
     body = part.node.child_by_field_name("body")
     return body if body is not None and part.kind.startswith(_CONTAINERS) else None
 

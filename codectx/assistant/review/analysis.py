@@ -33,7 +33,7 @@ from codectx.assistant.edits.selfimport import is_python, top_imports
 from codectx.assistant.edits.static import provides, ruff_json, ruff_program
 from codectx.assistant.review.change import Change, ChangedFile
 from codectx.assistant.review.findings import Finding, Severity
-from codectx.assistant.review.syntax import versions
+from codectx.assistant.review.syntax import syntax_findings, versions
 from codectx.indexer.imports.python import module_index
 
 RUFF_RULES = "F,B,PLE"
@@ -251,3 +251,11 @@ def repository_files(root: Path, change: Change) -> tuple[list[str], Callable[[s
         return safe.read_text(encoding="utf-8", errors="replace")
 
     return paths, read
+
+
+def analysed(root: Path, change: Change, paths: Iterable[str],
+             read: Callable[[str], str | None]) -> tuple[list[Finding], list[str]]:
+    """Everything found without the model: files the change leaves unparseable, then
+    what the analyzers find it adds; and a line for each analyzer that could not run."""
+    found, notes = analysis_findings(root, change, paths, read)
+    return [*syntax_findings(root, change), *found], notes

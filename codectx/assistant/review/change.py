@@ -90,6 +90,8 @@ class Change:
     base: str | None = None
     """The revision (or tree) the change is measured against, or None: every file is new
     (the first commit) or reviewed whole."""
+    message: str = ""
+    """What the change's commits say of it (a range), for the model to weigh it against."""
 
     @property
     def reviewable(self) -> list[ChangedFile]:
@@ -165,7 +167,22 @@ def revision_range(root: Path, spec: str) -> Change:
         detail = os.fsdecode(exc.stderr).strip()
         raise RepositoryError(f"--range {spec}: {detail or 'unknown revision'}",
                               "Name commits, branches or tags that exist.") from exc
-    return Change("range", commit, parse_diff(diff), f"the changes in {spec}", base=base)
+    return Change("range", commit, parse_diff(diff), f"the changes in {spec}", base=base,
+                  message=_messages(root, f"{left or 'HEAD'}{sep}{right}"))
+
+
+MAX_MESSAGE_CHARS = 1_000
+
+
+def _messages(root: Path, spec: str) -> str:
+    """The messages of the commits in `spec` (A..B, or A...B: those on B's side), newest
+    first, cut at MAX_MESSAGE_CHARS; empty when git cannot tell."""
+    try:
+        text = _git(root, "log", "--no-merges", "--format=%B", "--right-only", "-n", "5", spec)
+    except subprocess.CalledProcessError:
+        return ""
+    text = "\n".join(line for line in text.strip().splitlines() if line.strip())
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + " ..."
 
 
 def whole_files(root: Path, paths: list[str]) -> Change:

@@ -25,9 +25,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from codectx.assistant.review.change import Change, ChangedFile
+
+if TYPE_CHECKING:
+    from codectx.assistant.review.definitions import Definition, Uses
 
 Severity = Literal["error", "warning", "note"]
 SEVERITIES: tuple[Severity, ...] = ("note", "warning", "error")  # in rising order
@@ -108,6 +111,32 @@ def _render_file(changed: ChangedFile) -> str:
 
 def review_request(change: Change, rendered: str) -> str:
     return REVIEW_REQUEST.format(description=change.description, change=rendered)
+
+
+REVIEW_DEFINITION = """\
+Review one changed definition of {description}: `{name}` in {path}{new}.{message}
+Each line: + added, - removed, then its line number in {path} as changed.
+
+{shown}
+{uses}
+First say in one sentence what the change makes `{name}` do differently. Then, if that is \
+a bug (it breaks what its callers, its tests or its name expect), write it as \
+{path}:LINE: SEVERITY: MESSAGE on a changed line; if it is not, write: no findings"""
+
+
+def definition_request(change: Change, definition: Definition, uses: Uses | None) -> str:
+    """The request for one changed definition: it as changed, what calls and tests it,
+    and the change's commit message when there is one."""
+    said = []
+    if uses is not None and uses.callers:
+        said += ["Called from:", *(f"  {c}" for c in uses.callers)]
+    if uses is not None and uses.tests:
+        said += ["Tested by:", *(f"  {t}" for t in uses.tests)]
+    message = f"\nThe commit says: {change.message}" if change.message else ""
+    return REVIEW_DEFINITION.format(
+        description=change.description, name=definition.name, path=definition.path,
+        new=" (new)" if definition.new else "", message=message, shown=definition.shown,
+        uses="\n" + "\n".join(said) + "\n" if said else "")
 
 
 # -- the reply --------------------------------------------------------------------------

@@ -18,9 +18,8 @@ from pathlib import Path
 from codectx.assistant.background import TimeLimit, iterate
 from codectx.assistant.results import Review
 from codectx.assistant.review import change as changes
-from codectx.assistant.review.analysis import analysis_findings, repository_files
+from codectx.assistant.review.analysis import analysed, repository_files
 from codectx.assistant.review.change import Change
-from codectx.assistant.review.syntax import syntax_findings
 from codectx.assistant.streams import last
 from codectx.config import Loaded
 from codectx.errors import CodectxError
@@ -64,9 +63,7 @@ def without_model(root: Path, change: Change, why: str) -> Review | None:
     (files it leaves unparseable, ruff's correctness rules, attributes that do not exist),
     or None when it finds nothing (or the files cannot be read either)."""
     try:
-        paths, read = repository_files(root, change)
-        analysed, notes = analysis_findings(root, change, paths, read)
-        found = [*syntax_findings(root, change), *analysed]
+        found, notes = analysed(root, change, *repository_files(root, change))
     except Exception:  # the hook never fails because of codectx itself
         return None
     if not found:

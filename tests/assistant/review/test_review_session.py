@@ -28,10 +28,10 @@ def test_staged_review_shows_the_model_the_staged_content_only(tmp_path: Path) -
     backend = FakeBackend(["app.py:5: error: empty list divides by zero\napp.py:1: note: old"])
     session = Session(root, config.load(root), ScriptedProvider(backend))
     result = review(session, changes.staged(root))
-    shown = bytes(backend.prompts[0].tokens).decode()
+    shown = bytes(backend.prompts[-1].tokens).decode()
     assert "WORK TREE ONLY" not in shown
     assert shown.count("return total(xs) / len(xs)") == 2  # in the repository and in the diff
-    assert "+5|    return total(xs) / len(xs)" in shown
+    assert "+5   |    return total(xs) / len(xs)" in shown
     assert [(f.path, f.line, f.severity) for f in result.findings] == [("app.py", 5, "error")]
     assert len(result.dropped) == 1 and any("left out" in n for n in result.notes)
 
