@@ -22,6 +22,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import Any
 
+from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.context import Topic
 from codectx.assistant.results import Answer, Review
 from codectx.assistant.review.analysis import analysed, repository_files
@@ -56,7 +57,10 @@ def review(session: Session, change: Change, cancel: threading.Event | None,
         yield Review(change, [], [], (f"nothing to review: {reason}", *notes), None)
         return
     paths, read = repository_files(session.root, change)
-    before, analysis_notes = analysed(session.root, change, paths, read)
+    trust = session.loaded.trust
+    before, analysis_notes = analysed(
+        session.root, change, paths, read, trusted=trust is None or trust.trusted,
+        builds=builds_dir(session.loaded.cache_path(), session.root))
     notes += analysis_notes
     parsed = versions(session.root, change, lambda f: has_grammar(language_of(f.path)))
     definitions = sorted(changed_definitions(parsed), key=lambda d: d.new)  # changed first

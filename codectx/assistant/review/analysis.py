@@ -254,8 +254,17 @@ def repository_files(root: Path, change: Change) -> tuple[list[str], Callable[[s
 
 
 def analysed(root: Path, change: Change, paths: Iterable[str],
-             read: Callable[[str], str | None]) -> tuple[list[Finding], list[str]]:
+             read: Callable[[str], str | None], *, trusted: bool = False,
+             builds: Path | None = None) -> tuple[list[Finding], list[str]]:
     """Everything found without the model: files the change leaves unparseable, then
-    what the analyzers find it adds; and a line for each analyzer that could not run."""
+    what the analyzers find it adds (the project's checkers, `projects.py`, where
+    installed: `trusted` for those that run what the repository chooses, `builds` for
+    their kept copy); and a line for each analyzer that could not run."""
+    from codectx.assistant.review.projects import SUFFIXES, project_findings
+
     found, notes = analysis_findings(root, change, paths, read)
+    projects = versions(root, change, lambda f: f.path.endswith(SUFFIXES))
+    if projects:
+        more, also = project_findings(root, projects, trusted, builds)
+        found, notes = [*found, *more], [*notes, *also]
     return [*syntax_findings(root, change), *found], notes

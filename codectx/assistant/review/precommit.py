@@ -12,10 +12,13 @@ model. The hook's command only prints.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
+from codectx import config
 from codectx.assistant.background import TimeLimit, iterate
+from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.results import Review
 from codectx.assistant.review import change as changes
 from codectx.assistant.review.analysis import analysed, repository_files
@@ -62,8 +65,14 @@ def without_model(root: Path, change: Change, why: str) -> Review | None:
     """The review when the model's cannot run (`why`): what analysis finds the change adds
     (files it leaves unparseable, ruff's correctness rules, attributes that do not exist),
     or None when it finds nothing (or the files cannot be read either)."""
+    trusted, builds = False, None
+    with contextlib.suppress(CodectxError):  # a config that cannot be read trusts nothing
+        loaded = config.load(root)
+        trusted = loaded.trust is None or loaded.trust.trusted
+        builds = builds_dir(loaded.cache_path(), root)
     try:
-        found, notes = analysed(root, change, *repository_files(root, change))
+        found, notes = analysed(root, change, *repository_files(root, change),
+                                trusted=trusted, builds=builds)
     except Exception:  # the hook never fails because of codectx itself
         return None
     if not found:
