@@ -78,7 +78,8 @@ def review(session: Session, change: Change, cancel: threading.Event | None,
             session, change, definitions, uses(definitions, paths, read), cancel, progress)
         notes += more
     if dropped:
-        notes.append(f"{len(dropped)} finding(s) left out: not on a changed line")
+        notes.append(f"{len(dropped)} finding(s) left out: not on a changed line, or "
+                     "saying nothing is wrong")
     yield Review(change, [*before, *findings], dropped, (*notes, *answer.notes), answer)
 
 

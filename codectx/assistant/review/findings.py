@@ -192,8 +192,18 @@ def _normal_path(path: str) -> str:
     return path
 
 
+_SAYS_NOTHING = re.compile(
+    r"^(?:(?:there (?:is|are) )?no (?:findings?|issues?|problems?|bugs?|errors?|changes? "
+    r"needed)|(?:this |it |the change )?(?:looks|is|seems) (?:good|fine|correct|ok(?:ay)?)"
+    r"|lgtm|ok(?:ay)?|none|n/?a|correct|fine|nothing(?: to report)?)\b[\s.!]*$",
+    re.IGNORECASE)
+"""A finding's message that says nothing is wrong: `app.py:5: note: no issues`."""
+
+
 def _off_change(finding: Finding, change: Change) -> str | None:
     assert finding.path is not None and finding.line is not None
+    if _SAYS_NOTHING.match(finding.message.strip()):
+        return "it does not say what is wrong"
     changed = change.file(finding.path)
     if changed is None:
         return f"{finding.path} is not a file of the change"

@@ -56,6 +56,9 @@ CASES = {
         "10:5: error: division by zero\n- 1: note: name X better",
         [E10, Finding("lib.py", 1, "note", "name X better")], 0),
     "no path, and the line changed in no file": ("12: warning: far", [], 1),
+    "a finding that says nothing is wrong is dropped": (
+        "src/app.py:10: note: No issues.\nsrc/app.py:11: note: looks good\n"
+        "src/app.py:10: error: division by zero", [E10], 2),
     "duplicates are kept once": ("src/app.py:10: error: division by zero\n" * 2, [E10], 0),
 }
 
