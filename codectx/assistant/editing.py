@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from codectx.assistant.checks.run import CheckResult, around_failure
 from codectx.assistant.checks.scratch import builds_dir
@@ -39,11 +38,9 @@ from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.streams import last, relay
+from codectx.assistant.turns import Turns
 from codectx.models.backend import GREEDY, Sampling
 from codectx.progress import Progress, no_progress
-
-Session = Any
-"""The `assistant.session.Session` an edit runs in (not imported: it imports this)."""
 
 CHECK_OUTPUT_TOKENS = 600
 """What of a failed check's output goes back to the model, at most."""
@@ -61,7 +58,7 @@ class _Tries:
     check: int = 1
 
 
-def run_checks(session: Session, plan: EditPlan, cancel: threading.Event | None,
+def run_checks(session: Turns, plan: EditPlan, cancel: threading.Event | None,
                progress: Progress, attempt: int) -> tuple[tuple[CheckResult, ...], str | None]:
     """The checks' results on a planned change (the tree put back), and what was held back."""
     found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
@@ -89,7 +86,7 @@ class _Ask:
     """What its files import from outside it."""
 
 
-def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: str | None,
+def _first_ask(session: Turns, instruction: str, files: Sequence[str], fmt: str | None,
                revising: EditProposal | None, allow_new: bool, allow_delete: bool,
                progress: Progress) -> _Ask:
     asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
@@ -110,7 +107,7 @@ def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: st
                 tuple(dict.fromkeys(e for f in index.files for e in f.external)))
 
 
-def _retry(session: Session, failures: Sequence[CheckResult], problems: Sequence[str],
+def _retry(session: Turns, failures: Sequence[CheckResult], problems: Sequence[str],
            ask: _Ask, files: Sequence[str], reply: str) -> str:
     """The next request: the first failed check's output, the definitions a reply left as
     they were with the change to make last (`repeats`), or what was wrong with the reply."""
@@ -150,7 +147,7 @@ class _Candidate:
         return self.passes, self.plan.ok, -(len(self.problems) + found)
 
 
-def _more_time(session: Session, started: float, answer: Answer) -> bool:
+def _more_time(session: Turns, started: float, answer: Answer) -> bool:
     """Whether another candidate like `answer` fits in what is left of the edit's time:
     by the speed measured here (its prompt is cached), else by what `answer` took."""
     target = session.loaded.settings.edit_seconds
@@ -162,7 +159,7 @@ def _more_time(session: Session, started: float, answer: Answer) -> bool:
     return bool(time.perf_counter() - started + cost <= target)
 
 
-def _candidates(session: Session, first: _Ask, request: str, history: list[tuple[str, str]],
+def _candidates(session: Turns, first: _Ask, request: str, history: list[tuple[str, str]],
                 about: Topic | None, attempt: int, budget: tuple[float, int],
                 cancel: threading.Event | None, progress: Progress,
                 ) -> Generator[str, None, list[_Candidate]]:
@@ -209,7 +206,7 @@ def _chosen(tried: Sequence[_Candidate], checking: bool) -> _Candidate:
     return replace(best, plan=replace(best.plan, notes=(*best.plan.notes, *notes)))
 
 
-def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
+def edit_attempts(session: Turns, instruction: str, *, files: Sequence[str],
                   fmt: str | None, revising: EditProposal | None, allow_new: bool,
                   allow_delete: bool, check: bool | None, cancel: threading.Event | None,
                   progress: Progress, candidates: int = MAX_CANDIDATES,
@@ -273,7 +270,7 @@ def edit_attempts(session: Session, instruction: str, *, files: Sequence[str],
         about = None
 
 
-def commit_message(session: Session, plan: EditPlan, instruction: str,
+def commit_message(session: Turns, plan: EditPlan, instruction: str,
                    cancel: threading.Event | None) -> str:
     """`Session.commit_message`: a summary line, then a body, written by the model."""
     diff = "".join(c.diff for c in plan.changes)[:8000]

@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
-from typing import Any
 
 from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.context import Topic
@@ -37,17 +36,15 @@ from codectx.assistant.review.findings import (
 )
 from codectx.assistant.review.syntax import versions
 from codectx.assistant.streams import relay
+from codectx.assistant.turns import Turns
 from codectx.indexer.languages import has_grammar, language_of
 from codectx.progress import Progress
-
-Session = Any
-"""The `assistant.session.Session` a review runs in (not imported: it imports this)."""
 
 DEFINITION_TOKENS = 160
 """Reply tokens for one definition: a sentence on what changes, and a finding or two."""
 
 
-def review(session: Session, change: Change, cancel: threading.Event | None,
+def review(session: Turns, change: Change, cancel: threading.Event | None,
            progress: Progress) -> Iterator[str | Review]:
     """`Session.review`'s work: stream the model's review, then one Review."""
     rendered, notes = render_change(change)
@@ -83,7 +80,7 @@ def review(session: Session, change: Change, cancel: threading.Event | None,
     yield Review(change, [*before, *findings], dropped, (*notes, *answer.notes), answer)
 
 
-def _by_definition(session: Session, change: Change, definitions: list[Definition],
+def _by_definition(session: Turns, change: Change, definitions: list[Definition],
                    used: dict[str, Uses], cancel: threading.Event | None, progress: Progress,
                    ) -> Generator[str, None, tuple[Answer, list[Finding],
                                                    list[tuple[Finding, str]], list[str]]]:
