@@ -2,8 +2,9 @@
 
 docs/configuration.md is rendered from `Settings` (`make docs`); docs/usage.md's
 synopsis names every command and every option that `--help` shows; the `codectx`
-command lines in the README's and the docs' examples use options that exist; and links
-between the pages lead to files and headings that exist.
+command lines in the README's and the docs' examples use options that exist; links
+between the pages lead to files and headings that exist; and a call the pages write,
+`module.function(args)`, names that function's parameters.
 """
 
 from __future__ import annotations
@@ -173,3 +174,40 @@ def test_links_between_the_pages_lead_somewhere() -> None:
             elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
                 broken.append(f"{page.name}: {target} (no such heading)")
     assert broken == []
+
+
+CALL = re.compile(r"`(?P<module>[a-z_]+)\.(?P<function>[a-z_]+)\((?P<args>[^`)]*)\)`")
+
+
+def _module(name: str) -> object | None:
+    """The one module of codectx called `name` (None: none, or more than one)."""
+    import importlib
+
+    found = list((ROOT / "codectx").rglob(f"{name}.py"))
+    if len(found) != 1:
+        return None
+    dotted = ".".join(found[0].relative_to(ROOT).with_suffix("").parts)
+    return importlib.import_module(dotted)
+
+
+def test_the_calls_the_pages_write_have_the_codes_parameters() -> None:
+    import inspect
+
+    checked = 0
+    for page in PAGES:
+        for match in CALL.finditer(page.read_text(encoding="utf-8")):
+            module = _module(match["module"])
+            if module is None:
+                continue
+            function = getattr(module, match["function"], None)
+            where = f"{page.name}: `{match[0]}`"
+            assert callable(function), f"{where}: {match['module']} has no {match['function']}"
+            parameters = inspect.signature(function).parameters
+            written = [a.split("=")[0].strip() for a in match["args"].split(",")]
+            written = [a for a in written if a not in ("", "*", "...")]
+            assert set(written) <= set(parameters), f"{where}: not its parameters"
+            required = [n for n, p in parameters.items() if p.default is p.empty
+                        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            assert written[:len(required)] == required, f"{where}: {required} come first"
+            checked += 1
+    assert checked >= 2  # commands.run, in architecture.md

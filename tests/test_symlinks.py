@@ -16,9 +16,10 @@ from click.testing import CliRunner
 
 from codectx import config
 from codectx.assistant import commands
-from codectx.assistant.commands import Chat, Note, Refusal
+from codectx.assistant.chat import Chat
 from codectx.assistant.context import Context
 from codectx.assistant.edits.paths import EditRefused, ReadRefused, readable_path, safe_path
+from codectx.assistant.outcomes import Note, Refusal
 from codectx.assistant.review import change
 from codectx.assistant.session import Session
 from codectx.cli import main

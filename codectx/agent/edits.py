@@ -26,13 +26,13 @@ from acp.schema import AllowedOutcome, PermissionOption, ToolCallLocation, ToolC
 
 from codectx.agent.reading import show_retrieved
 from codectx.agent.state import Agent, SessionState, StopReason
-from codectx.assistant import commands
+from codectx.assistant import outcomes
 from codectx.assistant.edits import show
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.results import EditProposal
 
 
-async def edit_turn(agent: Agent, state: SessionState, start: commands.Start,
+async def edit_turn(agent: Agent, state: SessionState, start: outcomes.Start,
                     buffers: dict[str, str]) -> StopReason:
     """EditPlan the change, show it as an edit tool call, and write it only if allowed."""
     instruction = start.instruction

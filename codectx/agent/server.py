@@ -59,9 +59,9 @@ from codectx.agent.edits import edit_turn
 from codectx.agent.providers import SharedProviders
 from codectx.agent.reading import read_prompt, show_retrieved, unsaved
 from codectx.agent.state import SessionState, StopReason
-from codectx.assistant import commands, conversations
+from codectx.assistant import commands, conversations, outcomes
 from codectx.assistant.background import Work, aiterate
-from codectx.assistant.commands import Chat
+from codectx.assistant.chat import Chat
 from codectx.assistant.conversations import Conversation
 from codectx.assistant.session import Answer, Review, Session
 from codectx.assistant.watcher import Watcher, WatchEvent
@@ -170,12 +170,12 @@ class CodectxAgent:
                 raise _error(exc) from exc
             return PromptResponse(stop_reason=stop)
 
-    async def _render(self, state: SessionState, outcome: commands.Outcome, text: str,
+    async def _render(self, state: SessionState, outcome: outcomes.Outcome, text: str,
                       buffers: dict[str, str]) -> StopReason:
         """What a command or a question came to, as the editor sees it."""
-        if isinstance(outcome, commands.Note | commands.Refusal):
+        if isinstance(outcome, outcomes.Note | outcomes.Refusal):
             return await self.say(state, outcome.text)
-        if not isinstance(outcome, commands.Start):  # a change or a clear: the chat's alone
+        if not isinstance(outcome, outcomes.Start):  # a change or a clear: the chat's alone
             return await self.say(state, "That command is not offered here.")
         if outcome.kind == "ask":
             return await self._ask(state, text, outcome)
@@ -305,7 +305,7 @@ class CodectxAgent:
 
     # -- turns ----------------------------------------------------------------------------
 
-    async def _ask(self, state: SessionState, text: str, start: commands.Start) -> StopReason:
+    async def _ask(self, state: SessionState, text: str, start: outcomes.Start) -> StopReason:
         answer: Answer | None = None
         async for item in self._stream(state, start.work):
             if isinstance(item, Answer):
@@ -320,7 +320,7 @@ class CodectxAgent:
                 f"\n\n_note: {note}_"))
         return STOP_REASONS[answer.stop_reason]
 
-    async def _review(self, state: SessionState, start: commands.Start) -> StopReason:
+    async def _review(self, state: SessionState, start: outcomes.Start) -> StopReason:
         review = await self.final(state, Review, start.work)
         state.chat.keep(review, start.label)
         if review.answer is not None:

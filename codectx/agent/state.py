@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from acp import Client
 
 from codectx.agent.providers import Lease
-from codectx.assistant.commands import Chat
+from codectx.assistant.chat import Chat
 from codectx.assistant.session import Session
 from codectx.assistant.watcher import Watcher
 

@@ -9,7 +9,7 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-from codectx.assistant import commands
+from codectx.assistant import commands, outcomes
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import ConfirmFiles, DiffView
 from codectx.tui.widgets.question_input import QuestionInput
@@ -39,20 +39,20 @@ class Dispatch(Workers):
         box.remember(line)
         self.render_outcome(commands.run(self.chat, line))
 
-    def render_outcome(self, outcome: commands.Outcome) -> None:
+    def render_outcome(self, outcome: outcomes.Outcome) -> None:
         """Show what a command or a question came to; start its model work."""
         transcript = self.query_one(Transcript)
-        if isinstance(outcome, commands.Note):
+        if isinstance(outcome, outcomes.Note):
             transcript.add_note(outcome.text)
-        elif isinstance(outcome, commands.Refusal):
+        elif isinstance(outcome, outcomes.Refusal):
             self.notify(outcome.text, severity=outcome.level)
-        elif isinstance(outcome, commands.ShowChange):
+        elif isinstance(outcome, outcomes.ShowChange):
             transcript.mount(DiffView(outcome.proposal.plan))
             transcript.add_checks(outcome.proposal)
-        elif isinstance(outcome, commands.Confirm):
+        elif isinstance(outcome, outcomes.Confirm):
             self.push_screen(ConfirmFiles(outcome.proposal.plan, outcome.text),
                              self._confirmed)
-        elif isinstance(outcome, commands.Cleared):
+        elif isinstance(outcome, outcomes.Cleared):
             transcript.clear()
             transcript.add_note("new conversation")
         elif self.busy:
@@ -86,7 +86,7 @@ class Dispatch(Workers):
     def action_apply(self, how: str = "") -> None:
         outcome = commands.run(self.chat, f"/apply {how}".strip())
         self.render_outcome(outcome)
-        if isinstance(outcome, commands.Note):
+        if isinstance(outcome, outcomes.Note):
             self.query_one(QuestionInput).focus()
 
     def _confirmed(self, how: str | None) -> None:

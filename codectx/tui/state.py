@@ -8,7 +8,7 @@ from collections.abc import Callable
 from textual.app import App
 from textual.notifications import SeverityLevel
 
-from codectx.assistant.commands import Chat
+from codectx.assistant.chat import Chat
 from codectx.assistant.conversations import Conversation
 from codectx.assistant.session import Session
 from codectx.assistant.watcher import Watcher

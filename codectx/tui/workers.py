@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import work
 
 from codectx.assistant.background import Event, pump
-from codectx.assistant.commands import Start
+from codectx.assistant.outcomes import Start
 from codectx.assistant.session import Answer, EditProposal, Review
 from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.errors import CodectxError

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from codectx import config
 from codectx.assistant import commands
-from codectx.assistant.commands import Chat, Confirm, FrontEnd, Note, Refusal, Start
+from codectx.assistant.chat import Chat, FrontEnd
 from codectx.assistant.conversations import listing
+from codectx.assistant.outcomes import Confirm, Note, Refusal, Start
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.session import Session
 from codectx.models.fake import FakeBackend, ScriptedProvider

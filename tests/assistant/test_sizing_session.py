@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from codectx import config
-from codectx.assistant.commands import Chat, tokens_text
+from codectx.assistant.chat import Chat
+from codectx.assistant.commands import tokens_text
 from codectx.assistant.session import PROMPT_OVERHEAD, Answer, Session
 from codectx.indexer.levels import Level
 from codectx.models import sizing

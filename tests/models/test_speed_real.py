@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from codectx import config
-from codectx.assistant.commands import Chat, tokens_text
+from codectx.assistant.chat import Chat
+from codectx.assistant.commands import tokens_text
 from codectx.assistant.session import Answer, Session
 from codectx.models import tuning
 from tests.conftest import copy_fixture
