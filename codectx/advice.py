@@ -33,7 +33,7 @@ def on_the_command_line(exc: CodectxError, flags: Mapping[str, str]) -> str | No
     parts = [f"`{name}`: {flags[name]}" for name in named if name in flags]
     rest = [f"`{name}`" for name in named if name not in flags]
     if rest:
-        parts.append(f"{', '.join(rest)}: in the config file ({CONFIG_FILES})")
+        parts.append(f"{', '.join(rest)}: in the config file ({config_files()})")
     return "On the command line, " + "; ".join(parts) + "."
 
 
@@ -43,7 +43,7 @@ def in_the_config(exc: CodectxError) -> str | None:
     if not named:
         return None
     names = ", ".join(f"`{name}`" for name in named)
-    return f"Set {names} in the config file ({CONFIG_FILES}), then start again."
+    return f"Set {names} in the config file ({config_files()}), then start again."
 
 
 def told_in_the_chat(exc: BaseException) -> str:
@@ -55,5 +55,10 @@ def told_in_the_chat(exc: BaseException) -> str:
     return f"{exc}\n{where}" if where else str(exc)
 
 
-CONFIG_FILES = ("~/.config/codectx/config.toml, or the repository's .codectx.toml once "
-                "trusted; `codectx config show` lists every setting and where it comes from")
+def config_files() -> str:
+    """Where settings are set: the user's config file (platformdirs, or $CODECTX_CONFIG),
+    or the repository's."""
+    from codectx.config import user_config_path
+
+    return (f"{user_config_path()}, or the repository's .codectx.toml once trusted; "
+            "`codectx config show` lists every setting and where it comes from")

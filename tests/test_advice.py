@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import codectx
@@ -36,6 +37,13 @@ def test_the_command_line_gives_flags_and_the_chat_the_config() -> None:
     where = in_the_config(exc)
     assert where is not None and where in told and "--" not in told
     assert "codectx config show" in told
+
+
+def test_the_config_file_named_is_the_one_codectx_reads(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODECTX_CONFIG", str(tmp_path / "mine.toml"))
+    where = in_the_config(ModelError("no room", "Lower the `budget` setting."))
+    assert where is not None and f"{tmp_path / 'mine.toml'}, or the repository's" in where
 
 
 def test_a_budget_error_on_the_command_line_names_the_flag(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from codectx.cli.console import err, out, write
+from codectx.cli.console import err, out, print_answer_stats, write
 from codectx.cli.options import (
     friendly_errors,
     in_background,
@@ -169,32 +169,3 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         # what this machine's measured speed model expected for the turn as it ran
         "expected_s": answer.expected_s,
     }
-
-
-def print_answer_stats(answer: Answer, warm: bool = False) -> None:
-    line = (f"prompt {answer.prompt_tokens:,} tokens: {answer.reused_tokens:,} reused, "
-            f"{answer.evaluated_tokens:,} evaluated" if answer.reuse_reported
-            else f"prompt {answer.prompt_tokens:,} tokens")
-    if answer.shifted_tokens:
-        line += f" ({answer.shifted_tokens:,} reused at a new position"
-        line += f", {answer.stale_tokens:,} approximate)" if answer.stale_tokens else ")"
-    expected = f" (expected {answer.expected_s:,.1f} s)" if answer.expected_s is not None else ""
-    if warm:
-        line += f"; saved in {answer.total_s:.1f} s{expected}"
-    else:
-        line += (f"; first token after {answer.ttft_s:.2f} s; {answer.generated_tokens} tokens "
-                 f"at {answer.tokens_per_s:.1f} tok/s; {answer.total_s:.1f} s in all{expected}")
-    if answer.stop_reason == "cancelled":
-        line += "; stopped (what was prefilled is saved)"
-    elif answer.stop_reason == "error":
-        line += "; the answer broke off"
-    elif answer.stop_reason == "length":
-        line += "; the answer reached max_answer_tokens"
-    err.print(line, markup=False, highlight=False)
-    if answer.retrieved:
-        err.print("retrieved: " + ", ".join(f"{r.path} ({r.tokens:,}, {r.why})"
-                                            for r in answer.retrieved),
-                  markup=False, highlight=False)
-    for note in answer.notes:
-        err.print(f"note: {note}", markup=False, highlight=False)
-

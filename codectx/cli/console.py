@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -31,6 +31,9 @@ from rich.text import Text
 
 from codectx.printable import clean
 from codectx.progress import Progress as ProgressCallback
+
+if TYPE_CHECKING:
+    from codectx.assistant.results import Answer
 
 
 class PrintableConsole(Console):
@@ -137,3 +140,33 @@ def _bars(columns: tuple[ProgressColumn, ...],
             bar.update(tasks[stage], completed=done, total=total or unknown_total)
 
         yield update
+
+
+def print_answer_stats(answer: Answer, warm: bool = False) -> None:
+    """What a turn cost, on stderr: its tokens (reused, evaluated), its times, how it
+    stopped, what was retrieved, and its notes (`warm`: a prefill alone)."""
+    line = (f"prompt {answer.prompt_tokens:,} tokens: {answer.reused_tokens:,} reused, "
+            f"{answer.evaluated_tokens:,} evaluated" if answer.reuse_reported
+            else f"prompt {answer.prompt_tokens:,} tokens")
+    if answer.shifted_tokens:
+        line += f" ({answer.shifted_tokens:,} reused at a new position"
+        line += f", {answer.stale_tokens:,} approximate)" if answer.stale_tokens else ")"
+    expected = f" (expected {answer.expected_s:,.1f} s)" if answer.expected_s is not None else ""
+    if warm:
+        line += f"; saved in {answer.total_s:.1f} s{expected}"
+    else:
+        line += (f"; first token after {answer.ttft_s:.2f} s; {answer.generated_tokens} tokens "
+                 f"at {answer.tokens_per_s:.1f} tok/s; {answer.total_s:.1f} s in all{expected}")
+    if answer.stop_reason == "cancelled":
+        line += "; stopped (what was prefilled is saved)"
+    elif answer.stop_reason == "error":
+        line += "; the answer broke off"
+    elif answer.stop_reason == "length":
+        line += "; the answer reached max_answer_tokens"
+    err.print(line, markup=False, highlight=False)
+    if answer.retrieved:
+        err.print("retrieved: " + ", ".join(f"{r.path} ({r.tokens:,}, {r.why})"
+                                            for r in answer.retrieved),
+                  markup=False, highlight=False)
+    for note in answer.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)

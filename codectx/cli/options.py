@@ -153,12 +153,11 @@ def require_directory(path: Path) -> None:
 def warm_now(session: Any) -> None:
     """Prefill a session's repository with a progress bar (Ctrl-C stops), then say what it did."""
     from codectx.cli import console
-    from codectx.cli.ask import print_answer_stats
 
     with console.progress_bar() as progress:
         answers = list(in_background(
             lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
-    print_answer_stats(answers[-1], warm=True)
+    console.print_answer_stats(answers[-1], warm=True)
 
 
 def path_inside(root: Path, target: Path) -> str | None:

@@ -25,19 +25,16 @@ a cold prefill.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import os
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codectx.errors import ModelError
-from codectx.files import write_bytes_atomic
 from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
 from codectx.models.chat import CHATML, ChatFormat, chat_format
 from codectx.models.server_api import (
@@ -47,14 +44,14 @@ from codectx.models.server_api import (
     StreamCut,
     close_on_cancel,
     probe,
-    tokens_of,
 )
+from codectx.models.server_slots import SlotStates
+from codectx.models.server_tokens import Counter, ServerTokens
 from codectx.models.tokenizer import GGUFCounter
-from codectx.tokens import EstimateCounter, TokenCounter
+from codectx.tokens import TokenCounter
 
 # How each server kind takes a GBNF grammar for the reply (others: parsed as it comes).
 GRAMMAR_FIELDS = {"llama.cpp": "grammar", "vllm": "guided_grammar"}
-TOKEN_CACHE = 1 << 16  # texts whose tokens are remembered (segments repeat every question)
 
 
 SERVER_CACHE_REUSE = 256  # the smallest chunk llama.cpp's server shifts (its --cache-reuse)
@@ -100,11 +97,13 @@ class OpenAICompatBackend:
                 "(llama-cpp-python: --n_ctx).")
         self._context = context
         self._lock = threading.Lock()
-        self._slots = self.server.kind == "llama.cpp" and options.state_dir is not None
-        self._restore_tried = False
+        self.slots = (SlotStates(self.api, self.server.model, options.slot, options.state_dir,
+                                 options.repo)
+                      if self.server.kind == "llama.cpp" and options.state_dir is not None
+                      else None)
 
         template, bos, eos = self.server.chat_template, self.server.bos_token, self.server.eos_token
-        self._local = GGUFCounter(options.local_model) if options.local_model else None
+        local = GGUFCounter(options.local_model) if options.local_model else None
         if template is None and options.local_model is not None:
             from codectx.models.gguf import read_info
 
@@ -114,12 +113,8 @@ class OpenAICompatBackend:
         self._chat = chat_format(template, bos, eos) if template else CHATML
         self._bos_text = bos
 
-        self.tokenizer = ("server" if self.server.tokenize_route else
-                          "local" if self._local is not None else "estimate")
-        self._tokens = functools.lru_cache(maxsize=TOKEN_CACHE)(self._tokenize_uncached)
-        # What the tokenizer puts before any text (a BOS, for models that add one).
-        self._lead: list[int] = []  # nothing to cut off while it is being learned
-        self._lead = self._raw_tokens("", special=False, add_special=True)
+        self.tokens = ServerTokens(self.api, self.server, local)
+        self.tokenizer = self.tokens.kind
         self.route = ("ids" if self.server.takes_token_ids and self.tokenizer == "server"
                       and self._template_known else
                       "text" if self._template_known else "chat")
@@ -160,48 +155,23 @@ class OpenAICompatBackend:
                 f"as {sent}")
 
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
-        return list(self._tokens(text, special)) if text else []
+        return self.tokens.tokenize(text, special=special)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
     def counter(self) -> TokenCounter:
         """This tokenizer as the indexer counts with it."""
-        return _Counter(self.counter_name, self.exact, self.count_tokens)
+        return Counter(self.counter_name, self.exact, self.count_tokens)
 
     def bos_tokens(self) -> list[int]:
         if self._bos_text and self._chat.system_before.startswith(self._bos_text):
             return []
-        return list(self._lead)
+        return list(self.tokens.lead)
 
     def close(self) -> None:
         """Close the connection to the server (what it keeps, it keeps)."""
         self.api.client.close()
-
-    def _tokenize_uncached(self, text: str, special: bool) -> tuple[int, ...]:
-        return tuple(self._raw_tokens(text, special=special, add_special=False))
-
-    def _raw_tokens(self, text: str, *, special: bool, add_special: bool) -> list[int]:
-        route, model = self.server.tokenize_route, self.server.model
-        if route == "llama.cpp":
-            data = self.api.post("/tokenize", {"content": text, "add_special": add_special,
-                                               "parse_special": special})
-        elif route == "vllm":
-            data = self.api.post("/tokenize", {"model": model, "prompt": text,
-                                               "add_special_tokens": add_special})
-        elif route == "extras":
-            # This route always adds what the model adds at the start; it is cut off here.
-            data = self.api.post("/extras/tokenize", {"input": text, "model": model})
-            tokens = tokens_of(data)
-            lead = self._lead
-            if add_special or not lead:
-                return tokens
-            return tokens[len(lead):] if tokens[: len(lead)] == lead else tokens
-        elif self._local is not None:
-            return self._local.tokenize(text, special=special, add_special=add_special)
-        else:
-            return [0] * EstimateCounter().count(text)  # a count only; prompts go as text
-        return tokens_of(data)
 
     # -- a request ------------------------------------------------------------------------
 
@@ -221,7 +191,9 @@ class OpenAICompatBackend:
         total = len(prompt.tokens)
         self._check_room(total, params)
         notes: list[str] = []
-        load_s = self._restore(notes) if self._slots and not self._restore_tried else 0.0
+        slots = self.slots
+        load_s = slots.restore(notes) if slots and slots.saving and not slots.restore_tried \
+            else 0.0
         path, body = self._request(prompt, params)
         if progress:
             progress(0, total)
@@ -290,8 +262,9 @@ class OpenAICompatBackend:
         if cached is None and stop != "cancelled":
             notes.append(f"the {self.server.describe} does not report how many prompt tokens "
                          "it reused from its cache")
-        if self._slots and stop in ("stop", "length") and (cached or 0) < len(prompt.prefix):
-            self._save(notes)
+        if self.slots and self.slots.saving and stop in ("stop", "length") \
+                and (cached or 0) < len(prompt.prefix):
+            self.slots.save(notes)
         return Completion(
             text="".join(reply.text) if not reply.warm else "", stop_reason=stop,  # type: ignore[arg-type]
             prompt_tokens=prompt_n, reused_tokens=cached or 0,
@@ -339,58 +312,6 @@ class OpenAICompatBackend:
         if prompt.suffix:
             parts.append(chat.generation_prompt)
         text = "".join(parts)
-        if self._lead and self._bos_text and text.startswith(self._bos_text):
+        if self.tokens.lead and self._bos_text and text.startswith(self._bos_text):
             text = text[len(self._bos_text):]  # the server adds the BOS itself
         return text
-
-    # -- llama.cpp's saved slot states ------------------------------------------------------
-
-    def _slot_file(self) -> str:
-        key = "|".join((self.api.root, self.server.model, self.options.repo))
-        return f"codectx-{hashlib.sha256(key.encode()).hexdigest()[:16]}.bin"
-
-    def _marker(self) -> Path:
-        assert self.options.state_dir is not None
-        return self.options.state_dir / f"{self._slot_file()}.json"
-
-    def _restore(self, notes: list[str]) -> float:
-        """Load the slot state an earlier process saved for this repository, if any."""
-        self._restore_tried = True
-        if not self._marker().is_file():
-            return 0.0
-        started = time.perf_counter()
-        try:
-            data = self.api.post(f"/slots/{self.options.slot}?action=restore",
-                                 {"filename": self._slot_file()}, optional=True)
-        except ModelError:
-            data = None
-        if not isinstance(data, dict) or "n_restored" not in data:
-            self._marker().unlink(missing_ok=True)  # gone from the server: forget it
-            return 0.0
-        seconds = time.perf_counter() - started
-        notes.append(f"restored the server's saved state of this repository "
-                     f"({int(data['n_restored']):,} tokens) in {seconds:.1f} s")
-        return seconds
-
-    def _save(self, notes: list[str]) -> None:
-        try:
-            data = self.api.post(f"/slots/{self.options.slot}?action=save",
-                                 {"filename": self._slot_file()}, optional=True)
-        except ModelError as exc:
-            notes.append(f"the server could not save its slot state: {exc.message}")
-            data = None
-        if not isinstance(data, dict) or "n_saved" not in data:
-            self._slots = False  # no --slot-save-path: the server keeps the prefix in memory only
-            return
-        marker = self._marker()
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(marker, json.dumps({
-            "server": self.api.root, "model": self.server.model, "repo": self.options.repo,
-            "file": self._slot_file(), "tokens": data["n_saved"]}).encode())
-
-
-@dataclass(frozen=True)
-class _Counter:
-    name: str
-    exact: bool
-    count: Callable[[str], int]

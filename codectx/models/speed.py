@@ -12,7 +12,6 @@ measurement itself is in `tuning.py`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,17 +35,6 @@ class Line:
         if end <= start:
             return 0.0
         return self.base * (end - start) + self.slope * (end * end - start * start) / 2
-
-    def tokens_within(self, start: float, seconds: float) -> int:
-        """How many tokens after position `start` fit in `seconds`."""
-        if seconds <= 0:
-            return 0
-        if self.slope <= 0:
-            return int(seconds / self.base)
-        # slope/2 * end^2 + base * end - (base * start + slope/2 * start^2 + seconds) = 0
-        spent = self.base * start + self.slope * start * start / 2 + seconds
-        end = (-self.base + math.sqrt(self.base ** 2 + 2 * self.slope * spent)) / self.slope
-        return max(0, int(end - start))
 
 
 def fit(points: Sequence[tuple[float, float]]) -> Line:

@@ -230,9 +230,10 @@ def test_a_saved_slot_is_restored_by_the_next_backend(llama_server: LlamaServer,
     p1 = chat_prompt(first, system, "How many functions are there?")
     _, done = run_all(first.stream(p1, short(4)))
     assert not any("restored" in note for note in done.notes)
-    saved = llama_server.slot_dir / first._slot_file()
+    assert first.slots is not None
+    saved = llama_server.slot_dir / first.slots.file()
     assert saved.is_file() and saved.stat().st_size > 100_000  # the KV cells, not a stub
-    marker = json.loads((state / f"{first._slot_file()}.json").read_text())
+    marker = json.loads((state / f"{first.slots.file()}.json").read_text())
     assert marker["model"] == "qwen" and marker["tokens"] >= len(p1.tokens)
 
     # The server forgets (as after a restart): its slot is emptied; the file remains.
@@ -254,14 +255,15 @@ def test_a_saved_slot_is_restored_by_the_next_backend(llama_server: LlamaServer,
 def test_a_missing_slot_file_is_forgotten(llama_server: LlamaServer, tmp_path: Path) -> None:
     state = tmp_path / "state"
     model = backend(llama_server, state, label="gone-test")
-    marker = state / f"{model._slot_file()}.json"
+    assert model.slots is not None
+    marker = state / f"{model.slots.file()}.json"
     marker.parent.mkdir(parents=True)
     marker.write_text("{}")  # remembered, but the server has no such file
     _, done = run_all(model.stream(chat_prompt(model, "Test: a missing slot file.", "Hi?"),
                                    short(2)))
     assert done.stop_reason in ("stop", "length")
     assert not any("restored" in n for n in done.notes)
-    assert (llama_server.slot_dir / model._slot_file()).is_file()  # saved anew
+    assert (llama_server.slot_dir / model.slots.file()).is_file()  # saved anew
     assert json.loads(marker.read_text())["model"] == "qwen"
 
 
