@@ -152,12 +152,15 @@ def require_directory(path: Path) -> None:
 
 def warm_now(session: Any) -> None:
     """Prefill a session's repository with a progress bar (Ctrl-C stops), then say what it did."""
+    from codectx.assistant.results import Answer
+    from codectx.assistant.streams import last
     from codectx.cli import console
 
     with console.progress_bar() as progress:
-        answers = list(in_background(
-            lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress))
-    console.print_answer_stats(answers[-1], warm=True)
+        answer = last(in_background(
+            lambda cancel, p: iter([session.warm(cancel=cancel, progress=p)]), progress),
+            Answer)
+    console.print_answer_stats(answer, warm=True)
 
 
 def path_inside(root: Path, target: Path) -> str | None:

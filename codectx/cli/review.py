@@ -83,16 +83,16 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
     from codectx.assistant.review.findings import reaches
     from codectx.assistant.review.report import review_json, review_sarif
     from codectx.assistant.session import Review, Session
+    from codectx.assistant.streams import last
     from codectx.cli import console
 
     require_directory(path)
     change = _review_change(path, staged, spec, files)
     session = Session(path, load_settings(path, flags))
     with console.progress_bar() as progress:
-        items = list(in_background(
-            lambda cancel, p: session.review(change, cancel=cancel, progress=p), progress))
-    review = items[-1]
-    assert isinstance(review, Review)
+        review = last(in_background(
+            lambda cancel, p: session.review(change, cancel=cancel, progress=p), progress),
+            Review)
     if fmt == "json":
         answer = review.answer
         extra = {"reviewed": [f.path for f in change.reviewable],
@@ -243,15 +243,13 @@ def print_review(review: Review, fail_on: str, prefix: str = "") -> None:
     from rich.text import Text
 
     from codectx.assistant.review.findings import reaches
+    from codectx.assistant.review.report import by_file
 
-    by_file: dict[str | None, list[Finding]] = {}
-    for finding in review.findings:
-        by_file.setdefault(finding.path, []).append(finding)
-    for path, findings in by_file.items():
+    for path, findings in by_file(review.findings):
         if path is not None:
             out.print(Text(path, style="bold underline"))
         changed = review.change.file(path) if path is not None else None
-        for finding in sorted(findings, key=lambda f: f.line or 0):
+        for finding in findings:
             if finding.line is not None:
                 code = changed.text_at(finding.line) if changed else None
                 out.print(Text.assemble((f"{finding.line:>6} │ ", "dim"), code or ""))

@@ -42,16 +42,23 @@ def review_json(findings: list[Finding], dropped: list[tuple[Finding, str]],
     }
 
 
+def by_file(findings: list[Finding]) -> list[tuple[str | None, list[Finding]]]:
+    """Findings grouped by file, the files in the order they first come, each file's by
+    line (None: the notes about the review itself)."""
+    grouped: dict[str | None, list[Finding]] = {}
+    for finding in findings:
+        grouped.setdefault(finding.path, []).append(finding)
+    return [(path, sorted(group, key=lambda f: f.line or 0))
+            for path, group in grouped.items()]
+
+
 def review_markdown(findings: list[Finding], lines: Callable[[str, int], str | None],
                     summary: str) -> str:
     """Findings as markdown, grouped by file, each under its code line (`lines(path, n)`)."""
     parts = [summary]
-    by_file: dict[str | None, list[Finding]] = {}
-    for finding in findings:
-        by_file.setdefault(finding.path, []).append(finding)
-    for path, group in by_file.items():
+    for path, group in by_file(findings):
         parts.append(f"**{path}**" if path else "**the review**")
-        for finding in sorted(group, key=lambda f: f.line or 0):
+        for finding in group:
             where = f"line {finding.line}: " if finding.line else ""
             parts.append(f"- {where}**{finding.severity}**: {finding.message}")
             code = lines(path, finding.line) if path and finding.line else None
