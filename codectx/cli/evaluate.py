@@ -285,12 +285,13 @@ def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], sa
     from codectx.assistant.evaluation import ANSWER_ROOM, plan_grid, run_grid
     from codectx.assistant.session import Session
     from codectx.cli import console
-    from codectx.evals.heatmap import write_heatmap
+    from codectx.evals.heatmap import require_matplotlib, write_heatmap
     from codectx.evals.runner import Run
     from codectx.models.provider import provider_for
 
     require_directory(path)
     _writable(output)
+    require_matplotlib()
     loaded = load_settings(path, {**flags, "max_answer_tokens": ANSWER_ROOM})
     session = Session(path, loaded, provider_for(path, loaded, persist=False))
     with console.progress_bar() as progress:

@@ -5,12 +5,24 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from codectx.errors import CodectxError
 from codectx.evals.runner import Run
 from codectx.files import write_bytes_atomic
 
 
 def length_label(tokens: int) -> str:
     return f"{tokens // 1000}k" if tokens % 1000 == 0 else f"{tokens:,}"
+
+
+def require_matplotlib() -> None:
+    """A CodectxError naming the extra to install, where matplotlib is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CodectxError("`codectx eval` draws its heatmap with matplotlib, which is not "
+                           "installed; nothing was run",
+                           "Install it with `pip install 'codectx[plot]'`, then run the "
+                           "eval again.")
 
 
 def heatmap_png(run: Run) -> bytes:

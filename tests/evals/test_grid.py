@@ -166,3 +166,18 @@ def test_a_repository_smaller_than_a_length_is_skipped(tmp_path: Path,
                                        "800,20k", "--depths", "50", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert re.search(r"skipped 20k: the repository has only [\d,]+ tokens", result.output)
+
+
+def test_eval_without_matplotlib_names_the_extra_and_runs_nothing(
+        tmp_path: Path, oracle: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else found(name, *a))
+    make_repo(tmp_path / "r")
+    result = CliRunner().invoke(main, ["eval", "niah", str(tmp_path / "r"), "--lengths",
+                                       "800", "-o", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert "pip install 'codectx[plot]'" in result.output
+    assert not (tmp_path / "out" / "eval-niah.json").exists()
