@@ -70,10 +70,10 @@ def throughput(root: Path, env: dict[str, str]) -> tuple[float, float, int]:
     from codectx.indexer.repository import index_repository
     from codectx.llama_logs import quiet_llama
     from codectx.models.backend import GenerationParams, Prompt
+    from codectx.models.catalog.resolve import resolve_model
     from codectx.models.gguf import read_info
-    from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions
-    from codectx.models.resolve import resolve_model
-    from codectx.models.tokenizer import GGUFCounter
+    from codectx.models.runtime.llama_cpp import LlamaCppBackend, LlamaOptions
+    from codectx.models.runtime.tokenizer import GGUFCounter
 
     os.environ.update(env)
     loaded = config.load(root)

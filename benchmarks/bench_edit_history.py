@@ -210,7 +210,7 @@ def all_tasks(args: argparse.Namespace) -> tuple[list[BenchTask], dict[str, floa
 def installed(name: str) -> str | None:
     """None when the model can be loaded here; else why not."""
     from codectx.models.catalog import catalog
-    from codectx.models.embedded import packaged_for
+    from codectx.models.catalog.embedded import packaged_for
 
     if Path(name).expanduser().is_file():
         return None
@@ -335,7 +335,8 @@ def run_model(model: str, tasks: list[BenchTask], args: argparse.Namespace,
                 loaded = config.load(task.root, flags)
                 provider = None
                 if args.scripted:
-                    from codectx.models.fake import FakeBackend, ScriptedProvider
+                    sys.path.insert(0, str(Path(__file__).parents[1]))  # the test suite's model
+                    from tests.support.fake import FakeBackend, ScriptedProvider
 
                     backend = FakeBackend(context_window=1 << 24)
                     provider = ScriptedProvider(backend)
@@ -513,7 +514,7 @@ def measure(models: list[str]) -> None:
     """Each model's speed on this machine, measured once and kept in the user's cache (the
     fresh caches copy it)."""
     from codectx.models.identity import RepoId
-    from codectx.models.local import LocalProvider
+    from codectx.models.runtime.local import LocalProvider
 
     for name in models:
         loaded = config.load(None, {"model": name})

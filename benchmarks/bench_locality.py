@@ -40,7 +40,7 @@ from codectx.indexer.cache import IndexCache
 from codectx.indexer.pipeline import IndexOptions, build_index
 from codectx.indexer.serialize import Segment
 from codectx.models.backend import Span
-from codectx.models.reuse import Held, prefix_plan, shift_plan
+from codectx.models.runtime.reuse import Held, prefix_plan, shift_plan
 from codectx.tokens import EstimateCounter
 
 sys.path.insert(0, str(Path(__file__).parent))

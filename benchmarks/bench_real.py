@@ -399,7 +399,7 @@ def main() -> None:
     if not modes or set(modes) - set(MODES):
         parser.error("--modes takes time, room, or both")
     from codectx.models.identity import RepoId
-    from codectx.models.local import LocalProvider
+    from codectx.models.runtime.local import LocalProvider
 
     loaded = config.load(None)
     speed = LocalProvider(loaded, RepoId.detached("bench"), persist=False).speed()  # kept

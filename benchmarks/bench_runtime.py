@@ -91,7 +91,7 @@ def codectx_backend(model: Path, prompt: int, gen: int) -> tuple[Any, float]:
     """codectx's backend as a user gets it (tuning included, timed)."""
     from codectx import config
     from codectx.models.identity import RepoId
-    from codectx.models.local import LocalProvider
+    from codectx.models.runtime.local import LocalProvider
 
     loaded = config.load(None, {"model": str(model)})
     provider = LocalProvider(loaded, RepoId.detached("bench"), persist=False)
@@ -149,8 +149,8 @@ def main() -> int:
     from llama_cpp import Llama
 
     from codectx import config
-    from codectx.models import devices
-    from codectx.models.resolve import resolve_model
+    from codectx.models.catalog.resolve import resolve_model
+    from codectx.models.runtime import devices
 
     loaded = config.load(None)
     model = args.model or resolve_model(None, loaded.cache_path(), loaded.models_path()).path

@@ -75,7 +75,7 @@ def series(root: Path, env: dict[str, str], flags: list[str]) -> list[float]:
 
 def main() -> None:
     from codectx import config
-    from codectx.models.resolve import resolve_model
+    from codectx.models.catalog.resolve import resolve_model
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "CODECTX_CACHE_DIR": str(Path(tmp) / "cache"),

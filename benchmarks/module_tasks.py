@@ -437,7 +437,8 @@ class OwnTests:
     def __init__(self, root: Path) -> None:
         from codectx import config
         from codectx.assistant.session import Session
-        from codectx.models.fake import FakeBackend, ScriptedProvider
+        sys.path.insert(0, str(Path(__file__).parents[1]))  # the test suite's model
+        from tests.support.fake import FakeBackend, ScriptedProvider
 
         self.root = root
         with tempfile.TemporaryDirectory() as cache:

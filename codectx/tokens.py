@@ -1,7 +1,7 @@
 """Counting tokens: the protocol the indexer counts through, and a fast estimate.
 
 The indexer is handed a counter and never knows where it came from: an exact
-one comes from the model's side (`codectx.models.tokenizer`, a server's
+one comes from the model's side (`codectx.models.runtime.tokenizer`, a server's
 tokenizer), the estimate serves whenever no model is configured. Both the
 indexer and the models package depend on this module, not on each other.
 Exact counting runs at a couple of MB/s, so the indexer caches counts by

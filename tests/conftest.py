@@ -15,12 +15,16 @@ import pytest
 
 from codectx import config
 from codectx.indexer.repository import IndexResult, index_repository
-from codectx.models import auto, catalog
+from codectx.models import catalog
 from codectx.models.backend import Completion
-from codectx.models.fake import FakeBackend, ScriptedProvider
+from codectx.models.catalog import auto
 from codectx.models.provider import index_counter
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parents[1]
+SCRIPTED = "scripted=tests.support.fake:ScriptedProvider"
+"""The scripted model, registered with the provider registry ($CODECTX_TEST_BACKENDS)."""
 
 
 # A test that needs the embedded model (llama-cpp-python loading a GGUF, here or in a
@@ -47,7 +51,7 @@ def refuse_model_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     what was asked for all the same."""
     import llama_cpp.llama_cpp as low
 
-    from codectx.models import embedded
+    from codectx.models.catalog import embedded
 
     refused: list[str] = []
     real = {packaged.parts for packaged in embedded.PACKAGES.values()}
@@ -103,7 +107,7 @@ def isolated_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             monkeypatch.delenv(name)
     monkeypatch.setenv("CODECTX_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("CODECTX_CACHE_DIR", str(home / "cache"))
-    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")  # the scripted model is accepted
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", SCRIPTED)  # the scripted model is accepted
     # Prefill settings are measured once per cache directory (tests/models/test_tuning_real.py
     # tests that); elsewhere they are set, so that no test pays for a measurement.
     monkeypatch.setenv("CODECTX_FLASH_ATTN", "false")
@@ -130,7 +134,9 @@ def isolated_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def scripted_env(replies: list[str], delay: float = 0.0) -> dict[str, str]:
     """The environment that gives a codectx subprocess a scripted model (through the
     provider registry) answering with `replies`, `delay` seconds a word."""
-    return {"CODECTX_BACKEND": "scripted", "CODECTX_TEST_BACKENDS": "1",
+    path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
+    return {"CODECTX_BACKEND": "scripted", "CODECTX_TEST_BACKENDS": SCRIPTED,
+            "PYTHONPATH": path,
             "CODECTX_SCRIPTED_REPLIES": json.dumps(replies),
             "CODECTX_SCRIPTED_DELAY": str(delay)}
 
@@ -138,7 +144,7 @@ def scripted_env(replies: list[str], delay: float = 0.0) -> dict[str, str]:
 def use_scripted(monkeypatch: pytest.MonkeyPatch, backend: FakeBackend) -> FakeBackend:
     """Sessions made in this process (by the command line) get `backend`, through the
     registry's scripted provider."""
-    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", SCRIPTED)
     monkeypatch.setenv("CODECTX_BACKEND", "scripted")
 
     def from_settings(cls: type[ScriptedProvider], /, root: Path, loaded: Any,
@@ -215,7 +221,7 @@ def index(root: Path, **flags: object) -> IndexResult:
 @pytest.fixture(scope="session")
 def embedded_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded default model, joined from its installed chunk packages."""
-    from codectx.models.embedded import embedded_model_path
+    from codectx.models.catalog.embedded import embedded_model_path
 
     return embedded_model_path(tmp_path_factory.mktemp("models"))
 
@@ -223,7 +229,7 @@ def embedded_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def quick_tuning(monkeypatch: pytest.MonkeyPatch) -> None:
     """Prefill settings left to measurement (`auto`), measured on short prompts."""
-    from codectx.models import tuning
+    from codectx.models.runtime import tuning
 
     monkeypatch.delenv("CODECTX_FLASH_ATTN")
     monkeypatch.delenv("CODECTX_N_BATCH")

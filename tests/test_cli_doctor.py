@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from codectx.cli import main
-from codectx.models import devices
+from codectx.models.runtime import devices
 
 # Each of these reads the model (its layers, where it runs) or measures with it.
 pytestmark = pytest.mark.model

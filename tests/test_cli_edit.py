@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from codectx.cli import main
-from codectx.models.fake import FakeBackend
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend
 
 APP = "def greet(name):\n    return 'hi ' + name\n"
 GOOD = ("app.py\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n    return 'hello ' + name\n"

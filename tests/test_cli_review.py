@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sarif_pydantic import Sarif
 
 from codectx.cli import main
-from codectx.models.fake import FakeBackend
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend
 
 APP = "def total(xs):\n    return sum(xs)\n"
 MEAN = APP + "\ndef mean(xs):\n    return total(xs) / len(xs)\n"

@@ -8,7 +8,7 @@ import pytest
 
 from codectx import config
 from codectx.errors import ConfigError
-from tests.conftest import write_tree
+from tests.conftest import SCRIPTED, write_tree
 
 
 def test_defaults_with_no_config_anywhere(tmp_path: Path) -> None:
@@ -90,18 +90,21 @@ def test_the_test_suites_scripted_model_is_not_a_users_choice(
         config.load(None, {"backend": "scripted"})
     shown = CliRunner().invoke(main, ["ask", "--help"]).output
     assert "--backend [local|openai]" in shown and "scripted" not in shown
-    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")  # what the test suite sets
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")  # no NAME=MODULE:CLASS: nothing added
+    with pytest.raises(ConfigError, match="not 'scripted'"):
+        config.load(None, {"backend": "scripted"})
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", SCRIPTED)  # what the test suite sets
     assert config.load(None, {"backend": "scripted"}).settings.backend == "scripted"
 
 
 def test_each_backend_setting_gives_its_provider(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from codectx.models.fake import ScriptedProvider
-    from codectx.models.local import LocalProvider
     from codectx.models.provider import provider_for
-    from codectx.models.server_provider import ServerProvider
+    from codectx.models.runtime.local import LocalProvider
+    from codectx.models.server.provider import ServerProvider
+    from tests.support.fake import ScriptedProvider
 
-    monkeypatch.setenv("CODECTX_TEST_BACKENDS", "1")
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", SCRIPTED)
     kinds = {"local": LocalProvider, "openai": ServerProvider, "scripted": ScriptedProvider}
     for name, kind in kinds.items():
         provider = provider_for(tmp_path, config.load(None, {"backend": name}))

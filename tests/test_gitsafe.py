@@ -29,9 +29,9 @@ from codectx.assistant.watcher import Watcher
 from codectx.indexer import order
 from codectx.indexer.gittree import INDEX
 from codectx.indexer.repository import index_repository
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tokens import EstimateCounter
 from tests.conftest import commit, index, make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = "def total(xs):\n    return sum(xs)\n"
 MEAN = APP + "\ndef mean(xs):\n    return total(xs) / len(xs)\n"

@@ -24,11 +24,11 @@ from click.testing import CliRunner
 from codectx import config
 from codectx.assistant.session import Session
 from codectx.cli import main
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tui.app import CodectxApp
 from codectx.tui.widgets.trust_dialog import ConfirmTrust
 from tests.agent.acp_client import Editor, connected, prompt_text, wait_for
 from tests.conftest import scripted_env
+from tests.support.fake import FakeBackend, ScriptedProvider
 from tests.support.hostile import CANARY, ESC, HIDE, OSC52, Hostile, build
 from tests.support.listener import Listener
 

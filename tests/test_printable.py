@@ -15,9 +15,9 @@ from rich.text import Text
 
 from codectx.cli import main
 from codectx.cli.console import PrintableConsole
-from codectx.models.fake import FakeBackend
 from codectx.printable import CleanFormatter, clean, json_text
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend
 
 # What a hostile file or reply carries: a clipboard write (OSC 52, ended by BEL), erase the
 # line and go to its start (CSI by ESC), and CSI as one C1 character.

@@ -26,10 +26,10 @@ from codectx.cli import main
 from codectx.files import resolves_inside
 from codectx.indexer.gittree import INDEX
 from codectx.indexer.repository import IndexResult, index_repository
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tokens import EstimateCounter
 from tests.assistant.test_retrieval import big_repo, retriever_for
 from tests.conftest import index, make_repo, write_tree
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 SECRET = "TOPSECRET_c0ffee_never_in_a_prompt"
 

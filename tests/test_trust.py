@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from codectx import config
 from codectx.cli import main
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, write_tree
+from tests.support.fake import FakeBackend, ScriptedProvider
 from tests.support.listener import Listener
 
 SECRET = "s3cret-token-value"

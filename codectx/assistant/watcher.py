@@ -48,7 +48,7 @@ from codectx.assistant.session import Session
 from codectx.errors import CodectxError
 from codectx.gitsafe import run_git
 from codectx.indexer.result import IndexResult
-from codectx.models.reuse import evaluated_estimate
+from codectx.models.runtime.reuse import evaluated_estimate
 
 DEBOUNCE_S = 0.3  # quiet time that ends a burst of events
 EXACT_AFTER_S = 10.0  # quiet time after which approximate (shifted) cells are made exact

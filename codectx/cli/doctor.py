@@ -14,11 +14,11 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from codectx.config import Loaded
-    from codectx.models.devices import Device
-    from codectx.models.local import LocalProvider
-    from codectx.models.planner import ContextPlan
-    from codectx.models.speed import Speed
-    from codectx.models.tuning import Tuning
+    from codectx.models.runtime.devices import Device
+    from codectx.models.runtime.local import LocalProvider
+    from codectx.models.runtime.planner import ContextPlan
+    from codectx.models.runtime.speed import Speed
+    from codectx.models.runtime.tuning import Tuning
 
 PLAN_TOKENS = 8192  # the context the placement is shown for
 ANSWER_TOKENS = 1024  # of which this much is room for an answer
@@ -41,9 +41,9 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
       codectx doctor
       codectx doctor --tune     # measure flash attention and n_batch again
     """
-    from codectx.models import auto
+    from codectx.models.catalog import auto
     from codectx.models.identity import RepoId
-    from codectx.models.local import LocalProvider
+    from codectx.models.runtime.local import LocalProvider
 
     loaded = load_settings(Path("."), {"model": model} if model else None)
     choice = None
@@ -60,7 +60,7 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
     if tune:
         with progress_bar() as progress:
             provider.prefill_settings(setup, progress, again=True)
-    from codectx.models import tuning
+    from codectx.models.runtime import tuning
 
     found = tuning.cached(setup, loaded.cache_path())
     settings = loaded.settings
@@ -134,7 +134,7 @@ def build_table(provider: LocalProvider) -> Table:
     import llama_cpp
     from rich.table import Table
 
-    from codectx.models import devices
+    from codectx.models.runtime import devices
 
     settings = provider.loaded.settings
     cpus = devices.usable_cpus()
@@ -181,7 +181,7 @@ def tuning_table(found: Tuning) -> Table:
 
     from rich.table import Table
 
-    from codectx.models import tuning
+    from codectx.models.runtime import tuning
 
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.measured_at))
     partial = "" if found.complete else \
@@ -232,7 +232,7 @@ def sizes_table(provider: LocalProvider, speed: Speed) -> Table:
 
 
 def warnings(provider: LocalProvider) -> list[str]:
-    from codectx.models import devices
+    from codectx.models.runtime import devices
 
     said = []
     settings = provider.loaded.settings

@@ -26,8 +26,8 @@ from codectx.evals import RULER_TASKS
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from codectx.assistant.evaluation import Grid
     from codectx.assistant.session import Session
+    from codectx.evals.grid import Grid
     from codectx.evals.reuse import ReuseRun
     from codectx.evals.runner import Run
     from codectx.evals.tasks import Case
@@ -177,12 +177,12 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
     new positions, and exactly. Reports greedy agreement, accuracy both ways,
     and time to first token against a prefill from nothing.
     """
-    from codectx.assistant.evaluation import ANSWER_ROOM
     from codectx.assistant.session import PROMPT_OVERHEAD, Session
     from codectx.cli import console
+    from codectx.evals.grid import ANSWER_ROOM
     from codectx.evals.reuse import ReuseRun, run_reuse
-    from codectx.models.llama_cpp import LlamaCppBackend
     from codectx.models.provider import provider_for
+    from codectx.models.runtime.llama_cpp import LlamaCppBackend
 
     chosen = _reuse_tasks(tasks)
     require_directory(path)
@@ -230,7 +230,7 @@ def _reuse_cases(session: Session, chosen: list[str], lengths: list[int], sample
                  seed: int, progress: Progress) -> tuple[list[Case], Grid]:
     """The cases of the niah grid and the RULER grid the tasks ask for, and the last grid
     planned (its index and the lengths that run here)."""
-    from codectx.assistant.evaluation import plan_grid
+    from codectx.evals.grid import plan_grid
 
     cases: list[Case] = []
     ruler = [t for t in chosen if t != "niah"]
@@ -282,9 +282,9 @@ def reuse_table(run: Any) -> Table:
 
 def _evaluate(kind: str, path: Path, lengths: list[int], depths: list[float], samples: int,
               seed: int, output: Path, flags: dict[str, Any], tasks: tuple[str, ...]) -> None:
-    from codectx.assistant.evaluation import ANSWER_ROOM, plan_grid, run_grid
     from codectx.assistant.session import Session
     from codectx.cli import console
+    from codectx.evals.grid import ANSWER_ROOM, plan_grid, run_grid
     from codectx.evals.heatmap import require_matplotlib, write_heatmap
     from codectx.evals.runner import Run
     from codectx.models.provider import provider_for

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
     from codectx.config import Loaded
     from codectx.models.catalog import CatalogModel
-    from codectx.models.placement import GpuSettings
-    from codectx.models.prompt_cache import Entry
+    from codectx.models.runtime.placement import GpuSettings
+    from codectx.models.runtime.prompt_cache import Entry
 
 
 @click.group("cache")
@@ -33,7 +33,7 @@ def cache_group() -> None:
 @friendly_errors
 def cache_status() -> None:
     """List the saved prompt states: repository, tokens covered, size, last use."""
-    from codectx.models.prompt_cache import PromptCache
+    from codectx.models.runtime.prompt_cache import PromptCache
 
     loaded = load_settings(Path("."))
     root = loaded.prompts_path()
@@ -62,7 +62,7 @@ def cache_warm(path: Path, flags: dict[str, Any]) -> None:
 def cache_clear(and_index: bool, and_checks: bool) -> None:
     """Remove every saved prompt state (and, with --index, the index cache; with --checks,
     the checks' copies)."""
-    from codectx.models.prompt_cache import PromptCache
+    from codectx.models.runtime.prompt_cache import PromptCache
 
     loaded = load_settings(Path("."))
     root = loaded.prompts_path()
@@ -93,7 +93,7 @@ def models_group() -> None:
 def models_list() -> None:
     """The models known by name, and whether each is available here."""
 
-    from codectx.models import auto
+    from codectx.models.catalog import auto
 
     loaded = load_settings(Path("."))
     out.print(models_table(loaded.models_path()))
@@ -115,7 +115,7 @@ def models_info(model: str, ctx: int | None, kv: str | None) -> None:
     Example:
       codectx models info llama-3-8b-instruct-gradient-1048k --ctx 1048576 --kv q4_0
     """
-    from codectx.models.local import gpu_settings
+    from codectx.models.runtime.local import gpu_settings
 
     loaded = load_settings(Path("."), {"model": model})
     out.print(model_info(model, ctx, kv, loaded.cache_path(), loaded.models_path(),
@@ -129,7 +129,7 @@ def turn_plan(model: str, loaded: Loaded) -> None:
     from codectx.cli.doctor import sizes_table
     from codectx.errors import ModelError
     from codectx.models.identity import RepoId
-    from codectx.models.local import LocalProvider
+    from codectx.models.runtime.local import LocalProvider
 
     try:
         provider = LocalProvider(loaded, RepoId.detached("info"), persist=False)
@@ -158,7 +158,7 @@ def models_pull(name: str) -> None:
       codectx models pull qwen2.5-coder-1.5b-instruct
     """
     from codectx.models.catalog import lookup
-    from codectx.models.pull import download_url, pull
+    from codectx.models.catalog.pull import download_url, pull
 
     entry = lookup(name)
     if entry.embedded:
@@ -166,7 +166,7 @@ def models_pull(name: str) -> None:
                   "(pip install 'codectx[model]'), not from a download", markup=False,
                   soft_wrap=True)
         return
-    from codectx.models.embedded import packaged_for
+    from codectx.models.catalog.embedded import packaged_for
 
     packaged = packaged_for(entry.package)
     if packaged is not None and packaged.installed():
@@ -264,7 +264,7 @@ class ModelsListing:
 
 def _available(model: CatalogModel, models_dir: Path) -> str:
     """Whether a catalog model is here: from its chunk packages, or in the models directory."""
-    from codectx.models.embedded import packaged_for
+    from codectx.models.catalog.embedded import packaged_for
 
     packaged = packaged_for(model.package)
     if model.embedded:
@@ -281,11 +281,11 @@ def model_info(spec: str, ctx: int | None, kv: str | None, cache_dir: Path,
     from rich.table import Table
 
     from codectx.errors import ModelError
-    from codectx.models import planner
     from codectx.models.catalog import catalog
+    from codectx.models.catalog.resolve import resolve_model
     from codectx.models.gguf import Architecture, read_info
-    from codectx.models.placement import gib
-    from codectx.models.resolve import resolve_model
+    from codectx.models.runtime import planner
+    from codectx.models.runtime.placement import gib
 
     entry = catalog().get(spec)
     try:

@@ -26,7 +26,7 @@ from codectx.models.backend import Completion, GenerationParams, Prompt
 from codectx.progress import Progress
 
 if TYPE_CHECKING:  # the in-process backend: its saved states are what is measured
-    from codectx.models.llama_cpp import LlamaCppBackend
+    from codectx.models.runtime.llama_cpp import LlamaCppBackend
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,8 @@ def run_reuse(cases: Sequence[Case], depths: Sequence[float], backend: LlamaCppB
               languages: Mapping[str, str], seed: int, fmt: str, cancel: threading.Event,
               progress: Progress) -> Iterator[ReuseResult]:
     """Each answer pair as it comes; stops between answers on cancel."""
-    from codectx.models.llama_cpp import cache_key
-    from codectx.models.prompt_cache import PromptCache
+    from codectx.models.runtime.llama_cpp import cache_key
+    from codectx.models.runtime.prompt_cache import PromptCache
 
     needles = NeedleMaker(seed + 1, avoid="".join(c.haystack.text for c in cases))
     total = len(cases) * (1 + len(depths))

@@ -19,7 +19,7 @@ from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.models.backend import ModelBackend
 from codectx.models.registry import known
-from codectx.models.speed import Speed
+from codectx.models.runtime.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
@@ -92,8 +92,8 @@ def index_counter(loaded: Loaded) -> TokenCounter:
     settings = loaded.settings
     if settings.tokenizer == "estimate" or settings.model in (None, "auto"):
         return EstimateCounter()
-    from codectx.models.resolve import resolve_model
-    from codectx.models.tokenizer import GGUFCounter
+    from codectx.models.catalog.resolve import resolve_model
+    from codectx.models.runtime.tokenizer import GGUFCounter
 
     return GGUFCounter(resolve_model(settings.model, loaded.cache_path(),
                                      loaded.models_path()).path)
@@ -101,7 +101,7 @@ def index_counter(loaded: Loaded) -> TokenCounter:
 
 def saved_states(loaded: Loaded) -> str:
     """The prompt states saved on this machine, as one line."""
-    from codectx.models.prompt_cache import PromptCache
+    from codectx.models.runtime.prompt_cache import PromptCache
 
     root = loaded.prompts_path()
     entries = PromptCache(root, None, 0).all_entries() if root.is_dir() else []

@@ -5,9 +5,10 @@ values (`--backend` offers them, the configuration page lists them) and each
 names the class that provides the model. The classes are imported only when
 chosen, so reading the config never loads llama_cpp or an HTTP client.
 
-codectx's own test suite adds a scripted model (`scripted`, replies from
-$CODECTX_SCRIPTED_REPLIES) by setting $CODECTX_TEST_BACKENDS=1 in the
-environment of the process that should accept it; it is never offered.
+A test suite adds its own (codectx's: a scripted model, `tests/support/fake.py`) through
+the environment of the process that should accept it: $CODECTX_TEST_BACKENDS is a
+comma-separated list of NAME=MODULE:CLASS. Those are never offered, and the product
+ships none.
 """
 
 from __future__ import annotations
@@ -24,23 +25,23 @@ class ProviderEntry:
 
 
 PROVIDERS: dict[str, ProviderEntry] = {
-    "local": ProviderEntry("codectx.models.local", "LocalProvider",
+    "local": ProviderEntry("codectx.models.runtime.local", "LocalProvider",
                            "the model runs in this process (llama-cpp-python)"),
-    "openai": ProviderEntry("codectx.models.server_provider", "ServerProvider",
+    "openai": ProviderEntry("codectx.models.server.provider", "ServerProvider",
                             "a server with an OpenAI-compatible API (llama.cpp, vLLM) at "
                             "base_url"),
 }
 
 TEST_BACKENDS_ENV = "CODECTX_TEST_BACKENDS"
-TEST_PROVIDERS: dict[str, ProviderEntry] = {
-    "scripted": ProviderEntry("codectx.models.fake", "ScriptedProvider",
-                              "replies read from $CODECTX_SCRIPTED_REPLIES"),
-}
 
 
 def known() -> dict[str, ProviderEntry]:
-    """The backends this process accepts: the user's choices, and the test suite's where
-    $CODECTX_TEST_BACKENDS is 1."""
-    if os.environ.get(TEST_BACKENDS_ENV) == "1":
-        return {**PROVIDERS, **TEST_PROVIDERS}
-    return PROVIDERS
+    """The backends this process accepts: the user's choices, and those a test suite
+    registers in $CODECTX_TEST_BACKENDS (NAME=MODULE:CLASS, comma-separated)."""
+    registered = {}
+    for item in os.environ.get(TEST_BACKENDS_ENV, "").split(","):
+        name, _, where = item.strip().partition("=")
+        module, _, cls = where.partition(":")
+        if name and module and cls:
+            registered[name] = ProviderEntry(module, cls, f"registered in ${TEST_BACKENDS_ENV}")
+    return {**PROVIDERS, **registered}

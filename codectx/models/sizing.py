@@ -4,7 +4,7 @@ The context says how much a turn may hold; the machine says how much it can affo
 On a GPU a 30k-token prefix costs seconds and the whole context is the right size; on
 a 2-core CPU it costs minutes, and every token of it slows each later token. So the
 sizes come from time targets (`first_answer_seconds`, `question_seconds`,
-`edit_seconds`) and the measured speed model (`models/speed.py`):
+`edit_seconds`) and the measured speed model (`models/runtime/speed.py`):
 
 - the prefix: the deepest one whose first prefill and first question fit the first
   answer's target, and at whose depth a question with its retrieved text still fits the
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codectx.config import Settings
-from codectx.models.speed import Speed
+from codectx.models.runtime.speed import Speed
 
 QUESTION_TOKENS = 96
 """A question's own tokens and the chat template around it, typically."""

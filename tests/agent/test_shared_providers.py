@@ -10,9 +10,9 @@ from typing import Any
 from codectx.agent.providers import SharedProviders
 from codectx.agent.server import CodectxAgent
 from codectx.config import Loaded
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.agent.acp_client import Editor
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 
 class Counting:

@@ -16,9 +16,9 @@ from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.edits.selfimport import parse_statement
 from codectx.assistant.session import EditProposal, Session
 from codectx.cli import main
-from codectx.models.fake import FakeBackend, ScriptedProvider
-from codectx.models.speed import Line, Speed
+from codectx.models.runtime.speed import Line, Speed
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 HELPERS = "import re\n\n\ndef slug(text):\n    return re.sub(r'\\W+', '-', text).lower()\n"
 TEXT = "def shout(text):\n    return text.upper()\n"

@@ -23,8 +23,8 @@ from codectx.assistant.checks.trial import trial
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.session import EditProposal, Session
 from codectx.cli import main
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import installed_tools, make_repo, write_tree
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 CALC = "def double(x):\n    return x * 2\n"
 TEST = "from calc import double\n\n\ndef test_double():\n    assert double(3) == 6\n"

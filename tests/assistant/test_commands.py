@@ -12,8 +12,8 @@ from codectx.assistant.conversations import listing
 from codectx.assistant.outcomes import Confirm, Note, Refusal, Start
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.session import Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 GOOD = "app.py\n<<<<<<< SEARCH\n    return 1\n=======\n    return 2\n>>>>>>> REPLACE\n"
 

@@ -13,8 +13,8 @@ from codectx.assistant.edits.definitions import MergeError, merge
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.guard import Request, plan_reply
 from codectx.assistant.session import EditProposal, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 STATS = ("import math\n\n\ndef mean(values):\n    return sum(values) / len(values)\n\n\n"
          "def spread(values):\n    return max(values) - min(values)\n")

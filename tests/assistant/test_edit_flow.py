@@ -14,8 +14,8 @@ from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
 from codectx.assistant.session import EditProposal, Session
 from codectx.errors import CodectxError
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, write_tree
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = "def greet(name):\n    return 'hi ' + name\n"
 GOOD = ("app.py\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n    return 'hello ' + name\n"

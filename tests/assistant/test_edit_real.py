@@ -12,7 +12,7 @@ from codectx import config
 from codectx.assistant.edits import guard
 from codectx.assistant.edits.formats import retry_request
 from codectx.assistant.session import EditProposal, Session
-from codectx.models.speed import Line, Speed
+from codectx.models.runtime.speed import Line, Speed
 from tests.conftest import make_repo
 
 pytestmark = pytest.mark.model

@@ -8,10 +8,10 @@ from pathlib import Path
 from codectx import config
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.session import EditProposal, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
-from codectx.models.speed import Line, Speed
+from codectx.models.runtime.speed import Line, Speed
 from codectx.tokens import EstimateCounter
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 BODY = "".join(f"    total_{j} = value * {j}\n" for j in range(12))
 LARGE = "import math\n\n\n" + "".join(

@@ -10,8 +10,8 @@ import pytest
 from codectx import config
 from codectx.assistant.edits.ending import at_last_definition, reply_limit
 from codectx.assistant.session import EditProposal, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = "def greet(name):\n    return 'hi ' + name\n"
 DONE = "def shout(name):\n    return greet(name).upper()\n"

@@ -20,8 +20,8 @@ from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
 from codectx.assistant.session import EditProposal, Session
 from codectx.cli import main
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, use_scripted
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 STATS = ("def mean(values):\n    return sum(values) / len(values)\n\n\n"
          "def spread(values):\n    return max(values) - min(values)\n")

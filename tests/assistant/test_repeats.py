@@ -7,9 +7,9 @@ from pathlib import Path
 
 from codectx.assistant.edits.repeats import unchanged_targets
 from codectx.assistant.session import EditProposal
-from codectx.models.fake import FakeBackend
 from tests.assistant.test_edit_flow import propose
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend
 
 TEXT = '''"""Text helpers."""
 

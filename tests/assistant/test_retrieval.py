@@ -12,8 +12,8 @@ from codectx.assistant.results import Answer
 from codectx.assistant.retrieval import Retriever, words
 from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM, EditProposal, Session
 from codectx.indexer.levels import Level
-from codectx.models.fake import ECHO, FakeBackend, ScriptedProvider
 from tests.conftest import index, make_repo
+from tests.support.fake import ECHO, FakeBackend, ScriptedProvider
 
 BODY = "".join(f"    total += {i} * step\n" for i in range(30))
 

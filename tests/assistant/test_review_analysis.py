@@ -20,8 +20,8 @@ from codectx.assistant.review.findings import Finding
 from codectx.assistant.review.precommit import without_model
 from codectx.assistant.review.report import review_sarif
 from codectx.cli import main
-from codectx.models.fake import FakeBackend
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend
 
 UTILS = '''import copy
 import os

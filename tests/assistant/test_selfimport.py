@@ -11,9 +11,9 @@ from codectx.assistant.edits import show
 from codectx.assistant.edits.selfimport import added_own_imports, asked_to_define, own_import
 from codectx.assistant.session import EditProposal, Session
 from codectx.indexer.imports.python import module_names
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.assistant.edit_cases import ASK_SHOUT, DROPPED, PKG, SHOUT, UTILS, sr
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 FILES = {"pkg/__init__.py", "pkg/utils.py", "pkg/text.py", "src/lib/__init__.py",
          "src/lib/core.py", "tools/run.py", "top.py"}

@@ -9,8 +9,8 @@ from pathlib import Path
 from codectx import config
 from codectx.assistant.prompts import INSTRUCTIONS
 from codectx.assistant.session import Answer, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, write_tree
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 FILES = {"core.py": "def base():\n    return 1\n", "app.py": "from core import base\n"}
 

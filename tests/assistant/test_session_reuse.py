@@ -8,8 +8,8 @@ from pathlib import Path
 
 from codectx import config
 from codectx.assistant.session import Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 FILES = {f"mod_{name}.py": f"def {name}():\n    return '{name}' * 3\n" * 8
          for name in ("alpha", "beta", "gamma", "delta")}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from codectx.models import sizing
+from codectx.models.runtime.speed import CONSERVATIVE, Line, Speed, fit
 from codectx.models.sizing import Targets, plan
-from codectx.models.speed import CONSERVATIVE, Line, Speed, fit
 
 # The embedded model on a 2-core CPU (DESIGN: prefill 110 tok/s at 2k, 80 at 8k; generation
 # 30 and 17), a GPU, and a machine slower than any target allows.

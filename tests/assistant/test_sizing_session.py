@@ -13,9 +13,9 @@ from codectx.assistant.commands import tokens_text
 from codectx.assistant.session import PROMPT_OVERHEAD, Answer, Session
 from codectx.indexer.levels import Level
 from codectx.models import sizing
-from codectx.models.fake import ECHO, FakeBackend, ScriptedProvider
-from codectx.models.speed import Line, Speed
+from codectx.models.runtime.speed import Line, Speed
 from tests.assistant.test_retrieval import Bytes, big_repo
+from tests.support.fake import ECHO, FakeBackend, ScriptedProvider
 
 # Byte-counted tokens: the repository is about 70,000 "tokens"; a slow machine affords a
 # prefix of a few thousand of them, a fast one all of it.

@@ -12,8 +12,8 @@ from codectx.assistant.edits.plan import FileChange
 from codectx.assistant.edits.syntax import problem
 from codectx.assistant.session import EditProposal, Session
 from codectx.indexer.languages import GRAMMARS, language_of
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 # For each language with a grammar: a file, and three broken versions of it (a missing
 # parenthesis, an unterminated string, a definition cut off mid-body), each with the

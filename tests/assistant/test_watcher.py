@@ -19,8 +19,8 @@ from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.session import Session
 from codectx.assistant.watcher import Watcher, WatchEvent
 from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo, scripted_env
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 FILES = {"core.py": "def base():\n    return 1\n",
          "mid.py": "from core import base\n\n\ndef mid():\n    return base() + 1\n",

@@ -21,9 +21,9 @@ from codectx.evals.heatmap import heatmap_png
 from codectx.evals.runner import Run, ordered, run_cases
 from codectx.evals.tasks import CaseMaker
 from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
-from codectx.models.fake import FakeBackend
 from tests.conftest import use_scripted
 from tests.evals.test_needles_haystack import make_repo
+from tests.support.fake import FakeBackend
 
 DEPTHS = [0.0, 0.25, 0.5, 0.75, 1.0]
 

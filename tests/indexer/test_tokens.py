@@ -8,7 +8,7 @@ import pytest
 from llama_cpp import Llama
 
 from codectx.errors import TokenizerError
-from codectx.models.tokenizer import GGUFCounter
+from codectx.models.runtime.tokenizer import GGUFCounter
 from codectx.tokens import EstimateCounter
 from tests.conftest import copy_fixture, index
 

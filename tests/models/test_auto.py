@@ -11,9 +11,8 @@ from click.testing import CliRunner
 from codectx import config
 from codectx.cli import main
 from codectx.errors import ModelError
-from codectx.models import auto
-from codectx.models.catalog import EMBEDDED
-from codectx.models.speed import Line, Speed
+from codectx.models.catalog import EMBEDDED, auto
+from codectx.models.runtime.speed import Line, Speed
 
 # Seconds per token: prefill and generation.
 FAST = Speed(Line(0.001), Line(0.01), "a test: fast")

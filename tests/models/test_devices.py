@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codectx.models import devices
+from codectx.models.runtime import devices
 
 
 def topology(root: Path, cpus: dict[int, tuple[int, int]]) -> Path:

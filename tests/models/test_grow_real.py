@@ -11,10 +11,10 @@ import pytest
 
 from codectx import config
 from codectx.assistant.session import Answer, Session
-from codectx.models import planner
 from codectx.models.backend import ModelBackend
-from codectx.models.local import LocalProvider
-from codectx.models.placement import Machine
+from codectx.models.runtime import planner
+from codectx.models.runtime.local import LocalProvider
+from codectx.models.runtime.placement import Machine
 from tests.conftest import make_repo
 
 pytestmark = pytest.mark.model

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from codectx.errors import ModelError
-from codectx.models import llama_api
+from codectx.models.runtime import llama_api
 
 
 def test_the_installed_release_is_one_the_adapter_knows() -> None:

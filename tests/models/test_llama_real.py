@@ -21,9 +21,9 @@ from codectx.assistant.session import Answer, Session
 from codectx.indexer.repository import index_repository
 from codectx.models.backend import Completion, GenerationParams, Prompt
 from codectx.models.gguf import read_info
-from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
-from codectx.models.prompt_cache import PromptCache
-from codectx.models.tokenizer import GGUFCounter
+from codectx.models.runtime.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
+from codectx.models.runtime.prompt_cache import PromptCache
+from codectx.models.runtime.tokenizer import GGUFCounter
 from codectx.tokens import EstimateCounter
 from tests.conftest import write_tree
 

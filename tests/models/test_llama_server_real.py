@@ -30,8 +30,12 @@ from codectx import config
 from codectx.assistant.session import Answer, Session
 from codectx.errors import ModelError
 from codectx.models.backend import Completion, GenerationParams, Prompt
-from codectx.models.openai_compat import SERVER_CACHE_REUSE, OpenAICompatBackend, ServerOptions
-from codectx.models.tokenizer import GGUFCounter
+from codectx.models.runtime.tokenizer import GGUFCounter
+from codectx.models.server.openai_compat import (
+    SERVER_CACHE_REUSE,
+    OpenAICompatBackend,
+    ServerOptions,
+)
 from tests.conftest import free_port, run_all, write_tree
 from tests.support.fake_server import cached_tokens
 

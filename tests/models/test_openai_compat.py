@@ -18,8 +18,8 @@ from codectx import config
 from codectx.assistant.session import Answer, Session
 from codectx.errors import ModelError
 from codectx.models.backend import GenerationParams, Prompt
-from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
-from codectx.models.server_api import split_base_url
+from codectx.models.server.api import split_base_url
+from codectx.models.server.openai_compat import OpenAICompatBackend, ServerOptions
 from tests.conftest import free_port, run_all, write_tree
 from tests.support.fake_server import State, fake_llama_server
 

@@ -18,10 +18,9 @@ from rich.console import Console
 from codectx.cli import main
 from codectx.cli.models import models_table
 from codectx.errors import ModelError
-from codectx.models import embedded
-from codectx.models.catalog import catalog
-from codectx.models.embedded import Packaged, packaged_model_path
-from codectx.models.resolve import resolve_model
+from codectx.models.catalog import catalog, embedded
+from codectx.models.catalog.embedded import Packaged, packaged_model_path
+from codectx.models.catalog.resolve import resolve_model
 
 SLICES = (b"GGUF" + b"a" * 1000, b"b" * 1000, b"c" * 17)
 JOINED = b"".join(SLICES)

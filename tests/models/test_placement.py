@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from codectx.errors import ModelError
-from codectx.models import planner
-from codectx.models.devices import Device
 from codectx.models.gguf import Architecture
-from codectx.models.placement import HEADROOM, GpuSettings, Machine
+from codectx.models.runtime import planner
+from codectx.models.runtime.devices import Device
+from codectx.models.runtime.placement import HEADROOM, GpuSettings, Machine
 
 LLAMA3_8B = Architecture("llama", layers=32, kv_heads=8, head_dim=128, trained_context=1 << 20)
 GIB = 1 << 30

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from codectx.errors import ModelError
-from codectx.models import planner
 from codectx.models.gguf import Architecture
-from codectx.models.placement import Machine
+from codectx.models.runtime import planner
+from codectx.models.runtime.placement import Machine
 
 LLAMA3_8B = Architecture("llama", layers=32, kv_heads=8, head_dim=128, trained_context=1 << 20)
 QWEN_05B = Architecture("qwen2", layers=24, kv_heads=2, head_dim=64, trained_context=32768)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codectx.models.prompt_cache import PromptCache
+from codectx.models.runtime.prompt_cache import PromptCache
 
 
 def writer(payload: bytes):  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from codectx.cli import console, main
 from codectx.errors import ModelError
 from codectx.models.catalog import CatalogModel, catalog
-from codectx.models.pull import download_url, pull
+from codectx.models.catalog.pull import download_url, pull
 
 DATA = hashlib.sha256(b"seed").digest() * 12_000  # 384,000 bytes standing in for a GGUF file
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -273,7 +273,7 @@ def test_the_command_downloads_a_catalog_model(hub: Hub, tmp_path: Path,
 
 def test_the_15b_model_can_come_from_its_extra_instead(hub: Hub,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import codectx.models.embedded as embedded
+    import codectx.models.catalog.embedded as embedded
 
     entry = catalog()["qwen2.5-coder-1.5b-instruct"]  # exact size and sha256 in the catalog
     monkeypatch.setitem(embedded.PACKAGES, "model-1.5b", replace(  # as if not installed

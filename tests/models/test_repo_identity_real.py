@@ -11,7 +11,7 @@ import pytest
 from codectx import config
 from codectx.assistant.session import Answer, Session
 from codectx.models.identity import RepoId
-from codectx.models.prompt_cache import PromptCache
+from codectx.models.runtime.prompt_cache import PromptCache
 from tests.conftest import make_repo
 
 pytestmark = pytest.mark.model

@@ -8,8 +8,8 @@ import pytest
 
 from codectx.errors import ModelError
 from codectx.models.catalog import EMBEDDED, catalog
-from codectx.models.embedded import EMBEDDED_MODEL, embedded_model_path
-from codectx.models.resolve import resolve_model
+from codectx.models.catalog.embedded import EMBEDDED_MODEL, embedded_model_path
+from codectx.models.catalog.resolve import resolve_model
 
 
 @pytest.mark.model
@@ -53,7 +53,7 @@ def test_a_tampered_embedded_model_is_refused(
 ) -> None:
     from dataclasses import replace
 
-    import codectx.models.embedded as embedded
+    import codectx.models.catalog.embedded as embedded
 
     monkeypatch.setattr(embedded, "EMBEDDED_MODEL", replace(EMBEDDED_MODEL, sha256="0" * 64))
     with pytest.raises(ModelError, match="checksum does not match"):

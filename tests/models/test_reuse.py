@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from codectx.models.backend import Span
-from codectx.models.reuse import Held, Move, choose, prefix_plan, shift_plan, valid
+from codectx.models.runtime.reuse import Held, Move, choose, prefix_plan, shift_plan, valid
 
 
 def token(name: str, i: int) -> int:

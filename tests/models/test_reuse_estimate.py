@@ -3,7 +3,7 @@ before it prefills)."""
 
 from __future__ import annotations
 
-from codectx.models.reuse import evaluated_estimate
+from codectx.models.runtime.reuse import evaluated_estimate
 
 OLD = [("head", 10), ("a.py", 100), ("b.py", 200), ("c.py", 300)]
 

@@ -16,8 +16,8 @@ import pytest
 from codectx import config
 from codectx.assistant.session import Answer, Session
 from codectx.errors import ModelError
-from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
-from codectx.models.tokenizer import GGUFCounter
+from codectx.models.runtime.tokenizer import GGUFCounter
+from codectx.models.server.openai_compat import OpenAICompatBackend, ServerOptions
 from tests.conftest import free_port, write_tree
 
 N_CTX = 4096

@@ -19,13 +19,13 @@ import pytest
 from codectx import config
 from codectx.assistant.prompts import build_prompt
 from codectx.indexer.repository import index_repository
-from codectx.models import kv_cells
 from codectx.models.backend import Completion, GenerationParams, Prompt, Span
 from codectx.models.gguf import read_info
 from codectx.models.identity import RepoId
-from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
-from codectx.models.prompt_cache import PromptCache
-from codectx.models.tokenizer import GGUFCounter
+from codectx.models.runtime import kv_cells
+from codectx.models.runtime.llama_cpp import LlamaCppBackend, LlamaOptions, cache_key
+from codectx.models.runtime.prompt_cache import PromptCache
+from codectx.models.runtime.tokenizer import GGUFCounter
 from tests.conftest import write_tree
 
 CODE = {

@@ -10,7 +10,7 @@ from codectx import config
 from codectx.assistant.chat import Chat
 from codectx.assistant.commands import tokens_text
 from codectx.assistant.session import Answer, Session
-from codectx.models import tuning
+from codectx.models.runtime import tuning
 from tests.conftest import copy_fixture
 
 pytestmark = pytest.mark.model

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from codectx import config
-from codectx.models import devices, kv_cells, tuning
 from codectx.models.backend import Completion, GenerationParams, Prompt
 from codectx.models.gguf import read_info
 from codectx.models.identity import RepoId
-from codectx.models.llama_cpp import LlamaCppBackend, LlamaOptions
-from codectx.models.local import LocalProvider
+from codectx.models.runtime import devices, kv_cells, tuning
+from codectx.models.runtime.llama_cpp import LlamaCppBackend, LlamaOptions
+from codectx.models.runtime.local import LocalProvider
 
 
 def setup_for(model: Path) -> tuning.Setup:

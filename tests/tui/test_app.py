@@ -11,7 +11,6 @@ from textual.widgets import DataTable, Markdown, Static
 from codectx import config
 from codectx.assistant.session import Session
 from codectx.errors import ModelError
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tui.app import CodectxApp
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import ConfirmFiles, DiffView
@@ -19,6 +18,7 @@ from codectx.tui.widgets.question_input import QuestionInput
 from codectx.tui.widgets.status_bar import StatusBar
 from codectx.tui.widgets.trust_dialog import ConfirmTrust
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = "def greet(name):\n    return 'hi ' + name\n"
 GOOD = ("app.py\n<<<<<<< SEARCH\n    return 'hi ' + name\n=======\n    return 'hello ' + name\n"

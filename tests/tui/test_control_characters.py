@@ -8,9 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from textual.widgets import DataTable, Markdown
 
-from codectx.models.fake import FakeBackend
 from codectx.tui.widgets.diff_view import DiffView
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend
 from tests.tui.test_app import APP, app_for, ask
 
 OSC52 = "\x1b]52;c;aGk=\x07"

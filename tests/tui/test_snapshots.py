@@ -10,9 +10,9 @@ from textual.widgets import DataTable, Input
 
 from codectx import config
 from codectx.assistant.session import Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from codectx.tui.app import CodectxApp
 from tests.conftest import copy_fixture
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 GOOD = ("pkg/util.py\n<<<<<<< SEARCH\n    return text.upper() + os.sep\n=======\n"
         "    return text.upper() + '!'\n>>>>>>> REPLACE\n")

@@ -10,8 +10,8 @@ from codectx.assistant.review import change as changes
 from codectx.assistant.review.change import ChangedFile, Hunk, Line
 from codectx.assistant.review.definitions import changed_definitions, uses
 from codectx.assistant.session import Review, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import commit, make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = '''\
 def total(xs):

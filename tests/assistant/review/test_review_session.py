@@ -7,8 +7,8 @@ from pathlib import Path
 from codectx import config
 from codectx.assistant.review import change as changes
 from codectx.assistant.session import Review, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = "def total(xs):\n    return sum(xs)\n"
 

@@ -10,8 +10,8 @@ from codectx.assistant.review import change as changes
 from codectx.assistant.review.findings import Finding
 from codectx.assistant.review.syntax import syntax_findings
 from codectx.assistant.session import Review, Session
-from codectx.models.fake import FakeBackend, ScriptedProvider
 from tests.conftest import commit, make_repo
+from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = "import os\n\n\ndef join(x):\n    return os.path.join(x, 'a')\n\n\ndef one():\n    return 1\n"
 BROKEN = APP.replace("'a')", "'a'")  # line 5 loses its closing parenthesis

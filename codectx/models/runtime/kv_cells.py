@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from codectx.models.reuse import ReusePlan
+from codectx.models.runtime.reuse import ReusePlan
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -28,7 +28,7 @@ STASH = 1  # the sequence that holds later cells while a span is decoded before 
 def two_sequence_context(llm: Llama) -> None:
     """Give `llm` a context with two sequences over a unified KV buffer (what llama-cpp-python
     builds has one); the old context is freed first, so memory never holds both."""
-    from codectx.models import llama_api
+    from codectx.models.runtime import llama_api
 
     params = llm.context_params
     if params.n_seq_max >= 2 and params.kv_unified:
@@ -42,7 +42,7 @@ def two_sequence_context(llm: Llama) -> None:
 
 
 def memory(llm: Llama) -> Any:
-    from codectx.models import llama_api
+    from codectx.models.runtime import llama_api
 
     return llama_api.memory(llm)
 
@@ -69,7 +69,7 @@ def carry_out(llm: Llama, plan: ReusePlan, tokens: Sequence[int], chunk: int,
     (its record of the evaluated tokens) is left matching that."""
     import llama_cpp
 
-    from codectx.models import llama_api
+    from codectx.models.runtime import llama_api
 
     mem = memory(llm)
     for start, end in plan.drop:
@@ -115,7 +115,7 @@ class Abort:
     def __init__(self, llm: Llama) -> None:
         import llama_cpp
 
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         self._event: threading.Event | None = None
 
@@ -139,7 +139,7 @@ def _truncate(llm: Llama, tokens: Sequence[int], at: int) -> int:
     """After a cancel mid-plan: keep only the cells before `at`, which are whole and right."""
     import llama_cpp
 
-    from codectx.models import llama_api
+    from codectx.models.runtime import llama_api
 
     mem = memory(llm)
     llama_cpp.llama_memory_seq_rm(mem, STASH, -1, -1)

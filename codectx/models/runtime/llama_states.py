@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codectx.models.identity import RepoId
-from codectx.models.prompt_cache import Entry, PromptCache
-from codectx.models.reuse import Held
+from codectx.models.runtime.prompt_cache import Entry, PromptCache
+from codectx.models.runtime.reuse import Held
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -46,7 +46,7 @@ class SavedStates:
 
     def load(self, llm: Llama, entry: Entry) -> bool:
         """Put `entry`'s cells in memory; False when the saved file is not whole."""
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         if not self.cache.verify(entry):
             return False
@@ -56,7 +56,7 @@ class SavedStates:
         """Save the cells of the spans in `held` (the prefix, or as much of it as was
         evaluated), with the span table beside them. A full disk does not fail the
         answer: the next run prefills again."""
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         tokens = list(tokens[: held[-1].end])
 

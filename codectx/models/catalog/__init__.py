@@ -45,7 +45,7 @@ class CatalogModel:
 
 @cache
 def catalog() -> dict[str, CatalogModel]:
-    text = resources.files("codectx.models").joinpath("catalog.toml").read_text()
+    text = resources.files("codectx.models.catalog").joinpath("catalog.toml").read_text()
     return {name: CatalogModel(name=name, **entry)
             for name, entry in tomllib.loads(text)["models"].items()}
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from codectx.files import gguf_identity, write_bytes_atomic
-from codectx.models.speed import Speed, fit
+from codectx.models.runtime.speed import Speed, fit
 
 BATCHES = (256, 512, 1024)
 FIRST_BATCH = 512  # flash attention is decided at this batch size, then the size
@@ -87,7 +87,7 @@ class Setup:
         """`fixed`: the settings given rather than measured, if any."""
         import llama_cpp
 
-        from codectx.models import devices
+        from codectx.models.runtime import devices
 
         gpus = ",".join(d.description for d in devices.llama_devices()) \
             if self.gpu_layers else ""
@@ -174,7 +174,7 @@ def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
     quiet_llama()
     from llama_cpp import Llama
 
-    from codectx.models.llama_cpp import KV_TYPES
+    from codectx.models.runtime.llama_cpp import KV_TYPES
 
     probe = PROBE_GPU if setup.gpu_layers else (PROBE_FULL if full else PROBE)
     first = FIRST_BATCH if FIRST_BATCH in batches else batches[0]
@@ -215,7 +215,7 @@ def measure(setup: Setup, fas: Sequence[bool], batches: Sequence[int],
 
 def _trial(llm: Any, tokens: list[int], flash_attn: bool, n_batch: int) -> Trial:
     """Prefill `tokens` in calls of `n_batch`, then generate GEN_STEPS tokens after them."""
-    from codectx.models import llama_api
+    from codectx.models.runtime import llama_api
 
     with llama_api.decoder(llm, n_batch, flash_attn=flash_attn) as decode:
         started = time.perf_counter()
@@ -262,8 +262,8 @@ def measure_speed(setup: Setup, flash_attn: bool, n_batch: int, depth: int,
     quiet_llama()
     from llama_cpp import Llama
 
-    from codectx.models import llama_api
-    from codectx.models.llama_cpp import KV_TYPES
+    from codectx.models.runtime import llama_api
+    from codectx.models.runtime.llama_cpp import KV_TYPES
 
     calls = max(2, depth // n_batch)
     n_ctx = calls * (n_batch + DEPTH_GEN) + 16

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from codectx.errors import ModelError
 from codectx.models.catalog import AUTO, EMBEDDED, CatalogModel, catalog, unknown_model
-from codectx.models.embedded import packaged_for, packaged_model_path
-from codectx.models.pull import download_url
+from codectx.models.catalog.embedded import packaged_for, packaged_model_path
+from codectx.models.catalog.pull import download_url
 
 
 @dataclass(frozen=True)

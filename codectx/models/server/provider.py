@@ -14,12 +14,12 @@ from pathlib import Path
 
 from codectx.config import Loaded
 from codectx.errors import ConfigError, ModelError
-from codectx.models.auto import is_auto
 from codectx.models.backend import ModelBackend
+from codectx.models.catalog.auto import is_auto
+from codectx.models.catalog.resolve import resolve_model
 from codectx.models.identity import RepoId
-from codectx.models.openai_compat import OpenAICompatBackend, ServerOptions
-from codectx.models.resolve import resolve_model
-from codectx.models.speed import Speed
+from codectx.models.runtime.speed import Speed
+from codectx.models.server.openai_compat import OpenAICompatBackend, ServerOptions
 from codectx.progress import Progress, no_progress
 from codectx.tokens import TokenCounter
 

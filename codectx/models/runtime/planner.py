@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from codectx.errors import ModelError
 from codectx.models.gguf import Architecture
-from codectx.models.placement import GpuSettings, Machine, Placement, check, gib, place
+from codectx.models.runtime.placement import GpuSettings, Machine, Placement, check, gib, place
 
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 MIN_CONTEXT_STEP = 4096
@@ -76,7 +76,7 @@ def available_memory() -> int:
 
 def this_machine() -> Machine:
     """System memory now, and the GPUs this llama-cpp-python build can offload to."""
-    from codectx.models import devices
+    from codectx.models.runtime import devices
 
     offload = devices.supports_offload()
     return Machine(available_memory(), tuple(devices.llama_devices()) if offload else (),

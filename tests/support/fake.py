@@ -33,8 +33,8 @@ from codectx.models.backend import (
     Prompt,
 )
 from codectx.models.chat import CHATML, ChatFormat
-from codectx.models.reuse import Held, ReusePlan, choose, common_prefix
-from codectx.models.speed import Speed
+from codectx.models.runtime.reuse import Held, ReusePlan, choose, common_prefix
+from codectx.models.runtime.speed import Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 

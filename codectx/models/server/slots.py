@@ -16,7 +16,7 @@ from pathlib import Path
 
 from codectx.errors import ModelError
 from codectx.files import write_bytes_atomic
-from codectx.models.server_api import Api
+from codectx.models.server.api import Api
 
 
 class SlotStates:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codectx.errors import ModelError
-from codectx.models.devices import Device
+from codectx.models.runtime.devices import Device
 
 HEADROOM = 0.9  # never plan to use the last tenth of a device's (or the system's) free memory
 REBUILD = ("Install llama-cpp-python built for your GPU (docs/models.md: Installing for a GPU), "

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from codectx.models.server_api import Api, Server, tokens_of
-from codectx.models.tokenizer import GGUFCounter
+from codectx.models.runtime.tokenizer import GGUFCounter
+from codectx.models.server.api import Api, Server, tokens_of
 from codectx.tokens import EstimateCounter
 
 TOKEN_CACHE = 1 << 16  # texts whose tokens are remembered (segments repeat every question)

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 from codectx.errors import ModelError
 from codectx.files import gguf_identity
 from codectx.llama_logs import quiet_llama
-from codectx.models import kv_cells
 from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt, Span
 from codectx.models.chat import ChatFormat, chat_format
 from codectx.models.gguf import ModelInfo
 from codectx.models.identity import RepoId
-from codectx.models.llama_states import SavedStates
-from codectx.models.prompt_cache import Entry, PromptCache
-from codectx.models.reuse import Held, ReusePlan, choose, common_prefix, valid
+from codectx.models.runtime import kv_cells
+from codectx.models.runtime.llama_states import SavedStates
+from codectx.models.runtime.prompt_cache import Entry, PromptCache
+from codectx.models.runtime.reuse import Held, ReusePlan, choose, common_prefix, valid
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -125,7 +125,7 @@ class LlamaCppBackend:
 
     def forget(self) -> None:
         """Drop every cell in memory (the next prompt starts from a saved state, or none)."""
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         with self._lock:
             llama_api.clear(self._llm)
@@ -162,7 +162,7 @@ class LlamaCppBackend:
 
     def _stream(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event,
                 progress: PrefillProgress | None) -> Iterator[str | Completion]:
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         if self._closed:
             raise ModelError("the model was unloaded", "Ask again: it is loaded anew.")
@@ -222,7 +222,7 @@ class LlamaCppBackend:
     def _evaluate(self, tokens: list[int], cancel: threading.Event,
                   counted: Callable[[int], None]) -> bool:
         """The rest of the prompt after the prefix: the conversation and the question."""
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         llm = self._llm
         while (at := llama_api.count(llm)) < len(tokens):
@@ -261,7 +261,7 @@ class LlamaCppBackend:
                   load_s: float, notes: list[str]) -> Iterator[str | Completion]:
         from llama_cpp.llama_grammar import LlamaGrammar
 
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         llm = self._llm
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -307,7 +307,7 @@ class LlamaCppBackend:
                       notes: list[str]) -> tuple[ReusePlan, float]:
         """Load the saved state that keeps the most of `tokens`, if it beats what is in
         memory; the plan from what memory then holds, and the seconds spent loading."""
-        from codectx.models import llama_api
+        from codectx.models.runtime import llama_api
 
         def kept(entry: Entry) -> int:
             return self._plan(list(entry.tokens), entry.held, tokens, spans, mode).reused

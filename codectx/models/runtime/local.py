@@ -16,20 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from codectx.config import Loaded, Settings
 from codectx.errors import ModelError
-from codectx.models import auto, devices, planner, tuning
 from codectx.models.backend import ModelBackend
+from codectx.models.catalog import auto
+from codectx.models.catalog.resolve import ResolvedModel, resolve_model
 from codectx.models.gguf import ModelInfo, read_info
 from codectx.models.identity import RepoId
-from codectx.models.placement import GpuSettings, Machine, gib
 from codectx.models.provider import saved_states
-from codectx.models.resolve import ResolvedModel, resolve_model
-from codectx.models.speed import CONSERVATIVE, Speed
+from codectx.models.runtime import devices, planner, tuning
+from codectx.models.runtime.placement import GpuSettings, Machine, gib
+from codectx.models.runtime.speed import CONSERVATIVE, Speed
 from codectx.progress import Progress, no_progress
 from codectx.tokens import EstimateCounter, TokenCounter
 
 if TYPE_CHECKING:
-    from codectx.models.llama_cpp import LlamaOptions
-    from codectx.models.prompt_cache import PromptCache
+    from codectx.models.runtime.llama_cpp import LlamaOptions
+    from codectx.models.runtime.prompt_cache import PromptCache
 
 
 class LocalProvider:
@@ -81,7 +82,7 @@ class LocalProvider:
             if self.loaded.settings.tokenizer == "estimate":
                 self._counter = EstimateCounter()
             else:
-                from codectx.models.tokenizer import GGUFCounter
+                from codectx.models.runtime.tokenizer import GGUFCounter
 
                 self._counter = GGUFCounter(self.resolved()[0].path)
         return self._counter
@@ -92,8 +93,8 @@ class LocalProvider:
         current = self._backend
         if current is not None and current.context_window >= prompt_tokens + answer_tokens:
             return current
-        from codectx.models.llama_cpp import LlamaOptions, cache_key
-        from codectx.models.prompt_cache import PromptCache
+        from codectx.models.runtime.llama_cpp import LlamaOptions, cache_key
+        from codectx.models.runtime.prompt_cache import PromptCache
 
         # A larger context: the loaded model is freed first, so memory never holds two,
         # and the plan is made from the memory free once it is gone.
@@ -119,7 +120,7 @@ class LocalProvider:
 
     def _load(self, info: ModelInfo, options: LlamaOptions, cache: PromptCache | None,
               **named: Any) -> ModelBackend:
-        from codectx.models.llama_cpp import LlamaCppBackend
+        from codectx.models.runtime.llama_cpp import LlamaCppBackend
 
         return LlamaCppBackend(info, options, cache, repo=self.repo, **named)
 

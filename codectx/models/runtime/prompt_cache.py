@@ -23,7 +23,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from codectx.models.reuse import Held, common_prefix, valid
+from codectx.models.runtime.reuse import Held, common_prefix, valid
 
 _BLOCK = 8 << 20
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.models.catalog import AUTO, catalog
-from codectx.models.embedded import packaged_for
-from codectx.models.speed import Speed
+from codectx.models.catalog.embedded import packaged_for
+from codectx.models.runtime.speed import Speed
 from codectx.progress import Progress, no_progress
 
 PROMPT_ROOM = 512
@@ -127,7 +127,7 @@ def installed(loaded: Loaded) -> list[Installed]:
 def measure(loaded: Loaded, model: Installed, now: bool, progress: Progress) -> Measured:
     """`model` weighed: its speed measured now if need be (`now`), else as kept."""
     from codectx.models.identity import RepoId
-    from codectx.models.local import LocalProvider
+    from codectx.models.runtime.local import LocalProvider
 
     if not now and not model.ready:
         return Measured(model.name, model.size, None, 1)

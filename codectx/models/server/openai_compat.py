@@ -37,7 +37,8 @@ from typing import Any
 from codectx.errors import ModelError
 from codectx.models.backend import Completion, GenerationParams, PrefillProgress, Prompt
 from codectx.models.chat import CHATML, ChatFormat, chat_format
-from codectx.models.server_api import (
+from codectx.models.runtime.tokenizer import GGUFCounter
+from codectx.models.server.api import (
     Api,
     Reply,
     Server,
@@ -45,9 +46,8 @@ from codectx.models.server_api import (
     close_on_cancel,
     probe,
 )
-from codectx.models.server_slots import SlotStates
-from codectx.models.server_tokens import Counter, ServerTokens
-from codectx.models.tokenizer import GGUFCounter
+from codectx.models.server.slots import SlotStates
+from codectx.models.server.tokens import Counter, ServerTokens
 from codectx.tokens import TokenCounter
 
 # How each server kind takes a GBNF grammar for the reply (others: parsed as it comes).

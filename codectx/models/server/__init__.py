@@ -1,0 +1,1 @@
+"""The server client: a model behind an OpenAI-compatible HTTP API (llama.cpp, vLLM)."""
