@@ -37,7 +37,7 @@ async def edit_turn(agent: Agent, state: SessionState, start: outcomes.Start,
     """EditPlan the change, show it as an edit tool call, and write it only if allowed."""
     instruction = start.instruction
     proposal = await agent.final(state, EditProposal, start.work)
-    state.chat.last_proposal = proposal
+    state.chat.keep(proposal)
     await show_retrieved(agent.client, state, proposal.answer)
     if proposal.answer.stop_reason == "cancelled":
         return "cancelled"
@@ -65,7 +65,7 @@ async def edit_turn(agent: Agent, state: SessionState, start: outcomes.Start,
     if not allowed:
         return await agent.say(state, "Not applied; nothing was written.")
     written = await _write(agent, state, EditPlan(tuple(allowed), ()))
-    state.chat.keep(proposal)
+    state.chat.applied(proposal)
     left = [c.path for c in plan.changes if c not in allowed]
     skipped = f" Not applied: {', '.join(left)}." if left else ""
     return await agent.say(state, f"Applied to {', '.join(written)}.{skipped}")

@@ -324,7 +324,6 @@ class CodectxAgent:
         review = await self.final(state, Review, start.work)
         state.chat.keep(review, start.label)
         if review.answer is not None:
-            state.chat.last_answer = review.answer
             await show_retrieved(self.client, state, review.answer)
         text = review.markdown() if review.answer else ""
         notes = "\n".join(f"\n_note: {n}_" for n in review.notes)

@@ -46,22 +46,41 @@ class Chat:
         return self.conversation.turns
 
     def keep(self, result: Answer | EditProposal | Review, asked: str = "") -> None:
-        """Record what a turn came to in the conversation and save it: the one place turns
-        are kept, for every front end, so a conversation resumed in any shows the same
-        history. An answer (`asked`: the question) is kept unless it was stopped; an edit
-        once it is applied (its instruction and the model's reply); a review with what it
-        found."""
+        """Record what a turn came to: the one place turns are recorded, for every front
+        end, which then only renders. The latest answer and proposal are remembered (what
+        /tokens and /revise read); a change that can be applied goes on screen. An answer
+        (`asked`: the question) and a review are saved in the conversation, so one resumed
+        in any front end shows the same history, unless they were stopped; an edit is
+        saved once it is applied (`applied`)."""
+        if isinstance(result, EditProposal):
+            self.last_proposal = result
+            self.last_answer = result.answer
+            self.proposal = result if result.plan.ok else None
+            return
         if isinstance(result, Answer):
             self.last_answer = result
             if result.stop_reason == "cancelled":
                 return
-            turn = (asked, result.text)
-        elif isinstance(result, EditProposal):
-            turn = (f"/edit {result.instruction}", result.replies[-1] if result.replies else "")
-        else:
-            if result.answer is None or result.answer.stop_reason == "cancelled":
-                return
-            turn = (asked or "/review", result.markdown())
+            self._save((asked, result.text))
+            return
+        if result.answer is not None:
+            self.last_answer = result.answer
+        if result.answer is not None and result.answer.stop_reason != "cancelled":
+            self._save((asked or "/review", result.markdown()))
+
+    def applied(self, proposal: EditProposal) -> None:
+        """Record that a proposal's change was written: saved in the conversation (its
+        instruction and the model's reply), and off the screen."""
+        self._save((f"/edit {proposal.instruction}",
+                    proposal.replies[-1] if proposal.replies else ""))
+        if self.proposal is proposal:
+            self.proposal = None
+
+    def rejected(self) -> None:
+        """The change on screen was turned down: nothing is saved."""
+        self.proposal = None
+
+    def _save(self, turn: tuple[str, str]) -> None:
         self.conversation = Conversation(self.conversation.id, self.conversation.started,
                                          (*self.conversation.turns, turn))
         conversations.save(self.session.loaded.cache_path(), self.session.root,

@@ -146,8 +146,7 @@ def _apply(chat: Chat, argument: str) -> Outcome:
         paths = chat.session.apply(plan)
     except CodectxError as exc:
         return _failed(exc)
-    chat.keep(chat.proposal)
-    chat.proposal = None
+    chat.applied(chat.proposal)
     return Note(f"applied to {', '.join(paths)} (/undo restores)")
 
 

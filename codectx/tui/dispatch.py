@@ -99,6 +99,6 @@ class Dispatch(Workers):
 
     def action_reject(self) -> None:
         if self.chat.proposal is not None:
-            self.chat.proposal = None
+            self.chat.rejected()
             self.query_one(Transcript).add_note("change rejected; nothing was written")
             self.query_one(QuestionInput).focus()

@@ -39,11 +39,9 @@ class TurnReports(Workers):
     def _proposed(self, event: msg.Proposed) -> None:
         transcript = self.query_one(Transcript)
         proposal = event.proposal
-        self.chat.last_proposal = proposal
-        self.chat.last_answer = proposal.answer
+        self.chat.keep(proposal)
         self.query_one(ContextPanel).show_retrieved(proposal.answer.retrieved)
-        if proposal.plan.ok:
-            self.chat.proposal = proposal
+        if self.chat.proposal is proposal:
             view = DiffView(proposal.plan)
             transcript.mount(view)
             transcript.add_checks(proposal)
@@ -63,7 +61,6 @@ class TurnReports(Workers):
         transcript = self.query_one(Transcript)
         self.chat.keep(review, self.pending_question)
         if review.answer is not None:
-            self.chat.last_answer = review.answer
             transcript.add_markdown(review.markdown())
             self.query_one(StatusBar).show_answer(review.answer, self.session.context_window)
             self.query_one(ContextPanel).show_retrieved(review.answer.retrieved)

@@ -59,15 +59,20 @@ def test_every_kind_of_turn_is_kept_in_one_place(tmp_path: Path) -> None:
     chat.keep(stopped, "Stop this")
     rejected = run_work(started("/edit make one return two"))[-1]
     assert isinstance(rejected, EditProposal)
-    chat.proposal = None  # rejected: not kept
+    chat.keep(rejected)
+    assert chat.proposal is rejected and chat.last_proposal is rejected
+    assert chat.last_answer is rejected.answer
+    chat.rejected()  # not kept
+    assert chat.proposal is None and chat.last_proposal is rejected
     proposal = run_work(started("/edit make one return two"))[-1]
     assert isinstance(proposal, EditProposal)
-    chat.proposal = proposal
+    chat.keep(proposal)
     assert commands.run(chat, "/apply") == Note("applied to app.py (/undo restores)")
     start = started("/review")
     found = run_work(start)[-1]
     assert isinstance(found, Review)
     chat.keep(found, start.label)
+    assert chat.last_answer is found.answer and chat.proposal is None
     kept = listing(chat.session.loaded.cache_path(), chat.session.root)[0].turns
     assert [asked for asked, _ in kept] == ["What does one() return?",
                                             "/edit make one return two", "review"]
@@ -104,8 +109,9 @@ def test_an_edit_is_proposed_then_applied_then_undone(tmp_path: Path) -> None:
     assert isinstance(start, Start) and start.instruction == "return two"
     proposal = run_work(start)[-1]
     assert isinstance(proposal, EditProposal) and proposal.plan.ok
-    chat.proposal = proposal
+    chat.keep(proposal)
     assert commands.run(chat, "/apply") == Note("applied to app.py (/undo restores)")
+    assert chat.proposal is None
     assert "return 2" in (tmp_path / "r" / "app.py").read_text()
     assert commands.run(chat, "/undo") == Note("restored app.py")
     assert "return 1" in (tmp_path / "r" / "app.py").read_text()
@@ -119,7 +125,9 @@ def test_a_change_that_creates_a_file_asks_before_it_is_applied(tmp_path: Path) 
     root = tmp_path / "r"
     start = commands.run(chat, "/edit return two and add a new file new.py")
     assert isinstance(start, Start)
-    chat.proposal = proposal = run_work(start)[-1]  # type: ignore[assignment]
+    proposal = run_work(start)[-1]
+    assert isinstance(proposal, EditProposal)
+    chat.keep(proposal)
     asked = commands.run(chat, "/apply")
     assert isinstance(asked, Confirm) and asked.proposal is proposal
     assert asked.text.startswith("This change creates new.py.")
@@ -128,7 +136,7 @@ def test_a_change_that_creates_a_file_asks_before_it_is_applied(tmp_path: Path) 
     assert commands.run(chat, "/apply existing") == Note("applied to app.py (/undo restores)")
     assert not (root / "new.py").exists() and "return 2" in (root / "app.py").read_text()
     commands.run(chat, "/undo")
-    chat.proposal = proposal
+    chat.keep(proposal)
     assert commands.run(chat, "/apply all") == Note(
         "applied to app.py, new.py (/undo restores)")
     assert (root / "new.py").read_text() == "TWO = 2\n"
