@@ -38,7 +38,7 @@ from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.streams import last, relay
-from codectx.assistant.turns import Turns
+from codectx.assistant.turns import TurnRequest, Turns
 from codectx.models.backend import GREEDY, Sampling
 from codectx.progress import Progress, no_progress
 
@@ -173,10 +173,11 @@ def _candidates(session: Turns, first: _Ask, request: str, history: list[tuple[s
             if not _more_time(session, started, tried[-1].answer):
                 break
             progress("candidate", number + 1, most)
-        answer = yield from relay(session.run_turn(
-            request, cancel, progress, first.limit, history, grammar=first.grammar,
-            about=about, shown=first.shown if attempt == 1 else "",
-            sampling=Sampling(SAMPLED, number) if number else GREEDY), Answer)
+        answer = yield from relay(session.run_turn(TurnRequest(
+            request, first.limit, tuple(history), grammar=first.grammar, about=about,
+            shown=first.shown if attempt == 1 else "",
+            sampling=Sampling(SAMPLED, number) if number else GREEDY), cancel, progress),
+            Answer)
         answer, reply, ran_out = ending.end_reply(answer, first.fmt, first.limit)
         plan, problems = guard.plan_reply(reply, session.root, first.fmt, first.allowed)
         if ran_out:
@@ -274,8 +275,8 @@ def commit_message(session: Turns, plan: EditPlan, instruction: str,
                    cancel: threading.Event | None) -> str:
     """`Session.commit_message`: a summary line, then a body, written by the model."""
     diff = "".join(c.diff for c in plan.changes)[:8000]
-    answer = last(session.run_turn(formats.COMMIT_REQUEST + diff, cancel, no_progress, 120),
-                  Answer)
+    answer = last(session.run_turn(TurnRequest(formats.COMMIT_REQUEST + diff, 120), cancel,
+                                   no_progress), Answer)
     text = answer.text.strip().strip("`").strip()
     lines = [line.rstrip() for line in text.splitlines()]
     if not lines or not lines[0]:

@@ -36,7 +36,7 @@ from codectx.assistant.review.findings import (
 )
 from codectx.assistant.review.syntax import versions
 from codectx.assistant.streams import relay
-from codectx.assistant.turns import Turns
+from codectx.assistant.turns import TurnRequest, Turns
 from codectx.indexer.languages import has_grammar, language_of
 from codectx.progress import Progress
 
@@ -62,10 +62,9 @@ def review(session: Turns, change: Change, cancel: threading.Event | None,
     parsed = versions(session.root, change, lambda f: has_grammar(language_of(f.path)))
     definitions = sorted(changed_definitions(parsed), key=lambda d: d.new)  # changed first
     if not definitions:
-        answer = yield from relay(session.run_turn(
-            review_request(change, rendered), cancel, progress,
-            session.loaded.settings.max_answer_tokens, tree=change.tree,
-            about=Topic(rendered)), Answer)
+        answer = yield from relay(session.run_turn(TurnRequest(
+            review_request(change, rendered), session.loaded.settings.max_answer_tokens,
+            tree=change.tree, about=Topic(rendered)), cancel, progress), Answer)
         found = parse_findings(answer.text, change)
         findings, dropped = found.findings, found.dropped
         if answer.stop_reason == "cancelled":
@@ -88,8 +87,8 @@ def _by_definition(session: Turns, change: Change, definitions: list[Definition]
     long as `review_seconds` allows; returns (the turns as one Answer, findings, dropped,
     notes)."""
     settings = session.loaded.settings
-    prefix = yield from relay(session.run_turn(None, cancel, progress, 0, tree=change.tree),
-                              Answer)
+    prefix = yield from relay(session.run_turn(TurnRequest(None, tree=change.tree), cancel,
+                                               progress), Answer)
     started = time.perf_counter()
     limit = settings.review_seconds
     answers: list[tuple[Definition, Answer]] = []
@@ -103,10 +102,10 @@ def _by_definition(session: Turns, change: Change, definitions: list[Definition]
             left = definitions[number:]
             break
         progress("definition", number + 1, len(definitions))
-        answer = yield from relay(session.run_turn(
-            definition_request(change, definition, used.get(definition.name)), cancel,
-            progress, min(DEFINITION_TOKENS, settings.max_answer_tokens), tree=change.tree),
-            Answer)
+        answer = yield from relay(session.run_turn(TurnRequest(
+            definition_request(change, definition, used.get(definition.name)),
+            min(DEFINITION_TOKENS, settings.max_answer_tokens), tree=change.tree), cancel,
+            progress), Answer)
         answers.append((definition, answer))
         found = parse_findings(answer.text, change)
         if any(f.path is None for f in found.findings):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from codectx.assistant import background, editing, reviewing
@@ -27,18 +27,17 @@ from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
 from codectx.assistant.review.change import Change
 from codectx.assistant.streams import last
+from codectx.assistant.turns import TurnRequest
 from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.indexer.repository import index_repository
 from codectx.indexer.result import IndexResult
 from codectx.models import sizing
 from codectx.models.backend import (
-    GREEDY,
     Completion,
     GenerationParams,
     ModelBackend,
     Prompt,
-    Sampling,
 )
 from codectx.models.provider import Provider, provider_for
 from codectx.progress import Progress, no_progress
@@ -47,22 +46,6 @@ __all__ = ["PROMPT_OVERHEAD", "RETRY_ROOM", "Answer", "EditProposal", "Review", 
 
 PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, roughly
 RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
-
-
-@dataclass(frozen=True)
-class _Turn:
-    """What one turn is asked to do (see `Session.run_turn`)."""
-
-    question: str | None
-    max_tokens: int
-    history: tuple[tuple[str, str], ...]
-    tree: str | None
-    grammar: str | None
-    about: Topic | None
-    exact: bool
-    shown: str
-    index: IndexResult | None = None
-    sampling: Sampling = GREEDY
 
 
 class Session:
@@ -97,15 +80,15 @@ class Session:
         `buffers` gives the text of some of them as an editor has it, unsaved.
         """
         shown = self._pinned(pinned, buffers)
-        yield from self.run_turn(question + shown, cancel, progress,
-                                 self.loaded.settings.max_answer_tokens, history,
-                                 about=Topic(question, tuple(pinned), "pinned"), shown=shown)
+        yield from self.run_turn(TurnRequest(
+            question + shown, self.loaded.settings.max_answer_tokens, tuple(history),
+            about=Topic(question, tuple(pinned), "pinned"), shown=shown), cancel, progress)
 
     def warm(self, *, cancel: threading.Event | None = None,
              progress: Progress = no_progress, index: IndexResult | None = None) -> Answer:
         """Prefill the repository prefix and save it, so the next question starts warm;
         `index`: the repository as just indexed (not indexed again)."""
-        return last(self.run_turn(None, cancel, progress, 0, index=index), Answer)
+        return last(self.run_turn(TurnRequest(None, index=index), cancel, progress), Answer)
 
     def refresh(self, *, cancel: threading.Event | None = None,
                 progress: Progress = no_progress) -> Answer:
@@ -115,7 +98,7 @@ class Session:
         stop = cancel if cancel is not None else threading.Event()
         self._refreshing = stop  # set by the next question
         try:
-            return last(self.run_turn(None, stop, progress, 0, exact=True), Answer)
+            return last(self.run_turn(TurnRequest(None, exact=True), stop, progress), Answer)
         finally:
             self._refreshing = None
 
@@ -237,16 +220,9 @@ class Session:
         """The files' text, whole, as the question carries them."""
         return whole_files(self.root, files, buffers)
 
-    def run_turn(self, question: str | None, cancel: threading.Event | None,
-                 progress: Progress, max_tokens: int, history: Sequence[tuple[str, str]] = (),
-                 tree: str | None = None, grammar: str | None = None,
-                 about: Topic | None = None, exact: bool = False,
-                 shown: str = "", index: IndexResult | None = None,
-                 sampling: Sampling = GREEDY) -> Iterator[str | Answer]:
-        """One turn. `about`: what retrieval works from (None: nothing is retrieved);
-        `exact`: reuse cached cells only as an exact prefix; `shown`: the files' text the
-        question carries (pinned, or to be changed), counted apart; `index`: the
-        repository as the caller just indexed it; `sampling`: how the reply is chosen.
+    def run_turn(self, request: TurnRequest, cancel: threading.Event | None,
+                 progress: Progress) -> Iterator[str | Answer]:
+        """One turn, as `request` asks (see `TurnRequest`).
 
         The turn runs in a thread of its own, holding the turn lock (one model, one turn
         at a time), and its pieces come through a queue. A consumer that stops reading
@@ -254,18 +230,16 @@ class Session:
         closed (held in a reference cycle, say) never holds the lock past the turn's end.
         """
         refreshing = self._refreshing
-        if question is not None and refreshing is not None:
+        if request.question is not None and refreshing is not None:
             refreshing.set()  # a question never waits for an exact re-prefill
-        turn = _Turn(question, max_tokens, tuple(history), tree, grammar, about, exact, shown,
-                     index, sampling)
 
         def locked(cancel: threading.Event, report: Progress) -> Iterator[str | Answer]:
             with self._turn:
-                yield from self._one_turn(turn, cancel, report)
+                yield from self._one_turn(request, cancel, report)
 
         yield from background.iterate(locked, background.Either(cancel), progress)
 
-    def _one_turn(self, turn: _Turn, cancel: threading.Event,
+    def _one_turn(self, turn: TurnRequest, cancel: threading.Event,
                   progress: Progress) -> Iterator[str | Answer]:
         """A turn, step by step: the prefix that fits, what is retrieved, the prompt the
         context holds (the oldest history left out if need be), then the answer."""
@@ -304,7 +278,7 @@ class Session:
                 "expected_s": self._expected_s(item),
             })
 
-    def _prefix(self, turn: _Turn, progress: Progress) -> tuple[IndexResult, int]:
+    def _prefix(self, turn: TurnRequest, progress: Progress) -> tuple[IndexResult, int]:
         """The repository as this turn's prefix shows it, and the tokens it may take. The
         files an edit changes always go in: the prefix yields room to them."""
         index = turn.index if turn.index is not None else self._index(progress, turn.tree)
@@ -316,7 +290,7 @@ class Session:
         return index, available
 
     def _fit(self, backend: ModelBackend, index: IndexResult, question: str | None,
-             turn: _Turn, progress: Progress) -> tuple[ModelBackend, Prompt, int]:
+             turn: TurnRequest, progress: Progress) -> tuple[ModelBackend, Prompt, int]:
         """The prompt, in a context that holds it with the answer: a larger one when it
         can be had (a long question, pinned files, a retry), else with the oldest turns
         of the history left out. The backend, the prompt and how many turns were left."""
