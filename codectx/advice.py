@@ -46,7 +46,7 @@ def in_the_config(exc: CodectxError) -> str | None:
     return f"Set {names} in the config file ({config_files()}), then start again."
 
 
-def told_in_the_chat(exc: BaseException) -> str:
+def error_in_the_chat(exc: BaseException) -> str:
     """An error as the chat and an editor show it: what went wrong, the hint, and where
     the settings it names are set."""
     if not isinstance(exc, CodectxError):

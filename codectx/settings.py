@@ -74,7 +74,7 @@ class Settings(BaseModel):
     """Where models named from the catalog are looked for; default: <cache_dir>/models."""
 
     backend: Annotated[str, _SERVER] = "local"
-    """How the model is had: local (in this process), or openai (a server with an
+    """Where the model runs: local (in this process), or openai (a server with an
     OpenAI-compatible API, e.g. llama.cpp's llama-server or vLLM, at base_url)."""
 
     @field_validator("backend")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import codectx
-from codectx.advice import in_the_config, named_settings, on_the_command_line, told_in_the_chat
+from codectx.advice import error_in_the_chat, in_the_config, named_settings, on_the_command_line
 from codectx.assistant import commands
 from codectx.cli import main
 from codectx.errors import BudgetError, CodectxError, ModelError
@@ -32,7 +32,7 @@ def test_the_command_line_gives_flags_and_the_chat_the_config() -> None:
     line = on_the_command_line(exc, FLAGS)
     assert line is not None and "`budget`: --budget" in line
     assert "`max_answer_tokens`: in the config file" in line
-    told = told_in_the_chat(exc)
+    told = error_in_the_chat(exc)
     assert told.startswith("no room\nLower the `budget`")
     where = in_the_config(exc)
     assert where is not None and where in told and "--" not in told

@@ -24,7 +24,7 @@ class Lease:
     """A session's hold on a shared provider; `release` once, when the session ends."""
 
     provider: Provider
-    turns: threading.Lock
+    turn_lock: threading.Lock
     _release: Callable[[], None]
     _released: bool = field(default=False)
 
@@ -37,7 +37,7 @@ class Lease:
 @dataclass
 class _Shared:
     provider: Provider
-    turns: threading.Lock = field(default_factory=threading.Lock)
+    turn_lock: threading.Lock = field(default_factory=threading.Lock)
     holders: int = 0
 
 
@@ -55,7 +55,7 @@ class SharedProviders:
             if shared is None:
                 shared = self._shared[key] = _Shared(self._make(root, loaded))
             shared.holders += 1
-        return Lease(shared.provider, shared.turns, lambda: self._release(key))
+        return Lease(shared.provider, shared.turn_lock, lambda: self._release(key))
 
     def _release(self, key: tuple[str, str]) -> None:
         with self._lock:

@@ -54,7 +54,7 @@ from acp.schema import (
 )
 
 from codectx import __version__, config
-from codectx.advice import named_settings, told_in_the_chat
+from codectx.advice import error_in_the_chat, named_settings
 from codectx.agent.edits import edit_turn
 from codectx.agent.providers import SharedProviders
 from codectx.agent.reading import read_prompt, show_retrieved, unsaved
@@ -172,7 +172,7 @@ class CodectxAgent:
 
     async def _render(self, state: SessionState, outcome: outcomes.Outcome, text: str,
                       buffers: dict[str, str]) -> StopReason:
-        """What a command or a question came to, as the editor sees it."""
+        """The result of a command or a question, as the editor shows it."""
         if isinstance(outcome, outcomes.Note | outcomes.Refusal):
             return await self.say(state, outcome.text)
         if not isinstance(outcome, outcomes.Start):  # a change or a clear: the chat's alone
@@ -202,7 +202,7 @@ class CodectxAgent:
         if earlier is not None:  # loaded again: the earlier one's turns and watcher stop
             earlier.end()
         lease = self._providers.lease(root, loaded)
-        chat = Chat(Session(root, loaded, lease.provider, turns=lease.turns), conversation,
+        chat = Chat(Session(root, loaded, lease.provider, turn_lock=lease.turn_lock), conversation,
                     front_end="acp")
         state = SessionState(conversation.id, chat, lease=lease)
         self._sessions[state.id] = state
@@ -245,7 +245,7 @@ class CodectxAgent:
         except CodectxError as exc:
             outcome = update_tool_call(
                 tool_id, status="failed", title="Could not prepare the repository",
-                content=[tool_content(text_block(told_in_the_chat(exc)))])
+                content=[tool_content(text_block(error_in_the_chat(exc)))])
         except Exception:  # the session stays usable; the next prompt reports the problem
             log.exception("preparing session %s", state.id)
             outcome = update_tool_call(tool_id, status="failed")
@@ -376,6 +376,6 @@ def _offered() -> list[tuple[str, str, str | None]]:
 
 
 def _error(exc: CodectxError) -> RequestError:
-    return RequestError(SERVER_ERROR, told_in_the_chat(exc),
+    return RequestError(SERVER_ERROR, error_in_the_chat(exc),
                         {"message": exc.message, "hint": exc.hint,
                          "settings": named_settings(exc)})

@@ -57,7 +57,7 @@ def start(work: Work, cancel: threading.Event, emit: Callable[[Event], None],
     return thread
 
 
-class Either(threading.Event):
+class LinkedCancel(threading.Event):
     """Set when it is set, or when the event it follows is: work stops on its caller's
     cancel, or when its consumer stops reading, without setting the caller's event.
     (`wait` notices the other event within a twentieth of a second.)"""

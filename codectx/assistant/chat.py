@@ -46,7 +46,7 @@ class Chat:
         return self.conversation.turns
 
     def keep(self, result: Answer | EditProposal | Review, asked: str = "") -> None:
-        """Record what a turn came to: the one place turns are recorded, for every front
+        """Record a turn's result: the one place turns are recorded, for every front
         end, which then only renders. The latest answer and proposal are remembered (what
         /tokens and /revise read); a change that can be applied goes on screen. An answer
         (`asked`: the question) and a review are saved in the conversation, so one resumed

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codectx.advice import told_in_the_chat
+from codectx.advice import error_in_the_chat
 from codectx.assistant.chat import Chat, FrontEnd
 from codectx.assistant.edits import show
 from codectx.assistant.edits.paths import readable_path
@@ -35,7 +35,7 @@ class Command:
 
 
 def _failed(exc: CodectxError) -> Refusal:
-    return Refusal(told_in_the_chat(exc), "error")
+    return Refusal(error_in_the_chat(exc), "error")
 
 
 def _help(chat: Chat, argument: str) -> Outcome:

@@ -31,8 +31,9 @@ class Topic:
     change's diff), and the files the turn carries in full by the user's choice."""
 
     text: str
-    given: tuple[str, ...] = ()
-    why: str = ""
+    files: tuple[str, ...] = ()
+    """Files the turn carries in full by the user's choice."""
+    files_listed_as: str = ""
     """How those files are listed among the retrieved ("pinned", "to be changed")."""
 
 
@@ -105,10 +106,10 @@ class Context:
         return max(0, min(self.share(available, sizes), available - index.total_tokens))
 
     def retrieve(self, index: IndexResult, topic: Topic, room: int) -> Retrieval:
-        listed = given(index, topic.given, topic.why)
+        listed = given(index, topic.files, topic.files_listed_as)
         if room <= 0:
             return Retrieval(listed) if listed else NOTHING
-        found = self._for(index).retrieve(topic.text, room, exclude=topic.given)
+        found = self._for(index).retrieve(topic.text, room, exclude=topic.files)
         return Retrieval(listed + found.files, found.text, found.notes)
 
     def _for(self, index: IndexResult) -> Retriever:

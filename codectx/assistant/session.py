@@ -50,16 +50,16 @@ RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
 
 class Session:
     def __init__(self, root: Path, loaded: Loaded, provider: Provider | None = None, *,
-                 turns: threading.Lock | None = None) -> None:
-        """A session on the repository at root; `provider` says how the model is had
-        (default: the one the `backend` setting names); `turns`: the lock of a provider
-        shared with other sessions."""
+                 turn_lock: threading.Lock | None = None) -> None:
+        """A session on the repository at root; `provider` says where the model runs
+        (default: the one the `backend` setting names); `turn_lock`: the lock of a
+        provider shared with other sessions."""
         self.root = root
         self.loaded = loaded
         self.provider = provider if provider is not None else provider_for(root, loaded)
         # One model, one turn at a time: a question asked while the prefix is being
         # warmed in the background waits for it instead of loading a second model.
-        self._turn = turns if turns is not None else threading.Lock()
+        self._turn_lock = turn_lock if turn_lock is not None else threading.Lock()
         self._refreshing: threading.Event | None = None  # cancels an exact re-prefill
         self._sizes: sizing.TurnSizes | None = None
         self._said_sizes = False
@@ -159,7 +159,7 @@ class Session:
     def model_for(self, prompt_tokens: int, progress: Progress = no_progress) -> ModelBackend:
         """The model, loaded (or connected) with a context that holds `prompt_tokens` and
         the answer."""
-        with self._turn:
+        with self._turn_lock:
             return self.provider.backend(prompt_tokens, self.loaded.settings.max_answer_tokens,
                                          progress)
 
@@ -234,10 +234,10 @@ class Session:
             refreshing.set()  # a question never waits for an exact re-prefill
 
         def locked(cancel: threading.Event, report: Progress) -> Iterator[str | Answer]:
-            with self._turn:
+            with self._turn_lock:
                 yield from self._one_turn(request, cancel, report)
 
-        yield from background.iterate(locked, background.Either(cancel), progress)
+        yield from background.iterate(locked, background.LinkedCancel(cancel), progress)
 
     def _one_turn(self, turn: TurnRequest, cancel: threading.Event,
                   progress: Progress) -> Iterator[str | Answer]:

@@ -43,7 +43,7 @@ def model_options(func: F) -> F:
                      help="Token budget for the repository (default: what the context and "
                           "memory hold)."),
         click.option("--backend", type=click.Choice(list(PROVIDERS)), default=None,
-                     help="How the model is had: " + "; ".join(
+                     help="Where the model runs: " + "; ".join(
                          f"{name}: {entry.help}" for name, entry in PROVIDERS.items())
                      + " (default: local)."),
         click.option("--base-url", default=None, metavar="URL",

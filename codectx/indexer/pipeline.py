@@ -87,8 +87,8 @@ def build_index(
     root = root.resolve()
     head = order_mod.git_head(root) if listing.is_git else None
     key = str(root) if options.tree is None else f"{root}@{options.tree}"
-    print_ = snapshot.fingerprint(listing, options, counter.name, head)
-    stored = snapshot.load(cache, key, print_, listing)
+    digest = snapshot.fingerprint(listing, options, counter.name, head)
+    stored = snapshot.load(cache, key, digest, listing)
     if stored is not None:
         result = IndexResult.from_json(stored)
         result.from_snapshot = True
@@ -97,7 +97,7 @@ def build_index(
         analysis = _analyse(root, listing, skipped, options, head, cache, progress)
         result = _assemble(root, analysis, options, counter, cache, progress)
         result.skipped = sorted(skipped, key=lambda s: s.path)
-        snapshot.save(cache, key, print_, started_ns, result.to_json())
+        snapshot.save(cache, key, digest, started_ns, result.to_json())
     result.elapsed_s = time.perf_counter() - started
     result.notes = cache.notes
     return result

@@ -33,10 +33,10 @@ def fingerprint(listing: Listing, options: object, tokenizer: str, head: str | N
     return hashlib.sha256(json.dumps(state).encode()).hexdigest()
 
 
-def load(cache: IndexCache, key: str, print_: str, listing: Listing) -> dict[str, Any] | None:
+def load(cache: IndexCache, key: str, digest: str, listing: Listing) -> dict[str, Any] | None:
     """The stored result if its fingerprint matches and no file is racily new."""
     stored = cache.get(NS, key)
-    if not stored or stored["fingerprint"] != print_:
+    if not stored or stored["fingerprint"] != digest:
         return None
     newest = max((c.mtime_ns for c in listing.files), default=0)
     if newest >= stored["started_ns"] - RACY_NS:
@@ -45,5 +45,5 @@ def load(cache: IndexCache, key: str, print_: str, listing: Listing) -> dict[str
     return result
 
 
-def save(cache: IndexCache, key: str, print_: str, started_ns: int, result: Any) -> None:
-    cache.put_many(NS, {key: {"fingerprint": print_, "started_ns": started_ns, "result": result}})
+def save(cache: IndexCache, key: str, digest: str, started_ns: int, result: Any) -> None:
+    cache.put_many(NS, {key: {"fingerprint": digest, "started_ns": started_ns, "result": result}})

@@ -1,4 +1,4 @@
-"""How a model is had: the one seam between the assistant and the kinds of backend.
+"""Where a model runs: the one seam between the assistant and the kinds of backend.
 
 A `Provider` knows everything that depends on where the model runs: the
 longest prompt it takes here, the token counter the indexer should count

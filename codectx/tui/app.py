@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
-from codectx.advice import told_in_the_chat
+from codectx.advice import error_in_the_chat
 from codectx.errors import CodectxError
 from codectx.tui.dispatch import Dispatch
 from codectx.tui.keymap import keymap
@@ -89,7 +89,7 @@ class CodectxApp(Dispatch, TurnReports, PanelReports):
                 self.session = self.chat.session = self.reopen()
                 note = f"trusted: {trust.source if trust else 'its config'} now applies"
             except CodectxError as exc:
-                self.notify(told_in_the_chat(exc), title="codectx", severity="error",
+                self.notify(error_in_the_chat(exc), title="codectx", severity="error",
                             timeout=10)
         self.query_one(Transcript).add_note(note or "")
         self._apply_keys()

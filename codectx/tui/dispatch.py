@@ -40,7 +40,7 @@ class Dispatch(Workers):
         self.render_outcome(commands.run(self.chat, line))
 
     def render_outcome(self, outcome: outcomes.Outcome) -> None:
-        """Show what a command or a question came to; start its model work."""
+        """Show the result of a command or a question; start its model work."""
         transcript = self.query_one(Transcript)
         if isinstance(outcome, outcomes.Note):
             transcript.add_note(outcome.text)

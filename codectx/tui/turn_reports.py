@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual import on
 
-from codectx.advice import told_in_the_chat
+from codectx.advice import error_in_the_chat
 from codectx.tui import messages as msg
 from codectx.tui.widgets.context_panel import ContextPanel
 from codectx.tui.widgets.diff_view import DiffView
@@ -15,7 +15,7 @@ from codectx.tui.workers import Workers
 
 
 class TurnReports(Workers):
-    """Shows what the model work of a turn came to, then lets the next turn start."""
+    """Shows the result of a turn's model work, then lets the next turn start."""
 
     @on(msg.Chunk)
     def _chunk(self, event: msg.Chunk) -> None:
@@ -72,6 +72,6 @@ class TurnReports(Workers):
     @on(msg.Failed)
     def _failed(self, event: msg.Failed) -> None:
         """Any worker's failure (a turn's, or indexing's, watching's or warming's)."""
-        self.notify(told_in_the_chat(event.error),
+        self.notify(error_in_the_chat(event.error),
                     title="codectx", severity="error", timeout=10)
         self._done()

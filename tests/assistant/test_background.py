@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from codectx.assistant.background import Either, Event, TimeLimit, aiterate, iterate, pump
+from codectx.assistant.background import Event, LinkedCancel, TimeLimit, aiterate, iterate, pump
 from codectx.progress import Progress
 
 
@@ -93,13 +93,13 @@ def test_work_abandoned_by_its_consumer_is_stopped_and_may_put_things_back() -> 
 
 def test_either_follows_the_callers_event_without_setting_it() -> None:
     caller = threading.Event()
-    either = Either(caller)
+    either = LinkedCancel(caller)
     assert not either.is_set() and not either.wait(0.1)
     threading.Timer(0.2, caller.set).start()
     assert either.wait(10)  # woken by the caller's event
     assert either.is_set()
     mine = threading.Event()
-    own = Either(mine)
+    own = LinkedCancel(mine)
     own.set()
     assert own.is_set() and not mine.is_set()  # the caller's event is left alone
-    assert Either(None).wait(0) is False
+    assert LinkedCancel(None).wait(0) is False

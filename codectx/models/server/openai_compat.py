@@ -255,7 +255,7 @@ class OpenAICompatBackend:
 
     def _completion(self, prompt: Prompt, reply: Reply, stop: str, started: float,
                     load_s: float, notes: list[str]) -> Completion:
-        """What the request came to; the slot is saved when its prefix was not all cached."""
+        """The request's Completion; the slot is saved when its prefix was not all cached."""
         elapsed = time.perf_counter() - started
         cached = reply.cached()
         prompt_n = reply.prompt_tokens() or len(prompt.tokens)
