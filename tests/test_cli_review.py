@@ -52,7 +52,7 @@ def test_json_and_fail_on(root: Path, scripted: FakeBackend) -> None:
     assert [d["reason"] for d in data["dropped"]] == [
         "line 2 of app.py is not a changed line", "lib.py is not a file of the change"]
     assert data["reviewed"] == ["app.py"]
-    assert data["reply"] == f"app.py: mean\n{REPLY.strip()}"  # by changed definition
+    assert data["reply"] == f"app.py: mean\n{REPLY}"  # by changed definition
 
 
 def test_sarif_is_valid_sarif_2_1_0(root: Path, scripted: FakeBackend) -> None:

@@ -136,7 +136,8 @@ def test_review_json_and_sarif_keep_the_reply_exactly(tmp_path: Path,
     code, out, _ = run("review", str(root), "--format", "json")
     assert code == 0 and "\\u001b]52;c;aGk=\\u0007" in out  # escaped, not written raw
     data = json.loads(out)
-    assert data["reply"] == reply and data["findings"][0]["message"] == f"shouts{HOSTILE}"
+    assert data["reply"] == f"app.py: shout\n{reply}"  # under the definition reviewed
+    assert data["findings"][0]["message"] == f"shouts{HOSTILE}"
     code, out, _ = run("review", str(root), "--format", "sarif")
     assert_printable(out)
     message = json.loads(out)["runs"][0]["results"][0]["message"]["text"]

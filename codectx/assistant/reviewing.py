@@ -137,7 +137,7 @@ def _together(prefix: Answer, answers: list[tuple[Definition, Answer]]) -> Answe
     turns = [prefix, *(a for _, a in answers)]
     last = answers[-1][1]
     return replace(
-        last, text="\n\n".join(f"{d.path}: {d.name}\n{a.text.strip()}" for d, a in answers),
+        last, text="\n\n".join(f"{d.path}: {d.name}\n{a.text}" for d, a in answers),
         stop_reason=next((a.stop_reason for _, a in answers if a.stop_reason != "stop"),
                          last.stop_reason),
         reused_tokens=prefix.reused_tokens,

@@ -11,6 +11,7 @@ File names come from the repository: every row and line is cleaned
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from codectx.assistant.retrieval import Retrieved
+from codectx.assistant.watcher import WatchEvent
 from codectx.indexer.budget import outermost
 from codectx.indexer.levels import Level
 from codectx.indexer.result import Collapsed, IndexedFile
@@ -26,6 +28,17 @@ from codectx.printable import clean
 
 DIRECTORY = "dir:"
 """The row key prefix of a collapsed directory's row."""
+STAGES = {
+    "load": "loading the model",
+    "tune": "measuring prefill settings (once for this model and machine)",
+    "speed": "measuring this machine's speed (once): {done}/{total}",
+    "warm": "cache: warm",
+    # an edit's further reply (assistant/editing.py)
+    "candidate": "another reply, {done} of up to {total}: the last could not be used",
+    # a review's turn by definition (assistant/reviewing.py)
+    "definition": "reviewing changed definition {done} of {total}",
+}
+"""What the cache line says for each stage of model work (the prefill has its own)."""
 
 
 def shown(path: str) -> Text:
@@ -49,6 +62,8 @@ class ContextPanel(Vertical):
         self.retrieved: dict[str, str] = {}
         """The files the last question brought in full after the prefix, and why."""
         self.states: list[str] = []
+        self.prefill_started: tuple[float, int] | None = None
+        """When the prefill under way started, and how far it was then (for its rate)."""
         table = self.query_one("#files", DataTable)
         # Fixed widths: the panel is narrow, and the layout must not jump as rows arrive.
         table.add_column("file", width=18)
@@ -112,3 +127,40 @@ class ContextPanel(Vertical):
         bar.display = total is not None
         if total is not None:
             bar.update(total=total, progress=done or 0)
+
+    def show_progress(self, stage: str, done: int, total: int) -> None:
+        """What model work reports: the prefill with its rate, else its stage in words."""
+        if stage != "prefill":
+            if stage in STAGES:
+                self.cache_state(STAGES[stage].format(done=done, total=total))
+            return
+        now = time.monotonic()
+        if done <= 0 or self.prefill_started is None:
+            self.prefill_started = (now, done)
+        started, base = self.prefill_started
+        rate = (done - base) / (now - started) if now > started else 0.0
+        state = "warm" if done >= total else "prefilling"
+        speed = f", {rate:,.0f} tok/s" if state == "prefilling" and rate else ""
+        self.cache_state(f"cache: {state} ({done:,}/{total:,} tokens{speed})", done, total)
+        if state == "warm":
+            self.prefill_started = None
+
+    def show_watched(self, event: WatchEvent) -> None:
+        """What following the repository's changes reports; its messages as notifications."""
+        if event.kind == "changed":
+            self.cache_state(f"re-indexing: {', '.join(event.files[:2])}"
+                             f"{' ...' if len(event.files) > 2 else ''}")
+        elif event.kind == "prefilling":
+            what = "making the cache exact" if event.exact else "re-prefilling"
+            self.cache_state(f"{what}: {event.tokens:,} tokens", event.done, event.tokens)
+        elif event.kind == "ready" and event.exact:
+            self.cache_state(f"cache: warm and exact ({event.tokens:,} tokens in "
+                             f"{event.elapsed_s:.1f} s)")
+        elif event.kind == "ready":
+            self.cache_state(f"cache: warm (re-prefilled {event.tokens:,} tokens in "
+                             f"{event.elapsed_s:.1f} s)")
+        elif event.kind == "unchanged":
+            self.cache_state("cache: warm (the change left the prompt as it was)")
+        elif event.kind in ("polling", "error", "stopped") and event.message:
+            self.notify(event.message, title="codectx watch",
+                        severity="error" if event.kind == "error" else "information")

@@ -7,12 +7,15 @@ Textual strips only a few control characters (ESC passes).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from codectx.assistant.checks.run import report
-from codectx.assistant.results import EditProposal
+from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.printable import clean
+from codectx.tui.widgets.diff_view import DiffView
 
 
 class Transcript(VerticalScroll):
@@ -50,6 +53,45 @@ class Transcript(VerticalScroll):
         """Under a change: each check run on it, how it ended, and what a failed one said."""
         for line, failed in report(proposal.plan_checks, proposal.held_back):
             self.add_note(line, classes="error" if failed else "note")
+
+    def show_resumed(self, turns: Sequence[tuple[str, str]]) -> None:
+        """The turns of a resumed conversation, and a note saying how many."""
+        for question, answer in turns:
+            self.add_question(question)
+            self.start_answer()
+            self.add_text(answer)
+        if turns:
+            self.add_note(f"resumed: {len(turns)} earlier turn(s)")
+
+    def show_answered(self, answer: Answer) -> None:
+        """Under a streamed answer: whether it was stopped, and its notes."""
+        if answer.stop_reason == "cancelled":
+            self.add_note("stopped")
+        for note in answer.notes:
+            self.add_note(note)
+
+    def show_proposal(self, proposal: EditProposal, on_screen: bool) -> DiffView | None:
+        """A proposed change with its checks and what the keys do (`on_screen`: it can be
+        applied), or why it could not be applied; the change's view, to focus."""
+        if not on_screen:
+            self.add_note("the edit could not be applied; nothing was written:\n"
+                          + "\n".join(proposal.problems), classes="error")
+            return None
+        view = DiffView(proposal.plan)
+        self.mount(view)
+        self.add_checks(proposal)
+        failing = "the change fails its checks; a applies it anyway\n" \
+            if proposal.failed_checks else ""
+        self.add_note(f"{failing}a: apply   r: reject   c: ask for a change   "
+                      "/check: run the checks again")
+        return view
+
+    def show_review(self, review: Review) -> None:
+        """A review's findings (when the model ran) and its notes."""
+        if review.answer is not None:
+            self.add_markdown(review.markdown())
+        for note in review.notes:
+            self.add_note(note)
 
     def clear(self) -> None:
         self._answer = None
