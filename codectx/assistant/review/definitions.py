@@ -53,7 +53,8 @@ class Definition:
     lines: tuple[int, ...]
     """Its changed lines (of the file as changed)."""
     shown: str
-    """Its text, each line numbered and marked + (added), - (removed) or a space."""
+    """Its text, each line numbered and marked + (added), - (removed) or a space; a
+    removed line has the number of the line after it, where a finding about it lands."""
     new: bool
     """It did not exist before the change."""
 
@@ -142,7 +143,7 @@ def _show(text: list[str], first: int, last: int, changed: ChangedFile,
         first, last = start, min(last, start + MAX_SHOWN_LINES - 1)
     out = []
     for number in range(first, last + 1):
-        out += [f"-    |{gone}" for gone in removed.get(number, ())]
+        out += [f"-{number:<4}|{gone}" for gone in removed.get(number, ())]
         mark = "+" if number in added else " "
         out.append(f"{mark}{number:<4}|{text[number - 1] if number <= len(text) else ''}")
     return "\n".join(out)

@@ -115,7 +115,8 @@ def review_request(change: Change, rendered: str) -> str:
 
 REVIEW_DEFINITION = """\
 Review one changed definition of {description}: `{name}` in {path}{new}.{message}
-Each line: + added, - removed, then its line number in {path} as changed.
+Each line: + added, - removed, then its line number in {path} as changed (a removed \
+line: the number of the line after it).
 
 {shown}
 {uses}

@@ -56,7 +56,7 @@ def test_each_changed_definition_is_asked_about_with_its_callers_and_tests(
                     changes.staged(root))
     first, second = asked(backend)
     assert "`total` in app.py." in first and "`mean`" not in first
-    assert "-    |    return sum(xs)\n+2   |    return sum(xs) + 1" in first
+    assert "-2   |    return sum(xs)\n+2   |    return sum(xs) + 1" in first
     assert ("Called from:\n  app.py:6: return total(xs) / max(len(xs), 1)\n"
             "  report.py:5: return f'{total(xs)} in all'\n") in first
     assert "Tested by:\n  tests/test_app.py: test_total" in first
