@@ -75,6 +75,8 @@ class Case:
     found_by: list[str] = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""
+    reply: str = ""
+    """The model's reply (each reviewed definition's under its name)."""
 
 
 def fixes(repo: Path, project: Project, most: int) -> list[tuple[str, str, str, str]]:
@@ -143,7 +145,9 @@ def review_case(repo: Path, case: Case, session: Session | None) -> None:
             review = without_model(repo, change, "not asked for")
             findings = review.findings if review is not None else []
         else:
-            findings = last(session.review(change), Review).findings
+            review = last(session.review(change), Review)
+            findings = review.findings
+            case.reply = review.answer.text if review.answer is not None else ""
     except CodectxError as exc:
         case.error, findings = exc.message, []
     case.seconds = time.perf_counter() - started
