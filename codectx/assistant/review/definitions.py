@@ -154,7 +154,39 @@ class Uses:
     callers: tuple[str, ...]
     """Lines that call it: `path:line: code`."""
     tests: tuple[str, ...]
-    """Test functions that mention it: `path: name`."""
+    """Test functions that mention it: `path: name`, the likeliest first."""
+    test_bodies: tuple[str, ...] = ()
+    """The likeliest tests' text (MAX_TEST_BODIES of them, each cut at TEST_LINES)."""
+
+
+MAX_TEST_BODIES = 2
+TEST_LINES = 25
+_SEEN_TESTS = 30
+"""Tests that mention a name weighed at most, to choose the likeliest."""
+
+
+@dataclass
+class _Test:
+    path: str
+    name: str
+    lines: list[str]
+    start: int
+    """Its first line's index in `lines`."""
+    mentions: int = 0
+
+    def rank(self, short_name: str) -> tuple[bool, int]:
+        """Named after the definition first, then by how often it mentions it."""
+        return (short_name.strip("_").lower() in self.name.lower(), self.mentions)
+
+    def body(self) -> str:
+        head = self.lines[self.start]
+        indent = len(head) - len(head.lstrip())
+        out = [head]
+        for line in self.lines[self.start + 1:self.start + TEST_LINES]:
+            if line.strip() and len(line) - len(line.lstrip()) <= indent:
+                break
+            out.append(line)
+        return "\n".join(out).rstrip()
 
 
 def uses(definitions: list[Definition], paths: Iterable[str],
@@ -167,7 +199,7 @@ def uses(definitions: list[Definition], paths: Iterable[str],
     languages = {language_of(d.path) for d in definitions}
     pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, wanted))) + r")\b\s*[(\[!]?")
     callers: dict[str, list[str]] = {n: [] for n in wanted}
-    tests: dict[str, list[str]] = {n: [] for n in wanted}
+    tests: dict[str, dict[tuple[str, int], _Test]] = {n: {} for n in wanted}
     own: dict[str, set[tuple[str, int]]] = {n: set() for n in wanted}
     for d in definitions:
         own.get(d.short_name, set()).update((d.path, n) for n in range(d.first, d.last + 1))
@@ -176,24 +208,34 @@ def uses(definitions: list[Definition], paths: Iterable[str],
         if text is None:
             continue
         is_test = bool(_TEST_PATH.search(path))
-        test_name = None
-        for number, line in enumerate(text.splitlines(), 1):
+        lines = text.splitlines()
+        test: tuple[str, int] | None = None
+        for number, line in enumerate(lines, 1):
             named = _TEST_FUNCTION.match(line)
             if named:
-                test_name = named[1] or named[2]
+                test = (named[1] or named[2], number - 1)
             for match in pattern.finditer(line):
                 name = match[1]
                 if (path, number) in own[name]:
                     continue
-                if is_test:
-                    entry = f"{path}: {test_name}"
-                    if test_name and entry not in tests[name] and len(tests[name]) < MAX_TESTS:
-                        tests[name].append(entry)
-                elif (match[0].rstrip().endswith(("(", "[", "!")) and not _defines(line, name)
-                      and len(callers[name]) < MAX_CALLERS):
+                if is_test and test is not None:
+                    found = tests[name].get((path, test[1]))
+                    if found is None and len(tests[name]) < _SEEN_TESTS:
+                        found = tests[name][(path, test[1])] = _Test(path, test[0], lines,
+                                                                     test[1])
+                    if found is not None:
+                        found.mentions += 1
+                elif (not is_test and match[0].rstrip().endswith(("(", "[", "!"))
+                      and not _defines(line, name) and len(callers[name]) < MAX_CALLERS):
                     callers[name].append(f"{path}:{number}: {line.strip()[:120]}")
-    return {d.name: Uses(tuple(callers.get(d.short_name, ())),
-                         tuple(tests.get(d.short_name, ()))) for d in definitions}
+    result = {}
+    for d in definitions:
+        ranked = sorted(tests.get(d.short_name, {}).values(), key=lambda t: t.rank(
+            d.short_name), reverse=True)[:MAX_TESTS]
+        result[d.name] = Uses(tuple(callers.get(d.short_name, ())),
+                              tuple(f"{t.path}: {t.name}" for t in ranked),
+                              tuple(t.body() for t in ranked[:MAX_TEST_BODIES]))
+    return result
 
 
 def _defines(line: str, name: str) -> bool:

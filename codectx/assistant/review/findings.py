@@ -133,6 +133,7 @@ def definition_request(change: Change, definition: Definition, uses: Uses | None
         said += ["Called from:", *(f"  {c}" for c in uses.callers)]
     if uses is not None and uses.tests:
         said += ["Tested by:", *(f"  {t}" for t in uses.tests)]
+        said += [f"```\n{body}\n```" for body in uses.test_bodies]
     message = f"\nThe commit says: {change.message}" if change.message else ""
     return REVIEW_DEFINITION.format(
         description=change.description, name=definition.name, path=definition.path,

@@ -59,7 +59,8 @@ def test_each_changed_definition_is_asked_about_with_its_callers_and_tests(
     assert "-2   |    return sum(xs)\n+2   |    return sum(xs) + 1" in first
     assert ("Called from:\n  app.py:6: return total(xs) / max(len(xs), 1)\n"
             "  report.py:5: return f'{total(xs)} in all'\n") in first
-    assert "Tested by:\n  tests/test_app.py: test_total" in first
+    assert ("Tested by:\n  tests/test_app.py: test_total\n"
+            "```\ndef test_total():\n    assert total([1, 2]) == 3\n```") in first
     assert "`mean` in app.py." in second and "Tested by" not in second
     assert [(f.path, f.line, f.severity, f.found_by) for f in result.findings] == [
         ("app.py", 2, "error", "model")]
@@ -160,3 +161,17 @@ def test_callers_and_tests_are_found_in_the_repository_and_never_in_the_definiti
     assert used["total"].callers == ("app.py:6: return total(xs) / len(xs)",
                                      "report.py:5: return f'{total(xs)} in all'")
     assert used["total"].tests == ("tests/test_app.py: test_total",)
+    assert used["total"].test_bodies == ("def test_total():\n    assert total([1, 2]) == 3",)
+
+
+def test_the_tests_shown_are_those_named_after_the_definition_then_the_busiest() -> None:
+    many = "".join(f"def test_other_{i}():\n    assert total([{i}])\n\n\n" for i in range(4))
+    busy = "def test_sums():\n    assert total([1]) == 1\n    assert total([]) == 0\n    x = 1\n"
+    files = {"app.py": APP, "tests/test_a.py": many + busy,
+             "tests/test_z.py": "def test_total_of_nothing():\n    assert total([]) == 0\n"}
+    hunk = Hunk(2, [Line("-", None, "    return sum(xs)"), Line("+", 2, "    return 0")])
+    found = changed_definitions([(_file("app.py", [hunk]), APP, APP.replace("sum(xs)", "0"))])
+    used = uses(found, files, files.get)["total"]
+    assert used.tests == ("tests/test_z.py: test_total_of_nothing",
+                          "tests/test_a.py: test_sums", "tests/test_a.py: test_other_0")
+    assert used.test_bodies[1] == busy.rstrip()  # the whole function, up to the next
