@@ -243,7 +243,7 @@ def print_review(review: Review, fail_on: str, prefix: str = "") -> None:
     from rich.text import Text
 
     from codectx.assistant.review.findings import reaches
-    from codectx.assistant.review.report import by_file
+    from codectx.assistant.review.report import by_file, found_by_note
 
     for path, findings in by_file(review.findings):
         if path is not None:
@@ -255,7 +255,7 @@ def print_review(review: Review, fail_on: str, prefix: str = "") -> None:
                 out.print(Text.assemble((f"{finding.line:>6} │ ", "dim"), code or ""))
             indent = "         " if finding.line is not None else "  "
             out.print(Text.assemble(indent, (finding.severity, STYLES[finding.severity]),
-                                    f": {finding.message}"))
+                                    f": {finding.message}{found_by_note(finding)}"))
         out.print()
     reviewed = len(review.change.reviewable)
     summary = f"{prefix}{count_line(review.findings)} in {review.change.description}"

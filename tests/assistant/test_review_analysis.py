@@ -128,12 +128,14 @@ def test_the_hook_reports_analysis_findings_without_a_model(tmp_path: Path) -> N
 def test_the_review_command_shows_what_found_each_finding(tmp_path: Path,
                                                           scripted: FakeBackend) -> None:
     make_repo(tmp_path / "r", FILES)
-    scripted.replies.append("no findings")  # the model saw nothing; analysis did
+    scripted.replies.extend(["no findings"] * 2)  # the model saw nothing; analysis did
     staged(tmp_path / "r", "pkg/utils.py", UTILS.replace("deepcopy", "deepcpoy"))
     result = CliRunner().invoke(main, ["review", str(tmp_path / "r"), "--staged",
                                        "--format", "json"])
     report = json.loads(result.stdout)
     assert [(f["line"], f["found_by"]) for f in report["findings"]] == [(7, "attributes")]
+    text = CliRunner().invoke(main, ["review", str(tmp_path / "r"), "--staged"]).stdout
+    assert "`deepcpoy` (found by attributes)" in text  # after the message
 
 
 def test_a_package_s_submodules_are_its_attributes(tmp_path: Path) -> None:

@@ -52,6 +52,11 @@ def by_file(findings: list[Finding]) -> list[tuple[str | None, list[Finding]]]:
             for path, group in grouped.items()]
 
 
+def found_by_note(finding: Finding) -> str:
+    """What found a finding, said after it where that is not the model."""
+    return "" if finding.found_by == "model" else f" (found by {finding.found_by})"
+
+
 def review_markdown(findings: list[Finding], lines: Callable[[str, int], str | None],
                     summary: str) -> str:
     """Findings as markdown, grouped by file, each under its code line (`lines(path, n)`)."""
@@ -60,7 +65,8 @@ def review_markdown(findings: list[Finding], lines: Callable[[str, int], str | N
         parts.append(f"**{path}**" if path else "**the review**")
         for finding in group:
             where = f"line {finding.line}: " if finding.line else ""
-            parts.append(f"- {where}**{finding.severity}**: {finding.message}")
+            parts.append(f"- {where}**{finding.severity}**: {finding.message}"
+                         f"{found_by_note(finding)}")
             code = lines(path, finding.line) if path and finding.line else None
             if code and code.strip():
                 parts.append(f"\n  ```\n  {code.strip()}\n  ```")
