@@ -119,7 +119,8 @@ class Case:
     after: str
     findings: list[str] = field(default_factory=list)
     found_by: list[str] = field(default_factory=list)
-    """Who reported each finding on the changed lines: "model" or "parser"."""
+    """What reported each finding on the changed lines: "model", or what found it without
+    the model ("parser", "ruff F821", "attributes")."""
     reply: str = ""
     seconds: float = 0.0
     unread: bool = False
@@ -208,7 +209,8 @@ def run(root: Path, model: str | None, cases: list[Case], measured: Path) -> lis
             review(session, root, case)
             verdict = ("FOUND" if case.findings else "missed") if case.bug else \
                 ("FALSE FINDING" if case.findings else "quiet")
-            verdict += " (parser)" if case.found_by and "model" not in case.found_by else ""
+            verdict += (f" ({', '.join(sorted(set(case.found_by)))})"
+                        if case.found_by and "model" not in case.found_by else "")
             verdict += " (unread)" if case.unread else ""
             print(f"  {case.seconds:6.1f} s {verdict:13} {case.kind}: {case.path}:{case.line}"
                   f"  {case.after.strip()[:60]!r} -> {' '.join(case.reply.split())[:90]!r}",
@@ -247,7 +249,7 @@ def main() -> None:
         unread = sum(c.unread for c in done)
         met = found * 2 >= len(bugs) and false <= 1
         print(f"  {name}: found {found}/{len(bugs)} bugs ({by_model} by the model, "
-              f"{found - by_model} by the parse check alone), false findings on {false}/"
+              f"{found - by_model} without it), false findings on {false}/"
               f"{len(clean)} harmless changes; {unread} replies not read; median review "
               f"{sorted(c.seconds for c in done)[len(done) // 2]:.1f} s; target "
               f"{'met' if met else 'NOT met'}", flush=True)
