@@ -58,8 +58,8 @@ async def test_sessions_share_their_repositorys_model_until_the_last_ends(
     assert [root for root, _ in counting.made] == [one, other]  # one model per repository
     sessions: dict[str, Any] = agent._sessions
     assert sessions[first].session.provider is sessions[second].session.provider
-    one, two = sessions[first].session, sessions[second].session
-    assert one._turn_lock is two._turn_lock  # one turn at a time
+    mine, theirs = sessions[first].session, sessions[second].session
+    assert mine._turn_lock is theirs._turn_lock  # one turn at a time
     assert sessions[third].session.provider is not sessions[first].session.provider
     assert counting.live == 2
 
