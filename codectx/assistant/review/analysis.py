@@ -46,7 +46,8 @@ NEAR = 1
 """Lines either side of a changed line a finding may land on."""
 
 
-def _near(line: int, changed: set[int]) -> bool:
+def near_change(line: int, changed: set[int]) -> bool:
+    """Whether a finding at `line` lands on or next to a changed line (within NEAR)."""
     return any(abs(line - n) <= NEAR for n in changed)
 
 
@@ -69,7 +70,7 @@ def ruff_added(ruff: str, changed: ChangedFile, before: str | None,
     for finding in sorted(now, key=_row):
         key = _key(finding)
         code = key[0]
-        if code in QUIET or extra[key] <= 0 or not _near(_row(finding), lines):
+        if code in QUIET or extra[key] <= 0 or not near_change(_row(finding), lines):
             continue
         extra[key] -= 1
         found.append(Finding(changed.path, _row(finding), _severity(code),

@@ -30,13 +30,13 @@ from pathlib import Path
 from codectx.assistant.checks.detect import GO_OFFLINE, Check, go_replaces_outside, which
 from codectx.assistant.checks.run import run_check
 from codectx.assistant.checks.scratch import scratch_copy
+from codectx.assistant.review.analysis import near_change
 from codectx.assistant.review.change import ChangedFile
 from codectx.assistant.review.findings import Finding, Severity
 from codectx.files import resolves_inside
 
 TIMEOUT_S = 120.0
 """Seconds one checker may take, on one version of the files."""
-NEAR = 1
 CARGO_OFFLINE = (("CARGO_NET_OFFLINE", "true"), ("RUSTUP_AUTO_INSTALL", "0"))
 """cargo without the network, and rustup installing no toolchain a repository names."""
 SUFFIXES = (".rs", ".go", ".ts", ".tsx")
@@ -192,7 +192,7 @@ def _added(root: Path, checker: Checker, files: list[tuple[ChangedFile, str | No
         if had[key] > 0:
             had[key] -= 1
             continue
-        if any(abs(diagnostic.line - n) <= NEAR for n in near):
+        if near_change(diagnostic.line, near):
             found.append(Finding(diagnostic.path, diagnostic.line, diagnostic.severity,
                                  f"{diagnostic.message} ({diagnostic.rule})",
                                  found_by=f"{checker.name} {diagnostic.rule}"))
