@@ -196,11 +196,16 @@ class Settings(BaseModel):
     """Seconds the model may spend on a review's changed definitions, one at a time, once the
     repository is prefilled; those it has no time for are named (0: no time limit)."""
 
-    check: Annotated[str | dict[str, str] | None, Outside("runs a command after each edit")] = None
-    """Command checking an edit ({files}: its paths) or a table by language; unset: detected."""
+    check: Annotated[str | dict[str, str] | None, Outside(
+        "runs a command of its choosing on your machine after each edit")] = None
+    """The command that checks an applied edit, `{files}` standing for the changed paths:
+    one for every language, or a table of them by language ({python = "pytest -q {files}"});
+    "" runs nothing. Unset (or a language the table leaves out): what is detected here
+    (`codectx doctor` lists it)."""
 
     check_edits: bool = True
-    """Check each edit, giving the model a failure once (`edit --no-check`: not this once)."""
+    """Run the checks after an edit, undo a change that fails them and give the model the
+    failure once (`codectx edit --no-check` turns them off for one edit)."""
 
     check_timeout: PositiveFloat = 120.0
     """Seconds one check may run; past that it is stopped, with everything it started."""
