@@ -60,3 +60,12 @@ def test_a_tampered_embedded_model_is_refused(
         embedded.embedded_model_path(tmp_path)
     left = [p.name for p in (tmp_path / "models").iterdir() if not p.name.endswith(".lock")]
     assert left == []  # neither the joined file nor a temporary one
+
+
+def test_every_catalog_edit_format_is_one_the_edit_pipeline_knows() -> None:
+    from codectx.assistant.edits.formats import NAMES
+    from codectx.models.catalog import DEFAULT_EDIT_FORMAT
+
+    assert DEFAULT_EDIT_FORMAT in NAMES
+    unknown = {m.name: m.edit_format for m in catalog().values() if m.edit_format not in NAMES}
+    assert not unknown

@@ -32,6 +32,7 @@ from codectx.models.backend import (
     PrefillProgress,
     Prompt,
 )
+from codectx.models.catalog import DEFAULT_EDIT_FORMAT
 from codectx.models.chat import CHATML, ChatFormat
 from codectx.models.runtime.reuse import Held, ReusePlan, choose, common_prefix
 from codectx.models.runtime.speed import Speed
@@ -205,7 +206,7 @@ class ScriptedProvider:
         return "a scripted model: no prompt states are saved"
 
     def edit_format(self) -> str:
-        return "search-replace"
+        return DEFAULT_EDIT_FORMAT
 
     def speed(self, progress: Progress = no_progress) -> Speed | None:
         return self._speed

@@ -13,6 +13,8 @@ from codectx.errors import ModelError
 EMBEDDED = "qwen2.5-coder-0.5b-instruct"
 AUTO = "auto"
 """The `model` setting that picks among the installed models by speed (`models.auto`)."""
+DEFAULT_EDIT_FORMAT = "search-replace"
+"""The edit format of a model the catalog does not know (a path, a server's own)."""
 
 
 @dataclass(frozen=True)

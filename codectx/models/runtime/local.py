@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from codectx.config import Loaded, Settings
 from codectx.errors import ModelError
 from codectx.models.backend import ModelBackend
-from codectx.models.catalog import auto
+from codectx.models.catalog import DEFAULT_EDIT_FORMAT, auto
 from codectx.models.catalog.resolve import ResolvedModel, resolve_model
 from codectx.models.gguf import ModelInfo, read_info
 from codectx.models.identity import RepoId
@@ -165,7 +165,7 @@ class LocalProvider:
 
     def edit_format(self) -> str:
         resolved, _ = self.resolved()
-        return resolved.entry.edit_format if resolved.entry else "search-replace"
+        return resolved.entry.edit_format if resolved.entry else DEFAULT_EDIT_FORMAT
 
     def no_room(self) -> ModelError:
         return ModelError(

@@ -15,6 +15,7 @@ from pathlib import Path
 from codectx.config import Loaded
 from codectx.errors import ConfigError, ModelError
 from codectx.models.backend import ModelBackend
+from codectx.models.catalog import DEFAULT_EDIT_FORMAT
 from codectx.models.catalog.auto import is_auto
 from codectx.models.catalog.resolve import resolve_model
 from codectx.models.identity import RepoId
@@ -109,10 +110,10 @@ class ServerProvider:
     def edit_format(self) -> str:
         settings = self.loaded.settings
         if is_auto(settings.model):  # auto picks among local models, not a server's
-            return "search-replace"
+            return DEFAULT_EDIT_FORMAT
         entry = resolve_model(settings.model, self.loaded.cache_path(),
                               self.loaded.models_path()).entry
-        return entry.edit_format if entry else "search-replace"
+        return entry.edit_format if entry else DEFAULT_EDIT_FORMAT
 
     def speed(self, progress: Progress = no_progress) -> Speed | None:
         return None  # not measured: turns take what the context allows
