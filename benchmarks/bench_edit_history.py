@@ -28,7 +28,7 @@ in a fresh cache (this machine's speed model and prefill settings copied in, as
 bench_real does), for each task: the task's tree is laid afresh at a fixed path per
 project (so a project's tasks share its prompt cache, as a person's edits in one
 repository do), trusted (the benchmark chose the project, so its checks run as in a
-project the user trusts), warmed, then `Session.edit` is asked as `codectx edit --apply`
+project the user trusts), warmed, then `editing.edit` is asked as `codectx edit --apply`
 would (`--files` the task's file, except for no-file tasks); a proposal is applied when
 one is offered and its checks pass; then the task's check runs. Recorded per task:
 right or wrong, the edit's time (the warm-up apart), the files written outside the task
@@ -73,6 +73,7 @@ from module_tasks import KINDS, module_tasks
 from real_edits import Task, changed_paths, passes, reset
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.results import EditProposal
 from codectx.assistant.session import Session
 from codectx.assistant.streams import last
@@ -283,7 +284,8 @@ def do_task(session: Session, task: BenchTask, model: str, args: argparse.Namesp
             scripted.clear()
             scripted.append(task.reply)
         started = time.perf_counter()
-        proposal = last(session.edit(task.instruction, files=[task.path] if task.named else [],
+        proposal = last(editing.edit(session, task.instruction,
+                                     files=[task.path] if task.named else [],
                                      fmt=args.format, check=args.checks,
                                      candidates=candidates), EditProposal)
         outcome.edit_s = time.perf_counter() - started
@@ -293,7 +295,7 @@ def do_task(session: Session, task: BenchTask, model: str, args: argparse.Namesp
         if not proposal.plan.ok or (proposal.failed_checks and not args.keep_failed):
             outcome.failure, outcome.why = failure_of(proposal)
         else:
-            session.apply(proposal.plan)
+            editing.apply(session, proposal.plan)
             outcome.outside = [p for p in changed_paths(task.root) if p != task.path]
             good, line = judge(task)
             outcome.right = good and not outcome.outside
@@ -463,7 +465,7 @@ def main() -> None:
     parser.add_argument("--scripted", action="store_true",
                         help="Run end to end with a scripted model answering the right edit.")
     parser.add_argument("--candidates", default="4",
-                        help="Comma-separated: replies one request may get (Session.edit's "
+                        help="Comma-separated: replies one request may get (editing.edit's "
                              "candidates), each value run in turn, side by side; 1: only "
                              "the greedy one, as before candidates.")
     parser.add_argument("--json", type=Path, help="Write the raw results here.")

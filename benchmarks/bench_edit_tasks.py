@@ -6,7 +6,7 @@ their own for behaviour no task changes, and are trusted, as a user trusts their
 own project. Each task is an instruction, the file it names (`--files`) and a
 check that runs the edited code (a Python snippet, `node`, `go test`), which the
 model never sees. For each edit format, with the project's checks off and on
-(`--checks`), the script asks the model for every task through `Session.edit`
+(`--checks`), the script asks the model for every task through `editing.edit`
 (the grammar, the guard, the syntax gate, the checks and their retries included,
 as `codectx edit --apply` does), applies the plan when there is one whose checks
 pass, runs the task's check, and puts the repository back. It prints, per format
@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.session import EditProposal, Session
 
 PY = {
@@ -207,14 +208,14 @@ def do_task(session: Session, task: Task, root: Path, fmt: str, checks: bool,
     """One task: proposed, applied when it may be, its check run, the repository put back."""
     before = snapshot(root)
     started = time.perf_counter()
-    proposal = [item for item in session.edit(task.instruction, files=[task.file], fmt=fmt,
+    proposal = [item for item in editing.edit(session, task.instruction, files=[task.file], fmt=fmt,
                                               check=checks)
                 if isinstance(item, EditProposal)][-1]
     tally.seconds += time.perf_counter() - started
     tally.run += 1
     applies = proposal.plan.ok and not proposal.failed_checks
     if applies:
-        session.apply(proposal.plan)
+        editing.apply(session, proposal.plan)
     else:
         tally.refused += 1
     tally.syntax += sum(any("does not parse" in p for p in problems)

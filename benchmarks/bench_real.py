@@ -60,6 +60,7 @@ from bench_map import definitions, pick_symbols, right
 from real_edits import Task, changed_paths, passes, reset, tasks
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.results import Answer, EditProposal
 from codectx.assistant.session import Session
 from codectx.errors import CodectxError
@@ -197,7 +198,7 @@ def edit(session: Session, root: Path, task: Task, result: Result, mode: str,
     """One seeded edit: proposed (the project's checks on or off), applied when it can be
     and its checks pass, checked by the task's own check, then undone."""
     started = time.perf_counter()
-    *_, proposal = session.edit(task.instruction, files=[task.path], check=checks)
+    *_, proposal = editing.edit(session, task.instruction, files=[task.path], check=checks)
     seconds = time.perf_counter() - started
     assert isinstance(proposal, EditProposal)
     good, why = False, "; ".join(proposal.problems)[:80]
@@ -211,7 +212,7 @@ def edit(session: Session, root: Path, task: Task, result: Result, mode: str,
     mode = f"{mode}, checks {'on' if checks else 'off'}"
     try:
         if proposal.plan.ok and not proposal.failed_checks:
-            session.apply(proposal.plan)
+            editing.apply(session, proposal.plan)
             outside = [p for p in changed_paths(root) if p != task.path]
             good, why = passes(root, task.module, task.check, task.import_root)
             good = good and not outside

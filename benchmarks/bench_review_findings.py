@@ -5,7 +5,7 @@
 
 The project is taken as its source distribution from PyPI (as bench_real.py does,
 unpacked under build/bench_real/). Seeded one-line changes are made to its
-package's modules, one at a time, staged, and reviewed (`Session.review`, what
+package's modules, one at a time, staged, and reviewed (`reviewing.review`, what
 `codectx review --staged` runs) with each model named, in a fresh cache:
 
 - bugs: a `return` dropped (the function returns None), a comparison or an
@@ -39,8 +39,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_real import fetch, fresh_cache
 
 from codectx import config
+from codectx.assistant import reviewing
 from codectx.assistant.results import Review
+from codectx.assistant.review.change import staged
 from codectx.assistant.session import Session
+from codectx.assistant.streams import last
 from codectx.errors import CodectxError
 
 Mutation = Callable[[str], str | None]
@@ -184,8 +187,8 @@ def review(session: Session, root: Path, case: Case) -> None:
     subprocess.run(["git", "add", case.path], cwd=root, check=True)
     started = time.perf_counter()
     try:
-        change = session.change(staged=True)
-        result = [item for item in session.review(change) if isinstance(item, Review)][-1]
+        change = staged(root)
+        result = last(reviewing.review(session, change), Review)
     finally:
         subprocess.run(["git", "reset", "-q", "--hard"], cwd=root, check=True)
     case.seconds = time.perf_counter() - started

@@ -15,7 +15,7 @@ two cases, made in a clone of the project and staged, as the pre-commit hook see
 - the control: the tree before the fix, with the fix staged (a harmless change); any
   finding on it is a false alarm.
 
-Each case is reviewed as `codectx review --staged` reviews it (`Session.review`, in a
+Each case is reviewed as `codectx review --staged` reviews it (`reviewing.review`, in a
 fresh cache per model), and with `--no-model` as the hook does when no model can run
 (`precommit.without_model`: the parse check and the analysis alone). Reported per
 model, per project (held out apart: starlette) and per source of the finding
@@ -42,6 +42,7 @@ from bench_real import fresh_cache
 from history_tasks import GIT_ENV, NOT_SOURCE, PROJECTS, Project, clone, git, is_test
 
 from codectx import config
+from codectx.assistant import reviewing
 from codectx.assistant.results import Review
 from codectx.assistant.review import change as changes
 from codectx.assistant.review.precommit import without_model
@@ -145,7 +146,7 @@ def review_case(repo: Path, case: Case, session: Session | None) -> None:
             review = without_model(repo, change, "not asked for")
             findings = review.findings if review is not None else []
         else:
-            review = last(session.review(change), Review)
+            review = last(reviewing.review(session, change), Review)
             findings = review.findings
             case.reply = review.answer.text if review.answer is not None else ""
     except CodectxError as exc:

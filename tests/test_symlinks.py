@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from codectx import config
-from codectx.assistant import commands
+from codectx.assistant import commands, editing, reviewing
 from codectx.assistant.chat import Chat
 from codectx.assistant.context import Context
 from codectx.assistant.edits.paths import EditRefused, ReadRefused, readable_path, safe_path
@@ -178,7 +178,7 @@ def test_pinned_and_edited_files_refuse_a_link_out(repo: Path, path: str) -> Non
     with pytest.raises(ReadRefused, match=f"the file named, {path}: a symlink on the way"):
         list(session.ask("What is in it?", pinned=[path]))
     with pytest.raises(ReadRefused, match=f"the file named, {path}: a symlink on the way"):
-        list(session.edit("Change it", files=[path]))
+        list(editing.edit(session, "Change it", files=[path]))
     assert backend.prompts == []
     list(session.ask("What is in a.py?", pinned=["a.py"]))
     assert "A = 1" in prompts_text(backend) and SECRET not in prompts_text(backend)
@@ -220,7 +220,7 @@ def test_an_untracked_link_out_is_reviewed_as_the_link_it_is(tmp_path: Path,
     assert all(SECRET not in line.text for f in worktree.files for line in f.lines)
     backend = FakeBackend(["no findings"])
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    list(session.review(worktree))
+    list(reviewing.review(session, worktree))
     assert str(outside / "secret.py") in prompts_text(backend)  # the link, as git has it
     assert SECRET not in prompts_text(backend)
 

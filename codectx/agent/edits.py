@@ -26,7 +26,7 @@ from acp.schema import AllowedOutcome, PermissionOption, ToolCallLocation, ToolC
 
 from codectx.agent.reading import show_retrieved
 from codectx.agent.state import Agent, SessionState, StopReason
-from codectx.assistant import outcomes
+from codectx.assistant import editing, outcomes
 from codectx.assistant.edits import show
 from codectx.assistant.edits.plan import EditPlan, FileChange
 from codectx.assistant.results import EditProposal
@@ -129,7 +129,7 @@ async def _allowed(agent: Agent, state: SessionState, part: EditPlan, instructio
 async def _write(agent: Agent, state: SessionState, plan: EditPlan) -> list[str]:
     """Through the editor when it can (not deletions, which it cannot), else to disk."""
     if not agent.can_write or any(c.after is None for c in plan.changes):
-        return await asyncio.to_thread(state.session.apply, plan)
+        return await asyncio.to_thread(editing.apply, state.session, plan)
     root = state.session.root.resolve()
     for change in plan.changes:
         await agent.client.write_text_file(session_id=state.id, path=str(root / change.path),

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from codectx.advice import error_in_the_chat
+from codectx.assistant import editing, reviewing
 from codectx.assistant.chat import Chat, FrontEnd
 from codectx.assistant.edits import show
 from codectx.assistant.edits.paths import readable_path
 from codectx.assistant.outcomes import Cleared, Confirm, Note, Outcome, Refusal, ShowChange, Start
+from codectx.assistant.review import change as changes
 from codectx.errors import CodectxError
 from codectx.progress import Progress
 
@@ -112,8 +114,8 @@ def _edit(chat: Chat, instruction: str) -> Outcome:
     if not instruction:
         return Refusal("/edit needs an instruction: /edit rename foo to bar")
     files = list(chat.pinned)
-    return Start("edit", f"edit: {instruction}", lambda cancel, progress: chat.session.edit(
-        instruction, files=files, cancel=cancel, progress=progress), instruction)
+    return Start("edit", f"edit: {instruction}", lambda cancel, progress: editing.edit(
+        chat.session, instruction, files=files, cancel=cancel, progress=progress), instruction)
 
 
 def _revise(chat: Chat, text: str) -> Outcome:
@@ -121,8 +123,8 @@ def _revise(chat: Chat, text: str) -> Outcome:
     if earlier is None or not text:
         return Refusal("/revise TEXT changes the edit on screen")
     files = list(chat.pinned)
-    return Start("edit", f"revise: {text}", lambda cancel, progress: chat.session.edit(
-        text, files=files, revising=earlier, cancel=cancel, progress=progress), text)
+    return Start("edit", f"revise: {text}", lambda cancel, progress: editing.edit(
+        chat.session, text, files=files, revising=earlier, cancel=cancel, progress=progress), text)
 
 
 def _apply(chat: Chat, argument: str) -> Outcome:
@@ -143,7 +145,7 @@ def _apply(chat: Chat, argument: str) -> Outcome:
         if not plan.changes:
             return Refusal("the change only creates or deletes files: /apply all applies it")
     try:
-        paths = chat.session.apply(plan)
+        paths = editing.apply(chat.session, plan)
     except CodectxError as exc:
         return _failed(exc)
     chat.applied(chat.proposal)
@@ -154,8 +156,8 @@ def _check(chat: Chat, argument: str) -> Outcome:
     proposal = chat.proposal
     if proposal is None:
         return Refusal("no change on screen to check")
-    return Start("edit", "check the change", lambda cancel, progress: chat.session.check(
-        proposal, cancel=cancel, progress=progress), proposal.instruction)
+    return Start("edit", "check the change", lambda cancel, progress: editing.recheck(
+        chat.session, proposal, cancel=cancel, progress=progress), proposal.instruction)
 
 
 def _diff(chat: Chat, argument: str) -> Outcome:
@@ -164,7 +166,7 @@ def _diff(chat: Chat, argument: str) -> Outcome:
 
 def _undo(chat: Chat, argument: str) -> Outcome:
     try:
-        paths = chat.session.undo()
+        paths = editing.undo(chat.session)
     except CodectxError as exc:
         return _failed(exc)
     return Note(f"restored {', '.join(paths)}")
@@ -177,21 +179,22 @@ def _review(chat: Chat, argument: str) -> Outcome:
     staged = bool(argument)
 
     def work(cancel: threading.Event, progress: Progress) -> Iterator[Any]:
-        change = chat.session.change(staged)  # in the worker: git may be slow
-        return chat.session.review(change, cancel=cancel, progress=progress)
+        root = chat.session.root  # in the worker: git may be slow
+        change = changes.staged(root) if staged else changes.worktree(root)
+        return reviewing.review(chat.session, change, cancel=cancel, progress=progress)
 
     return Start("review", f"review{' (staged)' if staged else ''}", work)
 
 
 def _model(chat: Chat, argument: str) -> Outcome:
     try:
-        return Note(chat.session.model_description())
+        return Note(chat.session.provider.description())
     except CodectxError as exc:  # a model that cannot be read, a server that cannot be reached
         return _failed(exc)
 
 
 def _cache(chat: Chat, argument: str) -> Outcome:
-    return Note(chat.session.cache_description())
+    return Note(chat.session.provider.cache_description())
 
 
 def _clear(chat: Chat, argument: str) -> Outcome:

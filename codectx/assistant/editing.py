@@ -27,17 +27,19 @@ import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from codectx.assistant.checks.detect import CheckSet
+from codectx.assistant.checks.detect import checks_for as detected_checks
 from codectx.assistant.checks.run import CheckResult, around_failure
 from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.checks.trial import trial
 from codectx.assistant.context import Topic
 from codectx.assistant.edits import ending, formats, guard, repeats, static
 from codectx.assistant.edits.grammar import edit_grammar
+from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
-from codectx.assistant.streams import last, relay
 from codectx.assistant.turns import TurnRequest, Turns
 from codectx.models.backend import GREEDY, Sampling
 from codectx.progress import Progress, no_progress
@@ -58,10 +60,21 @@ class _Tries:
     check: int = 1
 
 
+def checks_for(session: Turns, paths: Sequence[str], progress: Progress = no_progress,
+               ) -> CheckSet:
+    """The checks a change to `paths` gets here, and those held back (untrusted)."""
+    trust = session.loaded.trust
+    return detected_checks(session.root, paths, session.index(progress).files,
+                           setting=session.loaded.settings.check,
+                           origin=session.loaded.sources.get("check", "config"),
+                           trusted=trust is None or trust.trusted)
+
+
 def run_checks(session: Turns, plan: EditPlan, cancel: threading.Event | None,
                progress: Progress, attempt: int) -> tuple[tuple[CheckResult, ...], str | None]:
     """The checks' results on a planned change (the tree put back), and what was held back."""
-    found = session.checks_for([c.path for c in plan.changes if c.after is not None], progress)
+    found = checks_for(session, [c.path for c in plan.changes if c.after is not None],
+                       progress)
     results = trial(plan, session.root, found.checks, session.loaded.settings.check_timeout,
                     cancel, progress, attempt, builds_dir(session.loaded.cache_path(),
                                                           session.root))
@@ -173,11 +186,12 @@ def _candidates(session: Turns, first: _Ask, request: str, history: list[tuple[s
             if not _more_time(session, started, tried[-1].answer):
                 break
             progress("candidate", number + 1, most)
-        answer = yield from relay(session.run_turn(TurnRequest(
+        turn = session.run_turn(TurnRequest(
             request, first.limit, tuple(history), grammar=first.grammar, about=about,
             shown=first.shown if attempt == 1 else "",
-            sampling=Sampling(SAMPLED, number) if number else GREEDY), cancel, progress),
-            Answer)
+            sampling=Sampling(SAMPLED, number) if number else GREEDY), cancel, progress)
+        yield from turn
+        answer = turn.answer()
         answer, reply, ran_out = ending.end_reply(answer, first.fmt, first.limit)
         plan, problems = guard.plan_reply(reply, session.root, first.fmt, first.allowed)
         if ran_out:
@@ -207,12 +221,20 @@ def _chosen(tried: Sequence[_Candidate], checking: bool) -> _Candidate:
     return replace(best, plan=replace(best.plan, notes=(*best.plan.notes, *notes)))
 
 
-def edit_attempts(session: Turns, instruction: str, *, files: Sequence[str],
-                  fmt: str | None, revising: EditProposal | None, allow_new: bool,
-                  allow_delete: bool, check: bool | None, cancel: threading.Event | None,
-                  progress: Progress, candidates: int = MAX_CANDIDATES,
-                  ) -> Iterator[str | EditProposal]:
-    """`Session.edit`'s work: stream the replies, then one EditProposal."""
+def edit(session: Turns, instruction: str, *, files: Sequence[str] = (),
+         fmt: str | None = None, revising: EditProposal | None = None,
+         allow_new: bool = False, allow_delete: bool = False, check: bool | None = None,
+         cancel: threading.Event | None = None, progress: Progress = no_progress,
+         candidates: int = MAX_CANDIDATES) -> Iterator[str | EditProposal]:
+    """Ask for a change; stream the model's replies, then one EditProposal (the work tree
+    is left as it was).
+
+    Up to `candidates` replies are tried while the time allows. A reply that cannot be
+    applied, that goes beyond the request (see `edits.guard`) or that does not parse goes
+    back to the model once with what was wrong; a change that fails the project's checks
+    (`check`; None: the check_edits setting) goes back once with the check's output. With
+    `revising`, the instruction asks for a change to that earlier proposal.
+    """
     started = time.perf_counter()
     first = _first_ask(session, instruction, files, fmt, revising, allow_new, allow_delete,
                        progress)
@@ -271,13 +293,33 @@ def edit_attempts(session: Turns, instruction: str, *, files: Sequence[str],
         about = None
 
 
+def recheck(session: Turns, proposal: EditProposal, *, cancel: threading.Event | None = None,
+            progress: Progress = no_progress) -> Iterator[EditProposal]:
+    """Run the checks on a proposal's change again (the tree put back); the proposal with
+    their results."""
+    results, held = run_checks(session, proposal.plan, cancel, progress, proposal.attempts)
+    yield replace(proposal, checks=results, held_back=held, checked=True,
+                  checks_attempt=proposal.attempts)
+
+
+def apply(session: Turns, plan: EditPlan) -> list[str]:
+    """Write a planned change (journaled, so `undo` restores it); the paths written."""
+    apply_plan(plan, session.root, journal_dir(session.loaded.cache_path(), session.root))
+    return [c.path for c in plan.changes]
+
+
+def undo(session: Turns) -> list[str]:
+    """Restore the files of the last applied change; the paths restored."""
+    return undo_last(session.root, journal_dir(session.loaded.cache_path(), session.root))
+
+
 def commit_message(session: Turns, plan: EditPlan, instruction: str,
-                   cancel: threading.Event | None) -> str:
-    """`Session.commit_message`: a summary line, then a body, written by the model."""
+                   cancel: threading.Event | None = None) -> str:
+    """A message for an applied change: a summary line, then a body, written by the model."""
     diff = "".join(c.diff for c in plan.changes)[:8000]
-    answer = last(session.run_turn(TurnRequest(formats.COMMIT_REQUEST + diff, 120), cancel,
-                                   no_progress), Answer)
-    text = answer.text.strip().strip("`").strip()
+    reply = session.run_turn(TurnRequest(formats.COMMIT_REQUEST + diff, 120), cancel,
+                             no_progress).text()
+    text = reply.strip().strip("`").strip()
     lines = [line.rstrip() for line in text.splitlines()]
     if not lines or not lines[0]:
         first = instruction.strip().splitlines()

@@ -35,18 +35,18 @@ from codectx.assistant.review.findings import (
     review_request,
 )
 from codectx.assistant.review.syntax import versions
-from codectx.assistant.streams import relay
 from codectx.assistant.turns import TurnRequest, Turns
 from codectx.indexer.languages import has_grammar, language_of
-from codectx.progress import Progress
+from codectx.progress import Progress, no_progress
 
 DEFINITION_TOKENS = 160
 """Reply tokens for one definition: a sentence on what changes, and a finding or two."""
 
 
-def review(session: Turns, change: Change, cancel: threading.Event | None,
-           progress: Progress) -> Iterator[str | Review]:
-    """`Session.review`'s work: stream the model's review, then one Review."""
+def review(session: Turns, change: Change, *, cancel: threading.Event | None = None,
+           progress: Progress = no_progress) -> Iterator[str | Review]:
+    """Stream the model's review of `change`, then one Review with its findings, those
+    analysis finds without the model first."""
     rendered, notes = render_change(change)
     if not rendered:
         reason = ("only binary or deleted files changed" if change.files
@@ -62,9 +62,11 @@ def review(session: Turns, change: Change, cancel: threading.Event | None,
     parsed = versions(session.root, change, lambda f: has_grammar(language_of(f.path)))
     definitions = sorted(changed_definitions(parsed), key=lambda d: d.new)  # changed first
     if not definitions:
-        answer = yield from relay(session.run_turn(TurnRequest(
+        turn = session.run_turn(TurnRequest(
             review_request(change, rendered), session.loaded.settings.max_answer_tokens,
-            tree=change.tree, about=Topic(rendered)), cancel, progress), Answer)
+            tree=change.tree, about=Topic(rendered)), cancel, progress)
+        yield from turn
+        answer = turn.answer()
         found = parse_findings(answer.text, change)
         findings, dropped = found.findings, found.dropped
         if answer.stop_reason == "cancelled":
@@ -87,8 +89,7 @@ def _by_definition(session: Turns, change: Change, definitions: list[Definition]
     long as `review_seconds` allows; returns (the turns as one Answer, findings, dropped,
     notes)."""
     settings = session.loaded.settings
-    prefix = yield from relay(session.run_turn(TurnRequest(None, tree=change.tree), cancel,
-                                               progress), Answer)
+    prefix = session.run_turn(TurnRequest(None, tree=change.tree), cancel, progress).answer()
     started = time.perf_counter()
     limit = settings.review_seconds
     answers: list[tuple[Definition, Answer]] = []
@@ -102,10 +103,12 @@ def _by_definition(session: Turns, change: Change, definitions: list[Definition]
             left = definitions[number:]
             break
         progress("definition", number + 1, len(definitions))
-        answer = yield from relay(session.run_turn(TurnRequest(
+        turn = session.run_turn(TurnRequest(
             definition_request(change, definition, used.get(definition.name)),
             min(DEFINITION_TOKENS, settings.max_answer_tokens), tree=change.tree), cancel,
-            progress), Answer)
+            progress)
+        yield from turn
+        answer = turn.answer()
         answers.append((definition, answer))
         found = parse_findings(answer.text, change)
         if any(f.path is None for f in found.findings):

@@ -1,11 +1,12 @@
-"""The one object every front end talks to: questions in, answers out.
+"""A repository with a model that runs turns on it: questions in, answers out.
 
-A Session indexes its repository, gets the model from its `Provider`, builds
-the prompt (instructions and repository as the cacheable prefix, the question
-after) and streams the answer. It never prints: progress goes through a
-callback, text pieces and a final `Answer` come out of `ask`. Where the model
-runs (this process, a server, a script in tests) is the provider's business:
-nothing here branches on it.
+A Session indexes its repository, gets the model from its `Provider`, builds the prompt
+(instructions and repository as the cacheable prefix, the question after) and runs a
+turn (`run_turn`, which gives a `Turn`: its reply as it comes, then its `Answer`). It
+never prints: progress goes through a callback. `ask`, `warm` and `refresh` are the
+turns a front end asks for; an edit (`editing.edit`) and a review (`reviewing.review`)
+are built on turns, and take the session. Where the model runs (this process, a
+server, a script in tests) is the provider's business: nothing here branches on it.
 """
 
 from __future__ import annotations
@@ -16,18 +17,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from codectx.assistant import background, editing, reviewing
-from codectx.assistant.checks.detect import CheckSet, checks_for
+from codectx.assistant import background
 from codectx.assistant.context import Context, Topic, fit_notes, split_tokens
-from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
-from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import whole_files
 from codectx.assistant.prompts import build_prompt
 from codectx.assistant.results import Answer, EditProposal, Review
 from codectx.assistant.retrieval import NOTHING
-from codectx.assistant.review.change import Change
-from codectx.assistant.streams import last
-from codectx.assistant.turns import TurnRequest
+from codectx.assistant.turns import Turn, TurnRequest
 from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.indexer.repository import index_repository
@@ -80,15 +76,17 @@ class Session:
         `buffers` gives the text of some of them as an editor has it, unsaved.
         """
         shown = self._pinned(pinned, buffers)
-        yield from self.run_turn(TurnRequest(
+        turn = self.run_turn(TurnRequest(
             question + shown, self.loaded.settings.max_answer_tokens, tuple(history),
             about=Topic(question, tuple(pinned), "pinned"), shown=shown), cancel, progress)
+        yield from turn
+        yield turn.answer()
 
     def warm(self, *, cancel: threading.Event | None = None,
              progress: Progress = no_progress, index: IndexResult | None = None) -> Answer:
         """Prefill the repository prefix and save it, so the next question starts warm;
         `index`: the repository as just indexed (not indexed again)."""
-        return last(self.run_turn(TurnRequest(None, index=index), cancel, progress), Answer)
+        return self.run_turn(TurnRequest(None, index=index), cancel, progress).answer()
 
     def refresh(self, *, cancel: threading.Event | None = None,
                 progress: Progress = no_progress) -> Answer:
@@ -98,58 +96,9 @@ class Session:
         stop = cancel if cancel is not None else threading.Event()
         self._refreshing = stop  # set by the next question
         try:
-            return last(self.run_turn(TurnRequest(None, exact=True), stop, progress), Answer)
+            return self.run_turn(TurnRequest(None, exact=True), stop, progress).answer()
         finally:
             self._refreshing = None
-
-    def edit(self, instruction: str, *, files: Sequence[str] = (), fmt: str | None = None,
-             revising: EditProposal | None = None, allow_new: bool = False,
-             allow_delete: bool = False, check: bool | None = None,
-             cancel: threading.Event | None = None, progress: Progress = no_progress,
-             candidates: int = editing.MAX_CANDIDATES) -> Iterator[str | EditProposal]:
-        """Ask for a change; stream the model's reply, then one EditProposal (the work tree
-        is left as it was).
-
-        Up to `candidates` replies are tried while the time allows (`editing`). A reply
-        that cannot be applied, that goes beyond the request (see `edits.guard`) or that
-        does not parse goes back to the model once with what was wrong; a change that
-        fails the project's checks (`check`; None: the check_edits setting) goes back once
-        with the check's output. With `revising`, the instruction asks for a change to
-        that earlier proposal.
-        """
-        yield from editing.edit_attempts(
-            self, instruction, files=files, fmt=fmt, revising=revising, allow_new=allow_new,
-            allow_delete=allow_delete, check=check, cancel=cancel, progress=progress,
-            candidates=candidates)
-
-    def checks_for(self, paths: Sequence[str], progress: Progress = no_progress) -> CheckSet:
-        """The checks a change to `paths` gets here, and those held back (untrusted)."""
-        trust = self.loaded.trust
-        return checks_for(self.root, paths, self._index(progress).files,
-                          setting=self.loaded.settings.check,
-                          origin=self.loaded.sources.get("check", "config"),
-                          trusted=trust is None or trust.trusted)
-
-    def check(self, proposal: EditProposal, *, cancel: threading.Event | None = None,
-              progress: Progress = no_progress) -> Iterator[EditProposal]:
-        """Run the checks on a proposal's change again (the tree put back); the proposal
-        with their results."""
-        results, held = editing.run_checks(self, proposal.plan, cancel, progress,
-                                           proposal.attempts)
-        yield replace(proposal, checks=results, held_back=held, checked=True,
-                      checks_attempt=proposal.attempts)
-
-    def review(self, change: Change, *, cancel: threading.Event | None = None,
-               progress: Progress = no_progress) -> Iterator[str | Review]:
-        """Stream the model's review of `change`, then one Review with its findings, those
-        analysis finds without the model first (see `reviewing`)."""
-        yield from reviewing.review(self, change, cancel, progress)
-
-    def change(self, staged: bool = False) -> Change:
-        """The work tree's uncommitted changes, or with `staged` what would be committed."""
-        from codectx.assistant.review import change
-
-        return change.staged(self.root) if staged else change.worktree(self.root)
 
     def index(self, progress: Progress = no_progress, *, whole: bool = False) -> IndexResult:
         """The repository as the model will see it (files, modes, tokens); with `whole`,
@@ -183,26 +132,6 @@ class Session:
             self._sizes = sizing.plan(speed, self.repository_budget(progress), targets)
         return self._sizes
 
-    def apply(self, plan: EditPlan) -> list[str]:
-        """Write a planned change (journaled, so `undo` restores it); the paths written."""
-        apply_plan(plan, self.root, journal_dir(self.loaded.cache_path(), self.root))
-        return [c.path for c in plan.changes]
-
-    def undo(self) -> list[str]:
-        """Restore the files of the last applied change; the paths restored."""
-        return undo_last(self.root, journal_dir(self.loaded.cache_path(), self.root))
-
-    def model_description(self) -> str:
-        return self.provider.description()
-
-    def cache_description(self) -> str:
-        return self.provider.cache_description()
-
-    def commit_message(self, plan: EditPlan, instruction: str,
-                       cancel: threading.Event | None = None) -> str:
-        """A message for the change, written by the model: a summary line, then a body."""
-        return editing.commit_message(self, plan, instruction, cancel)
-
     @property
     def warms_ahead(self) -> bool:
         """Whether a front end should prefill before the first question."""
@@ -221,13 +150,13 @@ class Session:
         return whole_files(self.root, files, buffers)
 
     def run_turn(self, request: TurnRequest, cancel: threading.Event | None,
-                 progress: Progress) -> Iterator[str | Answer]:
-        """One turn, as `request` asks (see `TurnRequest`).
+                 progress: Progress) -> Turn:
+        """One turn, as `request` asks (see `TurnRequest`), run as the `Turn` is read.
 
         The turn runs in a thread of its own, holding the turn lock (one model, one turn
         at a time), and its pieces come through a queue. A consumer that stops reading
-        stops it: closing the iterator cancels the turn, and one dropped without being
-        closed (held in a reference cycle, say) never holds the lock past the turn's end.
+        stops it: closing the turn cancels it, and one dropped without being closed
+        (held in a reference cycle, say) never holds the lock past the turn's end.
         """
         refreshing = self._refreshing
         if request.question is not None and refreshing is not None:
@@ -237,7 +166,7 @@ class Session:
             with self._turn_lock:
                 yield from self._one_turn(request, cancel, report)
 
-        yield from background.iterate(locked, background.LinkedCancel(cancel), progress)
+        return Turn(background.iterate(locked, background.LinkedCancel(cancel), progress))
 
     def _one_turn(self, turn: TurnRequest, cancel: threading.Event,
                   progress: Progress) -> Iterator[str | Answer]:

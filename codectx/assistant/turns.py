@@ -1,16 +1,16 @@
-"""A turn as the caller asks for it (`TurnRequest`), and what a use of the turn engine
-needs of a Session (`Turns`): the edit loop (`editing.py`) and the review
-(`reviewing.py`) take that, not `Session` itself, which imports them."""
+"""A turn as the caller asks for it (`TurnRequest`), the turn as it runs (`Turn`: its
+reply and what it used), and what a use of the turn engine needs of a Session
+(`Turns`): the edit loop (`editing.py`) and the review (`reviewing.py`) take that, not
+`Session` itself."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from codectx.assistant.checks.detect import CheckSet
 from codectx.assistant.context import Topic
 from codectx.assistant.results import Answer
 from codectx.config import Loaded
@@ -46,6 +46,59 @@ class TurnRequest:
     """How the reply is chosen."""
 
 
+class Turn:
+    """One turn's reply as it comes, and what it used (as llm's `Response`).
+
+    Iterating gives the reply's text pieces as the model writes them; `answer()` reads
+    what is left and returns the `Answer`: the whole text, its tokens (prompt, reused,
+    evaluated, generated), timings and notes; `text()` is the reply alone. A turn runs
+    while it is read: stopping early (closing the iteration, or dropping it) or `close()`
+    cancels it, and then `answer()` has none to give.
+    """
+
+    def __init__(self, stream: Iterator[str | Answer]) -> None:
+        self._stream = stream
+        self._pieces: list[str] = []
+        self._answer: Answer | None = None
+        self._ended = False
+
+    def __iter__(self) -> Iterator[str]:
+        if self._ended:  # read again: the pieces as they came
+            yield from self._pieces
+            return
+        try:
+            for item in self._stream:
+                if isinstance(item, Answer):
+                    self._answer = item
+                else:
+                    self._pieces.append(item)
+                    yield item
+        except GeneratorExit:
+            self.close()
+            raise
+        self._ended = True
+
+    def answer(self) -> Answer:
+        """The turn's result, once its reply has been read to the end (read here if not).
+        ValueError when the turn was stopped before it gave one."""
+        for _ in self:
+            pass
+        if self._answer is None:
+            raise ValueError("the turn ended without an answer (it was stopped)")
+        return self._answer
+
+    def text(self) -> str:
+        """The whole reply."""
+        return self.answer().text
+
+    def close(self) -> None:
+        """Stop the turn where it is (it cancels, and its lock is let go)."""
+        self._ended = True
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
 class Turns(Protocol):
     """A repository with a model that runs turns on it (`assistant.session.Session`)."""
 
@@ -54,13 +107,10 @@ class Turns(Protocol):
     provider: Provider
 
     def run_turn(self, request: TurnRequest, cancel: threading.Event | None,
-                 progress: Progress) -> Iterator[str | Answer]: ...
+                 progress: Progress) -> Turn: ...
 
     def index(self, progress: Progress = no_progress, *, whole: bool = False,
               ) -> IndexResult: ...
-
-    def checks_for(self, paths: Sequence[str], progress: Progress = no_progress,
-                   ) -> CheckSet: ...
 
     def repository_budget(self, progress: Progress = no_progress) -> int: ...
 

@@ -97,7 +97,9 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
     plan = _chosen(proposal.plan, report, as_json, dry_run, apply_now)
     if plan is None:
         return
-    session.apply(plan)
+    from codectx.assistant import editing
+
+    editing.apply(session, plan)
     report["status"] = "applied"
     if commit:
         _commit(session, plan, instruction, path, report)
@@ -108,13 +110,15 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
 
 def _propose(session: Session, instruction: str, **options: Any) -> EditProposal:
     """The model's change, planned in the background under a progress bar."""
+    from codectx.assistant import editing
     from codectx.assistant.session import EditProposal
     from codectx.assistant.streams import last
     from codectx.cli import console
 
     with console.progress_bar() as progress:
         return last(in_background(
-            lambda cancel, p: session.edit(instruction, cancel=cancel, progress=p, **options),
+            lambda cancel, p: editing.edit(session, instruction, cancel=cancel, progress=p,
+                                           **options),
             progress), EditProposal)
 
 
@@ -180,12 +184,13 @@ def _chosen(plan: Any, report: dict[str, Any], as_json: bool, dry_run: bool,
 def _commit(session: Any, plan: Any, instruction: str, path: Path,
             report: dict[str, Any]) -> None:
     """Commit an applied edit; whatever goes wrong, say the files are already changed."""
+    from codectx.assistant.editing import commit_message
     from codectx.assistant.edits.git import commit_paths
     from codectx.cli import console
     from codectx.errors import CodectxError
 
     try:
-        message = session.commit_message(plan, instruction)
+        message = commit_message(session, plan, instruction)
         report["commit"] = commit_paths(path, [c.path for c in plan.changes], message)
         report["message"] = message
     except (CodectxError, KeyboardInterrupt) as exc:
@@ -235,10 +240,11 @@ def undo_cmd(path: Path) -> None:
 
     Refuses, changing nothing, if any of those files changed since the edit.
     """
+    from codectx.assistant.editing import undo
     from codectx.assistant.session import Session
     from codectx.cli import console
 
-    restored = Session(path, load_settings(path)).undo()  # no model is loaded for this
+    restored = undo(Session(path, load_settings(path)))  # no model is loaded for this
     console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
 
 

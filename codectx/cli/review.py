@@ -80,6 +80,7 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
       codectx review --staged --fail-on error
       codectx review --range main..HEAD --format sarif > review.sarif
     """
+    from codectx.assistant import reviewing
     from codectx.assistant.review.findings import reaches
     from codectx.assistant.review.report import review_json, review_sarif
     from codectx.assistant.session import Review, Session
@@ -91,8 +92,8 @@ def review_cmd(path: Path, staged: bool, spec: str | None, files: tuple[str, ...
     session = Session(path, load_settings(path, flags))
     with console.progress_bar() as progress:
         review = last(in_background(
-            lambda cancel, p: session.review(change, cancel=cancel, progress=p), progress),
-            Review)
+            lambda cancel, p: reviewing.review(session, change, cancel=cancel, progress=p),
+            progress), Review)
     if fmt == "json":
         answer = review.answer
         extra = {"reviewed": [f.path for f in change.reviewable],

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits import static
 from codectx.assistant.edits.guard import plan_reply
 from codectx.assistant.edits.plan import EditPlan, FileChange
@@ -47,7 +48,7 @@ def propose(root: Path, replies: list[str], speed: Speed | None = None,
     backend = FakeBackend(replies)
     settings = {"edit_seconds": 120.0} if speed is not None else {}
     session = Session(root, config.load(root, settings), ScriptedProvider(backend, speed=speed))
-    *_, last = session.edit(ASK, files=["pkg/text.py"], fmt="definitions", check=check)
+    *_, last = editing.edit(session, ASK, files=["pkg/text.py"], fmt="definitions", check=check)
     assert isinstance(last, EditProposal)
     return last, backend
 
@@ -229,8 +230,8 @@ def test_a_real_reply_calling_a_name_nothing_defines_gives_way_to_the_next_candi
     make_repo(tmp_path / "r", {"shell_completion.py": SHELL})
     backend = FakeBackend([COPIED_BODY, EACH])
     session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
-    *_, proposal = session.edit(SHELL_ASK, files=["shell_completion.py"], fmt="definitions",
-                                check=False)
+    *_, proposal = editing.edit(session, SHELL_ASK, files=["shell_completion.py"],
+                                fmt="definitions", check=False)
     assert isinstance(proposal, EditProposal) and proposal.plan.ok
     assert "[split_arg_string(item) for item in items]" in (proposal.plan.changes[0].after
                                                              or "")

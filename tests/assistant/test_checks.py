@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.checks import scratch
 from codectx.assistant.checks.detect import Check, checks_for, importing_tests
 from codectx.assistant.checks.run import around_failure, run_check
@@ -59,7 +60,7 @@ def session(root: Path, replies: list[str], **flags: object) -> tuple[Session, F
 
 def propose(root: Path, replies: list[str], **flags: object) -> tuple[EditProposal, FakeBackend]:
     chat, backend = session(root, replies, **flags)
-    *_, last = chat.edit(ASK)
+    *_, last = editing.edit(chat, ASK)
     assert isinstance(last, EditProposal)
     return last, backend
 
@@ -70,7 +71,7 @@ def test_the_tests_that_import_a_changed_module_are_found(tmp_path: Path) -> Non
     assert importing_tests(["calc.py"], chat.index().files) == ["tests/test_calc.py"]
     trust(root)
     chat, _ = session(root, [])
-    found = chat.checks_for(["calc.py"])
+    found = editing.checks_for(chat, ["calc.py"])
     names = [c.name for c in found.checks]
     assert names[0] == "py_compile" and "pytest" in names and not found.held_back
     pytest_check = next(c for c in found.checks if c.name == "pytest")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.session import EditProposal, Session
 from tests.conftest import make_repo
 
@@ -33,8 +34,9 @@ def test_a_failed_check_goes_back_to_the_model_and_its_retry_is_checked(
     gate = (f"test -f {once} || {{ touch {once}; echo 'error: triple must be documented: "
             "add a docstring to it'; exit 1; }")
     session = Session(root, config.load(root, {"check": {"python": gate}}))
-    assert [c.name for c in session.checks_for(["calc.py"]).checks] == ["check (command line)"]
-    *_, proposal = session.edit("Add a function triple(x) to calc.py that returns x * 3.",
+    found = editing.checks_for(session, ["calc.py"])
+    assert [c.name for c in found.checks] == ["check (command line)"]
+    *_, proposal = editing.edit(session, "Add a function triple(x) to calc.py that returns x * 3.",
                                 files=["calc.py"], fmt="definitions")
     assert isinstance(proposal, EditProposal)
     first = [c for c in proposal.checks if c.attempt == 1]

@@ -9,6 +9,7 @@ import pytest
 from llama_cpp.llama_grammar import LlamaGrammar
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits.definitions import MergeError, merge
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.guard import Request, plan_reply
@@ -128,7 +129,7 @@ def test_edit_replies_are_generated_under_the_grammar(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"stats.py": STATS})
     backend = FakeBackend([f"stats.py\n```python\n{MEDIAN}```\n"])
     session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
-    *_, proposal = session.edit("In stats.py add median", files=["stats.py"],
+    *_, proposal = editing.edit(session, "In stats.py add median", files=["stats.py"],
                                 fmt="definitions")
     assert isinstance(proposal, EditProposal) and proposal.plan.ok
     assert backend.params[-1].grammar == edit_grammar("definitions", ["stats.py"])
@@ -140,8 +141,9 @@ def test_the_embedded_model_adds_a_function_with_its_default_format(tmp_path: Pa
     make_repo(tmp_path / "r", {"stats.py": STATS.replace("import math\n\n\n", ""),
                                "main.py": "from stats import mean\n\nprint(mean([1, 2]))\n"})
     session = Session(tmp_path / "r", config.load(tmp_path / "r", {"max_answer_tokens": 200}))
-    *_, proposal = session.edit("In stats.py add a function median(values) that returns the "
-                                "middle value of the sorted values", files=["stats.py"])
+    *_, proposal = editing.edit(session, "In stats.py add a function median(values) that "
+                                "returns the middle value of the sorted values",
+                                files=["stats.py"])
     assert isinstance(proposal, EditProposal)
     assert proposal.plan.ok, proposal.problems
     [change] = proposal.plan.changes

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits.git import commit_paths
 from codectx.assistant.edits.journal import StaleEdit, UndoError, apply_plan, undo_last
 from codectx.assistant.edits.parse import parse_reply
@@ -27,10 +28,10 @@ BAD = ("app.py\n<<<<<<< SEARCH\n    raise NotImplementedError(name)\n=======\n  
 def propose(root: Path, replies: list[str], instruction: str = "Say hello instead of hi",
             **options: object) -> tuple[EditProposal, FakeBackend]:
     """The proposal a scripted model's `replies` make for `instruction` (`options`: those of
-    `Session.edit`), and the backend, which kept every prompt."""
+    `editing.edit`), and the backend, which kept every prompt."""
     backend = FakeBackend(replies)
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    *_, last = session.edit(instruction, **options)  # type: ignore[arg-type]
+    *_, last = editing.edit(session, instruction, **options)  # type: ignore[arg-type]
     assert isinstance(last, EditProposal)
     return last, backend
 

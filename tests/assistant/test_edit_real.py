@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits import guard
 from codectx.assistant.edits.formats import retry_request
 from codectx.assistant.session import EditProposal, Session
@@ -26,7 +27,7 @@ SLOW = Speed(Line(1 / 150, 1e-6), Line(1 / 30, 1e-6), "a slow machine")
 
 
 def edit(session: Session, instruction: str) -> EditProposal:
-    *_, proposal = session.edit(instruction, files=["big.py"], fmt="definitions")
+    *_, proposal = editing.edit(session, instruction, files=["big.py"], fmt="definitions")
     assert isinstance(proposal, EditProposal)
     return proposal
 
@@ -47,7 +48,7 @@ def test_an_edit_to_a_large_file_evaluates_its_view_not_the_file_and_applies(
     # Past the warm prefix: the view, the instructions and the template, not the file.
     assert answer.evaluated_tokens < whole, (answer.evaluated_tokens, whole)
     assert proposal.plan.ok, (proposal.problems, proposal.replies)
-    session.apply(proposal.plan)
+    editing.apply(session, proposal.plan)
     after = (root / "big.py").read_text()
     names = [node.name for node in ast.parse(after).body if isinstance(node, ast.FunctionDef)]
     assert names == [f"helper_{i:02}" for i in range(14)]  # none lost, none moved
@@ -75,7 +76,7 @@ def test_a_retry_evaluates_only_its_own_message(
         return (plan.only(), (problem,)) if len(calls) == 1 else (plan, problems)
 
     monkeypatch.setattr(guard, "plan_reply", refuse_once)
-    *_, proposal = session.edit("Make greet return 'hello ' + name.", files=["app.py"],
+    *_, proposal = editing.edit(session, "Make greet return 'hello ' + name.", files=["app.py"],
                                 fmt="definitions", candidates=1)  # the retry is tested
     assert isinstance(proposal, EditProposal) and proposal.attempts == 2
     retry = proposal.answer

@@ -21,7 +21,7 @@ def outcome(case: Case, root: Path) -> dict[str, str | None] | str:
 def planned(case: Case, root: Path) -> tuple[dict[str, str | None] | str, tuple[str, ...]]:
     """`outcome`, and the notes of the plan."""
     if case.instruction is not None or case.fmt is not None:
-        # In a format, or held to the request, as Session.edit does
+        # In a format, or held to the request, as editing.edit does
         for path, text in case.files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_bytes(text.encode())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.session import EditProposal, Session
 from codectx.models.runtime.speed import Line, Speed
@@ -44,14 +45,14 @@ def test_an_edit_on_a_slow_machine_sends_the_view_and_merges_back(tmp_path: Path
     loaded = config.load(tmp_path / "r", {"first_answer_seconds": 300,
                                           "question_seconds": 30, "edit_seconds": 120})
     session = Session(tmp_path / "r", loaded, ScriptedProvider(backend, speed=SLOW))
-    *_, proposal = session.edit("make helper_07 return value * 70", files=["big.py"],
+    *_, proposal = editing.edit(session, "make helper_07 return value * 70", files=["big.py"],
                                 fmt="definitions")
     assert isinstance(proposal, EditProposal)
     assert proposal.plan.ok, proposal.problems
     sent = bytes(backend.prompts[0].suffix).decode()
     assert "helper_07" in sent and "return value + 8" not in sent
     assert proposal.answer.shown_tokens < len(LARGE) // 2  # bytes are the fake's tokens
-    session.apply(proposal.plan)
+    editing.apply(session, proposal.plan)
     after = (tmp_path / "r" / "big.py").read_text()
     assert "def helper_07(value):\n    return value * 70\n" in after
     before_07, _, rest = LARGE.partition("def helper_07(value):")
@@ -81,7 +82,8 @@ def crowded(root: Path, fmt: str) -> tuple[EditProposal, FakeBackend, str, str]:
              ">>>>>>> REPLACE\n")
     backend = FakeBackend([reply, "an answer"], context_window=len(LARGE) + 30_000)
     session = Session(root, config.load(root), ScriptedProvider(backend, counter=Bytes()))
-    *_, proposal = session.edit("make helper_07 return value * 70", files=["big.py"], fmt=fmt)
+    *_, proposal = editing.edit(session, "make helper_07 return value * 70", files=["big.py"],
+                                fmt=fmt)
     assert isinstance(proposal, EditProposal)
     list(session.ask("what does f3 do?"))
     asked = bytes(backend.prompts[1].prefix).decode()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits.ending import at_last_definition, reply_limit
 from codectx.assistant.session import EditProposal, Session
 from tests.conftest import make_repo
@@ -60,7 +61,7 @@ def test_a_runaway_reply_is_held_to_the_limit_and_merges_what_was_complete(
     make_repo(tmp_path / "r", {"app.py": APP})
     runaway = "def whisper(name):\n" + "    x = 1\n" * 3000  # the fake's tokens are words
     session, backend = session_with(tmp_path / "r", [f"app.py\n```python\n{DONE}\n\n{runaway}"])
-    *_, proposal = session.edit("add shout", files=["app.py"], fmt="definitions")
+    *_, proposal = editing.edit(session, "add shout", files=["app.py"], fmt="definitions")
     assert isinstance(proposal, EditProposal)
     limit = backend.params[0].max_tokens
     assert limit < 1024  # held to what a two-line file's change can need
@@ -76,7 +77,7 @@ def test_a_reply_cut_before_anything_was_complete_goes_back_saying_so(tmp_path: 
     make_repo(tmp_path / "r", {"app.py": APP})
     runaway = "app.py\n```python\ndef shout(name):\n" + "    x = 1\n" * 3000
     session, backend = session_with(tmp_path / "r", [runaway, f"app.py\n```python\n{DONE}```\n"])
-    *_, proposal = session.edit("add shout", files=["app.py"], fmt="definitions",
+    *_, proposal = editing.edit(session, "add shout", files=["app.py"], fmt="definitions",
                                 candidates=1)
     assert isinstance(proposal, EditProposal)
     assert proposal.attempts == 2 and proposal.plan.ok

@@ -1,4 +1,4 @@
-"""Replies that cannot do damage: the guard's rules, alone and through Session.edit.
+"""Replies that cannot do damage: the guard's rules, alone and through editing.edit.
 
 The replies are the ones the embedded model wrote when asked for small edits: the
 format's example copied, `DELETE` followed by the new code, a whole file holding
@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits import guard
 from codectx.assistant.edits.formats import EXAMPLE_PATH, FORMATS
 from codectx.assistant.edits.parse import parse_reply
@@ -108,7 +109,7 @@ def test_a_refused_reply_goes_back_once_with_the_refusal(tmp_path: Path) -> None
     make_repo(tmp_path / "r", {"stats.py": STATS})
     backend = FakeBackend([ONLY_NEW, WHOLE_GOOD])
     session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
-    *_, proposal = session.edit(ASK, files=["stats.py"], fmt="whole", candidates=1)
+    *_, proposal = editing.edit(session, ASK, files=["stats.py"], fmt="whole", candidates=1)
     assert isinstance(proposal, EditProposal) and proposal.plan.ok and proposal.attempts == 2
     retry = bytes(backend.prompts[1].suffix).decode()
     assert "the reply drops `mean` and `spread` from stats.py" in retry
@@ -142,7 +143,7 @@ def test_the_embedded_model_s_replies_do_no_damage(tmp_path: Path, fmt: str) -> 
     root = tmp_path / "r"
     make_repo(root, {"stats.py": STATS, "main.py": "from stats import mean\n\nprint(mean([1]))\n"})
     session = Session(root, config.load(root, {"max_answer_tokens": 256}))
-    *_, proposal = session.edit(ASK, files=["stats.py"], fmt=fmt)
+    *_, proposal = editing.edit(session, ASK, files=["stats.py"], fmt=fmt)
     assert isinstance(proposal, EditProposal)
     assert all(EXAMPLE_PATH not in reply for reply in proposal.replies)  # the grammar's paths
     for change in proposal.plan.changes:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.context import Context, Topic
 from codectx.assistant.results import Answer
 from codectx.assistant.retrieval import Retriever, words
@@ -210,7 +211,7 @@ def test_an_edit_s_retry_carries_the_first_attempt_as_it_was_sent(tmp_path: Path
     window = size // 3 + 1024 + PROMPT_OVERHEAD + RETRY_ROOM
     wrong = "pkg/mod02.py\n<<<<<<< SEARCH\nnot in the file\n=======\nx\n>>>>>>> REPLACE\n"
     session = session_on(root, window, wrong, wrong, max_answer_tokens=1024)
-    *_, proposal = session.edit("make settle_17 return 'done'", files=["pkg/mod02.py"],
+    *_, proposal = editing.edit(session, "make settle_17 return 'done'", files=["pkg/mod02.py"],
                                 fmt="search-replace", candidates=1)
     assert isinstance(proposal, EditProposal) and proposal.attempts == 2
     fake = session.provider.fake  # type: ignore[attr-defined]

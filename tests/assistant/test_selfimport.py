@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits import show
 from codectx.assistant.edits.selfimport import added_own_imports, asked_to_define, own_import
 from codectx.assistant.session import EditProposal, Session
@@ -114,7 +115,7 @@ def test_what_an_instruction_asks_to_be_defined(instruction: str,
 def propose(root: Path, replies: list[str], fmt: str) -> tuple[EditProposal, FakeBackend]:
     backend = FakeBackend(replies)
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    *_, last = session.edit(ASK_SHOUT, files=["pkg/utils.py"], fmt=fmt, check=False,
+    *_, last = editing.edit(session, ASK_SHOUT, files=["pkg/utils.py"], fmt=fmt, check=False,
                             candidates=1)
     assert isinstance(last, EditProposal)
     return last, backend

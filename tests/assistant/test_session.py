@@ -6,9 +6,13 @@ import gc
 import threading
 from pathlib import Path
 
+import pytest
+
 from codectx import config
 from codectx.assistant.prompts import INSTRUCTIONS
 from codectx.assistant.session import Answer, Session
+from codectx.assistant.turns import TurnRequest
+from codectx.progress import no_progress
 from tests.conftest import make_repo, write_tree
 from tests.support.fake import FakeBackend, ScriptedProvider
 
@@ -167,3 +171,44 @@ def test_closing_an_answer_stops_its_generation(tmp_path: Path) -> None:
     answer.close()  # type: ignore[attr-defined]
     assert _answers_again(session)
     assert len(fake.prompts) == 2  # the first stopped; nothing else was generated
+
+
+def test_a_turn_owns_its_reply_and_what_it_used(tmp_path: Path) -> None:
+    """`run_turn` gives a Turn: its text pieces as they come, then its Answer (usage and
+    timings) and whole text, read again as they came."""
+    make_repo(tmp_path / "r", FILES)
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"),
+                      ScriptedProvider(FakeBackend(["It returns one."])))
+    turn = session.run_turn(TurnRequest("What?", 32), None, no_progress)
+    pieces = list(turn)
+    assert len(pieces) > 1 and "".join(pieces) == "It returns one."
+    answer = turn.answer()
+    assert answer.text == turn.text() == "It returns one."
+    assert answer.generated_tokens > 0 and answer.prompt_tokens > answer.generated_tokens
+    assert answer.prefix_tokens > 0 and answer.question_tokens > 0
+    assert list(turn) == pieces  # read again: the same pieces, the model not asked again
+
+
+def test_a_turn_read_only_for_its_answer_runs_whole(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", FILES)
+    fake = FakeBackend(["one two three"])
+    session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(fake))
+    assert session.run_turn(TurnRequest("q?", 32), None, no_progress).text() == "one two three"
+    assert len(fake.prompts) == 1
+
+
+def test_closing_a_turn_cancels_it_and_leaves_no_answer(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    make_repo(root, {"app.py": "x = 1\n"})
+    words = " ".join(f"w{i}" for i in range(400))
+    fake = FakeBackend([words, "the second answer"], delay=0.01)
+    session = Session(root, config.load(root), ScriptedProvider(fake))
+    turn = session.run_turn(TurnRequest("A long one?", 1024), None, no_progress)
+    reading = iter(turn)
+    assert next(reading) == "w0"
+    turn.close()  # while it is still being read
+    assert list(reading) == []
+    with pytest.raises(ValueError, match="without an answer"):
+        turn.answer()
+    assert _answers_again(session)
+    assert len(fake.prompts) == 2

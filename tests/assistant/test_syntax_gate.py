@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing
 from codectx.assistant.edits.plan import FileChange
 from codectx.assistant.edits.syntax import problem
 from codectx.assistant.session import EditProposal, Session
@@ -87,7 +88,7 @@ def test_a_broken_reply_is_refused_with_its_line_and_the_retry_names_it(
     make_repo(root, {path: original})
     backend = FakeBackend([whole(path, bad), whole(path, bad)])
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    *_, proposal = session.edit(f"change f in {path}", files=[path], fmt="whole",
+    *_, proposal = editing.edit(session, f"change f in {path}", files=[path], fmt="whole",
                                 check=False, candidates=1)
     assert isinstance(proposal, EditProposal)
     assert not proposal.plan.ok and proposal.attempts == 2

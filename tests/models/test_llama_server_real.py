@@ -343,4 +343,4 @@ def test_a_session_asks_the_real_server(llama_server: LlamaServer, tmp_path: Pat
     second = list(s.ask("Which file imports add? Answer with the file name only."))[-1]
     assert isinstance(second, Answer) and "main" in second.text
     assert second.reused_tokens >= second.prefix_tokens > 0
-    assert s.model_description().startswith("model: qwen on the llama.cpp server")
+    assert s.provider.description().startswith("model: qwen on the llama.cpp server")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from codectx import config
+from codectx.assistant import editing, reviewing
 from codectx.assistant.session import Answer, Session
 from codectx.errors import ModelError
 from codectx.models.backend import GenerationParams, Prompt
@@ -227,14 +228,14 @@ def test_session_front_ends_work_unchanged(tmp_path: Path) -> None:
         answers = [i for i in session.ask("Where is add?") if isinstance(i, Answer)]
         assert answers[0].text == "add is in util.py" and answers[0].model == "fake-model"
         assert answers[0].reuse_reported
-        proposal = list(session.edit("Add 2 and 3"))[-1]
+        proposal = list(editing.edit(session, "Add 2 and 3"))[-1]
         assert [c.path for c in proposal.plan.changes] == ["main.py"]  # type: ignore[union-attr]
         (root / "main.py").write_text("from util import add\n\nprint(add(5, 6))\n")
         from codectx.assistant.review import change
 
-        review = list(session.review(change.whole_files(root, ["main.py"])))[-1]
+        review = list(reviewing.review(session, change.whole_files(root, ["main.py"])))[-1]
         assert b"def add" in bytes(state.completions()[0]["prompt"])
-        assert session.model_description().startswith("model: fake-model on the llama.cpp")
+        assert session.provider.description().startswith("model: fake-model on the llama.cpp")
     assert [f.line for f in review.findings] == [3]  # type: ignore[union-attr]
 
 

@@ -75,7 +75,7 @@ def test_a_question_streams_its_answer(server: str, tmp_path: Path) -> None:
     assert answer.stop_reason in ("stop", "length")
     assert not answer.reuse_reported  # this server does not say what it reused
     assert any("does not report how many prompt tokens" in n for n in answer.notes)
-    assert "llama-cpp-python server" in s.model_description()
+    assert "llama-cpp-python server" in s.provider.description()
 
 
 def test_tokens_are_counted_by_the_servers_tokenizer(server: str, embedded_gguf: Path) -> None:
@@ -91,7 +91,7 @@ def test_with_a_local_copy_the_prompt_goes_as_templated_text(server: str, tmp_pa
     s = session(tmp_path / "proj", server, model=str(embedded_gguf))
     answer = list(s.ask("Which file imports add?"))[-1]
     assert isinstance(answer, Answer) and answer.text.strip()
-    assert "text to /v1/completions" in s.model_description()
+    assert "text to /v1/completions" in s.provider.description()
 
 
 def interrupted(s: Session, after: int, action: Callable[[], None],

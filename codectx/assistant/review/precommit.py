@@ -49,12 +49,13 @@ def staged_change(root: Path) -> tuple[Change | None, tuple[str, ...]]:
 def review_with_limit(root: Path, loaded: Loaded, change: Change, progress: Progress,
                       time_limit: float | None = None) -> Review:
     """Review `change` within `time_limit` seconds (default: the hook_timeout setting)."""
+    from codectx.assistant.reviewing import review
     from codectx.assistant.session import Session
 
     limit = time_limit or loaded.settings.hook_timeout
     session = Session(root, loaded)
     try:
-        return last(iterate(lambda c, p: session.review(change, cancel=c, progress=p),
+        return last(iterate(lambda c, p: review(session, change, cancel=c, progress=p),
                             threading.Event(), progress, time_limit=limit), Review)
     except TimeLimit:
         raise CodectxError(f"the time limit of {limit:g} s was reached (set hook_timeout "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codectx import config
+from codectx.assistant import reviewing
 from codectx.assistant.review import change as changes
 from codectx.assistant.review.change import ChangedFile, Hunk, Line
 from codectx.assistant.review.definitions import changed_definitions, uses
@@ -26,7 +27,7 @@ TESTS = "from app import total\n\n\ndef test_total():\n    assert total([1, 2]) 
 
 
 def review(session: Session, change: changes.Change) -> Review:
-    items = list(session.review(change))
+    items = list(reviewing.review(session, change))
     assert isinstance(items[-1], Review)
     return items[-1]
 

@@ -1,10 +1,11 @@
-"""Session.review with a scripted model: what the model is shown, and what comes back."""
+"""reviewing.review with a scripted model: what the model is shown, and what comes back."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from codectx import config
+from codectx.assistant import reviewing
 from codectx.assistant.review import change as changes
 from codectx.assistant.session import Review, Session
 from tests.conftest import make_repo
@@ -14,7 +15,7 @@ APP = "def total(xs):\n    return sum(xs)\n"
 
 
 def review(session: Session, change: changes.Change) -> Review:
-    items = list(session.review(change))
+    items = list(reviewing.review(session, change))
     assert isinstance(items[-1], Review)
     return items[-1]
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from codectx import config
+from codectx.assistant import reviewing
 from codectx.assistant.review import change as changes
 from codectx.assistant.review.findings import Finding
 from codectx.assistant.review.syntax import syntax_findings
@@ -91,13 +92,13 @@ def test_the_review_reports_them_before_the_models_findings(tmp_path: Path) -> N
     repo.index.add(["app.py"])
     backend = FakeBackend(["app.py:5: warning: a path joined to a constant"])
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    items = list(session.review(changes.staged(root)))
+    items = list(reviewing.review(session, changes.staged(root)))
     review = items[-1]
     assert isinstance(review, Review)
     assert where(review.findings) == [("app.py", 5, "error"), ("app.py", 5, "warning")]
     no_reply = FakeBackend(["no findings"])
-    items = list(Session(root, config.load(root), ScriptedProvider(no_reply)).review(
-        changes.staged(root)))
+    items = list(reviewing.review(Session(root, config.load(root), ScriptedProvider(no_reply)),
+                                  changes.staged(root)))
     assert isinstance(items[-1], Review)
     assert where(items[-1].findings) == [("app.py", 5, "error")]  # the model saw none
 
