@@ -191,7 +191,8 @@ def _module(name: str) -> object | None:
         if len(defined) != 1:
             return None
         dotted = ".".join(defined[0].relative_to(ROOT).with_suffix("").parts)
-        return getattr(importlib.import_module(dotted), name)
+        found: object = getattr(importlib.import_module(dotted), name)
+        return found
 
     found = list((ROOT / "codectx").rglob(f"{name}.py"))
     if len(found) != 1:
