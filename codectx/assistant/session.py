@@ -38,10 +38,7 @@ from codectx.models.backend import (
 from codectx.models.provider import Provider, provider_for
 from codectx.progress import Progress, no_progress
 
-__all__ = ["PROMPT_OVERHEAD", "RETRY_ROOM", "Answer", "EditProposal", "Review", "Session"]
-
-PROMPT_OVERHEAD = 512  # instructions, chat template pieces and the question, roughly
-RETRY_ROOM = 2048  # an edit's retry carries the first reply and what failed
+__all__ = ["Answer", "EditProposal", "Review", "Session"]
 
 
 class Session:
@@ -115,13 +112,14 @@ class Session:
     def prompt_limit(self, progress: Progress = no_progress) -> int:
         """The longest prompt this model takes here, with room for the answer: its context
         and, for a local model, this machine's memory."""
-        limit = self.provider.context_limit(progress)
-        return max(limit - self.loaded.settings.max_answer_tokens, 1)
+        return sizing.prompt_limit(self.provider.context_limit(progress),
+                                   self.loaded.settings.max_answer_tokens)
 
     def repository_budget(self, progress: Progress = no_progress) -> int:
         """The tokens the repository may take: the prompt limit less room for the
         instructions, the question and one retry's exchange."""
-        return self.prompt_limit(progress) - PROMPT_OVERHEAD - RETRY_ROOM
+        return sizing.repository_budget(self.provider.context_limit(progress),
+                                        self.loaded.settings.max_answer_tokens)
 
     def sizes(self, progress: Progress = no_progress) -> sizing.TurnSizes:
         """How much a turn may hold here: the context's room, capped by the time targets
@@ -180,7 +178,7 @@ class Session:
         question = turn.question
         if retrieval.text and question is not None:
             question = f"{retrieval.text}\n{question}"
-        backend = self.provider.backend(index.total_tokens + PROMPT_OVERHEAD + room,
+        backend = self.provider.backend(index.total_tokens + sizing.PROMPT_OVERHEAD + room,
                                         self.loaded.settings.max_answer_tokens, progress)
         backend, prompt, dropped = self._fit(backend, index, question, turn, progress)
         trimmed = (f"the {dropped} oldest turn(s) of the conversation were left out to fit "

@@ -204,11 +204,10 @@ def sizes_table(provider: LocalProvider, speed: Speed) -> Table:
     and the time each kind of turn is expected to take."""
     from rich.table import Table
 
-    from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM
     from codectx.models import sizing
 
     settings = provider.loaded.settings
-    limit = provider.context_limit() - settings.max_answer_tokens - PROMPT_OVERHEAD - RETRY_ROOM
+    limit = sizing.repository_budget(provider.context_limit(), settings.max_answer_tokens)
     targets = sizing.Targets.of(settings)
     sizes = sizing.plan(speed, limit, targets)
     table = Table("turn", "sized", "expected", "target",

@@ -177,12 +177,13 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
     new positions, and exactly. Reports greedy agreement, accuracy both ways,
     and time to first token against a prefill from nothing.
     """
-    from codectx.assistant.session import PROMPT_OVERHEAD, Session
+    from codectx.assistant.session import Session
     from codectx.cli import console
     from codectx.evals.grid import ANSWER_ROOM
     from codectx.evals.reuse import ReuseRun, run_reuse
     from codectx.models.provider import provider_for
     from codectx.models.runtime.llama_cpp import LlamaCppBackend
+    from codectx.models.sizing import PROMPT_OVERHEAD
 
     chosen = _reuse_tasks(tasks)
     require_directory(path)

@@ -14,13 +14,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from codectx.assistant.session import PROMPT_OVERHEAD, Session
+from codectx.assistant.session import Session
 from codectx.errors import CodectxError
 from codectx.evals.haystack import available
 from codectx.evals.heatmap import length_label
 from codectx.evals.runner import CaseResult, run_cases
 from codectx.evals.tasks import Case, CaseMaker
 from codectx.indexer.result import IndexResult
+from codectx.models.sizing import PROMPT_OVERHEAD
 from codectx.progress import Progress
 
 ANSWER_ROOM = 128  # the tasks' answers are short

@@ -37,8 +37,24 @@ MIN_RETRIEVAL = 1024
 for the definitions it names."""
 MIN_PREFIX = 2048
 """The smallest prefix planned: below it, a map of the repository says too little."""
+PROMPT_OVERHEAD = 512
+"""The instructions, the chat template's pieces and the question, roughly."""
+RETRY_ROOM = 2048
+"""An edit's retry, which carries the first reply and what failed."""
 MIN_VIEW = 1024
 """The smallest view of the files an edit changes."""
+
+
+def prompt_limit(context_limit: int, answer_tokens: int) -> int:
+    """The longest prompt a context of `context_limit` tokens takes with room for an
+    answer of `answer_tokens`."""
+    return max(context_limit - answer_tokens, 1)
+
+
+def repository_budget(context_limit: int, answer_tokens: int) -> int:
+    """The tokens the repository may take: the prompt limit less room for the
+    instructions, the question and one edit retry's exchange."""
+    return prompt_limit(context_limit, answer_tokens) - PROMPT_OVERHEAD - RETRY_ROOM
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from codectx.assistant import editing
 from codectx.assistant.context import Context, Topic
 from codectx.assistant.results import Answer
 from codectx.assistant.retrieval import Retriever, words
-from codectx.assistant.session import PROMPT_OVERHEAD, RETRY_ROOM, EditProposal, Session
+from codectx.assistant.session import EditProposal, Session
 from codectx.indexer.levels import Level
+from codectx.models.sizing import PROMPT_OVERHEAD, RETRY_ROOM
 from tests.conftest import index, make_repo
 from tests.support.fake import ECHO, FakeBackend, ScriptedProvider
 

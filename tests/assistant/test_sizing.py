@@ -84,3 +84,11 @@ def test_the_conservative_default_is_slower_than_the_measured_cpu() -> None:
     assert plan(CONSERVATIVE, LIMIT, Targets()).prefix < plan(CPU, LIMIT, Targets()).prefix
     assert not CONSERVATIVE.measured and "not measured" in CONSERVATIVE.source
     assert Speed.from_json(CPU.to_json()) == CPU
+
+
+def test_the_repository_gets_the_context_less_the_answer_the_request_and_a_retry() -> None:
+    assert sizing.prompt_limit(32_768, 1_024) == 31_744
+    assert sizing.repository_budget(32_768, 1_024) == (
+        31_744 - sizing.PROMPT_OVERHEAD - sizing.RETRY_ROOM)
+    assert sizing.prompt_limit(512, 1_024) == 1  # a context smaller than the answer
+    assert sizing.repository_budget(512, 1_024) < 0  # no room: the caller says so

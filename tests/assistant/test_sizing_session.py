@@ -10,7 +10,7 @@ from pathlib import Path
 from codectx import config
 from codectx.assistant.chat import Chat
 from codectx.assistant.commands import tokens_text
-from codectx.assistant.session import PROMPT_OVERHEAD, Answer, Session
+from codectx.assistant.session import Answer, Session
 from codectx.indexer.levels import Level
 from codectx.models import sizing
 from codectx.models.runtime.speed import Line, Speed
@@ -95,7 +95,7 @@ def test_a_file_list_longer_than_the_time_allows_collapses_directories_to_fit(
                      for i in range(500)})
     slow = session(root, SLOW)
     answer = ask(slow, "What is X in src/package_007/module_with_a_long_name_007.py?")
-    assert answer.prefix_tokens <= slow.sizes().prefix + PROMPT_OVERHEAD  # within the time
+    assert answer.prefix_tokens <= slow.sizes().prefix + sizing.PROMPT_OVERHEAD  # within the time
     assert slow.index().collapsed  # the tree collapsed directories to fit
     assert any("collapsed" in n for n in answer.notes)  # and the answer says so
     asked = "src/package_007/module_with_a_long_name_007.py"
