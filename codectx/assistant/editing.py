@@ -34,6 +34,7 @@ from codectx.assistant.checks.scratch import builds_dir
 from codectx.assistant.checks.trial import trial
 from codectx.assistant.context import Topic
 from codectx.assistant.edits import ending, formats, guard, repeats, static
+from codectx.assistant.edits.git import commit_message_from, commit_request
 from codectx.assistant.edits.grammar import edit_grammar
 from codectx.assistant.edits.journal import apply_plan, journal_dir, undo_last
 from codectx.assistant.edits.parse import parse_reply
@@ -316,14 +317,6 @@ def undo(session: Turns) -> list[str]:
 def commit_message(session: Turns, plan: EditPlan, instruction: str,
                    cancel: threading.Event | None = None) -> str:
     """A message for an applied change: a summary line, then a body, written by the model."""
-    diff = "".join(c.diff for c in plan.changes)[:8000]
-    reply = session.run_turn(TurnRequest(formats.COMMIT_REQUEST + diff, 120), cancel,
+    reply = session.run_turn(TurnRequest(commit_request(plan), 120), cancel,
                              no_progress).text()
-    text = reply.strip().strip("`").strip()
-    lines = [line.rstrip() for line in text.splitlines()]
-    if not lines or not lines[0]:
-        first = instruction.strip().splitlines()
-        return f"{first[0][:72] if first else 'Edit by codectx'}\n"
-    summary = lines[0].strip("\"'# ")[:72]
-    body = "\n".join(lines[1:]).strip()
-    return f"{summary}\n\n{body}\n" if body else f"{summary}\n"
+    return commit_message_from(reply, instruction)

@@ -9,7 +9,7 @@ import pytest
 
 from codectx import config
 from codectx.assistant import editing
-from codectx.assistant.edits.git import commit_paths
+from codectx.assistant.edits.git import commit_message_from, commit_paths
 from codectx.assistant.edits.journal import StaleEdit, UndoError, apply_plan, undo_last
 from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import plan_edits
@@ -183,3 +183,14 @@ def test_undo_with_nothing_to_undo_from_the_command_line(tmp_path: Path) -> None
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "nothing to undo" in proc.stderr
 
+
+
+@pytest.mark.parametrize(("reply", "message"), [
+    ("Greet with hello\n\nFriendlier.", "Greet with hello\n\nFriendlier.\n"),
+    ("```\n# \"Greet with hello\"\n```", "Greet with hello\n"),
+    ("x" * 100, "x" * 72 + "\n"),
+    ("", "Make greet say hello\n"),  # nothing written: the instruction's first line
+    ("  \n", "Make greet say hello\n"),
+])
+def test_a_commit_message_is_read_from_the_reply(reply: str, message: str) -> None:
+    assert commit_message_from(reply, "Make greet say hello\nand wave") == message

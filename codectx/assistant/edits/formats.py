@@ -143,7 +143,3 @@ def check_retry_request(command: str, output: str, fmt: str) -> str:
             f"undone. Its output:\n\n```\n{output}\n```\n\nReply again with all the changes "
             f"to the files as they were before, fixing what failed. {named(fmt).retry_hint}")
 
-
-COMMIT_REQUEST = ("Write a git commit message for the change below: one summary line of at "
-                  "most 72 characters, a blank line, then one to three short lines saying "
-                  "why. Reply with the message only.\n\n")
