@@ -160,12 +160,17 @@ def test_an_abandoned_answer_does_not_keep_the_turn(tmp_path: Path) -> None:
         gc.enable()
 
 
-def test_closing_an_answer_stops_its_generation(tmp_path: Path) -> None:
+def _long_answer_first(tmp_path: Path) -> tuple[Session, FakeBackend]:
+    """A session whose model answers at length first (slowly), then "the second answer"."""
     root = tmp_path / "r"
     make_repo(root, {"app.py": "x = 1\n"})
     words = " ".join(f"w{i}" for i in range(400))
     fake = FakeBackend([words, "the second answer"], delay=0.01)
-    session = Session(root, config.load(root), ScriptedProvider(fake))
+    return Session(root, config.load(root), ScriptedProvider(fake)), fake
+
+
+def test_closing_an_answer_stops_its_generation(tmp_path: Path) -> None:
+    session, fake = _long_answer_first(tmp_path)
     answer = session.ask("A long one?")
     assert next(answer) == "w0"
     answer.close()  # type: ignore[attr-defined]
@@ -198,11 +203,7 @@ def test_a_turn_read_only_for_its_answer_runs_whole(tmp_path: Path) -> None:
 
 
 def test_closing_a_turn_cancels_it_and_leaves_no_answer(tmp_path: Path) -> None:
-    root = tmp_path / "r"
-    make_repo(root, {"app.py": "x = 1\n"})
-    words = " ".join(f"w{i}" for i in range(400))
-    fake = FakeBackend([words, "the second answer"], delay=0.01)
-    session = Session(root, config.load(root), ScriptedProvider(fake))
+    session, fake = _long_answer_first(tmp_path)
     turn = session.run_turn(TurnRequest("A long one?", 1024), None, no_progress)
     reading = iter(turn)
     assert next(reading) == "w0"
