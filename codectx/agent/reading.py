@@ -24,6 +24,7 @@ from acp.schema import (
 
 from codectx.agent.state import SessionState
 from codectx.assistant.edits.paths import safe_path
+from codectx.assistant.results import Answer
 from codectx.errors import CodectxError
 
 log = logging.getLogger("codectx.acp")
@@ -88,7 +89,8 @@ def unsaved(state: SessionState, buffers: dict[str, str]) -> list[str]:
                   or (root / p).read_text(encoding="utf-8", errors="replace") != text)
 
 
-async def show_retrieved(client: Client, state: SessionState, answer: Any) -> None:
+async def show_retrieved(client: Client, state: SessionState,
+                         answer: Answer | None) -> None:
     """The files a turn brought in full after the prefix, as a finished `search` tool call
     (nothing when none were retrieved)."""
     from acp import start_tool_call, text_block, tool_content

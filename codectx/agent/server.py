@@ -21,7 +21,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -208,7 +208,7 @@ class CodectxAgent:
         self._sessions[state.id] = state
         return state
 
-    def spawn(self, work: Any) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run a coroutine as a task of its own, kept alive until it ends."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)

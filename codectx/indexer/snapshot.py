@@ -45,5 +45,6 @@ def load(cache: IndexCache, key: str, digest: str, listing: Listing) -> dict[str
     return result
 
 
-def save(cache: IndexCache, key: str, digest: str, started_ns: int, result: Any) -> None:
+def save(cache: IndexCache, key: str, digest: str, started_ns: int,
+         result: dict[str, Any]) -> None:
     cache.put_many(NS, {key: {"fingerprint": digest, "started_ns": started_ns, "result": result}})
