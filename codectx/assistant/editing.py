@@ -18,6 +18,10 @@ gets the check's output around its first failure, once. Each retry carries the t
 before it as it was sent, so it reuses that turn's cells and evaluates only its own
 message. Nothing is left written: the proposal says what was planned and what the
 checks found, and the front end applies it when the user says so.
+
+`edit` runs an edit on a session's turns; `recheck` runs a proposal's checks again;
+`apply` and `undo` write a change and put it back through the journal; `commit_message`
+asks the model for an applied change's message.
 """
 
 from __future__ import annotations
