@@ -63,7 +63,7 @@ class CodectxApp(App[None]):
         self.background = Background(self, lambda: self.session)
         self.busy = False
         """A turn's model work is running (one at a time)."""
-        self.pending_question = ""
+        self.asked = ""
 
     @property
     def turns(self) -> list[tuple[str, str]]:
@@ -175,7 +175,7 @@ class CodectxApp(App[None]):
 
     @on(msg.Answered)
     def _answered(self, event: msg.Answered) -> None:
-        self.chat.keep(event.answer, self.pending_question)
+        self.chat.keep(event.answer, self.asked)
         self.query_one(Transcript).show_answered(event.answer)
         self._show_turn(event.answer)
 
@@ -193,7 +193,7 @@ class CodectxApp(App[None]):
     @on(msg.Reviewed)
     def _reviewed(self, event: msg.Reviewed) -> None:
         review = event.review
-        self.chat.keep(review, self.pending_question)
+        self.chat.keep(review, self.asked)
         self.query_one(Transcript).show_review(review)
         if review.answer is not None:
             self._show_turn(review.answer)
@@ -252,8 +252,8 @@ class CodectxApp(App[None]):
         else:
             self.busy = True
             transcript.add_question(outcome.label)
+            self.asked = outcome.label  # what the turn's result is saved under
             if outcome.kind == "ask":
-                self.pending_question = outcome.label
                 transcript.start_answer()
             self.background.run(outcome)
 

@@ -314,6 +314,22 @@ async def test_a_conversation_is_saved_and_resumed(tmp_path: Path) -> None:
         ("second?", "second answer")
 
 
+async def test_a_review_after_a_question_is_saved_as_the_review(tmp_path: Path) -> None:
+    from codectx.assistant import conversations
+
+    make_repo(tmp_path / "r", {"app.py": APP})
+    root = tmp_path / "r"
+    (root / "app.py").write_text(APP + "print(greet(None))\n")
+    app = app_for(root, FakeBackend(["an answer", "app.py:3: error: None is not a str"]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await ask(pilot, "what?")
+        await ask(pilot, "/review")
+    turns = conversations.load(config.load(root).cache_path(), root, None).turns
+    assert [asked for asked, _ in turns] == ["what?", "review"]
+    assert turns[1][1].startswith("1 finding(s) in the uncommitted changes")
+
+
 async def test_theme_and_key_bindings_come_from_the_config(tmp_path: Path,
                                                           isolated_env: Path) -> None:
     (isolated_env / "config.toml").write_text('[keys]\nnew_chat = "f2"\n')
