@@ -72,6 +72,17 @@ def test_a_reply_that_never_applies_fails_and_writes_nothing(tmp_path: Path,
     assert last["evaluated"]["shown"] == 0 and last["evaluated"]["reply"] > 0
 
 
+@pytest.mark.parametrize("command", ["edit", "ask"])
+def test_an_empty_instruction_or_question_is_refused_before_the_model(
+        tmp_path: Path, scripted: FakeBackend, command: str) -> None:
+    make_repo(tmp_path / "r", {"app.py": APP})
+    result = CliRunner().invoke(main, [command, "  ", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "it is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert scripted.prompts == []  # the model was never asked
+    assert (tmp_path / "r" / "app.py").read_text() == APP
+
+
 def test_commit_with_a_message_from_the_model(tmp_path: Path, scripted: FakeBackend) -> None:
     repo = make_repo(tmp_path / "r", {"app.py": APP})
     scripted.replies.extend([GOOD, "Greet with hello\n\nIt is friendlier."])

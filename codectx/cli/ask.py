@@ -16,6 +16,7 @@ from codectx.cli.options import (
     in_background,
     load_settings,
     model_options,
+    not_blank,
     require_directory,
 )
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @click.command("ask")
-@click.argument("question")
+@click.argument("question", callback=not_blank)
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @model_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the answer "

@@ -10,14 +10,20 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from codectx.assistant.edits.formats import NAMES
-from codectx.cli.options import friendly_errors, in_background, load_settings, model_options
+from codectx.cli.options import (
+    friendly_errors,
+    in_background,
+    load_settings,
+    model_options,
+    not_blank,
+)
 
 if TYPE_CHECKING:
     from codectx.assistant.session import EditProposal, Session
 
 
 @click.command("edit")
-@click.argument("instruction")
+@click.argument("instruction", callback=not_blank)
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--files", "files", multiple=True, metavar="FILE",
               help="Files to change (their current text goes with the instruction; repeatable).")

@@ -143,6 +143,13 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def not_blank(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A click callback: an argument that must say something (a question, an instruction)."""
+    if not value.strip():
+        raise click.BadParameter("it is empty: say what you want, in words")
+    return value
+
+
 def require_directory(path: Path) -> None:
     """A clear error when the repository path is missing or not a directory."""
     if not path.is_dir():
