@@ -21,10 +21,8 @@ from codectx.errors import ModelError
 from codectx.models.catalog import AUTO, catalog
 from codectx.models.catalog.embedded import packaged_for
 from codectx.models.runtime.speed import Speed
+from codectx.models.sizing import Targets, plan, repository_budget
 from codectx.progress import Progress, no_progress
-
-PROMPT_ROOM = 512
-"""The instructions and template around a turn, as the session keeps room for them."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +53,6 @@ def is_auto(spec: str | None) -> bool:
 
 def missed(model: Measured, loaded: Loaded) -> str | None:
     """The first time target `model`'s planned turns miss here (None: they meet all)."""
-    from codectx.models.sizing import Targets, plan
-
     if model.speed is None:
         return None
     notes = plan(model.speed, model.limit, Targets.of(loaded.settings)).notes
@@ -134,7 +130,7 @@ def measure(loaded: Loaded, model: Installed, now: bool, progress: Progress) -> 
     one = replace(loaded, settings=loaded.settings.model_copy(update={"model": model.name}))
     provider = LocalProvider(one, RepoId.detached("auto"), persist=False)
     speed = provider.speed(progress) if now else provider.measured_speed()
-    limit = provider.context_limit() - loaded.settings.max_answer_tokens - PROMPT_ROOM
+    limit = repository_budget(provider.context_limit(), loaded.settings.max_answer_tokens)
     return Measured(model.name, model.size, speed if speed and speed.measured else None,
                     max(limit, 1))
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from codectx.config import Loaded, Settings
 from codectx.errors import ModelError
+from codectx.models import sizing
 from codectx.models.backend import ModelBackend
 from codectx.models.catalog import DEFAULT_EDIT_FORMAT, auto
 from codectx.models.catalog.resolve import ResolvedModel, resolve_model
@@ -220,7 +221,7 @@ class LocalProvider:
     def _full_setup(self) -> tuning.Setup:
         """What the speed is measured for: the placement of the longest context here."""
         answer = self.loaded.settings.max_answer_tokens
-        return self.plan(max(self.context_limit() - answer, 1), answer)[1]
+        return self.plan(sizing.prompt_limit(self.context_limit(), answer), answer)[1]
 
     def prefill_settings(self, setup: tuning.Setup, progress: Progress = no_progress, *,
                          again: bool = False) -> tuple[bool, int]:
