@@ -42,6 +42,12 @@ class Loaded:
     key_layers: tuple[tuple[str, Mapping[str, str]], ...] = ()
     """Each layer's `keys` table and its source, lowest first (`codectx.tui.keymap` reads it)."""
 
+    @property
+    def trusted(self) -> bool:
+        """Whether what the repository's config sets may act: it is trusted, or there is
+        no repository."""
+        return self.trust is None or self.trust.trusted
+
     def excluding(self, pattern: str) -> Loaded:
         """The same settings with one more exclude pattern."""
         exclude = [*self.settings.exclude, pattern]

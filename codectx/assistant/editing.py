@@ -68,11 +68,10 @@ class _Tries:
 def checks_for(session: Turns, paths: Sequence[str], progress: Progress = no_progress,
                ) -> CheckSet:
     """The checks a change to `paths` gets here, and those held back (untrusted)."""
-    trust = session.loaded.trust
     return detected_checks(session.root, paths, session.index(progress).files,
                            setting=session.loaded.settings.check,
                            origin=session.loaded.sources.get("check", "config"),
-                           trusted=trust is None or trust.trusted)
+                           trusted=session.loaded.trusted)
 
 
 def run_checks(session: Turns, plan: EditPlan, cancel: threading.Event | None,

@@ -54,9 +54,8 @@ def review(session: Turns, change: Change, *, cancel: threading.Event | None = N
         yield Review(change, [], [], (f"nothing to review: {reason}", *notes), None)
         return
     paths, read = repository_files(session.root, change)
-    trust = session.loaded.trust
     before, analysis_notes = analysed(
-        session.root, change, paths, read, trusted=trust is None or trust.trusted,
+        session.root, change, paths, read, trusted=session.loaded.trusted,
         builds=builds_dir(session.loaded.cache_path(), session.root))
     notes += analysis_notes
     parsed = versions(session.root, change, lambda f: has_grammar(language_of(f.path)))

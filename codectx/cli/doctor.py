@@ -41,13 +41,13 @@ def doctor_cmd(tune: bool, model: str | None) -> None:
       codectx doctor
       codectx doctor --tune     # measure flash attention and n_batch again
     """
-    from codectx.models.catalog import auto
+    from codectx.models.catalog import auto, is_auto
     from codectx.models.identity import RepoId
     from codectx.models.runtime.local import LocalProvider
 
     loaded = load_settings(Path("."), {"model": model} if model else None)
     choice = None
-    if auto.is_auto(loaded.settings.model):  # measured here only with --tune
+    if is_auto(loaded.settings.model):  # measured here only with --tune
         with progress_bar() as progress:
             choice = auto.choose(loaded, now=tune, progress=progress)
         loaded = load_settings(Path("."), {"model": choice.name})
@@ -103,7 +103,7 @@ def checks_table(root: Path, loaded: Loaded) -> Table:
         root, max_file_size=settings.max_file_size, include=settings.include,
         exclude=settings.exclude).files}
     languages = [name for name in GRAMMARS if name in found]
-    trusted = loaded.trust is None or loaded.trust.trusted
+    trusted = loaded.trusted
     state = "on" if settings.check_edits else "off (check_edits = false)"
     table = Table(title=f"checks after an edit in {root.resolve()}: {state}; "
                         f"repository {'trusted' if trusted else 'not trusted'}",

@@ -18,6 +18,7 @@ from typing import Protocol
 from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.models.backend import ModelBackend
+from codectx.models.catalog import is_auto
 from codectx.models.registry import known
 from codectx.models.runtime.speed import Speed
 from codectx.progress import Progress, no_progress
@@ -90,7 +91,7 @@ def index_counter(loaded: Loaded) -> TokenCounter:
     """The counter of `codectx index`, which loads no model: exact only when a model is
     named (and `tokenizer` is not "estimate"), else the estimate."""
     settings = loaded.settings
-    if settings.tokenizer == "estimate" or settings.model in (None, "auto"):
+    if settings.tokenizer == "estimate" or is_auto(settings.model):
         return EstimateCounter()
     from codectx.models.catalog.resolve import resolve_model
     from codectx.models.runtime.tokenizer import GGUFCounter

@@ -69,7 +69,7 @@ def without_model(root: Path, change: Change, why: str) -> Review | None:
     trusted, builds = False, None
     with contextlib.suppress(CodectxError):  # a config that cannot be read trusts nothing
         loaded = config.load(root)
-        trusted = loaded.trust is None or loaded.trust.trusted
+        trusted = loaded.trusted
         builds = builds_dir(loaded.cache_path(), root)
     try:
         found, notes = analysed(root, change, *repository_files(root, change),

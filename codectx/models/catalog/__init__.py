@@ -12,10 +12,15 @@ from codectx.errors import ModelError
 
 EMBEDDED = "qwen2.5-coder-0.5b-instruct"
 AUTO = "auto"
-"""The `model` setting that picks among the installed models by speed (`models.auto`)."""
+"""The `model` setting that picks among the installed models by speed (`catalog.auto`)."""
 DEFAULT_EDIT_FORMAT = "search-replace"
 """The edit format of a model the catalog does not know (a path, a server's own)."""
 
+
+
+def is_auto(spec: str | None) -> bool:
+    """Whether the `model` setting leaves the choice to auto (unset is auto)."""
+    return spec is None or spec == AUTO
 
 @dataclass(frozen=True)
 class CatalogModel:
@@ -35,7 +40,7 @@ class CatalogModel:
     # The file's size in bytes: shown, planned with, and checked after a download.
     size: int | None = None
     sha256: str | None = None
-    # The codectx extra whose chunk packages also carry the file (`models.embedded.PACKAGES`);
+    # The codectx extra whose chunk packages also carry the file (`catalog.embedded.PACKAGES`);
     # when they are installed, the file is joined from them instead of read from the models
     # directory.
     package: str | None = None

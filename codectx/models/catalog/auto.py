@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from codectx.config import Loaded
 from codectx.errors import ModelError
-from codectx.models.catalog import AUTO, catalog
+from codectx.models.catalog import catalog
 from codectx.models.catalog.embedded import packaged_for
 from codectx.models.runtime.speed import Speed
 from codectx.models.sizing import Targets, plan, repository_budget
@@ -45,10 +45,6 @@ class Choice:
     """One line: why this model."""
     meets: bool
     """Whether its turns meet the time targets here."""
-
-
-def is_auto(spec: str | None) -> bool:
-    return spec is None or spec == AUTO
 
 
 def missed(model: Measured, loaded: Loaded) -> str | None:

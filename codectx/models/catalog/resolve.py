@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codectx.errors import ModelError
-from codectx.models.catalog import AUTO, EMBEDDED, CatalogModel, catalog, unknown_model
+from codectx.models.catalog import (
+    AUTO,
+    DEFAULT_EDIT_FORMAT,
+    EMBEDDED,
+    CatalogModel,
+    catalog,
+    unknown_model,
+)
 from codectx.models.catalog.embedded import packaged_for, packaged_model_path
 from codectx.models.catalog.pull import download_url
 
@@ -23,9 +30,15 @@ class ResolvedModel:
     name: str
     entry: CatalogModel | None
 
+    @property
+    def edit_format(self) -> str:
+        """The edit format this model writes best (the default for one the catalog does
+        not know)."""
+        return self.entry.edit_format if self.entry else DEFAULT_EDIT_FORMAT
+
 
 def resolve_model(spec: str | None, cache_dir: Path, models_dir: Path) -> ResolvedModel:
-    spec = EMBEDDED if not spec or spec == AUTO else spec  # auto's choice: models.auto
+    spec = EMBEDDED if not spec or spec == AUTO else spec  # auto's choice: catalog.auto
     path = Path(spec).expanduser()
     if path.is_file():
         known = next((m for m in catalog().values() if m.file == path.name), None)

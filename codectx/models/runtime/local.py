@@ -18,7 +18,7 @@ from codectx.config import Loaded, Settings
 from codectx.errors import ModelError
 from codectx.models import sizing
 from codectx.models.backend import ModelBackend
-from codectx.models.catalog import DEFAULT_EDIT_FORMAT, auto
+from codectx.models.catalog import auto, is_auto
 from codectx.models.catalog.resolve import ResolvedModel, resolve_model
 from codectx.models.gguf import ModelInfo, read_info
 from codectx.models.identity import RepoId
@@ -61,7 +61,7 @@ class LocalProvider:
         larger installed model not measured yet is measured first, once)."""
         if self._model is None:
             spec = self.loaded.settings.model
-            if auto.is_auto(spec):
+            if is_auto(spec):
                 self.choice = auto.choose(self.loaded, progress=progress)
                 spec = self.choice.name
             resolved = resolve_model(spec, self.loaded.cache_path(), self.loaded.models_path())
@@ -165,8 +165,7 @@ class LocalProvider:
         return saved_states(self.loaded)
 
     def edit_format(self) -> str:
-        resolved, _ = self.resolved()
-        return resolved.entry.edit_format if resolved.entry else DEFAULT_EDIT_FORMAT
+        return self.resolved()[0].edit_format
 
     def no_room(self) -> ModelError:
         return ModelError(

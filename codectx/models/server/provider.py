@@ -15,8 +15,7 @@ from pathlib import Path
 from codectx.config import Loaded
 from codectx.errors import ConfigError, ModelError
 from codectx.models.backend import ModelBackend
-from codectx.models.catalog import DEFAULT_EDIT_FORMAT
-from codectx.models.catalog.auto import is_auto
+from codectx.models.catalog import DEFAULT_EDIT_FORMAT, is_auto
 from codectx.models.catalog.resolve import resolve_model
 from codectx.models.identity import RepoId
 from codectx.models.runtime.speed import Speed
@@ -111,9 +110,8 @@ class ServerProvider:
         settings = self.loaded.settings
         if is_auto(settings.model):  # auto picks among local models, not a server's
             return DEFAULT_EDIT_FORMAT
-        entry = resolve_model(settings.model, self.loaded.cache_path(),
-                              self.loaded.models_path()).entry
-        return entry.edit_format if entry else DEFAULT_EDIT_FORMAT
+        return resolve_model(settings.model, self.loaded.cache_path(),
+                             self.loaded.models_path()).edit_format
 
     def speed(self, progress: Progress = no_progress) -> Speed | None:
         return None  # not measured: turns take what the context allows
