@@ -11,16 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from codectx.config import Settings
+from codectx.config import user_config_path
 from codectx.errors import CodectxError
+from codectx.settings import FIELDS
 
 _NAMED = re.compile(r"`([a-z_]+)`")
 
 
 def named_settings(exc: CodectxError) -> list[str]:
     """The settings an error's hint names, in order, each once."""
-    fields = set(Settings.model_fields)
-    found = [name for name in _NAMED.findall(exc.hint or "") if name in fields]
+    found = [name for name in _NAMED.findall(exc.hint or "") if name in FIELDS]
     return list(dict.fromkeys(found))
 
 
@@ -58,7 +58,5 @@ def error_in_the_chat(exc: BaseException) -> str:
 def config_files() -> str:
     """Where settings are set: the user's config file (platformdirs, or $CODECTX_CONFIG),
     or the repository's."""
-    from codectx.config import user_config_path
-
     return (f"{user_config_path()}, or the repository's .codectx.toml once trusted; "
             "`codectx config show` lists every setting and where it comes from")

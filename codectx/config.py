@@ -25,8 +25,6 @@ from codectx.files import resolves_inside
 from codectx.settings import FIELDS, Settings
 from codectx.trust import Outside, RepoTrust, TrustStore, assess
 
-__all__ = ["FIELDS", "Loaded", "Settings", "load"]
-
 ENV_PREFIX = "CODECTX_"
 REPO_CONFIG = ".codectx.toml"
 

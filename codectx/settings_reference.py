@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from codectx.config import ENV_PREFIX, Settings, outside_settings
+from codectx.config import ENV_PREFIX, outside_settings
 from codectx.models.registry import PROVIDERS
+from codectx.settings import Settings
 
 PAGE = Path("docs") / "configuration.md"
 

@@ -3,7 +3,7 @@
 A repository someone clones is untrusted input. Its own config (`.codectx.toml`,
 `[tool.codectx]`) may shape how it is indexed, but a setting that would send
 data off the machine, read a file outside the repository, run a command or change
-what the user's keys do (marked `Outside` in `config.Settings`) is taken from it
+what the user's keys do (marked `Outside` in `settings.Settings`) is taken from it
 only once the user has said so: in the chat's confirmation or with `codectx trust`.
 The decision is kept per repository (its resolved path) and per content of its
 config, so a config that changes after it was trusted is held back again until

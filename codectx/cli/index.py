@@ -221,7 +221,7 @@ def config_table(loaded: Loaded) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    from codectx.config import Settings
+    from codectx.settings import Settings
 
     table = Table("setting", "value", "from", "meaning", box=None, pad_edge=False)
     trust = loaded.trust

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from codectx.config import Settings
 from codectx.models.runtime.speed import Speed
+from codectx.settings import Settings
 
 QUESTION_TOKENS = 96
 """A question's own tokens and the chat template around it, typically."""

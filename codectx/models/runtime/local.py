@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codectx.config import Loaded, Settings
+from codectx.config import Loaded
 from codectx.errors import ModelError
 from codectx.models import sizing
 from codectx.models.backend import ModelBackend
@@ -27,6 +27,7 @@ from codectx.models.runtime import devices, planner, tuning
 from codectx.models.runtime.placement import GpuSettings, Machine, gib
 from codectx.models.runtime.speed import CONSERVATIVE, Speed
 from codectx.progress import Progress, no_progress
+from codectx.settings import Settings
 from codectx.tokens import EstimateCounter, TokenCounter
 
 if TYPE_CHECKING:
