@@ -95,6 +95,9 @@ def test_the_test_suites_scripted_model_is_not_a_users_choice(
         config.load(None, {"backend": "scripted"})
     monkeypatch.setenv("CODECTX_TEST_BACKENDS", SCRIPTED)  # what the test suite sets
     assert config.load(None, {"backend": "scripted"}).settings.backend == "scripted"
+    monkeypatch.setenv("CODECTX_TEST_BACKENDS", f"local={SCRIPTED.partition('=')[2]}")
+    from codectx.models.registry import known
+    assert known()["local"].cls == "LocalProvider"  # a built-in is never replaced
 
 
 def test_each_backend_setting_gives_its_provider(tmp_path: Path,

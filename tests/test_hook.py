@@ -1,8 +1,8 @@
 """The pre-commit hook in real repositories, committing with real `git commit`.
 
 The hook runs codectx in a subprocess of git; `backend = "scripted"` in its
-environment (the registry's test provider, accepted where $CODECTX_TEST_BACKENDS is 1)
-gives it a scripted model.
+environment, with the scripted model registered in $CODECTX_TEST_BACKENDS
+(`tests/support/fake.py`), gives it a scripted model.
 """
 
 from __future__ import annotations

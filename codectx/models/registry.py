@@ -7,8 +7,8 @@ chosen, so reading the config never loads llama_cpp or an HTTP client.
 
 A test suite adds its own (codectx's: a scripted model, `tests/support/fake.py`) through
 the environment of the process that should accept it: $CODECTX_TEST_BACKENDS is a
-comma-separated list of NAME=MODULE:CLASS. Those are never offered, and the product
-ships none.
+comma-separated list of NAME=MODULE:CLASS. Those are never offered, never take the
+name of one of `PROVIDERS`, and the product ships none.
 """
 
 from __future__ import annotations
@@ -42,6 +42,6 @@ def known() -> dict[str, ProviderEntry]:
     for item in os.environ.get(TEST_BACKENDS_ENV, "").split(","):
         name, _, where = item.strip().partition("=")
         module, _, cls = where.partition(":")
-        if name and module and cls:
+        if name and module and cls and name not in PROVIDERS:
             registered[name] = ProviderEntry(module, cls, f"registered in ${TEST_BACKENDS_ENV}")
     return {**PROVIDERS, **registered}
