@@ -104,6 +104,18 @@ def test_only_the_terminal_ui_imports_textual() -> None:
     assert users and all(name.startswith("codectx.tui") for name in users)
 
 
+def test_the_product_never_imports_the_test_suite_or_the_benchmarks() -> None:
+    """The test doubles live in tests/ and are registered from there; a user's install
+    has no tests/ or benchmarks/ to import."""
+    users = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            named = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            users += [(name, n) for n in named if n.split(".")[0] in ("tests", "benchmarks")]
+    assert users == []
+
+
 def test_the_session_names_no_backend() -> None:
     """Which model runs where is the provider's business, never the session's."""
     source = (PACKAGE / "assistant" / "session.py").read_text()
