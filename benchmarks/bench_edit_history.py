@@ -295,7 +295,7 @@ def do_task(session: Session, task: BenchTask, model: str, args: argparse.Namesp
         if not proposal.plan.ok or (proposal.failed_checks and not args.keep_failed):
             outcome.failure, outcome.why = failure_of(proposal)
         else:
-            editing.apply(session, proposal.plan)
+            editing.apply(session.root, session.loaded, proposal.plan)
             outcome.outside = [p for p in changed_paths(task.root) if p != task.path]
             good, line = judge(task)
             outcome.right = good and not outcome.outside

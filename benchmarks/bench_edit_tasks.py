@@ -215,7 +215,7 @@ def do_task(session: Session, task: Task, root: Path, fmt: str, checks: bool,
     tally.run += 1
     applies = proposal.plan.ok and not proposal.failed_checks
     if applies:
-        editing.apply(session, proposal.plan)
+        editing.apply(session.root, session.loaded, proposal.plan)
     else:
         tally.refused += 1
     tally.syntax += sum(any("does not parse" in p for p in problems)

@@ -212,7 +212,7 @@ def edit(session: Session, root: Path, task: Task, result: Result, mode: str,
     mode = f"{mode}, checks {'on' if checks else 'off'}"
     try:
         if proposal.plan.ok and not proposal.failed_checks:
-            editing.apply(session, proposal.plan)
+            editing.apply(session.root, session.loaded, proposal.plan)
             outside = [p for p in changed_paths(root) if p != task.path]
             good, why = passes(root, task.module, task.check, task.import_root)
             good = good and not outside

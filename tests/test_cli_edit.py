@@ -54,6 +54,10 @@ def test_apply_json_and_undo(tmp_path: Path, scripted: FakeBackend) -> None:
     undo = CliRunner().invoke(main, ["undo", str(tmp_path / "r")])
     assert undo.exit_code == 0 and "restored 1 file(s): app.py" in undo.stderr
     assert (tmp_path / "r" / "app.py").read_text() == APP
+    again = CliRunner().invoke(main, ["undo", str(tmp_path / "r")])
+    assert again.exit_code == 2 and "nothing to undo" in again.stderr
+    missing = CliRunner().invoke(main, ["undo", str(tmp_path / "gone")])
+    assert missing.exit_code == 2 and "no such directory" in missing.stderr
 
 
 def test_a_reply_that_never_applies_fails_and_writes_nothing(tmp_path: Path,

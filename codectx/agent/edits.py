@@ -129,7 +129,8 @@ async def _allowed(agent: Agent, state: SessionState, part: EditPlan, instructio
 async def _write(agent: Agent, state: SessionState, plan: EditPlan) -> list[str]:
     """Through the editor when it can (not deletions, which it cannot), else to disk."""
     if not agent.can_write or any(c.after is None for c in plan.changes):
-        return await asyncio.to_thread(editing.apply, state.session, plan)
+        return await asyncio.to_thread(editing.apply, state.session.root,
+                                       state.session.loaded, plan)
     root = state.session.root.resolve()
     for change in plan.changes:
         await agent.client.write_text_file(session_id=state.id, path=str(root / change.path),

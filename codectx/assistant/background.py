@@ -15,7 +15,7 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -84,7 +84,8 @@ STOP_GRACE_S = 5.0
 
 
 def iterate(work: Work, cancel: threading.Event, on_progress: Progress, *,
-            time_limit: float | None = None, grace_s: float = 30.0) -> Iterator[Any]:
+            time_limit: float | None = None, grace_s: float = 30.0,
+            ) -> Generator[Any, None, None]:
     """Run `work` in a thread and yield its items here; its error is raised here.
 
     Progress reports are passed to `on_progress` in this thread. Past `time_limit`

@@ -145,7 +145,7 @@ def _apply(chat: Chat, argument: str) -> Outcome:
         if not plan.changes:
             return Refusal("the change only creates or deletes files: /apply all applies it")
     try:
-        paths = editing.apply(chat.session, plan)
+        paths = editing.apply(chat.session.root, chat.session.loaded, plan)
     except CodectxError as exc:
         return _failed(exc)
     chat.applied(chat.proposal)
@@ -166,7 +166,7 @@ def _diff(chat: Chat, argument: str) -> Outcome:
 
 def _undo(chat: Chat, argument: str) -> Outcome:
     try:
-        paths = editing.undo(chat.session)
+        paths = editing.undo(chat.session.root, chat.session.loaded)
     except CodectxError as exc:
         return _failed(exc)
     return Note(f"restored {', '.join(paths)}")

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from codectx.assistant.checks.detect import CheckSet
 from codectx.assistant.checks.detect import checks_for as detected_checks
@@ -45,7 +46,9 @@ from codectx.assistant.edits.parse import parse_reply
 from codectx.assistant.edits.plan import EditPlan
 from codectx.assistant.edits.view import edit_view
 from codectx.assistant.results import Answer, EditProposal
-from codectx.assistant.turns import TurnRequest, Turns
+from codectx.assistant.session import Session
+from codectx.assistant.turns import TurnRequest
+from codectx.config import Loaded
 from codectx.models.backend import GREEDY, Sampling
 from codectx.progress import Progress, no_progress
 
@@ -65,7 +68,7 @@ class _Tries:
     check: int = 1
 
 
-def checks_for(session: Turns, paths: Sequence[str], progress: Progress = no_progress,
+def checks_for(session: Session, paths: Sequence[str], progress: Progress = no_progress,
                ) -> CheckSet:
     """The checks a change to `paths` gets here, and those held back (untrusted)."""
     return detected_checks(session.root, paths, session.index(progress).files,
@@ -74,7 +77,7 @@ def checks_for(session: Turns, paths: Sequence[str], progress: Progress = no_pro
                            trusted=session.loaded.trusted)
 
 
-def run_checks(session: Turns, plan: EditPlan, cancel: threading.Event | None,
+def run_checks(session: Session, plan: EditPlan, cancel: threading.Event | None,
                progress: Progress, attempt: int) -> tuple[tuple[CheckResult, ...], str | None]:
     """The checks' results on a planned change (the tree put back), and what was held back."""
     found = checks_for(session, [c.path for c in plan.changes if c.after is not None],
@@ -103,7 +106,7 @@ class _Ask:
     """What its files import from outside it."""
 
 
-def _first_ask(session: Turns, instruction: str, files: Sequence[str], fmt: str | None,
+def _first_ask(session: Session, instruction: str, files: Sequence[str], fmt: str | None,
                revising: EditProposal | None, allow_new: bool, allow_delete: bool,
                progress: Progress) -> _Ask:
     asked = instruction if revising is None else f"{revising.instruction}\n{instruction}"
@@ -124,7 +127,7 @@ def _first_ask(session: Turns, instruction: str, files: Sequence[str], fmt: str 
                 tuple(dict.fromkeys(e for f in index.files for e in f.external)))
 
 
-def _retry(session: Turns, failures: Sequence[CheckResult], problems: Sequence[str],
+def _retry(session: Session, failures: Sequence[CheckResult], problems: Sequence[str],
            ask: _Ask, files: Sequence[str], reply: str) -> str:
     """The next request: the first failed check's output, the definitions a reply left as
     they were with the change to make last (`repeats`), or what was wrong with the reply."""
@@ -164,7 +167,7 @@ class _Candidate:
         return self.passes, self.plan.ok, -(len(self.problems) + found)
 
 
-def _more_time(session: Turns, started: float, answer: Answer) -> bool:
+def _more_time(session: Session, started: float, answer: Answer) -> bool:
     """Whether another candidate like `answer` fits in what is left of the edit's time:
     by the speed measured here (its prompt is cached), else by what `answer` took."""
     target = session.loaded.settings.edit_seconds
@@ -176,7 +179,7 @@ def _more_time(session: Turns, started: float, answer: Answer) -> bool:
     return bool(time.perf_counter() - started + cost <= target)
 
 
-def _candidates(session: Turns, first: _Ask, request: str, history: list[tuple[str, str]],
+def _candidates(session: Session, first: _Ask, request: str, history: list[tuple[str, str]],
                 about: Topic | None, attempt: int, budget: tuple[float, int],
                 cancel: threading.Event | None, progress: Progress,
                 ) -> Generator[str, None, list[_Candidate]]:
@@ -225,7 +228,7 @@ def _chosen(tried: Sequence[_Candidate], checking: bool) -> _Candidate:
     return replace(best, plan=replace(best.plan, notes=(*best.plan.notes, *notes)))
 
 
-def edit(session: Turns, instruction: str, *, files: Sequence[str] = (),
+def edit(session: Session, instruction: str, *, files: Sequence[str] = (),
          fmt: str | None = None, revising: EditProposal | None = None,
          allow_new: bool = False, allow_delete: bool = False, check: bool | None = None,
          cancel: threading.Event | None = None, progress: Progress = no_progress,
@@ -297,7 +300,7 @@ def edit(session: Turns, instruction: str, *, files: Sequence[str] = (),
         about = None
 
 
-def recheck(session: Turns, proposal: EditProposal, *, cancel: threading.Event | None = None,
+def recheck(session: Session, proposal: EditProposal, *, cancel: threading.Event | None = None,
             progress: Progress = no_progress) -> Iterator[EditProposal]:
     """Run the checks on a proposal's change again (the tree put back); the proposal with
     their results."""
@@ -306,18 +309,19 @@ def recheck(session: Turns, proposal: EditProposal, *, cancel: threading.Event |
                   checks_attempt=proposal.attempts)
 
 
-def apply(session: Turns, plan: EditPlan) -> list[str]:
-    """Write a planned change (journaled, so `undo` restores it); the paths written."""
-    apply_plan(plan, session.root, journal_dir(session.loaded.cache_path(), session.root))
+def apply(root: Path, loaded: Loaded, plan: EditPlan) -> list[str]:
+    """Write a planned change to the repository at `root`, journaled in its cache (so
+    `undo` restores it); the paths written."""
+    apply_plan(plan, root, journal_dir(loaded.cache_path(), root))
     return [c.path for c in plan.changes]
 
 
-def undo(session: Turns) -> list[str]:
-    """Restore the files of the last applied change; the paths restored."""
-    return undo_last(session.root, journal_dir(session.loaded.cache_path(), session.root))
+def undo(root: Path, loaded: Loaded) -> list[str]:
+    """Restore the files of the last change applied at `root`; the paths restored."""
+    return undo_last(root, journal_dir(loaded.cache_path(), root))
 
 
-def commit_message(session: Turns, plan: EditPlan, instruction: str,
+def commit_message(session: Session, plan: EditPlan, instruction: str,
                    cancel: threading.Event | None = None) -> str:
     """A message for an applied change: a summary line, then a body, written by the model."""
     reply = session.run_turn(TurnRequest(commit_request(plan), 120), cancel,

@@ -35,7 +35,8 @@ from codectx.assistant.review.findings import (
     review_request,
 )
 from codectx.assistant.review.syntax import versions
-from codectx.assistant.turns import TurnRequest, Turns
+from codectx.assistant.session import Session
+from codectx.assistant.turns import TurnRequest
 from codectx.indexer.languages import has_grammar, language_of
 from codectx.progress import Progress, no_progress
 
@@ -43,7 +44,7 @@ DEFINITION_TOKENS = 160
 """Reply tokens for one definition: a sentence on what changes, and a finding or two."""
 
 
-def review(session: Turns, change: Change, *, cancel: threading.Event | None = None,
+def review(session: Session, change: Change, *, cancel: threading.Event | None = None,
            progress: Progress = no_progress) -> Iterator[str | Review]:
     """Stream the model's review of `change`, then one Review with its findings, those
     analysis finds without the model first."""
@@ -80,7 +81,7 @@ def review(session: Turns, change: Change, *, cancel: threading.Event | None = N
     yield Review(change, [*before, *findings], dropped, (*notes, *answer.notes), answer)
 
 
-def _by_definition(session: Turns, change: Change, definitions: list[Definition],
+def _by_definition(session: Session, change: Change, definitions: list[Definition],
                    used: dict[str, Uses], cancel: threading.Event | None, progress: Progress,
                    ) -> Generator[str, None, tuple[Answer, list[Finding],
                                                    list[tuple[Finding, str]], list[str]]]:

@@ -166,28 +166,28 @@ class Session:
 
         return Turn(background.iterate(locked, background.LinkedCancel(cancel), progress))
 
-    def _one_turn(self, turn: TurnRequest, cancel: threading.Event,
+    def _one_turn(self, request: TurnRequest, cancel: threading.Event,
                   progress: Progress) -> Iterator[str | Answer]:
-        """A turn, step by step: the prefix that fits, what is retrieved, the prompt the
+        """A request, step by step: the prefix that fits, what is retrieved, the prompt the
         context holds (the oldest history left out if need be), then the answer."""
         started = time.perf_counter()
-        index, available = self._prefix(turn, progress)
+        index, available = self._prefix(request, progress)
         room = self.context.room(index, available, self.sizes(progress))
-        retrieval = (self.context.retrieve(index, turn.about, room)
-                     if turn.question is not None and turn.about is not None else NOTHING)
-        question = turn.question
+        retrieval = (self.context.retrieve(index, request.about, room)
+                     if request.question is not None and request.about is not None else NOTHING)
+        question = request.question
         if retrieval.text and question is not None:
             question = f"{retrieval.text}\n{question}"
         backend = self.provider.backend(index.total_tokens + sizing.PROMPT_OVERHEAD + room,
                                         self.loaded.settings.max_answer_tokens, progress)
-        backend, prompt, dropped = self._fit(backend, index, question, turn, progress)
+        backend, prompt, dropped = self._fit(backend, index, question, request, progress)
         trimmed = (f"the {dropped} oldest turn(s) of the conversation were left out to fit "
                    "the context",) if dropped else ()
         if question is None:
             prompt = replace(prompt, suffix=(), messages=prompt.messages[:1])
-        params = GenerationParams(turn.max_tokens, turn.sampling.temperature,
-                                  turn.sampling.seed, grammar=turn.grammar)
-        split = split_tokens(backend.tokenize, prompt, question, retrieval, turn.shown)
+        params = GenerationParams(request.max_tokens, request.sampling.temperature,
+                                  request.sampling.seed, grammar=request.grammar)
+        split = split_tokens(backend.tokenize, prompt, question, retrieval, request.shown)
         load_s = self.provider.take_load_s()  # the model loads once per session
         for item in backend.stream(prompt, params, cancel,
                                    lambda done, total: progress("prefill", done, total)):
@@ -205,34 +205,34 @@ class Session:
                 "expected_s": self._expected_s(item),
             })
 
-    def _prefix(self, turn: TurnRequest, progress: Progress) -> tuple[IndexResult, int]:
+    def _prefix(self, request: TurnRequest, progress: Progress) -> tuple[IndexResult, int]:
         """The repository as this turn's prefix shows it, and the tokens it may take. The
         files an edit changes always go in: the prefix yields room to them."""
-        index = turn.index if turn.index is not None else self._index(progress, turn.tree)
+        index = request.index if request.index is not None else self._index(progress, request.tree)
         available = self.repository_budget(progress)
-        if turn.shown:
-            available -= self.provider.counter().count(turn.shown)
+        if request.shown:
+            available -= self.provider.counter().count(request.shown)
             if index.total_tokens > available:
-                index = self._index(progress, turn.tree, cap=available)
+                index = self._index(progress, request.tree, cap=available)
         return index, available
 
     def _fit(self, backend: ModelBackend, index: IndexResult, question: str | None,
-             turn: TurnRequest, progress: Progress) -> tuple[ModelBackend, Prompt, int]:
+             request: TurnRequest, progress: Progress) -> tuple[ModelBackend, Prompt, int]:
         """The prompt, in a context that holds it with the answer: a larger one when it
         can be had (a long question, pinned files, a retry), else with the oldest turns
         of the history left out. The backend, the prompt and how many turns were left."""
-        history = list(turn.history)
+        history = list(request.history)
         answer_room = self.loaded.settings.max_answer_tokens
-        exact = turn.exact or self.loaded.settings.cache_reuse == "prefix"
+        exact = request.exact or self.loaded.settings.cache_reuse == "prefix"
         dropped = 0
         while True:
             prompt = build_prompt(backend.chat, backend.tokenize, index.segments, question,
                                   history, bos=backend.bos_tokens(), exact=exact)
-            if len(prompt.tokens) + turn.max_tokens <= backend.context_window:
+            if len(prompt.tokens) + request.max_tokens <= backend.context_window:
                 return backend, prompt, dropped
             try:
                 backend = self.provider.backend(len(prompt.tokens), answer_room, progress)
-                if len(prompt.tokens) + turn.max_tokens <= backend.context_window:
+                if len(prompt.tokens) + request.max_tokens <= backend.context_window:
                     return backend, prompt, dropped
                 raise ModelError("the conversation does not fit the context")
             except ModelError:

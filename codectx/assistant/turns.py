@@ -1,24 +1,15 @@
-"""A turn as the caller asks for it (`TurnRequest`), the turn as it runs (`Turn`: its
-reply and what it used), and what a use of the turn engine needs of a Session
-(`Turns`): the edit loop (`editing.py`) and the review (`reviewing.py`) take that, not
-`Session` itself."""
+"""A turn as the caller asks for it (`TurnRequest`), and the turn as it runs (`Turn`: its
+reply and what it used)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from codectx.assistant.context import Topic
 from codectx.assistant.results import Answer
-from codectx.config import Loaded
 from codectx.indexer.result import IndexResult
 from codectx.models.backend import GREEDY, Sampling
-from codectx.models.provider import Provider
-from codectx.models.sizing import TurnSizes
-from codectx.progress import Progress, no_progress
 
 
 @dataclass(frozen=True)
@@ -49,34 +40,27 @@ class TurnRequest:
 class Turn:
     """One turn's reply as it comes, and what it used (as llm's `Response`).
 
-    Iterating gives the reply's text pieces as the model writes them; `answer()` reads
-    what is left and returns the `Answer`: the whole text, its tokens (prompt, reused,
-    evaluated, generated), timings and notes; `text()` is the reply alone. A turn runs
-    while it is read: stopping early (closing the iteration, or dropping it) or `close()`
-    cancels it, and then `answer()` has none to give.
+    Iterating gives the reply's text pieces as the model writes them (once); `answer()`
+    reads what is left and returns the `Answer`: the whole text, its tokens (prompt,
+    reused, evaluated, generated), timings and notes; `text()` is the reply alone. A turn
+    runs while it is read: stopping early (closing the iteration, or dropping it) or
+    `close()` cancels it, and then `answer()` has none to give.
     """
 
-    def __init__(self, stream: Iterator[str | Answer]) -> None:
+    def __init__(self, stream: Generator[str | Answer, None, None]) -> None:
         self._stream = stream
-        self._pieces: list[str] = []
         self._answer: Answer | None = None
-        self._ended = False
 
     def __iter__(self) -> Iterator[str]:
-        if self._ended:  # read again: the pieces as they came
-            yield from self._pieces
-            return
         try:
             for item in self._stream:
                 if isinstance(item, Answer):
                     self._answer = item
                 else:
-                    self._pieces.append(item)
                     yield item
         except GeneratorExit:
             self.close()
             raise
-        self._ended = True
 
     def answer(self) -> Answer:
         """The turn's result, once its reply has been read to the end (read here if not).
@@ -93,25 +77,4 @@ class Turn:
 
     def close(self) -> None:
         """Stop the turn where it is (it cancels, and its lock is let go)."""
-        self._ended = True
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
-
-
-class Turns(Protocol):
-    """A repository with a model that runs turns on it (`assistant.session.Session`)."""
-
-    root: Path
-    loaded: Loaded
-    provider: Provider
-
-    def run_turn(self, request: TurnRequest, cancel: threading.Event | None,
-                 progress: Progress) -> Turn: ...
-
-    def index(self, progress: Progress = no_progress, *, whole: bool = False,
-              ) -> IndexResult: ...
-
-    def repository_budget(self, progress: Progress = no_progress) -> int: ...
-
-    def sizes(self, progress: Progress = no_progress) -> TurnSizes: ...
+        self._stream.close()

@@ -16,6 +16,7 @@ from codectx.cli.options import (
     load_settings,
     model_options,
     not_blank,
+    require_directory,
 )
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def edit_cmd(instruction: str, path: Path, files: tuple[str, ...], fmt: str | No
         return
     from codectx.assistant import editing
 
-    editing.apply(session, plan)
+    editing.apply(session.root, session.loaded, plan)
     report["status"] = "applied"
     if commit:
         _commit(session, plan, instruction, path, report)
@@ -247,10 +248,10 @@ def undo_cmd(path: Path) -> None:
     Refuses, changing nothing, if any of those files changed since the edit.
     """
     from codectx.assistant.editing import undo
-    from codectx.assistant.session import Session
     from codectx.cli import console
 
-    restored = undo(Session(path, load_settings(path)))  # no model is loaded for this
+    require_directory(path)
+    restored = undo(path, load_settings(path))
     console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
 
 

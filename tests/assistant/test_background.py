@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Generator, Iterator
-from typing import Any, cast
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -85,13 +85,13 @@ def test_work_abandoned_by_its_consumer_is_stopped_and_may_put_things_back() -> 
             put_back.set()  # as an edit's trial restores the files it changed
 
     cancel = threading.Event()
-    items = cast(Generator[Any, None, None], iterate(trial, cancel, lambda *a: None))
+    items = iterate(trial, cancel, lambda *a: None)
     assert next(items) == "on disk"
     items.close()  # a second Ctrl-C, or a consumer that went away
     assert cancel.is_set() and put_back.is_set()
 
 
-def test_either_follows_the_callers_event_without_setting_it() -> None:
+def test_a_linked_cancel_follows_the_callers_event_without_setting_it() -> None:
     caller = threading.Event()
     either = LinkedCancel(caller)
     assert not either.is_set() and not either.wait(0.1)

@@ -48,7 +48,7 @@ def test_an_edit_to_a_large_file_evaluates_its_view_not_the_file_and_applies(
     # Past the warm prefix: the view, the instructions and the template, not the file.
     assert answer.evaluated_tokens < whole, (answer.evaluated_tokens, whole)
     assert proposal.plan.ok, (proposal.problems, proposal.replies)
-    editing.apply(session, proposal.plan)
+    editing.apply(session.root, session.loaded, proposal.plan)
     after = (root / "big.py").read_text()
     names = [node.name for node in ast.parse(after).body if isinstance(node, ast.FunctionDef)]
     assert names == [f"helper_{i:02}" for i in range(14)]  # none lost, none moved

@@ -52,7 +52,7 @@ def test_an_edit_on_a_slow_machine_sends_the_view_and_merges_back(tmp_path: Path
     sent = bytes(backend.prompts[0].suffix).decode()
     assert "helper_07" in sent and "return value + 8" not in sent
     assert proposal.answer.shown_tokens < len(LARGE) // 2  # bytes are the fake's tokens
-    editing.apply(session, proposal.plan)
+    editing.apply(session.root, session.loaded, proposal.plan)
     after = (tmp_path / "r" / "big.py").read_text()
     assert "def helper_07(value):\n    return value * 70\n" in after
     before_07, _, rest = LARGE.partition("def helper_07(value):")
