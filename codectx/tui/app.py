@@ -27,14 +27,13 @@ from codectx.assistant.chat import Chat
 from codectx.assistant.conversations import Conversation
 from codectx.assistant.results import Answer
 from codectx.assistant.session import Session
-from codectx.assistant.watcher import Watcher
 from codectx.errors import CodectxError
 from codectx.printable import clean
 from codectx.tui import messages as msg
 from codectx.tui.background import Background
 from codectx.tui.keymap import keymap
 from codectx.tui.widgets.context_panel import ContextPanel
-from codectx.tui.widgets.diff_view import ConfirmFiles, DiffView
+from codectx.tui.widgets.diff_view import ConfirmFiles
 from codectx.tui.widgets.question_input import QuestionInput
 from codectx.tui.widgets.status_bar import StatusBar
 from codectx.tui.widgets.transcript import Transcript
@@ -68,14 +67,6 @@ class CodectxApp(App[None]):
     @property
     def turns(self) -> list[tuple[str, str]]:
         return list(self.chat.turns)
-
-    @property
-    def pinned(self) -> list[str]:
-        return self.chat.pinned
-
-    @property
-    def watcher(self) -> Watcher | None:
-        return self.background.watcher
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -202,10 +193,12 @@ class CodectxApp(App[None]):
 
     @on(msg.Failed)
     def _failed(self, event: msg.Failed) -> None:
-        """Any worker's failure (a turn's, or indexing's, watching's or warming's)."""
+        """Any worker's failure (a turn's, or indexing's, watching's or warming's): said;
+        only a turn's ends the turn (another worker's leaves a running turn be)."""
         self.notify(error_in_the_chat(event.error), title="codectx", severity="error",
                     timeout=10)
-        self._done()
+        if event.turn:
+            self._done()
 
     def _show_turn(self, answer: Answer) -> None:
         """What a finished turn used: the status line, the cache, what it retrieved."""
@@ -217,7 +210,7 @@ class CodectxApp(App[None]):
 
     def _done(self) -> None:
         self.busy = False
-        self.background.turn_done()
+        self.background.renew_cancel()
 
     # -- the input line and the keys -------------------------------------------------------
 
@@ -239,8 +232,7 @@ class CodectxApp(App[None]):
         elif isinstance(outcome, outcomes.Refusal):
             self.notify(outcome.text, severity=outcome.level)
         elif isinstance(outcome, outcomes.ShowChange):
-            transcript.mount(DiffView(outcome.proposal.plan))
-            transcript.add_checks(outcome.proposal)
+            transcript.show_change(outcome.proposal)
         elif isinstance(outcome, outcomes.Confirm):
             self.push_screen(ConfirmFiles(outcome.proposal.plan, outcome.text),
                              self._confirmed)

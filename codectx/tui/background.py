@@ -94,11 +94,12 @@ class Background:
             elif event.kind == "error":
                 if not isinstance(event.value, CodectxError):
                     raise event.value  # a bug: Textual shows it
-                self.app.post_message(msg.Failed(event.value))
+                self.app.post_message(msg.Failed(event.value, turn=True))
 
         pump(start.work, self.cancel_event, emit)
 
-    def turn_done(self) -> None:
+    def renew_cancel(self) -> None:
+        """A new cancel event for the next turn (the last one's may be set)."""
         self.cancel_event = threading.Event()
 
     def stop(self) -> None:

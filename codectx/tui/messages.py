@@ -54,3 +54,5 @@ class Reviewed(Message):
 @dataclass
 class Failed(Message):
     error: CodectxError
+    turn: bool = False
+    """From a turn's model work (not indexing, watching or warming)."""

@@ -253,6 +253,27 @@ async def test_errors_are_notifications_not_crashes(tmp_path: Path) -> None:
         assert any("nothing to undo" in n.message for n in app._notifications)
 
 
+async def test_a_background_failure_leaves_a_running_turn_running(tmp_path: Path) -> None:
+    """Indexing or watching failing while the model answers is said, and Esc still
+    stops that answer; the turn's own failure ends the turn."""
+    from codectx.errors import CodectxError
+    from codectx.tui import messages as msg
+
+    make_repo(tmp_path / "r", {"app.py": APP})
+    app = app_for(tmp_path / "r", FakeBackend([]))
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        app.busy = True  # as while a turn runs
+        running = app.background.cancel_event
+        app.post_message(msg.Failed(CodectxError("the watcher stopped")))
+        await pilot.pause()
+        assert any("the watcher stopped" in n.message for n in app._notifications)
+        assert app.busy and app.background.cancel_event is running
+        app.post_message(msg.Failed(CodectxError("the model stopped"), turn=True))
+        await pilot.pause()
+        assert not app.busy and app.background.cancel_event is not running
+
+
 async def test_pinned_files_go_with_each_question(tmp_path: Path) -> None:
     make_repo(tmp_path / "r", {"app.py": APP, "lib.py": "X = 1\n"})
     backend = FakeBackend(["ok"])
@@ -266,7 +287,7 @@ async def test_pinned_files_go_with_each_question(tmp_path: Path) -> None:
         assert "The current content of lib.py" in suffix and "X = 1" in suffix
         assert any("/add nope.py: no such file" in n.message for n in app._notifications)
         await ask(pilot, "/drop lib.py")
-        assert app.pinned == []
+        assert app.chat.pinned == []
 
 
 async def test_asking_for_a_change_to_a_proposal(tmp_path: Path) -> None:
@@ -354,10 +375,10 @@ async def test_the_panel_follows_changes_to_the_repository(tmp_path: Path) -> No
         await app.workers.wait_for_complete()
         panel = app.query_one(ContextPanel)
         for _ in range(100):  # the watcher starts in a worker
-            if app.watcher is not None:
+            if app.background.watcher is not None:
                 break
             await pilot.pause(0.05)
-        assert app.watcher is not None
+        assert app.background.watcher is not None
         await pilot.pause(0.3)
         (tmp_path / "r" / "lib.py").write_text("X = 1\nY = 2\n" * 20)
         for _ in range(200):

@@ -77,13 +77,18 @@ class Transcript(VerticalScroll):
             self.add_note("the edit could not be applied; nothing was written:\n"
                           + "\n".join(proposal.problems), classes="error")
             return None
-        view = DiffView(proposal.plan)
-        self.mount(view)
-        self.add_checks(proposal)
+        view = self.show_change(proposal)
         failing = "the change fails its checks; a applies it anyway\n" \
             if proposal.failed_checks else ""
         self.add_note(f"{failing}a: apply   r: reject   c: ask for a change   "
                       "/check: run the checks again")
+        return view
+
+    def show_change(self, proposal: EditProposal) -> DiffView:
+        """A proposal's change and its checks' results (`/diff`)."""
+        view = DiffView(proposal.plan)
+        self.mount(view)
+        self.add_checks(proposal)
         return view
 
     def show_review(self, review: Review) -> None:
