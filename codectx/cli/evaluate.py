@@ -179,11 +179,10 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
     """
     from codectx.assistant.session import Session
     from codectx.cli import console
-    from codectx.evals.grid import ANSWER_ROOM
+    from codectx.evals.grid import ANSWER_ROOM, model_for_cases
     from codectx.evals.reuse import ReuseRun, run_reuse
     from codectx.models.provider import provider_for
     from codectx.models.runtime.llama_cpp import LlamaCppBackend
-    from codectx.models.sizing import PROMPT_OVERHEAD
 
     chosen = _reuse_tasks(tasks)
     require_directory(path)
@@ -192,8 +191,7 @@ def reuse_cmd(path: Path, lengths: list[int], samples: int, seed: int, output: P
     session = Session(path, loaded, provider_for(path, loaded, persist=False))
     with console.progress_bar() as progress:
         cases, grid = _reuse_cases(session, chosen, lengths, samples, seed, progress)
-        longest = max(c.haystack.tokens for c in cases)
-        backend = session.model_for(longest + PROMPT_OVERHEAD, progress)
+        backend = model_for_cases(session, cases, progress)
     if not isinstance(backend, LlamaCppBackend):
         raise CodectxError("eval reuse measures the in-process model's saved states",
                            "Run it without --backend (a server keeps its cache itself).")

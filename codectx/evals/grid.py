@@ -21,6 +21,7 @@ from codectx.evals.heatmap import length_label
 from codectx.evals.runner import CaseResult, run_cases
 from codectx.evals.tasks import Case, CaseMaker
 from codectx.indexer.result import IndexResult
+from codectx.models.backend import ModelBackend
 from codectx.models.sizing import PROMPT_OVERHEAD
 from codectx.progress import Progress
 
@@ -79,10 +80,15 @@ def _shortfall(maker: CaseMaker, length: int, limit: int) -> str | None:
     return None
 
 
+def model_for_cases(session: Session, cases: Sequence[Case], progress: Progress) -> ModelBackend:
+    """The model, loaded with a context that holds the longest case's prompt."""
+    longest = max(c.haystack.tokens for c in cases)
+    return session.model_for(longest + PROMPT_OVERHEAD, progress)
+
+
 def run_grid(session: Session, grid: Grid, cancel: threading.Event,
              progress: Progress) -> Iterator[CaseResult]:
     """Each case's result, in the grid's order (deepest needle first reuses prefills)."""
-    longest = max(c.haystack.tokens for c in grid.cases)
-    backend = session.model_for(longest + PROMPT_OVERHEAD, progress)
+    backend = model_for_cases(session, grid.cases, progress)
     grid.model = backend.name
     yield from run_cases(grid.cases, backend, cancel, progress)
