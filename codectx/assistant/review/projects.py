@@ -39,7 +39,8 @@ TIMEOUT_S = 120.0
 """Seconds one checker may take, on one version of the files."""
 CARGO_OFFLINE = (("CARGO_NET_OFFLINE", "true"), ("RUSTUP_AUTO_INSTALL", "0"))
 """cargo without the network, and rustup installing no toolchain a repository names."""
-SUFFIXES = (".rs", ".go", ".ts", ".tsx")
+RUST, GO, TYPESCRIPT = (".rs",), (".go",), (".ts", ".tsx")
+SUFFIXES = RUST + GO + TYPESCRIPT
 """The files some checker here is about."""
 
 
@@ -127,18 +128,18 @@ def checkers(root: Path, changed: Sequence[str]) -> list[Checker]:
     """The checkers installed here for this change's files (whether trusted or not)."""
     found: list[Checker] = []
     cargo = which("cargo")
-    if cargo and (root / "Cargo.toml").is_file() and any(p.endswith(".rs") for p in changed):
-        found.append(Checker("cargo check", (".rs",), Check(
+    if cargo and (root / "Cargo.toml").is_file() and any(p.endswith(RUST) for p in changed):
+        found.append(Checker("cargo check", RUST, Check(
             "cargo check", (cargo, "check", "--offline", "--message-format=json"), True,
             CARGO_OFFLINE), _cargo))
     go = which("go")
-    if go and (root / "go.mod").is_file() and any(p.endswith(".go") for p in changed):
-        found.append(Checker("go vet", (".go",), Check(
+    if go and (root / "go.mod").is_file() and any(p.endswith(GO) for p in changed):
+        found.append(Checker("go vet", GO, Check(
             "go vet", (go, "vet", "./..."), go_replaces_outside(root), GO_OFFLINE), _go))
     tsc = which("tsc")
     if tsc and (root / "tsconfig.json").is_file() and any(
-            p.endswith((".ts", ".tsx")) for p in changed):
-        found.append(Checker("tsc", (".ts", ".tsx"), Check(
+            p.endswith(TYPESCRIPT) for p in changed):
+        found.append(Checker("tsc", TYPESCRIPT, Check(
             "tsc", (tsc, "--noEmit", "--pretty", "false", "-p", "tsconfig.json"),
             _tsconfig_reaches_outside(root)), _tsc))
     return found
