@@ -159,6 +159,12 @@ def data_reason(path: str, size: int, head_bytes: bytes, code: bool = False) -> 
     return None
 
 
+def is_test_path(path: str) -> bool:
+    """Whether a repository path is a test's: under tests/, spec/ or __tests__/, named
+    test_*, *_test.* or *.test.*/*.spec.*, or a conftest.py."""
+    return bool(_TEST.search(path))
+
+
 def kind_of(path: str, language: str, size: int, head_bytes: bytes) -> Kind:
     """What kind of file a path is, from its path, size and first bytes."""
     from codectx.indexer.languages import has_grammar
@@ -169,7 +175,7 @@ def kind_of(path: str, language: str, size: int, head_bytes: bytes) -> Kind:
     name = path.rpartition("/")[2]
     if _CHANGELOG.search(path):
         return Kind("changelog")
-    if _TEST.search(path):
+    if is_test_path(path):
         return Kind("test")
     lowered = name.lower()
     if lowered.endswith(_DOC_SUFFIXES) or lowered.startswith(("readme", "license", "copying")):

@@ -82,3 +82,4 @@ def test_importing_the_indexer_loads_no_model_runtime_and_no_grammar() -> None:
                          check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == []
+

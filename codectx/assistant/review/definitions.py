@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from codectx.assistant.edits.defines import members_of, names_of
 from codectx.assistant.review.change import ChangedFile
 from codectx.indexer.languages import grammar, has_grammar, language_of
+from codectx.indexer.levels import is_test_path
 from codectx.indexer.parse import TopLevel, top_level
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ MAX_CALLERS = 3
 MAX_TESTS = 3
 MAX_READ_FILES = 3_000
 """Files read at most when looking for callers and tests."""
-_TEST_PATH = re.compile(r"(^|/)(tests?|spec)(/|$)|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(test|spec)\.")
 _TEST_FUNCTION = re.compile(r"^\s*(?:async\s+)?(?:def|fn|function)\s+(test\w*)|"
                             r"^\s*(?:it|test)\(\s*['\"]([^'\"]{1,60})")
 
@@ -207,7 +207,7 @@ def uses(definitions: list[Definition], paths: Iterable[str],
         text = read(path)
         if text is None:
             continue
-        is_test = bool(_TEST_PATH.search(path))
+        is_test = is_test_path(path)
         lines = text.splitlines()
         test: tuple[str, int] | None = None
         for number, line in enumerate(lines, 1):
