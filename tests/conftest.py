@@ -14,6 +14,10 @@ import git
 import pytest
 
 from codectx import config
+from codectx.assistant.results import Review
+from codectx.assistant.review.change import Change
+from codectx.assistant.reviewing import review
+from codectx.assistant.session import Session
 from codectx.indexer.repository import IndexResult, index_repository
 from codectx.models import catalog
 from codectx.models.backend import Completion
@@ -179,6 +183,21 @@ def commit(repo: git.Repo, files: Mapping[str, str | bytes], message: str = "cha
     actor = git.Actor("Test", "test@example.com")
     repo.index.commit(message, author=actor, committer=actor,
                       author_date="2026-01-01T00:00:00", commit_date="2026-01-01T00:00:00")
+
+
+def stage(root: Path, files: Mapping[str, str]) -> None:
+    """Write files in the work tree and stage them (the repository object closed after,
+    so its git processes end)."""
+    write_tree(root, files)
+    with git.Repo(root) as repo:
+        repo.index.add(list(files))
+
+
+def reviewed(session: Session, change: Change) -> Review:
+    """The Review a review ends with (its text pieces before it read and dropped)."""
+    *_, result = review(session, change)
+    assert isinstance(result, Review)
+    return result
 
 
 def installed_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *names: str,

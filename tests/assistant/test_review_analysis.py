@@ -10,7 +10,6 @@ import json
 import sys
 from pathlib import Path
 
-import git
 import pytest
 from click.testing import CliRunner
 
@@ -20,7 +19,7 @@ from codectx.assistant.review.findings import Finding
 from codectx.assistant.review.precommit import without_model
 from codectx.assistant.review.report import review_sarif
 from codectx.cli import main
-from tests.conftest import make_repo
+from tests.conftest import make_repo, stage
 from tests.support.fake import FakeBackend
 
 UTILS = '''import copy
@@ -44,9 +43,7 @@ FILES = {"pkg/__init__.py": "", "pkg/helpers.py": HELPERS, "pkg/utils.py": UTILS
 
 
 def staged(root: Path, path: str, text: str) -> changes.Change:
-    (root / path).write_text(text)
-    with git.Repo(root) as repo:  # closed: its git processes end with it
-        repo.index.add([path])
+    stage(root, {path: text})
     return changes.staged(root)
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from codectx import config
-from codectx.assistant import reviewing
 from codectx.assistant.review import change as changes
 from codectx.assistant.review.change import ChangedFile, Hunk, Line
 from codectx.assistant.review.definitions import changed_definitions, uses
-from codectx.assistant.session import Review, Session
-from tests.conftest import commit, make_repo
+from codectx.assistant.session import Session
+from tests.conftest import commit, make_repo, reviewed, stage
 from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = '''\
@@ -26,12 +25,6 @@ REPORT = "from app import total\n\n\ndef line(xs):\n    return f'{total(xs)} in 
 TESTS = "from app import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n"
 
 
-def review(session: Session, change: changes.Change) -> Review:
-    items = list(reviewing.review(session, change))
-    assert isinstance(items[-1], Review)
-    return items[-1]
-
-
 def asked(backend: FakeBackend) -> list[str]:
     """The request of each turn that asked the model something (not the prefill alone)."""
     return [bytes(p.suffix).decode() for p, params in zip(backend.prompts, backend.params,
@@ -39,12 +32,10 @@ def asked(backend: FakeBackend) -> list[str]:
 
 
 def staged_repo(tmp_path: Path, after: str) -> Path:
-    repo = make_repo(tmp_path / "r", {"app.py": APP, "report.py": REPORT,
-                                      "tests/test_app.py": TESTS})
-    root = tmp_path / "r"
-    (root / "app.py").write_text(after)
-    repo.index.add(["app.py"])
-    return root
+    make_repo(tmp_path / "r", {"app.py": APP, "report.py": REPORT,
+                               "tests/test_app.py": TESTS}).close()
+    stage(tmp_path / "r", {"app.py": after})
+    return tmp_path / "r"
 
 
 def test_each_changed_definition_is_asked_about_with_its_callers_and_tests(
@@ -53,7 +44,7 @@ def test_each_changed_definition_is_asked_about_with_its_callers_and_tests(
         "/ len(xs)", "/ max(len(xs), 1)"))
     backend = FakeBackend(["It adds one to every total.\napp.py:2: error: the total is off by one",
                            "It no longer divides by zero. no findings"])
-    result = review(Session(root, config.load(root), ScriptedProvider(backend)),
+    result = reviewed(Session(root, config.load(root), ScriptedProvider(backend)),
                     changes.staged(root))
     first, second = asked(backend)
     assert "`total` in app.py." in first and "`mean`" not in first
@@ -79,7 +70,7 @@ def test_a_new_definition_is_said_to_be_new_and_a_range_brings_its_message(
     commit(repo, {"app.py": APP + "\n\ndef spread(xs):\n    return max(xs) - min(xs)\n"},
            "Add spread, the range of the values\n\nCloses #12.")
     backend = FakeBackend(["no findings"])
-    review(Session(root, config.load(root), ScriptedProvider(backend)),
+    reviewed(Session(root, config.load(root), ScriptedProvider(backend)),
            changes.revision_range(root, f"{first}..HEAD"))
     (request,) = asked(backend)
     assert "`spread` in app.py (new)." in request
@@ -91,14 +82,14 @@ def test_definitions_past_review_seconds_are_named_not_reviewed(tmp_path: Path) 
         "/ len(xs)", "/ max(len(xs), 1)"))
     (root / ".codectx.toml").write_text("review_seconds = 0.000001\n")
     backend = FakeBackend(["no findings", "no findings"])
-    result = review(Session(root, config.load(root), ScriptedProvider(backend)),
+    result = reviewed(Session(root, config.load(root), ScriptedProvider(backend)),
                     changes.staged(root))
     assert len(asked(backend)) == 1  # the first always runs
     assert any(n.startswith("not reviewed by the model: app.py: mean (review_seconds")
                for n in result.notes)
     unlimited = FakeBackend(["no findings", "no findings"])
     (root / ".codectx.toml").write_text("review_seconds = 0\n")
-    review(Session(root, config.load(root), ScriptedProvider(unlimited)), changes.staged(root))
+    reviewed(Session(root, config.load(root), ScriptedProvider(unlimited)), changes.staged(root))
     assert len(asked(unlimited)) == 2
 
 
@@ -108,7 +99,7 @@ def test_a_change_outside_any_definition_is_reviewed_whole(tmp_path: Path) -> No
     (root / "setup.cfg").write_text("[metadata]\nname = b\n")
     repo.index.add(["setup.cfg"])
     backend = FakeBackend(["setup.cfg:2: warning: renamed"])
-    result = review(Session(root, config.load(root), ScriptedProvider(backend)),
+    result = reviewed(Session(root, config.load(root), ScriptedProvider(backend)),
                     changes.staged(root))
     (request,) = asked(backend)
     assert "+2|name = b" in request
@@ -118,7 +109,7 @@ def test_a_change_outside_any_definition_is_reviewed_whole(tmp_path: Path) -> No
 def test_an_unreadable_reply_is_one_note_naming_the_definition(tmp_path: Path) -> None:
     root = staged_repo(tmp_path, APP.replace("sum(xs)", "sum(xs) + 1"))
     backend = FakeBackend(["It adds one."])
-    result = review(Session(root, config.load(root), ScriptedProvider(backend)),
+    result = reviewed(Session(root, config.load(root), ScriptedProvider(backend)),
                     changes.staged(root))
     assert result.findings == []
     assert "the model's reply on total could not be read as findings" in result.notes

@@ -15,7 +15,7 @@ from codectx.assistant.review.change import ChangedFile
 from codectx.assistant.review.findings import Finding
 from codectx.assistant.review.projects import checkers, project_findings
 from codectx.assistant.review.syntax import versions
-from tests.conftest import make_repo
+from tests.conftest import installed_tools, make_repo, stage
 
 LIB = "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n"
 BROKEN = "pub fn add(a: i32, b: i32) -> i32 {\n    a.plus(b)\n}\n"
@@ -47,10 +47,8 @@ def fake(tools: Path, name: str, kind: str, word: str) -> None:
 
 @pytest.fixture
 def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    return bin_dir
+    """An empty directory first on the PATH, before the real one (cargo, go)."""
+    return installed_tools(tmp_path, monkeypatch, after=os.environ["PATH"])
 
 
 Versions = list[tuple[ChangedFile, str | None, str]]
@@ -58,11 +56,9 @@ Versions = list[tuple[ChangedFile, str | None, str]]
 
 def staged(tmp_path: Path, files: dict[str, str], changed: dict[str, str],
            ) -> tuple[Path, Versions]:
-    repo = make_repo(tmp_path / "r", files)
+    make_repo(tmp_path / "r", files).close()
     root = tmp_path / "r"
-    for path, text in changed.items():
-        (root / path).write_text(text)
-    repo.index.add(list(changed))
+    stage(root, changed)
     change = changes.staged(root)
     return root, versions(root, change, lambda f: True)
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from codectx import config
-from codectx.assistant import reviewing
 from codectx.assistant.review import change as changes
-from codectx.assistant.session import Review, Session
-from tests.conftest import make_repo
+from codectx.assistant.session import Session
+from tests.conftest import make_repo, reviewed
 from tests.support.fake import FakeBackend, ScriptedProvider
 
 APP = "def total(xs):\n    return sum(xs)\n"
-
-
-def review(session: Session, change: changes.Change) -> Review:
-    items = list(reviewing.review(session, change))
-    assert isinstance(items[-1], Review)
-    return items[-1]
 
 
 def test_staged_review_shows_the_model_the_staged_content_only(tmp_path: Path) -> None:
@@ -28,7 +21,7 @@ def test_staged_review_shows_the_model_the_staged_content_only(tmp_path: Path) -
     (root / "app.py").write_text(APP + "\ndef mean(xs):\n    return 'WORK TREE ONLY'\n")
     backend = FakeBackend(["app.py:5: error: empty list divides by zero\napp.py:1: note: old"])
     session = Session(root, config.load(root), ScriptedProvider(backend))
-    result = review(session, changes.staged(root))
+    result = reviewed(session, changes.staged(root))
     shown = bytes(backend.prompts[-1].tokens).decode()
     assert "WORK TREE ONLY" not in shown
     assert shown.count("return total(xs) / len(xs)") == 2  # in the repository and in the diff
@@ -43,8 +36,8 @@ def test_a_second_review_reuses_the_repository_prefix(tmp_path: Path) -> None:
     repo.index.add(["app.py"])
     backend = FakeBackend(["no findings", "no findings"])
     session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
-    review(session, changes.staged(tmp_path / "r"))
-    second = review(session, changes.staged(tmp_path / "r"))
+    reviewed(session, changes.staged(tmp_path / "r"))
+    second = reviewed(session, changes.staged(tmp_path / "r"))
     assert second.answer is not None
     assert second.answer.reused_tokens == second.answer.prompt_tokens  # all of it
     assert second.findings == []
@@ -54,10 +47,10 @@ def test_nothing_to_review_asks_no_model(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"app.py": APP, "img.bin": b"\0\1"})
     backend = FakeBackend(["unused"])
     session = Session(tmp_path / "r", config.load(tmp_path / "r"), ScriptedProvider(backend))
-    empty = review(session, changes.staged(tmp_path / "r"))
+    empty = reviewed(session, changes.staged(tmp_path / "r"))
     assert empty.answer is None and empty.notes == ("nothing to review: there are no changes",)
     (tmp_path / "r" / "img.bin").write_bytes(b"\0\2")
     repo.index.add(["img.bin"])
-    binary = review(session, changes.staged(tmp_path / "r"))
+    binary = reviewed(session, changes.staged(tmp_path / "r"))
     assert binary.answer is None and "only binary or deleted" in binary.notes[0]
     assert backend.prompts == []
