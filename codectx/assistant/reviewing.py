@@ -34,10 +34,9 @@ from codectx.assistant.review.findings import (
     render_change,
     review_request,
 )
-from codectx.assistant.review.syntax import versions
+from codectx.assistant.review.syntax import code_versions
 from codectx.assistant.session import Session
 from codectx.assistant.turns import TurnRequest
-from codectx.indexer.languages import has_grammar, language_of
 from codectx.progress import Progress, no_progress
 
 DEFINITION_TOKENS = 160
@@ -55,12 +54,12 @@ def review(session: Session, change: Change, *, cancel: threading.Event | None =
         yield Review(change, [], [], (f"nothing to review: {reason}", *notes), None)
         return
     paths, read = repository_files(session.root, change)
+    code = code_versions(session.root, change)  # read once, for everything below
     before, analysis_notes = analysed(
         session.root, change, paths, read, trusted=session.loaded.trusted,
-        builds=builds_dir(session.loaded.cache_path(), session.root))
+        builds=builds_dir(session.loaded.cache_path(), session.root), code=code)
     notes += analysis_notes
-    parsed = versions(session.root, change, lambda f: has_grammar(language_of(f.path)))
-    definitions = sorted(changed_definitions(parsed), key=lambda d: d.new)  # changed first
+    definitions = sorted(changed_definitions(code), key=lambda d: d.new)  # changed first
     if not definitions:
         turn = session.run_turn(TurnRequest(
             review_request(change, rendered), session.loaded.settings.max_answer_tokens,

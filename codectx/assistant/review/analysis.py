@@ -33,7 +33,7 @@ from codectx.assistant.edits.selfimport import is_python, top_imports
 from codectx.assistant.edits.static import provides, ruff_json, ruff_program
 from codectx.assistant.review.change import Change, ChangedFile
 from codectx.assistant.review.findings import Finding, Severity
-from codectx.assistant.review.syntax import syntax_findings, versions
+from codectx.assistant.review.syntax import Versions, code_versions, syntax_findings
 from codectx.indexer.imports.python import module_index
 
 RUFF_RULES = "F,B,PLE"
@@ -204,10 +204,14 @@ def modules_of(root: Path, paths: Iterable[str],
 
 
 def analysis_findings(root: Path, change: Change, paths: Iterable[str],
-                      read: Callable[[str], str | None]) -> tuple[list[Finding], list[str]]:
+                      read: Callable[[str], str | None], code: Versions | None = None,
+                      ) -> tuple[list[Finding], list[str]]:
     """What analysis finds the change adds, and a line for each analyzer that could not
-    run. `paths`: the repository's files in the change's version; `read`: their text."""
-    files = versions(root, change, lambda f: is_python(f.path))
+    run. `paths`: the repository's files in the change's version; `read`: their text;
+    `code`: the change's `code_versions`, when already read."""
+    if code is None:
+        code = code_versions(root, change)
+    files = [v for v in code if is_python(v[0].path)]
     if not files:
         return [], []
     notes: list[str] = []
@@ -256,16 +260,20 @@ def repository_files(root: Path, change: Change) -> tuple[list[str], Callable[[s
 
 def analysed(root: Path, change: Change, paths: Iterable[str],
              read: Callable[[str], str | None], *, trusted: bool = False,
-             builds: Path | None = None) -> tuple[list[Finding], list[str]]:
+             builds: Path | None = None, code: Versions | None = None,
+             ) -> tuple[list[Finding], list[str]]:
     """Everything found without the model: files the change leaves unparseable, then
     what the analyzers find it adds (the project's checkers, `projects.py`, where
     installed: `trusted` for those that run what the repository chooses, `builds` for
-    their kept copy); and a line for each analyzer that could not run."""
+    their kept copy); and a line for each analyzer that could not run. `code`: the
+    change's `code_versions`, when already read (else read here, once)."""
     from codectx.assistant.review.projects import SUFFIXES, project_findings
 
-    found, notes = analysis_findings(root, change, paths, read)
-    projects = versions(root, change, lambda f: f.path.endswith(SUFFIXES))
+    if code is None:
+        code = code_versions(root, change)
+    found, notes = analysis_findings(root, change, paths, read, code)
+    projects = [v for v in code if v[0].path.endswith(SUFFIXES)]
     if projects:
         more, also = project_findings(root, projects, trusted, builds)
         found, notes = [*found, *more], [*notes, *also]
-    return [*syntax_findings(root, change), *found], notes
+    return [*syntax_findings(root, change, code), *found], notes

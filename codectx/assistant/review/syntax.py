@@ -68,8 +68,13 @@ def _blob_reader(root: Path, change: Change) -> Iterator[BlobReader | None]:
         yield blobs
 
 
+Versions = list[tuple[ChangedFile, str | None, str]]
+"""Changed files with their text before the change (None: new, or nothing to compare
+with) and after it."""
+
+
 def versions(root: Path, change: Change, wanted: Callable[[ChangedFile], bool],
-             ) -> list[tuple[ChangedFile, str | None, str]]:
+             ) -> Versions:
     """The `wanted` changed files that can be read, each with its text before the change
     (None: it is new, or there is nothing to compare with) and after it."""
     files = [f for f in change.reviewable if wanted(f)]
@@ -90,10 +95,19 @@ def versions(root: Path, change: Change, wanted: Callable[[ChangedFile], bool],
     return read
 
 
-def syntax_findings(root: Path, change: Change) -> list[Finding]:
-    """One finding for each changed file the change leaves unparseable (see _finding)."""
-    found = (_finding(changed, old, new) for changed, old, new in
-             versions(root, change, lambda f: has_grammar(language_of(f.path))))
+def code_versions(root: Path, change: Change) -> Versions:
+    """The versions of the changed files a grammar parses: what every check of the review
+    reads (syntax, ruff and attributes, the project's checkers, the definitions)."""
+    return versions(root, change, lambda f: has_grammar(language_of(f.path)))
+
+
+def syntax_findings(root: Path, change: Change, code: Versions | None = None,
+                    ) -> list[Finding]:
+    """One finding for each changed file the change leaves unparseable (see _finding);
+    `code`: the change's `code_versions`, when already read."""
+    if code is None:
+        code = code_versions(root, change)
+    found = (_finding(changed, old, new) for changed, old, new in code)
     return [f for f in found if f is not None]
 
 
