@@ -20,6 +20,7 @@ from codectx.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from codectx.assistant.edits.plan import EditPlan
     from codectx.assistant.session import EditProposal, Session
 
 
@@ -171,8 +172,8 @@ def _offer(proposal: EditProposal, report: dict[str, Any], as_json: bool,
         sys.exit(1)
 
 
-def _chosen(plan: Any, report: dict[str, Any], as_json: bool, dry_run: bool,
-            apply_now: bool) -> Any:
+def _chosen(plan: EditPlan, report: dict[str, Any], as_json: bool, dry_run: bool,
+            apply_now: bool) -> EditPlan | None:
     """The part of the change to apply (None: nothing), as --apply or the user says."""
     if dry_run or not (apply_now or _confirm(as_json)):
         _finish(report, as_json, "not applied" + ("" if dry_run or sys.stdin.isatty() else
@@ -188,7 +189,7 @@ def _chosen(plan: Any, report: dict[str, Any], as_json: bool, dry_run: bool,
     return plan
 
 
-def _commit(session: Any, plan: Any, instruction: str, path: Path,
+def _commit(session: Session, plan: EditPlan, instruction: str, path: Path,
             report: dict[str, Any]) -> None:
     """Commit an applied edit; whatever goes wrong, say the files are already changed."""
     from codectx.assistant.editing import commit_message
@@ -214,7 +215,7 @@ def _confirm(as_json: bool) -> bool:
     return click.confirm("Apply these changes?", default=False, err=True)
 
 
-def _confirm_files(plan: Any) -> Any:
+def _confirm_files(plan: EditPlan) -> EditPlan:
     """Asked apart: whether to create and delete files too (without, only the changes to
     existing files are applied)."""
     from codectx.assistant.edits import show
@@ -255,7 +256,7 @@ def undo_cmd(path: Path) -> None:
     console.err.print(f"restored {len(restored)} file(s): {', '.join(restored)}", markup=False)
 
 
-def print_checks(proposal: Any) -> None:
+def print_checks(proposal: EditProposal) -> None:
     """Under the diff: each check on the change on offer, how it ended, and the tail of
     what a failed one said; what was held back."""
     from codectx.assistant.checks.run import report
@@ -265,7 +266,7 @@ def print_checks(proposal: Any) -> None:
         err.print(line, style="red" if failed else None, markup=False, highlight=False)
 
 
-def print_plan(plan: Any) -> None:
+def print_plan(plan: EditPlan) -> None:
     """Planned changes on stdout: a coloured diff of each changed file, new files and
     deletions under headings of their own colour."""
     from codectx.assistant.edits import show

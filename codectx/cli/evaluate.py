@@ -252,7 +252,7 @@ def print_reuse_summary(run: ReuseRun) -> None:
               markup=False, highlight=False)
 
 
-def reuse_table(run: Any) -> Table:
+def reuse_table(run: ReuseRun) -> Table:
     from rich.table import Table
 
     from codectx.evals.heatmap import length_label

@@ -21,6 +21,7 @@ from codectx.models.registry import PROVIDERS
 
 if TYPE_CHECKING:
     from codectx.assistant.background import Work
+    from codectx.assistant.session import Session
     from codectx.config import Loaded
     from codectx.progress import Progress
 
@@ -157,7 +158,7 @@ def require_directory(path: Path) -> None:
         raise RepositoryError(f"{path}: {problem}", "Pass the path of a repository.")
 
 
-def warm_now(session: Any) -> None:
+def warm_now(session: Session) -> None:
     """Prefill a session's repository with a progress bar (Ctrl-C stops), then say what it did."""
     from codectx.assistant.results import Answer
     from codectx.assistant.streams import last

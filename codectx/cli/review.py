@@ -21,7 +21,7 @@ from codectx.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from codectx.assistant.results import Review
+    from codectx.assistant.results import Answer, Review
     from codectx.assistant.review.change import Change
     from codectx.assistant.review.findings import Finding
 
@@ -43,7 +43,7 @@ def _review_change(path: Path, staged: bool, spec: str | None,
     return changes.worktree(path)
 
 
-def _reuse(answer: Any, count: int) -> int | None:
+def _reuse(answer: Answer | None, count: int) -> int | None:
     """A token count, or None when a server did not report what it reused."""
     return None if answer is not None and not answer.reuse_reported else count
 

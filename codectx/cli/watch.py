@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,11 +16,11 @@ from codectx.cli.options import (
     warm_now,
 )
 
-
-def _describe(event: Any) -> str | None:
+if TYPE_CHECKING:
     from codectx.assistant.watcher import WatchEvent
 
-    assert isinstance(event, WatchEvent)
+
+def _describe(event: WatchEvent) -> str | None:
     files = ", ".join(event.files[:3]) + (f" and {len(event.files) - 3} more"
                                            if len(event.files) > 3 else "")
     if event.kind == "changed":
@@ -66,7 +66,7 @@ def watch_cmd(path: Path, flags: dict[str, Any], poll: bool) -> None:
     warm_now(session)
     stopped = threading.Event()
 
-    def on_event(event: Any) -> None:
+    def on_event(event: WatchEvent) -> None:
         line = _describe(event)
         if line:
             console.err.print(line, markup=False, highlight=False, soft_wrap=True)
